@@ -1,0 +1,149 @@
+// A content segment `conv:<id>:<n>`: flat top-level maps whose keys show who owns an entry, so
+// the server validates an update by its keys and values alone.
+import * as Y from 'yjs';
+import { z } from 'zod';
+import { Limits } from '../limits.ts';
+import { isUuid, type MessageId, type UserId } from '../names.ts';
+
+export const SegmentRoots = {
+  messages: 'messages',
+  edits: 'edits',
+  deletions: 'deletions',
+  reactions: 'reactions',
+} as const;
+export type SegmentRoot = keyof typeof SegmentRoots;
+
+const uuid = z.string().refine(isUuid, 'must be a UUID');
+const time = z.number().int().nonnegative();
+
+export const MessageEntry = z.strictObject({
+  author: uuid,
+  createdAt: time,
+  body: z.string().min(1).max(Limits.messageBody),
+  replyTo: uuid.optional(),
+});
+export type MessageEntry = z.infer<typeof MessageEntry> & { author: UserId; replyTo?: MessageId };
+
+export const EditEntry = z.strictObject({
+  body: z.string().min(1).max(Limits.messageBody),
+  editedAt: time,
+});
+export type EditEntry = z.infer<typeof EditEntry>;
+
+export const DeletionEntry = z.strictObject({ by: uuid, at: time });
+export type DeletionEntry = z.infer<typeof DeletionEntry> & { by: UserId };
+
+export const ReactionEntry = time;
+
+/** `<messageId>/<emoji>/<userId>`: the reacting user is part of the key, so it cannot be forged. */
+export function reactionKey(messageId: MessageId, emoji: string, userId: UserId): string {
+  return `${messageId}/${emoji}/${userId}`;
+}
+
+export function parseReactionKey(key: string): { messageId: MessageId; emoji: string; userId: UserId } | null {
+  const first = key.indexOf('/');
+  const last = key.lastIndexOf('/');
+  if (first < 0 || first === last) return null;
+  const messageId = key.slice(0, first);
+  const emoji = key.slice(first + 1, last);
+  const userId = key.slice(last + 1);
+  if (!isUuid(messageId) || !isUuid(userId) || !isValidEmoji(emoji)) return null;
+  return { messageId: messageId as MessageId, emoji, userId: userId as UserId };
+}
+
+export function isValidEmoji(emoji: string): boolean {
+  return emoji.length > 0 && emoji.length <= Limits.emoji && !/[/\s]/.test(emoji);
+}
+
+export function segmentMaps(doc: Y.Doc) {
+  return {
+    messages: doc.getMap<MessageEntry>(SegmentRoots.messages),
+    edits: doc.getMap<EditEntry>(SegmentRoots.edits),
+    deletions: doc.getMap<DeletionEntry>(SegmentRoots.deletions),
+    reactions: doc.getMap<number>(SegmentRoots.reactions),
+  };
+}
+
+/** What a message looks like once its segment's maps are folded together. */
+export interface MessageView {
+  id: MessageId;
+  author: UserId;
+  createdAt: number;
+  body: string;
+  replyTo?: MessageId;
+  editedAt?: number;
+  deleted?: { by: UserId; at: number };
+  /** emoji → user ids, in no particular order. */
+  reactions: Record<string, UserId[]>;
+}
+
+export function readMessage(doc: Y.Doc, id: MessageId): MessageView | null {
+  const maps = segmentMaps(doc);
+  const entry = maps.messages.get(id);
+  if (!entry) return null;
+  return foldMessage(id, entry, maps.edits.get(id), maps.deletions.get(id), {});
+}
+
+/** Folds a whole segment into message views, with reactions grouped per message. */
+export function readSegment(doc: Y.Doc): Map<MessageId, MessageView> {
+  const maps = segmentMaps(doc);
+  const reactions = new Map<string, Record<string, UserId[]>>();
+  for (const key of maps.reactions.keys()) {
+    const parsed = parseReactionKey(key);
+    if (!parsed) continue;
+    let byEmoji = reactions.get(parsed.messageId);
+    if (!byEmoji) reactions.set(parsed.messageId, (byEmoji = {}));
+    (byEmoji[parsed.emoji] ??= []).push(parsed.userId);
+  }
+  const out = new Map<MessageId, MessageView>();
+  for (const [id, entry] of maps.messages.entries()) {
+    const messageId = id as MessageId;
+    out.set(messageId, foldMessage(messageId, entry, maps.edits.get(id), maps.deletions.get(id), reactions.get(id) ?? {}));
+  }
+  return out;
+}
+
+function foldMessage(
+  id: MessageId,
+  entry: MessageEntry,
+  edit: EditEntry | undefined,
+  deletion: DeletionEntry | undefined,
+  reactions: Record<string, UserId[]>,
+): MessageView {
+  const view: MessageView = {
+    id,
+    author: entry.author,
+    createdAt: entry.createdAt,
+    body: deletion ? '' : (edit?.body ?? entry.body),
+    reactions: deletion ? {} : reactions,
+  };
+  if (entry.replyTo) view.replyTo = entry.replyTo;
+  if (edit && !deletion) view.editedAt = edit.editedAt;
+  if (deletion) view.deleted = { by: deletion.by, at: deletion.at };
+  return view;
+}
+
+export function writeMessage(doc: Y.Doc, id: MessageId, entry: MessageEntry): void {
+  segmentMaps(doc).messages.set(id, entry);
+}
+
+export function writeEdit(doc: Y.Doc, id: MessageId, entry: EditEntry): void {
+  segmentMaps(doc).edits.set(id, entry);
+}
+
+export function writeDeletion(doc: Y.Doc, id: MessageId, entry: DeletionEntry): void {
+  const maps = segmentMaps(doc);
+  doc.transact(() => {
+    maps.deletions.set(id, entry);
+    // A deleted message keeps no text around in the live state.
+    if (maps.edits.has(id)) maps.edits.delete(id);
+  });
+}
+
+export function writeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, userId: UserId, at: number): void {
+  segmentMaps(doc).reactions.set(reactionKey(messageId, emoji, userId), at);
+}
+
+export function removeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, userId: UserId): void {
+  segmentMaps(doc).reactions.delete(reactionKey(messageId, emoji, userId));
+}
