@@ -1,0 +1,126 @@
+// The row shapes both SQL backends return (same column names, same meaning), their
+// conversion to the records of Storage.ts and the small result-shaping steps both share, so
+// the two implementations cannot drift apart.
+import type { ConversationId, ConversationKind, MessageId, Role, UserId } from '@outpost/shared-schema';
+import type { ConversationRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface ConversationRow {
+  id: string;
+  kind: string;
+  title: string;
+  created_by: string;
+  created_at: number;
+  head: number;
+  last_seq: number;
+}
+
+export interface MemberRow {
+  user_id: string;
+  role: string;
+  joined_at: number;
+}
+
+export interface NumberedRow {
+  id: string;
+  seq: number;
+  segment: number;
+  received_at: number;
+}
+
+export interface MessageRow extends NumberedRow {
+  conversation_id: string;
+  author: string;
+  created_at: number;
+  body: string;
+  reply_to: string | null;
+  edited_at: number | null;
+  deleted_at: number | null;
+}
+
+/** Columns of `users`, in UserRow's shape. */
+export const userColumns = 'id, username, display_name, password_hash, created_at';
+/** Columns of `conversations`, in ConversationRow's shape. */
+export const conversationColumns = 'id, kind, title, created_by, created_at, head, last_seq';
+/** Columns of `messages`, in NumberedRow's shape. */
+export const numberedColumns = 'id, seq, segment, received_at';
+/** Columns of `messages`, in MessageRow's shape. */
+export const messageColumns =
+  'conversation_id, id, seq, segment, author, created_at, received_at, body, reply_to, edited_at, deleted_at';
+
+export function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id as UserId,
+    username: row.username,
+    displayName: row.display_name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+}
+
+export function toConversation(row: ConversationRow): ConversationRecord {
+  return {
+    id: row.id as ConversationId,
+    // The CHECK constraints in the migrations keep kind and role to the known values.
+    kind: row.kind as ConversationKind,
+    title: row.title,
+    createdBy: row.created_by as UserId,
+    createdAt: row.created_at,
+    head: row.head,
+    lastSeq: row.last_seq,
+  };
+}
+
+export function toMember(row: MemberRow): MemberRecord {
+  return { userId: row.user_id as UserId, role: row.role as Role, joinedAt: row.joined_at };
+}
+
+export function toNumbered(row: NumberedRow): NumberedMessage {
+  return { id: row.id as MessageId, seq: row.seq, segment: row.segment, receivedAt: row.received_at };
+}
+
+export function toMessage(row: MessageRow): MessageRecord {
+  return {
+    ...toNumbered(row),
+    conversationId: row.conversation_id as ConversationId,
+    author: row.author as UserId,
+    createdAt: row.created_at,
+    body: row.body,
+    replyTo: row.reply_to as MessageId | null,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+/** A copy of stored bytes as a plain Uint8Array (drivers hand out Buffers, often pooled). */
+export function toBytes(value: Uint8Array): Uint8Array {
+  return new Uint8Array(value);
+}
+
+/** Drivers bind Buffers; this view of `bytes` copies nothing. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The number given to message `id` in a numbering pass; every message has one by the end. */
+export function numberOf(numbered: ReadonlyMap<string, NumberedMessage>, id: MessageId): NumberedMessage {
+  const result = numbered.get(id);
+  if (!result) throw new Error(`message ${id} has no number after numbering`);
+  return result;
+}
+
+/** `items` in the order of `ids` (each id once), leaving out ids that matched nothing. */
+export function inGivenOrder<T>(ids: readonly string[], items: readonly T[], idOf: (item: T) => string): T[] {
+  const byId = new Map(items.map((item) => [idOf(item), item]));
+  return [...new Set(ids)].flatMap((id) => {
+    const item = byId.get(id);
+    return item === undefined ? [] : [item];
+  });
+}

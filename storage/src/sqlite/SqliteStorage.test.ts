@@ -1,0 +1,75 @@
+// Runs the storage contract on SQLite files: every test gets a new file in a temp directory,
+// and "another node" is a second SqliteStorage on the same file. Threads then check what one
+// process cannot: connections that really run at once still number without gaps.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NumberedMessage } from '../Storage.ts';
+import { createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
+import { storageContract } from '../testing/storageContract.ts';
+import type { NumberingJob } from './numberingWorker.ts';
+import { SqliteStorage } from './SqliteStorage.ts';
+
+storageContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+  const file = join(dir, 'outpost.db');
+  return {
+    storage: new SqliteStorage(file),
+    second: async () => new SqliteStorage(file),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+function runWorker(job: NumberingJob): Promise<NumberedMessage[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./numberingWorker.ts', import.meta.url), { workerData: job });
+    let result: NumberedMessage[] | undefined;
+    worker.once('message', (message: NumberedMessage[]) => {
+      result = message;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`numbering worker exited with ${code}`))));
+  });
+}
+
+describe('SQLite with several connections at once', () => {
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('numbers 1..N without gap or duplicate when threads number overlapping batches', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-threads-'));
+    const file = join(dir, 'outpost.db');
+    const storage = new SqliteStorage(file);
+    await storage.migrate();
+    const [alice] = await createUsers(storage, 'alice');
+    const group = await createGroup(storage, alice!);
+    const messages = Array.from({ length: 300 }, () => newMessage(alice!));
+    const windows = Array.from({ length: 60 }, (_, index) => messages.slice(index * 5, index * 5 + 5));
+    // Every thread numbers every window, each starting at a different one, all at once.
+    const ready = new SharedArrayBuffer(4);
+    const jobs = [0, 1, 2].map((thread): NumberingJob => ({
+      file,
+      conversationId: group.id,
+      batches: [...windows.slice(thread * 20), ...windows.slice(0, thread * 20)],
+      ready,
+      workers: 3,
+    }));
+    const results = (await Promise.all(jobs.map(runWorker))).flat();
+
+    const seqById = new Map<string, number>();
+    for (const numbered of results) {
+      expect(seqById.get(numbered.id) ?? numbered.seq).toBe(numbered.seq);
+      seqById.set(numbered.id, numbered.seq);
+    }
+    expect(seqById.size).toBe(300);
+    expect([...seqById.values()].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
+    expect((await storage.getConversation(group.id))?.lastSeq).toBe(300);
+    await storage.close();
+  });
+});
