@@ -1,0 +1,84 @@
+// Reads every setting from the environment once, at start-up, and fails naming the bad one.
+import path from 'node:path';
+import { Limits } from '@outpost/shared-schema';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** postgres:// URL, or undefined for embedded SQLite under dataDir. */
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Base64 of a 32-byte HMAC key; when unset, one is generated and kept under dataDir. */
+  signingKey: string | undefined;
+  issuer: string;
+  audience: string;
+  segmentSize: number;
+  corsOrigins: string[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${key}=${JSON.stringify(raw)} is not valid: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, key: string, protocols: readonly string[]): string | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch (error) {
+    throw new ConfigError(`${key} is not a valid URL (${(error as Error).message})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${key} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}
+
+/** Parses the settings listed in `.env.example`. */
+export function loadConfig(env: Env = process.env): Config {
+  const signingKey = env.OUTPOST_SIGNING_KEY || undefined;
+  if (signingKey !== undefined && Buffer.from(signingKey, 'base64').length < 32) {
+    throw new ConfigError('OUTPOST_SIGNING_KEY must be the base64 of at least 32 random bytes');
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    signingKey,
+    issuer: env.JWT_ISSUER || 'outpost',
+    audience: env.JWT_AUDIENCE || 'outpost',
+    segmentSize: integer(env, 'SEGMENT_SIZE', Limits.segmentSize, 2, 100_000),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+  };
+}

@@ -1,0 +1,114 @@
+// Creating conversations and changing who is in them: the rules (who may add or remove whom),
+// then storage, then the open documents that show it.
+import { randomUUID } from 'node:crypto';
+import {
+  Limits,
+  OutpostError,
+  type ConversationId,
+  type ConversationSummary,
+  type CreateConversationRequest,
+  type UserId,
+} from '@outpost/shared-schema';
+import type { ConversationRecord, Storage } from '@outpost/storage';
+import type { SyncEngine } from './sync/SyncEngine.ts';
+
+export class Conversations {
+  readonly #storage: Storage;
+  readonly #sync: SyncEngine;
+
+  constructor(storage: Storage, sync: SyncEngine) {
+    this.#storage = storage;
+    this.#sync = sync;
+  }
+
+  async create(userId: UserId, request: CreateConversationRequest): Promise<{ conversation: ConversationSummary; created: boolean }> {
+    const now = Date.now();
+    const id = randomUUID() as ConversationId;
+    if (request.kind === 'dm') {
+      const other = request.userId as UserId;
+      if (other === userId) throw new OutpostError('invalidInput', 'a direct conversation needs another person', { field: 'userId' });
+      await this.#requireUsers([other]);
+      const result = await this.#storage.createConversation({
+        id, kind: 'dm', title: '', createdBy: userId, createdAt: now,
+        members: [{ userId, role: 'member' }, { userId: other, role: 'member' }],
+      });
+      if (result.created) await this.#sync.sequencer.refreshConversation(result.conversation.id);
+      return { conversation: await this.#summary(result.conversation), created: result.created };
+    }
+    const others = [...new Set(request.memberIds as UserId[])].filter((m) => m !== userId);
+    await this.#requireUsers(others);
+    const result = await this.#storage.createConversation({
+      id, kind: 'group', title: request.title, createdBy: userId, createdAt: now,
+      members: [{ userId, role: 'owner' }, ...others.map((m) => ({ userId: m, role: 'member' as const }))],
+    });
+    await this.#sync.sequencer.refreshConversation(result.conversation.id);
+    return { conversation: await this.#summary(result.conversation), created: true };
+  }
+
+  async list(userId: UserId): Promise<ConversationSummary[]> {
+    const conversations = await this.#storage.listConversations(userId);
+    return Promise.all(conversations.map((c) => this.#summary(c)));
+  }
+
+  async get(userId: UserId, id: ConversationId): Promise<ConversationSummary> {
+    return this.#summary(await this.#requireMember(userId, id));
+  }
+
+  async addMembers(userId: UserId, id: ConversationId, userIds: readonly UserId[]): Promise<ConversationSummary> {
+    const conversation = await this.#requireMember(userId, id);
+    if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'members of a direct conversation cannot change');
+    await this.#requireModerator(userId, id);
+    await this.#requireUsers(userIds);
+    const members = await this.#storage.getMembers(id);
+    const adding = userIds.filter((u) => !members.some((m) => m.userId === u));
+    if (members.length + adding.length > Limits.groupMembers) {
+      throw new OutpostError('tooLarge', `a group holds at most ${Limits.groupMembers} members`);
+    }
+    await this.#storage.addMembers(id, adding, 'member', Date.now());
+    await this.#sync.membershipChanged(id);
+    return this.#summary(conversation);
+  }
+
+  /** Owners and admins remove others; anyone may remove themselves (leave). */
+  async removeMember(userId: UserId, id: ConversationId, target: UserId): Promise<void> {
+    const conversation = await this.#requireMember(userId, id);
+    if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'members of a direct conversation cannot change');
+    if (target !== userId) {
+      await this.#requireModerator(userId, id);
+      if ((await this.#storage.getMemberRole(id, target)) === 'owner') throw new OutpostError('forbidden', 'the owner cannot be removed');
+    }
+    if (!(await this.#storage.removeMember(id, target))) throw new OutpostError('notFound', 'that user is not a member');
+    await this.#sync.membershipChanged(id, [target]);
+  }
+
+  async #requireMember(userId: UserId, id: ConversationId): Promise<ConversationRecord> {
+    const conversation = await this.#storage.getConversation(id);
+    // Not found and not a member look the same, so ids of others' conversations leak nothing.
+    if (!conversation || !(await this.#storage.getMemberRole(id, userId))) throw new OutpostError('notFound', 'no such conversation');
+    return conversation;
+  }
+
+  async #requireModerator(userId: UserId, id: ConversationId): Promise<void> {
+    const role = await this.#storage.getMemberRole(id, userId);
+    if (role !== 'owner' && role !== 'admin') throw new OutpostError('forbidden', 'only the owner or an admin can change members');
+  }
+
+  async #requireUsers(ids: readonly UserId[]): Promise<void> {
+    const found = new Set((await this.#storage.getUsersByIds(ids)).map((u) => u.id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new OutpostError('invalidInput', 'unknown user', { userIds: missing });
+  }
+
+  async #summary(conversation: ConversationRecord): Promise<ConversationSummary> {
+    const members = await this.#storage.getMembers(conversation.id);
+    return {
+      id: conversation.id,
+      kind: conversation.kind,
+      title: conversation.title,
+      createdBy: conversation.createdBy,
+      createdAt: conversation.createdAt,
+      lastSeq: conversation.lastSeq,
+      members: members.map((m) => ({ userId: m.userId, role: m.role })),
+    };
+  }
+}

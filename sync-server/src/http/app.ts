@@ -1,0 +1,123 @@
+// The REST API. Hono: Web-standard Request/Response, typed routes, small, with CORS and security
+// headers built in, and it runs on the same Node http.Server as the /sync WebSocket endpoint.
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import type { z } from 'zod';
+import {
+  AddMembersRequest,
+  CreateConversationRequest,
+  LoginRequest,
+  LogoutRequest,
+  OutpostError,
+  RefreshRequest,
+  RegisterRequest,
+  UserSearchQuery,
+  isUuid,
+  type ConversationId,
+  type UserId,
+} from '@outpost/shared-schema';
+import type { Storage } from '@outpost/storage';
+import { publicUser, type Sessions } from '../auth/sessions.ts';
+import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
+import type { Conversations } from '../conversations.ts';
+import type { Logger } from '../log.ts';
+
+export interface AppDeps {
+  storage: Storage;
+  sessions: Sessions;
+  signer: TokenSigner;
+  conversations: Conversations;
+  corsOrigins: string[];
+  log: Logger;
+}
+
+type Env = { Variables: { auth: AccessClaims } };
+
+async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new OutpostError('invalidInput', 'body must be JSON');
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new OutpostError('invalidInput', 'request body is not valid', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+function uuidParam(c: Context, name: string): string {
+  const value = c.req.param(name);
+  if (!isUuid(value)) throw new OutpostError('invalidInput', `${name} must be a UUID`);
+  return value;
+}
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  app.use('*', secureHeaders());
+  if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
+
+  app.onError((error, c) => {
+    if (error instanceof OutpostError) return c.json(error.toBody(), error.status as 400);
+    deps.log.error('request failed', { method: c.req.method, path: c.req.path, error });
+    return c.json(new OutpostError('internal', 'internal error; it was logged').toBody(), 500);
+  });
+  app.notFound((c) => c.json(new OutpostError('notFound', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
+
+  app.get('/health', (c) => c.json({ ok: true }));
+
+  app.post('/api/auth/register', async (c) => c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201));
+  app.post('/api/auth/login', async (c) => c.json(await deps.sessions.login(await body(c, LoginRequest))));
+  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
+  app.post('/api/auth/logout', async (c) => {
+    await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
+    return c.body(null, 204);
+  });
+
+  const authed = new Hono<Env>();
+  authed.use('*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer (.+)$/.exec(header);
+    if (!match?.[1]) throw new OutpostError('unauthorized', 'send Authorization: Bearer <access token>');
+    c.set('auth', await deps.signer.verify(match[1]));
+    await next();
+  });
+
+  authed.get('/users/me', async (c) => {
+    const user = await deps.storage.getUserById(c.get('auth').userId);
+    if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+    return c.json(publicUser(user));
+  });
+  authed.get('/users', async (c) => {
+    const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
+    if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
+    const users = await deps.storage.searchUsers(query.data.q, 20);
+    return c.json({ users: users.map(publicUser) });
+  });
+
+  authed.post('/conversations', async (c) => {
+    const result = await deps.conversations.create(c.get('auth').userId, await body(c, CreateConversationRequest));
+    return c.json(result.conversation, result.created ? 201 : 200);
+  });
+  authed.get('/conversations', async (c) => c.json({ conversations: await deps.conversations.list(c.get('auth').userId) }));
+  authed.get('/conversations/:id', async (c) =>
+    c.json(await deps.conversations.get(c.get('auth').userId, uuidParam(c, 'id') as ConversationId)),
+  );
+  authed.post('/conversations/:id/members', async (c) => {
+    const request = await body(c, AddMembersRequest);
+    const id = uuidParam(c, 'id') as ConversationId;
+    return c.json(await deps.conversations.addMembers(c.get('auth').userId, id, request.userIds as UserId[]));
+  });
+  authed.delete('/conversations/:id/members/:userId', async (c) => {
+    const id = uuidParam(c, 'id') as ConversationId;
+    await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
+    return c.body(null, 204);
+  });
+
+  app.route('/api', authed);
+  return app;
+}

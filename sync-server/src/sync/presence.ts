@@ -1,0 +1,104 @@
+// Typing and online presence travel on one `presence:<userId>` document per client, not one per
+// conversation. Each client writes awareness to its own presence document; this relay copies it
+// into the open presence documents of the people who share a conversation with that user,
+// hiding which conversation someone types in from those who are not in it.
+import type { Document, onAwarenessUpdatePayload } from '@hocuspocus/server';
+import * as encoding from 'lib0/encoding';
+import { applyAwarenessUpdate } from 'y-protocols/awareness';
+import { parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
+import type { Storage } from '@outpost/storage';
+
+/** Origin of relayed states, so relaying them does not relay again. */
+const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
+const AUDIENCE_TTL_MS = 10_000;
+
+interface PresenceState {
+  user?: { id: UserId };
+  typing?: ConversationId | null;
+  [key: string]: unknown;
+}
+
+/** Encodes awareness entries in the y-protocols wire format (varUint count, then per client id, clock, JSON). */
+function encodeAwareness(entries: { clientId: number; clock: number; state: PresenceState | null }[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const { clientId, clock, state } of entries) {
+    encoding.writeVarUint(encoder, clientId);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, JSON.stringify(state));
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+export class PresenceRelay {
+  readonly #storage: Storage;
+  readonly #documents: () => Map<string, Document>;
+  /** Per user: who shares a conversation with them, and in which conversations. */
+  readonly #audiences = new Map<UserId, { at: number; conversations: Map<UserId, Set<ConversationId>> }>();
+
+  constructor(storage: Storage, documents: () => Map<string, Document>) {
+    this.#storage = storage;
+    this.#documents = documents;
+  }
+
+  /** Forget cached audiences touching a conversation whose members changed. */
+  forget(): void {
+    this.#audiences.clear();
+  }
+
+  async #audience(userId: UserId): Promise<Map<UserId, Set<ConversationId>>> {
+    const cached = this.#audiences.get(userId);
+    if (cached && Date.now() - cached.at < AUDIENCE_TTL_MS) return cached.conversations;
+    const shared = new Map<UserId, Set<ConversationId>>();
+    for (const conversation of await this.#storage.listConversations(userId)) {
+      for (const member of await this.#storage.getMembers(conversation.id)) {
+        if (member.userId === userId) continue;
+        let set = shared.get(member.userId);
+        if (!set) shared.set(member.userId, (set = new Set()));
+        set.add(conversation.id);
+      }
+    }
+    this.#audiences.set(userId, { at: Date.now(), conversations: shared });
+    return shared;
+  }
+
+  /** Relays a change of a user's own presence states to their contacts' open presence documents. */
+  async onAwarenessUpdate({ documentName, document, added, updated, removed, transactionOrigin }: onAwarenessUpdatePayload): Promise<void> {
+    if (transactionOrigin === RELAY_ORIGIN) return;
+    const name = parseDocName(documentName);
+    if (name?.kind !== 'presence') return;
+    const changed = [...added, ...updated, ...removed];
+    const entries = changed.map((clientId) => ({
+      clientId,
+      clock: document.awareness.meta.get(clientId)?.clock ?? 0,
+      state: (document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null,
+    }));
+    await this.#relay(name.userId, entries);
+  }
+
+  /** A contact opened their presence document: show them who of their contacts is online. */
+  async onPresenceOpened(userId: UserId): Promise<void> {
+    const documents = this.#documents();
+    for (const contact of (await this.#audience(userId)).keys()) {
+      const source = documents.get(presenceDoc(contact));
+      if (!source) continue;
+      const entries = [...source.awareness.getStates()]
+        .filter(([, state]) => (state as PresenceState).user?.id === contact)
+        .map(([clientId, state]) => ({ clientId, clock: source.awareness.meta.get(clientId)?.clock ?? 0, state: state as PresenceState }));
+      this.#deliver(userId, entries, (await this.#audience(contact)).get(userId) ?? new Set());
+    }
+  }
+
+  async #relay(from: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[]): Promise<void> {
+    for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared);
+  }
+
+  #deliver(to: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[], shared: Set<ConversationId>): void {
+    const target = this.#documents().get(presenceDoc(to));
+    if (!target || entries.length === 0) return;
+    const visible = entries.map((e) =>
+      e.state && e.state.typing && !shared.has(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e,
+    );
+    applyAwarenessUpdate(target.awareness, encodeAwareness(visible), RELAY_ORIGIN);
+  }
+}
