@@ -1,0 +1,327 @@
+// The SDK's entry point: one OutpostClient per signed-in user. It signs in over HTTP, keeps the
+// user's documents in memory (persistence is a seam: see replica/DocStore.ts), syncs them over
+// one WebSocket, and hands out live views. Writes go to the local documents first and return
+// at once, online or not.
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import {
+  OutpostError,
+  inboxDoc,
+  parseDocName,
+  presenceDoc,
+  readInbox,
+  readPosition,
+  userDoc,
+  type ConversationId,
+  type ConversationList,
+  type ConversationSummary,
+  type CreateConversationRequest,
+  type DeviceId,
+  type InboxEntry,
+  type MessageId,
+  type PublicUser,
+  type Session,
+  type UserId,
+  type UserList,
+  segmentMaps,
+} from '@outpost/shared-schema';
+import { Api } from './connection/api.ts';
+import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './connection/SyncConnection.ts';
+import { Conversation } from './conversation/Conversation.ts';
+import { Derived, type Live } from './live.ts';
+import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
+
+export interface OutpostClientOptions {
+  /** The server's base URL, e.g. http://localhost:3000 */
+  url: string;
+  /** Where documents persist; memory only by default. */
+  persistence?: ReplicaPersistence;
+  /** A WebSocket implementation where the platform has none. */
+  WebSocket?: unknown;
+}
+
+export interface ConversationListItem extends InboxEntry {
+  id: ConversationId;
+}
+
+/** A message write the server refused, and why. */
+export interface Failure {
+  docName: string;
+  kind: DocumentRefusal['kind'];
+  message: string;
+  messageIds: MessageId[];
+}
+
+interface PresenceState {
+  user?: { id: UserId };
+  typing?: ConversationId | null;
+}
+
+/**
+ * A signed-in user's connection to Outpost.
+ *
+ * @example
+ * const client = await OutpostClient.login({ url }, { username: 'ada', password: '…' });
+ * const dm = client.conversation(await client.openDirect(bobId));
+ * dm.send('hello');                      // returns at once, syncs when it can
+ * dm.messages().subscribe(render);        // canonical order, pending last
+ */
+export class OutpostClient {
+  readonly user: PublicUser;
+  readonly deviceId: DeviceId;
+  readonly #api: Api;
+  readonly #docs: DocStore;
+  readonly #persistence: ReplicaPersistence;
+  readonly #connection: SyncConnection;
+  readonly #userDoc: Y.Doc;
+  readonly #inbox: Y.Doc;
+  readonly #presence: Awareness;
+  readonly #conversations = new Map<ConversationId, Conversation>();
+  readonly #list: Derived<ConversationListItem[]>;
+  readonly #status: Derived<ConnectionStatus>;
+  #statusValue: ConnectionStatus = 'connecting';
+  readonly #failures = new Map<string, Failure>();
+  readonly #failureListeners = new Set<() => void>();
+  readonly #typing = new Map<ConversationId, Derived<UserId[]>>();
+  readonly #online = new Derived<UserId[]>(() => {
+    const users = new Set<UserId>();
+    for (const state of (this.#presence.getStates() as Map<number, PresenceState>).values()) {
+      if (state.user && state.user.id !== this.user.id) users.add(state.user.id);
+    }
+    return [...users];
+  });
+
+  private constructor(options: OutpostClientOptions, api: Api, session: Session) {
+    this.#api = api;
+    this.user = session.user;
+    this.deviceId = session.deviceId as DeviceId;
+    this.#persistence = options.persistence ?? memoryOnly;
+    this.#docs = new DocStore(this.#persistence);
+    this.#status = new Derived(() => this.#statusValue);
+    this.#connection = new SyncConnection({
+      url: options.url,
+      token: () => this.#api.accessToken(),
+      onStatus: (status) => {
+        this.#statusValue = status;
+        this.#status.invalidate();
+      },
+      onRefused: (refusal) => this.#onRefused(refusal),
+      onSynced: () => {},
+      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+    });
+    const me = this.user.id as UserId;
+    this.#userDoc = this.#docs.open(userDoc(me));
+    this.#connection.attach(userDoc(me), this.#userDoc);
+    this.#inbox = this.#docs.open(inboxDoc(me));
+    this.#connection.attach(inboxDoc(me), this.#inbox);
+    const presence = this.#docs.open(presenceDoc(me));
+    this.#presence = new Awareness(presence);
+    this.#presence.setLocalState({ typing: null });
+    this.#connection.attach(presenceDoc(me), presence, { awareness: this.#presence });
+    this.#presence.on('change', () => {
+      for (const live of this.#typing.values()) live.invalidate();
+      this.#online.invalidate();
+    });
+
+    this.#list = new Derived(() => this.#computeList());
+    this.#inbox.on('update', this.#list.invalidate);
+    this.#userDoc.on('update', this.#list.invalidate);
+  }
+
+  // ── signing in and out ──
+
+  static async register(
+    options: OutpostClientOptions,
+    request: { username: string; password: string; displayName?: string },
+  ): Promise<OutpostClient> {
+    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
+  }
+
+  static async login(options: OutpostClientOptions, request: { username: string; password: string }): Promise<OutpostClient> {
+    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
+  }
+
+  /** Resumes a stored session (e.g. after a restart) without asking for the password. */
+  static async resume(options: OutpostClientOptions, session: Session): Promise<OutpostClient> {
+    return OutpostClient.#start(options, async () => session);
+  }
+
+  static async #start(options: OutpostClientOptions, obtain: (api: Api) => Promise<Session>): Promise<OutpostClient> {
+    let current: Session | null = null;
+    const api = new Api(options.url, { get: () => current, set: (s) => (current = s) });
+    const session = api.adopt(await obtain(api));
+    return new OutpostClient(options, api, session);
+  }
+
+  /** The current session (tokens rotate; store the latest to resume later). */
+  get session(): Session {
+    const session = this.#api.session;
+    if (!session) throw new OutpostError('unauthorized', 'signed out');
+    return session;
+  }
+
+  /** Revokes this session on the server and drops local state. */
+  async logout(): Promise<void> {
+    const session = this.#api.session;
+    this.close();
+    await this.#persistence.clear();
+    if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+  }
+
+  // ── people and conversations (these need the network) ──
+
+  async findUsers(query: string): Promise<PublicUser[]> {
+    return (await this.#api.request<UserList>('GET', `/api/users?q=${encodeURIComponent(query)}`)).users;
+  }
+
+  async me(): Promise<PublicUser> {
+    return this.#api.request<PublicUser>('GET', '/api/users/me');
+  }
+
+  /** The direct conversation with `userId`, created on first ask (asking again gives the same one). */
+  async openDirect(userId: string): Promise<ConversationId> {
+    const request: CreateConversationRequest = { kind: 'dm', userId };
+    return (await this.#api.request<ConversationSummary>('POST', '/api/conversations', request)).id as ConversationId;
+  }
+
+  async createGroup(title: string, memberIds: string[]): Promise<ConversationId> {
+    const request: CreateConversationRequest = { kind: 'group', title, memberIds };
+    return (await this.#api.request<ConversationSummary>('POST', '/api/conversations', request)).id as ConversationId;
+  }
+
+  async addMembers(conversationId: ConversationId, userIds: string[]): Promise<void> {
+    await this.#api.request('POST', `/api/conversations/${conversationId}/members`, { userIds });
+  }
+
+  async removeMember(conversationId: ConversationId, userId: string): Promise<void> {
+    await this.#api.request('DELETE', `/api/conversations/${conversationId}/members/${userId}`);
+  }
+
+  async leave(conversationId: ConversationId): Promise<void> {
+    await this.removeMember(conversationId, this.user.id);
+  }
+
+  /** The conversations as the server lists them (summaries with members), over HTTP. */
+  async fetchConversations(): Promise<ConversationSummary[]> {
+    return (await this.#api.request<ConversationList>('GET', '/api/conversations')).conversations;
+  }
+
+  // ── live views (work offline from the local documents) ──
+
+  /** The user's conversations, newest activity first, with unread counts. */
+  conversations(): Live<ConversationListItem[]> {
+    return this.#list;
+  }
+
+  #computeList(): ConversationListItem[] {
+    const items: ConversationListItem[] = [];
+    for (const [id, entry] of readInbox(this.#inbox)) {
+      // The server's count may lag a read made on this device (perhaps offline).
+      const read = readPosition(this.#userDoc, id);
+      const unread = read >= entry.lastSeq ? 0 : Math.min(entry.unread, entry.lastSeq - read);
+      items.push({ ...entry, id, unread });
+    }
+    return items.sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** A conversation's live view and actions; the same object for the same id. */
+  conversation(id: ConversationId | string): Conversation {
+    const key = id as ConversationId;
+    let conversation = this.#conversations.get(key);
+    if (!conversation) {
+      conversation = new Conversation(
+        {
+          userId: this.user.id as UserId,
+          deviceId: this.deviceId,
+          docs: this.#docs,
+          connection: this.#connection,
+          userDoc: this.#userDoc,
+          failureOf: (messageId) => this.#failureOf(messageId),
+          onFailuresChanged: (listener) => {
+            this.#failureListeners.add(listener);
+            return () => this.#failureListeners.delete(listener);
+          },
+          setTyping: (conversationId) => this.#presence.setLocalStateField('typing', conversationId),
+          typingIn: (conversationId) => this.#typingIn(conversationId),
+        },
+        key,
+      );
+      this.#conversations.set(key, conversation);
+    }
+    return conversation;
+  }
+
+  #typingIn(conversationId: ConversationId): Live<UserId[]> {
+    let live = this.#typing.get(conversationId);
+    if (!live) {
+      live = new Derived(() => {
+        const users = new Set<UserId>();
+        for (const [clientId, state] of this.#presence.getStates() as Map<number, PresenceState>) {
+          if (clientId === this.#presence.clientID) continue;
+          if (state.typing === conversationId && state.user && state.user.id !== this.user.id) users.add(state.user.id);
+        }
+        return [...users];
+      });
+      this.#typing.set(conversationId, live);
+    }
+    return live;
+  }
+
+  /** Users who share a conversation with you and are connected now. */
+  online(): Live<UserId[]> {
+    return this.#online;
+  }
+
+  /** connecting / connected / disconnected. */
+  status(): Live<ConnectionStatus> {
+    return this.#status;
+  }
+
+  /** Writes the server refused, with the reason (e.g. removed from the conversation). */
+  failures(): Failure[] {
+    return [...this.#failures.values()];
+  }
+
+  #failureOf(messageId: MessageId): string | undefined {
+    for (const failure of this.#failures.values()) if (failure.messageIds.includes(messageId)) return `${failure.kind}: ${failure.message}`;
+    return undefined;
+  }
+
+  #onRefused(refusal: DocumentRefusal): void {
+    const doc = parseDocName(refusal.docName);
+    const messageIds: MessageId[] = [];
+    if (doc?.kind === 'segment') {
+      const content = this.#docs.peek(refusal.docName);
+      if (content) {
+        for (const [id, entry] of segmentMaps(content).messages.entries()) {
+          if (entry.author === this.user.id) messageIds.push(id as MessageId);
+        }
+      }
+    }
+    this.#failures.set(refusal.docName, { ...refusal, messageIds });
+    for (const listener of this.#failureListeners) listener();
+  }
+
+  // ── connectivity ──
+
+  /** Goes offline on purpose (e.g. airplane mode in tests): nothing is sent until `connect()`. */
+  disconnect(): void {
+    this.#connection.disconnect();
+  }
+
+  connect(): void {
+    this.#connection.connect();
+  }
+
+  /** True while some local change has not been acknowledged by the server. */
+  get hasUnsyncedChanges(): boolean {
+    return this.#connection.hasUnsyncedChanges;
+  }
+
+  close(): void {
+    for (const conversation of this.#conversations.values()) conversation.close();
+    this.#conversations.clear();
+    this.#connection.destroy();
+    this.#docs.destroy();
+  }
+}

@@ -1,0 +1,271 @@
+// One conversation as the SDK user sees it: live messages, members and receipts, and the calls
+// that change it. Every call writes the local documents first and returns at once; the socket
+// carries the change when it can.
+import * as Y from 'yjs';
+import {
+  Limits,
+  OutpostError,
+  isValidEmoji,
+  markRead,
+  orderDoc,
+  readMeta,
+  readSegment,
+  segmentDoc,
+  segmentMaps,
+  seqMap,
+  serverDoc,
+  serverMaps,
+  removeReaction,
+  writeDeletion,
+  writeEdit,
+  writeMessage,
+  writeReaction,
+  readPosition,
+  type ConversationId,
+  type ConversationMeta,
+  type DeviceId,
+  type MessageId,
+  type Role,
+  type UserId,
+} from '@outpost/shared-schema';
+import { Derived, type Live } from '../live.ts';
+import type { DocStore } from '../replica/DocStore.ts';
+import type { SyncConnection } from '../connection/SyncConnection.ts';
+import { compareMessages, type MessageItem } from './messageOrder.ts';
+
+export interface Member {
+  userId: UserId;
+  role: Role;
+  joinedAt: number;
+}
+
+export interface Receipt {
+  userId: UserId;
+  /** Highest seq the member has read. */
+  read: number;
+}
+
+/** What a Conversation needs from its client. */
+export interface ConversationHost {
+  userId: UserId;
+  deviceId: DeviceId;
+  docs: DocStore;
+  connection: SyncConnection;
+  userDoc: Y.Doc;
+  /** Per message id, why the server refused it (see OutpostClient.failures). */
+  failureOf(messageId: MessageId): string | undefined;
+  onFailuresChanged(listener: () => void): () => void;
+  setTyping(conversationId: ConversationId | null): void;
+  typingIn(conversationId: ConversationId): Live<UserId[]>;
+}
+
+export class Conversation {
+  readonly id: ConversationId;
+  readonly #host: ConversationHost;
+  readonly #server: Y.Doc;
+  /** Segment number → [content doc, order doc]. */
+  readonly #segments = new Map<number, { content: Y.Doc; order: Y.Doc }>();
+  readonly #messages: Derived<MessageItem[]>;
+  readonly #members: Derived<Member[]>;
+  readonly #receipts: Derived<Receipt[]>;
+  readonly #meta: Derived<ConversationMeta | null>;
+  readonly #cleanup: (() => void)[] = [];
+
+  constructor(host: ConversationHost, id: ConversationId) {
+    this.#host = host;
+    this.id = id;
+    this.#messages = new Derived(() => this.#computeMessages());
+    this.#members = new Derived(() =>
+      [...serverMaps(this.#server).members.entries()].map(([userId, m]) => ({ userId: userId as UserId, role: m.role, joinedAt: m.joinedAt })),
+    );
+    this.#receipts = new Derived(() =>
+      [...serverMaps(this.#server).receipts.entries()].map(([userId, r]) => ({ userId: userId as UserId, read: r.read })),
+    );
+    this.#meta = new Derived(() => readMeta(this.#server));
+
+    this.#server = host.docs.open(serverDoc(id));
+    host.connection.attach(serverDoc(id), this.#server);
+    const onServer = () => {
+      this.#members.invalidate();
+      this.#receipts.invalidate();
+      this.#meta.invalidate();
+      this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
+    };
+    this.#server.on('update', onServer);
+    this.#cleanup.push(() => this.#server.off('update', onServer));
+    this.#cleanup.push(host.onFailuresChanged(() => this.#messages.invalidate()));
+    this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
+  }
+
+  /** Opens (and syncs) every segment up to `head`: the whole history stays local. */
+  #openSegmentsUpTo(head: number): void {
+    for (let n = 0; n <= head; n++) this.#segment(n);
+  }
+
+  #segment(n: number): { content: Y.Doc; order: Y.Doc } {
+    const existing = this.#segments.get(n);
+    if (existing) return existing;
+    const content = this.#host.docs.open(segmentDoc(this.id, n));
+    const order = this.#host.docs.open(orderDoc(this.id, n));
+    const entry = { content, order };
+    this.#segments.set(n, entry);
+    this.#host.connection.attach(segmentDoc(this.id, n), content);
+    this.#host.connection.attach(orderDoc(this.id, n), order);
+    const invalidate = this.#messages.invalidate;
+    content.on('update', invalidate);
+    order.on('update', invalidate);
+    this.#cleanup.push(() => {
+      content.off('update', invalidate);
+      order.off('update', invalidate);
+    });
+    invalidate();
+    return entry;
+  }
+
+  /**
+   * The segment that takes a new message. While this device has messages without a number, new
+   * ones join the newest of them: documents sync independently, so spreading a burst over two
+   * segments could number it out of order. Otherwise: the server's head, or later if it is full.
+   */
+  #targetSegment(): number {
+    let pending = -1;
+    for (const [n, { content, order }] of this.#segments) {
+      const numbered = seqMap(order);
+      for (const [id, entry] of segmentMaps(content).messages.entries()) {
+        if (n > pending && entry.author === this.#host.userId && !numbered.has(id)) pending = n;
+      }
+    }
+    if (pending >= 0) return pending;
+    const meta = readMeta(this.#server);
+    let head = meta?.head ?? 0;
+    const size = meta?.segmentSize ?? Limits.segmentSize;
+    while (segmentMaps(this.#segment(head).content).messages.size >= size) head += 1;
+    return head;
+  }
+
+  #segmentOf(messageId: MessageId): { n: number; content: Y.Doc } {
+    for (const [n, { content }] of this.#segments) {
+      if (segmentMaps(content).messages.has(messageId)) return { n, content };
+    }
+    throw new OutpostError('notFound', 'no such message in this conversation');
+  }
+
+  #computeMessages(): MessageItem[] {
+    const seqs = new Map<string, number>();
+    for (const { order } of this.#segments.values()) for (const [id, entry] of seqMap(order).entries()) seqs.set(id, entry.seq);
+    const items: MessageItem[] = [];
+    for (const [n, { content }] of this.#segments) {
+      for (const view of readSegment(content).values()) {
+        const seq = seqs.get(view.id) ?? null;
+        const failure = seq === null ? this.#host.failureOf(view.id) : undefined;
+        items.push({
+          ...view,
+          seq,
+          status: seq !== null ? 'sent' : failure ? 'failed' : 'pending',
+          ...(failure ? { failure } : {}),
+          segment: n,
+          mine: view.author === this.#host.userId,
+        });
+      }
+    }
+    return items.sort(compareMessages);
+  }
+
+  /** Live messages in canonical order (numbered by seq, then unnumbered by creation time). */
+  messages(): Live<MessageItem[]> {
+    return this.#messages;
+  }
+
+  members(): Live<Member[]> {
+    return this.#members;
+  }
+
+  /** Each member's read position (max over their devices), as the server last saw it. */
+  receipts(): Live<Receipt[]> {
+    return this.#receipts;
+  }
+
+  meta(): Live<ConversationMeta | null> {
+    return this.#meta;
+  }
+
+  /** Users typing here now (never yourself). */
+  typing(): Live<UserId[]> {
+    return this.#host.typingIn(this.id);
+  }
+
+  /** Writes a message locally and returns its id at once; it syncs when connected. */
+  send(body: string, options: { replyTo?: MessageId } = {}): MessageId {
+    checkBody(body);
+    const id = globalThis.crypto.randomUUID() as MessageId;
+    const doc = this.#segment(this.#targetSegment()).content;
+    writeMessage(doc, id, {
+      author: this.#host.userId,
+      createdAt: Date.now(),
+      body,
+      ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+    });
+    this.#host.setTyping(null);
+    return id;
+  }
+
+  edit(messageId: MessageId, body: string): void {
+    checkBody(body);
+    const { content } = this.#segmentOf(messageId);
+    if (segmentMaps(content).messages.get(messageId)?.author !== this.#host.userId) {
+      throw new OutpostError('forbidden', 'only the author edits a message');
+    }
+    writeEdit(content, messageId, { body, editedAt: Date.now() });
+  }
+
+  delete(messageId: MessageId): void {
+    const { content } = this.#segmentOf(messageId);
+    if (segmentMaps(content).deletions.has(messageId)) return;
+    writeDeletion(content, messageId, { by: this.#host.userId, at: Date.now() });
+  }
+
+  react(messageId: MessageId, emoji: string): void {
+    if (!isValidEmoji(emoji)) throw new OutpostError('invalidInput', 'not a valid reaction');
+    writeReaction(this.#segmentOf(messageId).content, messageId, emoji, this.#host.userId, Date.now());
+  }
+
+  unreact(messageId: MessageId, emoji: string): void {
+    removeReaction(this.#segmentOf(messageId).content, messageId, emoji, this.#host.userId);
+  }
+
+  /** Moves this device's read position to `seq` (default: the newest numbered message). */
+  markRead(seq?: number): void {
+    const target = seq ?? this.#lastSeq();
+    if (target > 0) markRead(this.#host.userDoc, this.id, this.#host.deviceId, target);
+  }
+
+  /** The user's read position here: the max over all their devices. */
+  readPosition(): number {
+    return readPosition(this.#host.userDoc, this.id);
+  }
+
+  setTyping(typing: boolean): void {
+    this.#host.setTyping(typing ? this.id : null);
+  }
+
+  #lastSeq(): number {
+    let max = readMeta(this.#server)?.lastSeq ?? 0;
+    for (const { order } of this.#segments.values()) for (const entry of seqMap(order).values()) max = Math.max(max, entry.seq);
+    return max;
+  }
+
+  /** Resolves when every open document of the conversation is synced with the server. */
+  synced(): boolean {
+    const names = [serverDoc(this.id), ...[...this.#segments.keys()].flatMap((n) => [segmentDoc(this.id, n), orderDoc(this.id, n)])];
+    return names.every((name) => this.#host.connection.isSynced(name));
+  }
+
+  close(): void {
+    for (const fn of this.#cleanup.splice(0)) fn();
+  }
+}
+
+function checkBody(body: string): void {
+  if (body.trim().length === 0) throw new OutpostError('invalidInput', 'a message needs some text');
+  if (body.length > Limits.messageBody) throw new OutpostError('tooLarge', `a message holds at most ${Limits.messageBody} characters`);
+}
