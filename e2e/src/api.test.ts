@@ -1,0 +1,109 @@
+// The HTTP API through a real server: sign-up, login, refresh rotation and reuse, logout,
+// people search, DMs and groups, members, and the error shape, on SQLite and on Postgres.
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends, freshDatabase, startNode, teardown } from './harness.ts';
+
+afterAll(teardown);
+
+interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+function api(base: string) {
+  return async (method: string, path: string, body?: unknown, token?: string): Promise<Reply> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+describe.each(backends)('HTTP API on %s', (backend) => {
+  it('registers, logs in, rotates refresh tokens, revokes a reused family, and logs out', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const call = api(server.url);
+    const registered = await call('POST', '/api/auth/register', { username: 'ada', password: 'long enough password', displayName: 'Ada L.' });
+    expect(registered.status).toBe(201);
+    expect(registered.body.user).toMatchObject({ username: 'ada', displayName: 'Ada L.' });
+
+    const taken = await call('POST', '/api/auth/register', { username: 'ada', password: 'another password' });
+    expect(taken).toMatchObject({ status: 409, body: { error: { kind: 'conflict' } } });
+    const wrong = await call('POST', '/api/auth/login', { username: 'ada', password: 'wrong password' });
+    expect(wrong).toMatchObject({ status: 401, body: { error: { kind: 'unauthorized' } } });
+    const login = await call('POST', '/api/auth/login', { username: 'ada', password: 'long enough password' });
+    expect(login.status).toBe(200);
+
+    const me = await call('GET', '/api/users/me', undefined, login.body.accessToken);
+    expect(me.body).toMatchObject({ id: registered.body.user.id, username: 'ada' });
+
+    const rotated = await call('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).not.toBe(login.body.refreshToken);
+    expect(rotated.body.deviceId).toBe(login.body.deviceId); // the session is the device
+
+    // Reusing the old token revokes the whole family, including the newest token.
+    const reused = await call('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken });
+    expect(reused).toMatchObject({ status: 401, body: { error: { kind: 'unauthorized' } } });
+    expect((await call('POST', '/api/auth/refresh', { refreshToken: rotated.body.refreshToken })).status).toBe(401);
+
+    // Logout revokes: the refresh token stops working.
+    expect((await call('POST', '/api/auth/logout', { refreshToken: registered.body.refreshToken })).status).toBe(204);
+    expect((await call('POST', '/api/auth/refresh', { refreshToken: registered.body.refreshToken })).status).toBe(401);
+  });
+
+  it('answers bad input and missing auth with a clear error kind', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const call = api(server.url);
+    const bad = await call('POST', '/api/auth/register', { username: 'A', password: 'short' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.kind).toBe('invalidInput');
+    expect([...new Set(bad.body.error.details.issues.map((i: { path: string }) => i.path))].sort()).toEqual(['password', 'username']);
+    const notJson = await fetch(`${server.url}/api/auth/login`, { method: 'POST', body: '{nope' });
+    expect(notJson.status).toBe(400);
+    expect((await call('GET', '/api/conversations')).body.error.kind).toBe('unauthorized');
+    expect((await call('GET', '/api/conversations', undefined, 'not.a.jwt')).status).toBe(401);
+    expect((await call('GET', '/nowhere')).body.error.kind).toBe('notFound');
+    expect((await call('GET', '/health')).body).toEqual({ ok: true });
+  });
+
+  it('finds people, opens DMs idempotently, creates groups and changes members', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const call = api(server.url);
+    const [ada, bob, cy, dan] = await Promise.all(
+      ['ada', 'bob', 'cyd', 'dan'].map(async (name) => (await call('POST', '/api/auth/register', { username: name, password: 'long enough password' })).body),
+    );
+    const found = await call('GET', '/api/users?q=bo', undefined, ada.accessToken);
+    expect(found.body.users.map((u: { username: string }) => u.username)).toEqual(['bob']);
+
+    const dm = await call('POST', '/api/conversations', { kind: 'dm', userId: bob.user.id }, ada.accessToken);
+    expect(dm.status).toBe(201);
+    const again = await call('POST', '/api/conversations', { kind: 'dm', userId: ada.user.id }, bob.accessToken);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(dm.body.id);
+    expect((await call('POST', '/api/conversations', { kind: 'dm', userId: ada.user.id }, ada.accessToken)).status).toBe(400);
+
+    const group = await call('POST', '/api/conversations', { kind: 'group', title: 'Field team', memberIds: [bob.user.id] }, ada.accessToken);
+    expect(group.status).toBe(201);
+    expect(group.body.members).toEqual(
+      expect.arrayContaining([{ userId: ada.user.id, role: 'owner' }, { userId: bob.user.id, role: 'member' }]),
+    );
+    const gid = group.body.id;
+    // A plain member may not add people; the owner may.
+    expect((await call('POST', `/api/conversations/${gid}/members`, { userIds: [cy.user.id] }, bob.accessToken)).body.error.kind).toBe('forbidden');
+    const added = await call('POST', `/api/conversations/${gid}/members`, { userIds: [cy.user.id, dan.user.id] }, ada.accessToken);
+    expect(added.body.members).toHaveLength(4);
+    // Outsiders cannot see it, and cannot tell it exists.
+    const outsider = (await call('POST', '/api/auth/register', { username: 'eve', password: 'long enough password' })).body;
+    expect((await call('GET', `/api/conversations/${gid}`, undefined, outsider.accessToken)).status).toBe(404);
+
+    expect((await call('DELETE', `/api/conversations/${gid}/members/${cy.user.id}`, undefined, ada.accessToken)).status).toBe(204);
+    expect((await call('DELETE', `/api/conversations/${gid}/members/${dan.user.id}`, undefined, dan.accessToken)).status).toBe(204); // leave
+    expect((await call('DELETE', `/api/conversations/${gid}/members/${ada.user.id}`, undefined, bob.accessToken)).body.error.kind).toBe('forbidden');
+    const listed = await call('GET', '/api/conversations', undefined, bob.accessToken);
+    expect(listed.body.conversations.map((c: { id: string }) => c.id).sort()).toEqual([dm.body.id, gid].sort());
+    expect((await call('GET', '/api/conversations', undefined, cy.accessToken)).body.conversations).toEqual([]);
+  });
+});
