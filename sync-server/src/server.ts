@@ -1,7 +1,7 @@
 // Assembles one Outpost node: storage, auth, the REST API and the Hocuspocus endpoint at /sync,
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
@@ -54,7 +54,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const app = createApp({ storage, sessions, signer, conversations, corsOrigins: config.corsOrigins, log });
   app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync.'));
 
-  const httpServer = createAdaptorServer({ fetch: app.fetch });
+  const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
   httpServer.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
@@ -84,12 +84,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     hocuspocus,
     close() {
       closing ??= (async () => {
-        httpServer.close();
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
         for (const ws of wss.clients) ws.terminate();
         hocuspocus.closeConnections();
-        await engine.drain();
+        await engine.close();
         await store.flush();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await httpClosed; // in-flight requests finish before storage goes
         await storage.close();
       })();
       return closing;

@@ -78,6 +78,7 @@ export class SyncEngine implements Extension {
   readonly #pending = new WeakMap<object, Pending>();
   /** Work started by hooks and not finished yet; `drain()` waits for it before shutdown. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  #closing = false;
 
   constructor(options: { storage: Storage; signer: TokenSigner; store: DocumentStore; segmentSize: number; log: Logger }) {
     this.#storage = options.storage;
@@ -99,6 +100,12 @@ export class SyncEngine implements Extension {
     return work;
   }
 
+  /** Stops background work that shutdown would cut short, then waits for hook work to finish. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.drain();
+  }
+
   /** Resolves when no hook work is running (new work may start meanwhile; loops until quiet). */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -106,7 +113,11 @@ export class SyncEngine implements Extension {
 
   // ── access ──
 
-  async onAuthenticate({ token, documentName, connectionConfig }: onAuthenticatePayload): Promise<ConnectionContext> {
+  onAuthenticate(payload: onAuthenticatePayload): Promise<ConnectionContext> {
+    return this.#track(this.#authenticate(payload));
+  }
+
+  async #authenticate({ token, documentName, connectionConfig }: onAuthenticatePayload): Promise<ConnectionContext> {
     const doc = parseDocName(documentName);
     if (!doc) throw new Error(closeReason('invalidInput', 'not a valid document name'));
     let sender: Sender;
@@ -263,8 +274,14 @@ export class SyncEngine implements Extension {
     for (const state of states.values()) state.user = { id: context.userId, deviceId: context.deviceId };
   }
 
+  /** Hocuspocus does not await or catch this hook: failures are logged here. */
   onAwarenessUpdate(payload: onAwarenessUpdatePayload): Promise<void> {
-    return this.#track(this.#presence.onAwarenessUpdate(payload));
+    if (this.#closing) return Promise.resolve();
+    return this.#track(
+      this.#presence.onAwarenessUpdate(payload).catch((error: unknown) => {
+        this.#log.warn('presence relay failed', { document: payload.documentName, error });
+      }),
+    );
   }
 
   // ── changes made over HTTP ──

@@ -23,13 +23,25 @@ export class DocumentStore implements Extension {
   readonly #appends = new Map<string, Promise<void>>();
   readonly #sinceCompaction = new Map<string, number>();
   readonly #compacting = new Set<string>();
+  /** Loads and compactions under way, awaited by `flush()`. */
+  readonly #work = new Set<Promise<unknown>>();
 
   constructor(storage: Storage, log: Logger) {
     this.#storage = storage;
     this.#log = log;
   }
 
-  async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
+  onLoadDocument(payload: onLoadDocumentPayload): Promise<void> {
+    return this.#tracked(this.#load(payload));
+  }
+
+  #tracked<T>(work: Promise<T>): Promise<T> {
+    this.#work.add(work);
+    void work.finally(() => this.#work.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const stored = await this.#storage.loadDocument(documentName);
     Y.transact(document, () => {
       if (stored.snapshot) Y.applyUpdate(document, stored.snapshot);
@@ -59,9 +71,11 @@ export class DocumentStore implements Extension {
     if (count >= COMPACT_AFTER) this.#compactSoon(documentName);
   }
 
-  /** Resolves when every server write so far is logged (tests and shutdown). */
+  /** Resolves when every server write so far is logged and no load or compaction runs. */
   async flush(): Promise<void> {
-    await Promise.all(this.#appends.values());
+    while (this.#appends.size > 0 || this.#work.size > 0) {
+      await Promise.allSettled([...this.#appends.values(), ...this.#work]);
+    }
   }
 
   async afterUnloadDocument({ documentName }: { documentName: string }): Promise<void> {
@@ -73,11 +87,11 @@ export class DocumentStore implements Extension {
     if (this.#compacting.has(documentName)) return;
     this.#compacting.add(documentName);
     this.#sinceCompaction.set(documentName, 0);
-    setImmediate(() => {
+    this.#tracked(
       this.#storage
         .compact(documentName, (parts) => Y.mergeUpdates(parts))
         .catch((error: unknown) => this.#log.error('compaction failed; the log is intact', { documentName, error }))
-        .finally(() => this.#compacting.delete(documentName));
-    });
+        .finally(() => this.#compacting.delete(documentName)),
+    );
   }
 }
