@@ -24,6 +24,8 @@ import {
   type UserId,
   type UserList,
   segmentMaps,
+  seqMap,
+  orderDoc,
 } from '@outpost/shared-schema';
 import { Api } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './connection/SyncConnection.ts';
@@ -44,11 +46,12 @@ export interface ConversationListItem extends InboxEntry {
   id: ConversationId;
 }
 
-/** A message write the server refused, and why. */
+/** A document the server refused to sync (and so the messages written into it), and why. */
 export interface Failure {
   docName: string;
   kind: DocumentRefusal['kind'];
   message: string;
+  /** Your messages in that document that have no number: they will not be delivered. */
   messageIds: MessageId[];
 }
 
@@ -80,7 +83,7 @@ export class OutpostClient {
   readonly #list: Derived<ConversationListItem[]>;
   readonly #status: Derived<ConnectionStatus>;
   #statusValue: ConnectionStatus = 'connecting';
-  readonly #failures = new Map<string, Failure>();
+  readonly #refusals = new Map<string, DocumentRefusal>();
   readonly #failureListeners = new Set<() => void>();
   readonly #typing = new Map<ConversationId, Derived<UserId[]>>();
   readonly #online = new Derived<UserId[]>(() => {
@@ -236,7 +239,7 @@ export class OutpostClient {
           docs: this.#docs,
           connection: this.#connection,
           userDoc: this.#userDoc,
-          failureOf: (messageId) => this.#failureOf(messageId),
+          failureOf: (docName) => this.#refusals.get(docName),
           onFailuresChanged: (listener) => {
             this.#failureListeners.add(listener);
             return () => this.#failureListeners.delete(listener);
@@ -277,28 +280,25 @@ export class OutpostClient {
     return this.#status;
   }
 
-  /** Writes the server refused, with the reason (e.g. removed from the conversation). */
+  /** Documents the server refused, with the reason (e.g. removed from the conversation). */
   failures(): Failure[] {
-    return [...this.#failures.values()];
+    return [...this.#refusals.values()].map((refusal) => ({ ...refusal, messageIds: this.#unnumberedOwn(refusal.docName) }));
   }
 
-  #failureOf(messageId: MessageId): string | undefined {
-    for (const failure of this.#failures.values()) if (failure.messageIds.includes(messageId)) return `${failure.kind}: ${failure.message}`;
-    return undefined;
+  /** Your messages in a segment document that have no number yet. */
+  #unnumberedOwn(docName: string): MessageId[] {
+    const doc = parseDocName(docName);
+    if (doc?.kind !== 'segment') return [];
+    const content = this.#docs.peek(docName);
+    const numbered = seqMap(this.#docs.open(orderDoc(doc.conversationId, doc.segment)));
+    if (!content) return [];
+    return [...segmentMaps(content).messages.entries()]
+      .filter(([id, entry]) => entry.author === this.user.id && !numbered.has(id))
+      .map(([id]) => id as MessageId);
   }
 
   #onRefused(refusal: DocumentRefusal): void {
-    const doc = parseDocName(refusal.docName);
-    const messageIds: MessageId[] = [];
-    if (doc?.kind === 'segment') {
-      const content = this.#docs.peek(refusal.docName);
-      if (content) {
-        for (const [id, entry] of segmentMaps(content).messages.entries()) {
-          if (entry.author === this.user.id) messageIds.push(id as MessageId);
-        }
-      }
-    }
-    this.#failures.set(refusal.docName, { ...refusal, messageIds });
+    this.#refusals.set(refusal.docName, refusal);
     for (const listener of this.#failureListeners) listener();
   }
 

@@ -52,8 +52,8 @@ export interface ConversationHost {
   docs: DocStore;
   connection: SyncConnection;
   userDoc: Y.Doc;
-  /** Per message id, why the server refused it (see OutpostClient.failures). */
-  failureOf(messageId: MessageId): string | undefined;
+  /** Why the server refused a document, if it did (see OutpostClient.failures). */
+  failureOf(docName: string): { kind: string; message: string } | undefined;
   onFailuresChanged(listener: () => void): () => void;
   setTyping(conversationId: ConversationId | null): void;
   typingIn(conversationId: ConversationId): Live<UserId[]>;
@@ -155,9 +155,10 @@ export class Conversation {
     for (const { order } of this.#segments.values()) for (const [id, entry] of seqMap(order).entries()) seqs.set(id, entry.seq);
     const items: MessageItem[] = [];
     for (const [n, { content }] of this.#segments) {
+      const refusal = this.#host.failureOf(segmentDoc(this.id, n));
       for (const view of readSegment(content).values()) {
         const seq = seqs.get(view.id) ?? null;
-        const failure = seq === null ? this.#host.failureOf(view.id) : undefined;
+        const failure = seq === null && refusal && view.author === this.#host.userId ? `${refusal.kind}: ${refusal.message}` : undefined;
         items.push({
           ...view,
           seq,
