@@ -20,6 +20,7 @@ describe.each(backends)('messaging on %s', (backend) => {
     const first = a.send('hello bob');
     await until('bob sees the first message numbered', () => history(b).some((l) => l.id === first && l.seq === 1), () => history(b));
     const reply = b.send('hi ada', { replyTo: first });
+    await until('ada sees the reply numbered', () => history(a).some((l) => l.id === reply && l.seq === 2));
     const third = a.send('how are you?');
     await until('both see three numbered messages', () => history(a).length === 3 && numberedOneToN(history(a)) && numberedOneToN(history(b)));
 
@@ -41,6 +42,24 @@ describe.each(backends)('messaging on %s', (backend) => {
     b.unreact(reply, '🎉');
     await until('the removed reaction disappears for ada', () => history(a)[1]?.reactions === '');
     expect(history(a)).toEqual(history(b));
+  });
+
+  it('cuts a removed member off the conversation at once; what they write afterwards fails', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const [ada, bob, cyd] = [await signUp(server.url, 'ada'), await signUp(server.url, 'bob'), await signUp(server.url, 'cyd')];
+    const id = await ada.createGroup('crew', [bob.user.id, cyd.user.id]);
+    const [a, c] = [ada.conversation(id), cyd.conversation(id)];
+    c.send('hello crew');
+    await until('ada sees cyd’s message', () => history(a).length === 1 && history(a)[0]?.seq === 1);
+    await ada.removeMember(id, cyd.user.id);
+    await until('cyd is told the conversation refused them', () => cyd.failures().some((f) => f.kind === 'forbidden'), () => cyd.failures());
+    const late = c.send('am I still here?');
+    await until('cyd’s late message is marked failed', () => c.messages().get().find((m) => m.id === late)?.status === 'failed', () => c.messages().get());
+    bob.conversation(id).send('cyd is gone');
+    await until('ada sees bob’s message', () => history(a).length === 2);
+    expect(history(a).map((l) => l.body)).toEqual(['hello crew', 'cyd is gone']); // never cyd’s late one
+    expect(history(c).map((l) => l.body)).not.toContain('cyd is gone');
+    expect(cyd.conversations().get().map((x) => x.id)).not.toContain(id);
   });
 
   it('refuses to edit or delete another user’s message in the SDK before anything is sent', async () => {
