@@ -112,8 +112,10 @@ export interface Storage {
    * A token presented twice revokes its whole family.
    */
   rotateRefreshToken(tokenHash: string, next: Omit<RefreshTokenRecord, 'familyId' | 'userId'>, now: number): Promise<RotateResult>;
-  /** Revokes the family of the token with `tokenHash`; returns false if there is none. */
-  revokeRefreshToken(tokenHash: string): Promise<boolean>;
+  /** Revokes the family of the token with `tokenHash`; returns the family id, or null if there is none. */
+  revokeRefreshToken(tokenHash: string): Promise<string | null>;
+  /** True while the family (a signed-in device) has a token that is neither used, revoked nor expired. */
+  isSessionActive(familyId: string, now: number): Promise<boolean>;
 
   // ── conversations and members ──
   /**
@@ -161,6 +163,13 @@ export interface Storage {
   /** Raises the user's read position to `seq` if higher; returns the position now stored. */
   recordRead(id: ConversationId, userId: UserId, seq: number): Promise<number>;
   getReadPositions(id: ConversationId): Promise<Map<UserId, number>>;
+
+  // ── Yjs client ids: each belongs to the first user who writes with it in a document ──
+  /**
+   * Claims `clientIds` in `docName` for `userId` where unclaimed, atomically. Returns the ids
+   * among them that belong to someone else (so the update must be refused).
+   */
+  claimClients(docName: string, userId: UserId, clientIds: readonly number[]): Promise<number[]>;
 
   // ── the update log and snapshots ──
   /** Durably appends one Yjs update to the document's log; returns its position. */

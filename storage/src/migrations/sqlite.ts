@@ -98,4 +98,16 @@ CREATE TABLE doc_updates (
 CREATE INDEX doc_updates_doc ON doc_updates (doc_name, position);
 `,
   },
+  {
+    version: 2,
+    description: 'Yjs client ids claimed per document',
+    sql: `
+CREATE TABLE doc_clients (
+  doc_name  TEXT NOT NULL,
+  client_id INTEGER NOT NULL,
+  user_id   TEXT NOT NULL,
+  PRIMARY KEY (doc_name, client_id)
+) STRICT;
+`,
+  },
 ];

@@ -155,18 +155,47 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async revokeRefreshToken(tokenHash: string): Promise<boolean> {
-    const row = await one<{ found: number }>(
+  async revokeRefreshToken(tokenHash: string): Promise<string | null> {
+    const row = await one<{ family_id: string }>(
       this.#pool,
       `WITH token AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1),
             revoked AS (
               UPDATE refresh_tokens SET revoked_at = $2
               WHERE family_id IN (SELECT family_id FROM token) AND revoked_at IS NULL
             )
-       SELECT count(*) AS found FROM token`,
+       SELECT family_id FROM token`,
       [tokenHash, Date.now()],
     );
-    return (row?.found ?? 0) > 0;
+    return row?.family_id ?? null;
+  }
+
+  async isSessionActive(familyId: string, now: number): Promise<boolean> {
+    return (
+      (await count(
+        this.#pool,
+        'SELECT count(*) AS n FROM refresh_tokens WHERE family_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2',
+        [familyId, now],
+      )) > 0
+    );
+  }
+
+  async claimClients(docName: string, userId: UserId, clientIds: readonly number[]): Promise<number[]> {
+    if (clientIds.length === 0) return [];
+    const ids = [...new Set(clientIds)];
+    const owners = await all<{ client_id: number; user_id: string }>(
+      this.#pool,
+      `WITH claimed AS (
+         INSERT INTO doc_clients (doc_name, client_id, user_id)
+         SELECT $1, unnest($2::bigint[]), $3
+         ON CONFLICT DO NOTHING
+         RETURNING client_id, user_id
+       )
+       SELECT client_id, user_id FROM claimed
+       UNION ALL
+       SELECT client_id, user_id FROM doc_clients WHERE doc_name = $1 AND client_id = ANY($2::bigint[])`,
+      [docName, ids, userId],
+    );
+    return [...new Set(owners.filter((o) => o.user_id !== userId).map((o) => Number(o.client_id)))];
   }
 
   // ── conversations and members ──

@@ -163,12 +163,33 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async revokeRefreshToken(tokenHash: string): Promise<boolean> {
+  async revokeRefreshToken(tokenHash: string): Promise<string | null> {
     return this.#immediate(() => {
       const row = this.#get<{ family_id: string }>('SELECT family_id FROM refresh_tokens WHERE token_hash = ?', tokenHash);
-      if (!row) return false;
+      if (!row) return null;
       this.#run('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL', Date.now(), row.family_id);
-      return true;
+      return row.family_id;
+    });
+  }
+
+  async isSessionActive(familyId: string, now: number): Promise<boolean> {
+    const row = this.#get<{ found: number }>(
+      'SELECT count(*) AS found FROM refresh_tokens WHERE family_id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?',
+      familyId, now,
+    );
+    return (row?.found ?? 0) > 0;
+  }
+
+  async claimClients(docName: string, userId: UserId, clientIds: readonly number[]): Promise<number[]> {
+    if (clientIds.length === 0) return [];
+    return this.#immediate(() => {
+      const taken: number[] = [];
+      for (const clientId of new Set(clientIds)) {
+        this.#run('INSERT INTO doc_clients (doc_name, client_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', docName, clientId, userId);
+        const owner = this.#get<{ user_id: string }>('SELECT user_id FROM doc_clients WHERE doc_name = ? AND client_id = ?', docName, clientId);
+        if (owner?.user_id !== userId) taken.push(clientId);
+      }
+      return taken;
     });
   }
 

@@ -130,11 +130,39 @@ export function accountsContract(context: ContractContext): void {
     it('revokes the family of a token on logout, and says when there is no such token', async () => {
       const storage = context.storage();
       const [alice] = await createUsers(storage, 'alice');
-      await issue(context, alice!, 't1');
+      const family = await issue(context, alice!, 't1');
+      const other = await issue(context, alice!, 'laptop');
       await storage.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW);
-      expect(await storage.revokeRefreshToken(tokenHash('t1'))).toBe(true);
+      expect(await storage.isSessionActive(family, NOW)).toBe(true); // t2 is live
+      expect(await storage.revokeRefreshToken(tokenHash('t1'))).toBe(family);
+      expect(await storage.isSessionActive(family, NOW)).toBe(false);
+      expect(await storage.isSessionActive(other, NOW)).toBe(true); // another device stays signed in
+      expect(await storage.isSessionActive(other, NOW + 2 * HOUR)).toBe(false); // until it expires
       expect(await storage.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toMatchObject({ outcome: 'reused' });
-      expect(await storage.revokeRefreshToken(tokenHash('never-issued'))).toBe(false);
+      expect(await storage.revokeRefreshToken(tokenHash('never-issued'))).toBeNull();
+    });
+  });
+
+  describe('Yjs client ids', () => {
+    it('belong to the first user who claims them in a document, and only in that document', async () => {
+      const storage = context.storage();
+      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
+      expect(await storage.claimClients('doc-a', alice!.id, [1, 2])).toEqual([]);
+      expect(await storage.claimClients('doc-a', alice!.id, [2, 3])).toEqual([]); // own ids again: fine
+      expect((await storage.claimClients('doc-a', bob!.id, [3, 4, 1])).sort()).toEqual([1, 3]);
+      expect(await storage.claimClients('doc-a', alice!.id, [4])).toEqual([4]); // bob got 4 meanwhile
+      expect(await storage.claimClients('doc-b', bob!.id, [1])).toEqual([]);
+      expect(await storage.claimClients('doc-a', bob!.id, [])).toEqual([]);
+    });
+
+    it('give one owner when two users claim the same id at once', async () => {
+      const storage = context.storage();
+      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
+      const results = await Promise.all([
+        storage.claimClients('doc', alice!.id, [7]),
+        storage.claimClients('doc', bob!.id, [7]),
+      ]);
+      expect(results.filter((taken) => taken.length === 0)).toHaveLength(1);
     });
   });
 }
