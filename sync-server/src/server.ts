@@ -45,13 +45,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds);
   const store = new DocumentStore(storage, log);
   const engine = new SyncEngine({ storage, signer, store, segmentSize: config.segmentSize, log });
+  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
   const hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const conversations = new Conversations(storage, engine);
-  const app = createApp({ storage, sessions, signer, conversations, corsOrigins: config.corsOrigins, log });
+  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
   app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync.'));
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;

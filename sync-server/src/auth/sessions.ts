@@ -27,10 +27,14 @@ export class Sessions {
   readonly #signer: TokenSigner;
   readonly #refreshTtlMs: number;
 
-  constructor(storage: Storage, signer: TokenSigner, refreshTtlSeconds: number) {
+  readonly #onRevoked: (deviceId: DeviceId) => void;
+
+  /** `onRevoked` hears of every session signed out or revoked, to cut its connections off. */
+  constructor(storage: Storage, signer: TokenSigner, refreshTtlSeconds: number, onRevoked: (deviceId: DeviceId) => void) {
     this.#storage = storage;
     this.#signer = signer;
     this.#refreshTtlMs = refreshTtlSeconds * 1000;
+    this.#onRevoked = onRevoked;
   }
 
   async register(request: RegisterRequest): Promise<Session> {
@@ -64,6 +68,7 @@ export class Sessions {
         return this.#session(user, result.familyId as DeviceId, next.token);
       }
       case 'reused':
+        this.#onRevoked(result.familyId as DeviceId);
         throw new OutpostError('unauthorized', 'refresh token was already used; the session is revoked, sign in again');
       case 'expired':
         throw new OutpostError('unauthorized', 'refresh token expired; sign in again');
@@ -75,7 +80,8 @@ export class Sessions {
   }
 
   async logout(refreshToken: string): Promise<void> {
-    await this.#storage.revokeRefreshToken(hashToken(refreshToken));
+    const familyId = await this.#storage.revokeRefreshToken(hashToken(refreshToken));
+    if (familyId) this.#onRevoked(familyId as DeviceId);
   }
 
   async #startSession(user: UserRecord): Promise<Session> {

@@ -22,17 +22,25 @@ import { publicUser, type Sessions } from '../auth/sessions.ts';
 import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
+import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import type { AccessControl } from '../sync/access.ts';
 
 export interface AppDeps {
   storage: Storage;
   sessions: Sessions;
   signer: TokenSigner;
+  access: AccessControl;
   conversations: Conversations;
   corsOrigins: string[];
   log: Logger;
 }
 
-type Env = { Variables: { auth: AccessClaims } };
+type Env = { Variables: { auth: AccessClaims }; Bindings: { incoming?: { socket?: { remoteAddress?: string } } } };
+
+/** The peer address (behind a proxy, the proxy's: it is a coarse key for rate limits). */
+function address(c: Context<Env>): string {
+  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
 
 async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   let raw: unknown;
@@ -62,7 +70,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
   app.onError((error, c) => {
-    if (error instanceof OutpostError) return c.json(error.toBody(), error.status as 400);
+    if (error instanceof OutpostError) {
+      const retryAfterMs = error.details?.retryAfterMs;
+      if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+      return c.json(error.toBody(), error.status as 400);
+    }
     deps.log.error('request failed', { method: c.req.method, path: c.req.path, error });
     return c.json(new OutpostError('internal', 'internal error; it was logged').toBody(), 500);
   });
@@ -70,8 +82,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
-  app.post('/api/auth/register', async (c) => c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201));
-  app.post('/api/auth/login', async (c) => c.json(await deps.sessions.login(await body(c, LoginRequest))));
+  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress);
+  const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser);
+  app.post('/api/auth/register', async (c) => {
+    authPerAddress.take(address(c));
+    return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
+  });
+  app.post('/api/auth/login', async (c) => {
+    authPerAddress.take(address(c));
+    const request = await body(c, LoginRequest);
+    loginPerUser.take(request.username.toLowerCase());
+    return c.json(await deps.sessions.login(request));
+  });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
   app.post('/api/auth/logout', async (c) => {
     await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
@@ -83,7 +105,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer (.+)$/.exec(header);
     if (!match?.[1]) throw new OutpostError('unauthorized', 'send Authorization: Bearer <access token>');
-    c.set('auth', await deps.signer.verify(match[1]));
+    const claims = await deps.signer.verify(match[1]);
+    if (!(await deps.access.sessionActive(claims.deviceId))) throw new OutpostError('unauthorized', 'this session was signed out; sign in again');
+    c.set('auth', claims);
     await next();
   });
 

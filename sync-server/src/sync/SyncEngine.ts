@@ -1,6 +1,6 @@
 // The Hocuspocus extension that makes a generic Yjs server into Outpost's: who may open which
-// document, the write path (validate → log → apply → number), and server-owned documents
-// materialized from storage.
+// document (access.ts), the write path (validate → log → apply → number), server-owned
+// documents materialized from storage, and presence relayed between contacts.
 import type {
   Extension,
   Hocuspocus,
@@ -8,18 +8,20 @@ import type {
   afterLoadDocumentPayload,
   beforeHandleAwarenessPayload,
   beforeHandleMessagePayload,
-  onAwarenessUpdatePayload,
   onAuthenticatePayload,
+  onAwarenessUpdatePayload,
+  onDisconnectPayload,
 } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import {
   CloseCodes,
   OutpostError,
   closeReason,
+  isUuid,
   parseDocName,
   unreachable,
   type ConversationId,
-  type DocName,
+  type DeviceId,
   type ErrorKind,
   type Role,
   type UserId,
@@ -27,22 +29,29 @@ import {
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
+import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import { AccessControl, RECHECK_MS, type ConnectionContext } from './access.ts';
 import { DocLocks } from './docLock.ts';
+import type { DocumentStore } from './documentStore.ts';
 import { decodeFrame } from './frames.ts';
 import { materializeInbox, materializeOrder, materializeServer } from './materialize.ts';
 import { PresenceRelay } from './presence.ts';
 import { Sequencer } from './sequencer.ts';
-import { InvalidUpdate, isNoOpUpdate, validateSegmentUpdate, validateUserUpdate, type Sender } from './validate.ts';
-import type { DocumentStore } from './documentStore.ts';
+import {
+  InvalidUpdate,
+  isNoOpUpdate,
+  validateSegmentUpdate,
+  validateUserUpdate,
+  type SegmentChanges,
+  type UserDocChanges,
+  type Validated,
+} from './validate.ts';
 
-/** What a connection carries after authentication. */
-export interface ConnectionContext extends Sender {
-  doc: DocName;
-}
+export type { ConnectionContext } from './access.ts';
 
 type Pending =
-  | { kind: 'segment'; conversationId: ConversationId; segment: number; changes: NonNullable<ReturnType<typeof validateSegmentUpdate>> }
-  | { kind: 'user'; changes: NonNullable<ReturnType<typeof validateUserUpdate>> }
+  | { kind: 'segment'; conversationId: ConversationId; segment: number; changes: SegmentChanges }
+  | { kind: 'user'; changes: UserDocChanges }
   | null;
 
 const closeCodeFor: Record<ErrorKind, number> = {
@@ -58,36 +67,47 @@ const closeCodeFor: Record<ErrorKind, number> = {
 
 /** An error Hocuspocus turns into a close of that document's connection with our code. */
 function refusal(error: OutpostError): Error & { code: number; reason: string } {
-  const reason = closeReason(error.kind, error.message);
+  const retry = typeof error.details?.retryAfterMs === 'number' ? ` (retryAfterMs=${error.details.retryAfterMs})` : '';
+  const reason = closeReason(error.kind, `${error.message}${retry}`);
   return Object.assign(new Error(reason), { code: closeCodeFor[error.kind], reason });
 }
+
+/** Awareness fields a client may set; everything else is dropped. */
+const AWARENESS_STATE_BYTES = 1_024;
 
 export class SyncEngine implements Extension {
   extensionName = 'OutpostSyncEngine';
   // Runs before the document store's hooks: access first, then persistence.
   priority = 200;
   readonly sequencer: Sequencer;
-  readonly #presence: PresenceRelay;
+  readonly access: AccessControl;
   #instance: Hocuspocus | undefined;
   readonly #storage: Storage;
-  readonly #signer: TokenSigner;
   readonly #store: DocumentStore;
   readonly #log: Logger;
   readonly #segmentSize: number;
+  readonly #presence: PresenceRelay;
   readonly #locks = new DocLocks();
   readonly #pending = new WeakMap<object, Pending>();
+  /** Per loaded document: Yjs client ids known to belong to a user (saves a storage round trip). */
+  readonly #claims = new WeakMap<Y.Doc, Map<number, UserId>>();
+  readonly #updates = new RateLimiter('updates', RateLimits.updatesPerUser);
+  readonly #messages = new RateLimiter('messages', RateLimits.messagesPerUser);
   /** Work started by hooks and not finished yet; `drain()` waits for it before shutdown. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing = false;
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(options: { storage: Storage; signer: TokenSigner; store: DocumentStore; segmentSize: number; log: Logger }) {
     this.#storage = options.storage;
-    this.#signer = options.signer;
     this.#store = options.store;
     this.#log = options.log;
     this.#segmentSize = options.segmentSize;
+    this.access = new AccessControl(options.storage, options.signer);
     this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map());
     this.sequencer = new Sequencer(options.storage, { get: (name) => this.#instance?.documents.get(name) }, options.segmentSize, options.log);
+    this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), RECHECK_MS);
+    this.#sweep.unref();
   }
 
   attach(instance: Hocuspocus): void {
@@ -103,6 +123,7 @@ export class SyncEngine implements Extension {
   /** Stops background work that shutdown would cut short, then waits for hook work to finish. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#sweep);
     await this.drain();
   }
 
@@ -113,41 +134,29 @@ export class SyncEngine implements Extension {
 
   // ── access ──
 
-  onAuthenticate(payload: onAuthenticatePayload): Promise<ConnectionContext> {
-    return this.#track(this.#authenticate(payload));
+  async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
+    const context = await this.#track(this.access.authenticate(token, documentName, socketId));
+    connectionConfig.readOnly = context.doc.kind !== 'segment' && context.doc.kind !== 'user';
+    return context;
   }
 
-  async #authenticate({ token, documentName, connectionConfig }: onAuthenticatePayload): Promise<ConnectionContext> {
-    const doc = parseDocName(documentName);
-    if (!doc) throw new Error(closeReason('invalidInput', 'not a valid document name'));
-    let sender: Sender;
-    try {
-      sender = await this.#signer.verify(token);
-    } catch (error) {
-      if (error instanceof OutpostError) throw new Error(closeReason(error.kind, error.message), { cause: error });
-      throw error;
-    }
-    await this.#checkAccess(sender.userId, doc);
-    connectionConfig.readOnly = doc.kind !== 'segment' && doc.kind !== 'user';
-    return { ...sender, doc };
+  async onDisconnect({ socketId, documentName }: onDisconnectPayload): Promise<void> {
+    this.access.released(socketId, documentName);
   }
 
-  async #checkAccess(userId: UserId, doc: DocName): Promise<void> {
-    switch (doc.kind) {
-      case 'segment':
-      case 'order':
-      case 'server':
-        if (!(await this.#storage.getMemberRole(doc.conversationId, userId))) {
-          throw new Error(closeReason('forbidden', 'not a member of this conversation'));
+  /** Closes connections whose member was removed or whose session was revoked elsewhere. */
+  async #recheckConnections(): Promise<void> {
+    for (const document of this.#instance?.documents.values() ?? []) {
+      for (const connection of document.getConnections()) {
+        const context = connection.context as ConnectionContext | undefined;
+        if (!context?.doc) continue;
+        const doc = context.doc;
+        if (!(await this.access.sessionActive(context.deviceId))) {
+          connection.close({ code: CloseCodes.unauthorized, reason: closeReason('unauthorized', 'this session was signed out') });
+        } else if ((doc.kind === 'segment' || doc.kind === 'order' || doc.kind === 'server') && !(await this.access.roleOf(doc.conversationId, context.userId))) {
+          connection.close({ code: CloseCodes.forbidden, reason: closeReason('forbidden', 'removed from the conversation') });
         }
-        return;
-      case 'user':
-      case 'inbox':
-      case 'presence':
-        if (doc.userId !== userId) throw new Error(closeReason('forbidden', 'this document belongs to another user'));
-        return;
-      default:
-        unreachable(doc);
+      }
     }
   }
 
@@ -185,23 +194,24 @@ export class SyncEngine implements Extension {
   }
 
   async #beforeHandleMessage({ connection, update: raw, document, context }: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
-    const frame = (() => {
-      try {
-        return decodeFrame(raw);
-      } catch (error) {
-        throw refusal(error as OutpostError);
-      }
-    })();
-    if (frame.kind !== 'update') return;
-    const role = context.doc.kind === 'segment' ? await this.#roleOf(context.doc.conversationId, context.userId) : null;
-    await this.#locks.acquire(document.name);
+    let locked = false;
     try {
+      const frame = decodeFrame(raw);
+      if (frame.kind !== 'update') return;
+      this.#updates.take(context.userId);
+      const role = context.doc.kind === 'segment' ? await this.access.roleOf(context.doc.conversationId, context.userId) : null;
       if (context.doc.kind === 'segment' && role === null) throw new OutpostError('forbidden', 'not a member of this conversation');
-      const pending = this.#validate(document, frame.update, context, role ?? 'member');
-      if (pending !== null) await this.#store.logged(document.name, frame.update);
-      this.#pending.set(connection, pending);
+      await this.#locks.acquire(document.name);
+      locked = true;
+      const validated = this.#validate(document, frame.update, context, role ?? 'member');
+      if (validated) {
+        if (validated.pending?.kind === 'segment') this.#messages.take(context.userId, validated.pending.changes.messages.length);
+        await this.#claim(document.name, document, context.userId, validated.clients);
+        await this.#store.logged(document.name, frame.update);
+      }
+      this.#pending.set(connection, validated?.pending ?? null);
     } catch (error) {
-      this.#locks.release(document.name);
+      if (locked) this.#locks.release(document.name);
       if (error instanceof OutpostError) {
         this.#log.warn('update refused', { userId: context.userId, document: document.name, kind: error.kind, reason: error.message });
         throw refusal(error);
@@ -210,21 +220,20 @@ export class SyncEngine implements Extension {
     }
   }
 
-  #validate(document: Y.Doc, update: Uint8Array, context: ConnectionContext, role: Role): Pending {
+  #validate(document: Y.Doc, update: Uint8Array, context: ConnectionContext, role: Role): { pending: Pending; clients: ReadonlySet<number> } | null {
     const doc = context.doc;
+    const wrap = <T, P extends Pending>(validated: Validated<T> | null, pending: (changes: T) => P) =>
+      validated && { pending: pending(validated.changes), clients: validated.clients };
     switch (doc.kind) {
-      case 'segment': {
-        const changes = validateSegmentUpdate(document, update, {
-          sender: context,
-          senderRole: role,
-          authorOf: () => undefined,
-        });
-        return changes && { kind: 'segment', conversationId: doc.conversationId, segment: doc.segment, changes };
-      }
-      case 'user': {
-        const changes = validateUserUpdate(document, update, context);
-        return changes && { kind: 'user', changes };
-      }
+      case 'segment':
+        return wrap(validateSegmentUpdate(document, update, { sender: context, senderRole: role, authorOf: () => undefined }), (changes) => ({
+          kind: 'segment' as const,
+          conversationId: doc.conversationId,
+          segment: doc.segment,
+          changes,
+        }));
+      case 'user':
+        return wrap(validateUserUpdate(document, update, context), (changes) => ({ kind: 'user' as const, changes }));
       case 'order':
       case 'server':
       case 'inbox':
@@ -236,13 +245,15 @@ export class SyncEngine implements Extension {
     }
   }
 
-  /** Member roles, cached per conversation and user; cleared when membership changes. */
-  readonly #roles = new Map<string, Role | null>();
-
-  async #roleOf(conversationId: ConversationId, userId: UserId): Promise<Role | null> {
-    const key = `${conversationId}/${userId}`;
-    if (!this.#roles.has(key)) this.#roles.set(key, await this.#storage.getMemberRole(conversationId, userId));
-    return this.#roles.get(key) ?? null;
+  /** Yjs client ids belong to the first user who writes with them in a document. */
+  async #claim(documentName: string, document: Y.Doc, userId: UserId, clients: ReadonlySet<number>): Promise<void> {
+    let known = this.#claims.get(document);
+    if (!known) this.#claims.set(document, (known = new Map()));
+    const unknown = [...clients].filter((client) => known.get(client) !== userId);
+    if (unknown.length === 0) return;
+    const taken = await this.#storage.claimClients(documentName, userId, unknown);
+    if (taken.length > 0) throw new InvalidUpdate('update reuses another user’s Yjs client id');
+    for (const client of unknown) known.set(client, userId);
   }
 
   afterHandleMessage(payload: afterHandleMessagePayload<ConnectionContext>): Promise<void> {
@@ -267,11 +278,25 @@ export class SyncEngine implements Extension {
     }
   }
 
-  // ── awareness carries the identity from the token ──
+  // ── awareness: only on presence documents, only known fields, identity from the token ──
 
-  async beforeHandleAwareness({ states, context }: beforeHandleAwarenessPayload<ConnectionContext>): Promise<void> {
+  async beforeHandleAwareness({ states, context, documentName }: beforeHandleAwarenessPayload<ConnectionContext>): Promise<void> {
     if (!context) return;
-    for (const state of states.values()) state.user = { id: context.userId, deviceId: context.deviceId };
+    if (parseDocName(documentName)?.kind !== 'presence') {
+      states.clear();
+      return;
+    }
+    for (const [clientId, state] of states) {
+      if (state === null) continue;
+      const typing = state.typing;
+      if (JSON.stringify(state).length > AWARENESS_STATE_BYTES) {
+        states.delete(clientId);
+        continue;
+      }
+      for (const key of Object.keys(state)) delete state[key];
+      state.typing = isUuid(typing) ? typing : null;
+      state.user = { id: context.userId, deviceId: context.deviceId };
+    }
   }
 
   /** Hocuspocus does not await or catch this hook: failures are logged here. */
@@ -288,21 +313,30 @@ export class SyncEngine implements Extension {
 
   /** Reflects membership changes in open documents and cuts removed members off at once. */
   async membershipChanged(conversationId: ConversationId, removed: readonly UserId[] = []): Promise<void> {
-    const instance = this.#instance;
-    const server = instance?.documents.get(`conv:${conversationId}:server`);
-    if (server) await materializeServer(this.#storage, server, conversationId, this.#segmentSize);
-    for (const key of [...this.#roles.keys()]) if (key.startsWith(`${conversationId}/`)) this.#roles.delete(key);
+    this.access.forgetConversation(conversationId);
     this.#presence.forget();
+    const server = this.#instance?.documents.get(`conv:${conversationId}:server`);
+    if (server) await materializeServer(this.#storage, server, conversationId, this.#segmentSize);
     await this.sequencer.refreshConversation(conversationId, removed);
-    if (!instance || removed.length === 0) return;
     const gone = new Set<string>(removed);
-    for (const document of instance.documents.values()) {
-      if (!document.name.startsWith(`conv:${conversationId}:`)) continue;
+    this.#closeWhere(
+      (context) => gone.has(context.userId) && context.doc.kind !== 'user' && context.doc.kind !== 'inbox' && context.doc.kind !== 'presence' && context.doc.conversationId === conversationId,
+      'forbidden',
+      'removed from the conversation',
+    );
+  }
+
+  /** A session was signed out (or revoked for token reuse): its connections close now. */
+  sessionRevoked(deviceId: DeviceId): void {
+    this.access.revokeSession(deviceId);
+    this.#closeWhere((context) => context.deviceId === deviceId, 'unauthorized', 'this session was signed out');
+  }
+
+  #closeWhere(match: (context: ConnectionContext) => boolean, kind: ErrorKind, message: string): void {
+    for (const document of this.#instance?.documents.values() ?? []) {
       for (const connection of document.getConnections()) {
-        const context = connection.context as ConnectionContext;
-        if (gone.has(context.userId)) {
-          connection.close({ code: CloseCodes.forbidden, reason: closeReason('forbidden', 'removed from the conversation') });
-        }
+        const context = connection.context as ConnectionContext | undefined;
+        if (context?.doc && match(context)) connection.close({ code: closeCodeFor[kind], reason: closeReason(kind, message) });
       }
     }
   }

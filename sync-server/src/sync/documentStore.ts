@@ -44,8 +44,15 @@ export class DocumentStore implements Extension {
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const stored = await this.#storage.loadDocument(documentName);
     Y.transact(document, () => {
-      if (stored.snapshot) Y.applyUpdate(document, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(document, update);
+      // One bad entry must not take the whole conversation down: it is skipped and reported.
+      for (const [i, update] of [stored.snapshot, ...stored.updates].entries()) {
+        if (!update) continue;
+        try {
+          Y.applyUpdate(document, update);
+        } catch (error) {
+          this.#log.error('skipped an update log entry that does not apply', { documentName, entry: i, error });
+        }
+      }
     });
     this.#sinceCompaction.set(documentName, stored.updates.length);
     if (stored.updates.length >= COMPACT_AFTER) this.#compactSoon(documentName);

@@ -46,7 +46,7 @@ describe('validateSegmentUpdate', () => {
     const server = new Y.Doc();
     const id = crypto.randomUUID() as MessageId;
     const changes = validateSegmentUpdate(server, updateFrom(server, (d) => writeMessage(d, id, { author: ada, createdAt: 1, body: 'hi' })), as(ada));
-    expect(changes?.messages.map((m) => m.id)).toEqual([id]);
+    expect(changes?.changes.messages.map((m) => m.id)).toEqual([id]);
   });
 
   it('refuses a forged author', () => {
@@ -64,10 +64,10 @@ describe('validateSegmentUpdate', () => {
   it('lets only the author edit; lets the author or an admin delete', () => {
     const { server, id } = serverWithMessage(ada);
     expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), as(bob))).toThrow(/only the author edits/);
-    expect(validateSegmentUpdate(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), as(ada))?.edits).toHaveLength(1);
+    expect(validateSegmentUpdate(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), as(ada))?.changes.edits).toHaveLength(1);
     const deleteAs = (user: UserId) => updateFrom(server, (d) => writeDeletion(d, id, { by: user, at: 3 }));
     expect(() => validateSegmentUpdate(server, deleteAs(bob), as(bob))).toThrow(/only the author or a group admin/);
-    expect(validateSegmentUpdate(server, deleteAs(bob), as(bob, 'admin'))?.deletions).toHaveLength(1);
+    expect(validateSegmentUpdate(server, deleteAs(bob), as(bob, 'admin'))?.changes.deletions).toHaveLength(1);
   });
 
   it('refuses a reaction in someone else’s name and removing someone else’s reaction', () => {
@@ -76,7 +76,7 @@ describe('validateSegmentUpdate', () => {
     Y.applyUpdate(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)));
     const removal = updateFrom(server, (d) => segmentMaps(d).reactions.delete(reactionKey(id, '👍', bob)));
     expect(() => validateSegmentUpdate(server, removal, as(ada))).toThrow(/your own reactions/);
-    expect(validateSegmentUpdate(server, removal, as(bob))?.reactions).toBe(1);
+    expect(validateSegmentUpdate(server, removal, as(bob))?.changes.reactions).toBe(1);
   });
 
   it('refuses unknown roots, nested types and removing message entries', () => {
@@ -97,7 +97,7 @@ describe('validateUserUpdate', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
     const own = updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${device}`, 4));
-    expect(validateUserUpdate(server, own, { userId: ada, deviceId: device })?.reads).toEqual([{ conversationId: conversation, seq: 4 }]);
+    expect(validateUserUpdate(server, own, { userId: ada, deviceId: device })?.changes.reads).toEqual([{ conversationId: conversation, seq: 4 }]);
     const other = updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${crypto.randomUUID()}`, 4));
     expect(() => validateUserUpdate(server, other, { userId: ada, deviceId: device })).toThrow(/its own read positions/);
   });

@@ -40,6 +40,12 @@ export interface UserDocChanges {
   reads: { conversationId: ConversationId; seq: number }[];
 }
 
+/** A validated update: what it changes, and the Yjs client ids it writes with. */
+export interface Validated<T> {
+  changes: T;
+  clients: ReadonlySet<number>;
+}
+
 /** Raised for an update that breaks a rule; the connection closes with this reason. */
 export class InvalidUpdate extends OutpostError {
   constructor(message: string) {
@@ -57,8 +63,20 @@ interface DecodedUpdate {
   writes: { item: Y.Item; site: WriteSite }[];
   /** Items this update deletes that are live in the document now. */
   deletes: { item: Y.Item; site: WriteSite }[];
+  /** Yjs client ids of the new structs: they must belong to the sender. */
+  clients: Set<number>;
   empty: boolean;
 }
+
+/** Caps on what one update may hold, so a small update cannot make the server do a lot of work. */
+export const UpdateCaps = {
+  structs: 50_000,
+  deleteRanges: 50_000,
+  /** Items a delete set may touch. */
+  deletedItems: 100_000,
+  /** Sum of struct lengths (a deleted run is one struct of length n). */
+  totalLength: 1_000_000,
+} as const;
 
 /**
  * Decodes the update against the current document: which map keys it writes and deletes.
@@ -72,10 +90,19 @@ function decodeAgainst(doc: Y.Doc, update: Uint8Array): DecodedUpdate {
   } catch (error) {
     throw new OutpostError('invalidInput', `malformed update (${(error as Error).message})`);
   }
+  if (decoded.structs.length > UpdateCaps.structs) throw new OutpostError('tooLarge', `update holds more than ${UpdateCaps.structs} structs`);
+  let totalLength = 0;
   const inUpdate = new Map<string, Y.Item>();
+  const updateStructs = new Map<number, Y.Item[]>();
   for (const struct of decoded.structs) {
-    if (struct instanceof Y.Item) inUpdate.set(`${struct.id.client}:${struct.id.clock}`, struct);
+    totalLength += struct.length;
+    if (!(struct instanceof Y.Item)) continue;
+    inUpdate.set(`${struct.id.client}:${struct.id.clock}`, struct);
+    const list = updateStructs.get(struct.id.client);
+    if (list) list.push(struct);
+    else updateStructs.set(struct.id.client, [struct]);
   }
+  if (totalLength > UpdateCaps.totalLength) throw new OutpostError('tooLarge', 'update expands beyond the allowed length');
 
   // Map items carry their parent and key, or inherit them from their left origin (the previous
   // value of the same key), which is in the document or earlier in this update.
@@ -106,28 +133,42 @@ function decodeAgainst(doc: Y.Doc, update: Uint8Array): DecodedUpdate {
   };
 
   const writes: DecodedUpdate['writes'] = [];
+  const clients = new Set<number>();
   for (const struct of decoded.structs) {
     const known = Y.getState(doc.store, struct.id.client);
     if (struct.id.clock + struct.length <= known) continue; // the document has it already
+    clients.add(struct.id.client);
     if (struct instanceof Y.Skip || struct instanceof Y.GC) continue; // no content, no effect
     writes.push({ item: struct, site: siteOf(struct) });
   }
 
+  // A delete set names clock ranges; visit only the items that exist in them (in the document
+  // or in this update), never each clock, so a huge range costs what it actually touches.
   const deletes: DecodedUpdate['deletes'] = [];
-  for (const [client, ranges] of decoded.ds.clients) {
-    for (const range of ranges) {
-      for (let clock = range.clock; clock < range.clock + range.len; ) {
-        const item = findItem(Y.createID(client, clock));
-        if (!item) {
-          clock += 1;
-          continue;
+  let ranges = 0;
+  let visited = 0;
+  const visit = (item: Y.Item) => {
+    if (++visited > UpdateCaps.deletedItems) throw new OutpostError('tooLarge', 'update deletes too many items');
+    if (!item.deleted) deletes.push({ item, site: siteOf(item) });
+  };
+  for (const [client, clientRanges] of decoded.ds.clients) {
+    const stored = doc.store.clients.get(client) ?? [];
+    const state = Y.getState(doc.store, client);
+    for (const range of clientRanges) {
+      if (++ranges > UpdateCaps.deleteRanges) throw new OutpostError('tooLarge', 'update holds too many delete ranges');
+      const end = range.clock + range.len;
+      if (range.clock < state) {
+        for (let i = Y.findIndexSS(stored, range.clock); i < stored.length && (stored[i] as Y.Item | Y.GC).id.clock < end; i++) {
+          const struct = stored[i];
+          if (struct instanceof Y.Item) visit(struct);
         }
-        if (!item.deleted) deletes.push({ item, site: siteOf(item) });
-        clock = item.id.clock + item.length;
+      }
+      for (const struct of updateStructs.get(client) ?? []) {
+        if (struct.id.clock < end && struct.id.clock + struct.length > range.clock && struct.id.clock >= state) visit(struct);
       }
     }
   }
-  return { writes, deletes, empty: writes.length === 0 && deletes.length === 0 };
+  return { writes, deletes, clients, empty: writes.length === 0 && deletes.length === 0 };
 }
 
 function valueOf(item: Y.Item): unknown {
@@ -155,7 +196,7 @@ export interface SegmentContext {
  * Validates an update to a content segment and lists what it changes. Throws InvalidUpdate
  * (forbidden), `tooLarge` or `invalidInput`; returns null for an update that changes nothing.
  */
-export function validateSegmentUpdate(doc: Y.Doc, update: Uint8Array, context: SegmentContext): SegmentChanges | null {
+export function validateSegmentUpdate(doc: Y.Doc, update: Uint8Array, context: SegmentContext): Validated<SegmentChanges> | null {
   const decoded = decodeAgainst(doc, update);
   if (decoded.empty) return null;
   const { sender } = context;
@@ -227,11 +268,11 @@ export function validateSegmentUpdate(doc: Y.Doc, update: Uint8Array, context: S
         throw new InvalidUpdate(`unknown root "${site.root}"`);
     }
   }
-  return changes;
+  return { changes, clients: decoded.clients };
 }
 
 /** Validates an update to the sender's own user document (read positions and drafts). */
-export function validateUserUpdate(doc: Y.Doc, update: Uint8Array, sender: Sender): UserDocChanges | null {
+export function validateUserUpdate(doc: Y.Doc, update: Uint8Array, sender: Sender): Validated<UserDocChanges> | null {
   const decoded = decodeAgainst(doc, update);
   if (decoded.empty) return null;
   const changes: UserDocChanges = { reads: [] };
@@ -255,7 +296,7 @@ export function validateUserUpdate(doc: Y.Doc, update: Uint8Array, sender: Sende
   };
   for (const { item, site } of decoded.writes) check(site, valueOf(item), false);
   for (const { site } of decoded.deletes) check(site, undefined, true);
-  return changes;
+  return { changes, clients: decoded.clients };
 }
 
 /** Server-owned documents take no client writes; an update that changes nothing is tolerated. */
