@@ -50,7 +50,7 @@ export const RateLimits = {
   /** Logins and sign-ups per address. */
   authPerAddress: { capacity: 30, perSecond: 1 / 2 },
   /** Update frames a user may send (across devices). */
-  updatesPerUser: { capacity: 300, perSecond: 50 },
+  updatesPerUser: { capacity: 600, perSecond: 60 },
   /** New messages a user may write; an offline day arrives as one batch, so the burst is large. */
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
 } as const satisfies Record<string, BucketPolicy>;

@@ -26,9 +26,10 @@ export interface ConnectionContext extends Sender {
   socketId: string;
 }
 
-/** An error whose message Hocuspocus sends as the permission-denied reason. */
-function denied(kind: OutpostError['kind'], message: string, cause?: unknown): Error {
-  return new Error(closeReason(kind, message), cause ? { cause } : undefined);
+/** An error whose `reason` Hocuspocus sends to the client as the permission-denied reason. */
+function denied(kind: OutpostError['kind'], message: string, cause?: unknown): Error & { reason: string } {
+  const reason = closeReason(kind, message);
+  return Object.assign(new Error(reason, cause ? { cause } : undefined), { reason });
 }
 
 export class AccessControl {

@@ -94,8 +94,11 @@ function decodeAgainst(doc: Y.Doc, update: Uint8Array): DecodedUpdate {
   let totalLength = 0;
   const inUpdate = new Map<string, Y.Item>();
   const updateStructs = new Map<number, Y.Item[]>();
+  /** Per client, the clock after the update's last struct (items, GC and skips alike). */
+  const updateEnds = new Map<number, number>();
   for (const struct of decoded.structs) {
     totalLength += struct.length;
+    updateEnds.set(struct.id.client, Math.max(updateEnds.get(struct.id.client) ?? 0, struct.id.clock + struct.length));
     if (!(struct instanceof Y.Item)) continue;
     inUpdate.set(`${struct.id.client}:${struct.id.clock}`, struct);
     const list = updateStructs.get(struct.id.client);
@@ -154,9 +157,12 @@ function decodeAgainst(doc: Y.Doc, update: Uint8Array): DecodedUpdate {
   for (const [client, clientRanges] of decoded.ds.clients) {
     const stored = doc.store.clients.get(client) ?? [];
     const state = Y.getState(doc.store, client);
+    const updateEnd = Math.max(state, updateEnds.get(client) ?? 0);
     for (const range of clientRanges) {
       if (++ranges > UpdateCaps.deleteRanges) throw new OutpostError('tooLarge', 'update holds too many delete ranges');
       const end = range.clock + range.len;
+      // Yjs would keep a deletion of unknown items in memory, waiting for them forever.
+      if (end > updateEnd) throw new InvalidUpdate('update deletes items that do not exist');
       if (range.clock < state) {
         for (let i = Y.findIndexSS(stored, range.clock); i < stored.length && (stored[i] as Y.Item | Y.GC).id.clock < end; i++) {
           const struct = stored[i];
