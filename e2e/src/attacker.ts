@@ -1,0 +1,113 @@
+// Tools for the attacker suite: raw Yjs connections and raw frames that the SDK never sends.
+import { HocuspocusProvider } from '@hocuspocus/provider';
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+
+/** How an attempt ended: refused (with the server's reason) or accepted. */
+export type Outcome = { refused: true; reason: string } | { refused: false };
+
+/**
+ * Opens `docName` with a raw provider, lets `change` write to the synced document, and reports
+ * whether the server refused it. Resolves `{ refused: false }` once the server acknowledged.
+ */
+export function attempt(
+  url: string,
+  docName: string,
+  token: string,
+  change: (doc: Y.Doc, sendRaw: (update: Uint8Array) => void) => void,
+  prepare?: (doc: Y.Doc) => void,
+): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const doc = new Y.Doc();
+    prepare?.(doc);
+    let changed = false;
+    const finish = (outcome: Outcome) => {
+      clearTimeout(timer);
+      provider.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => {
+      provider.destroy();
+      reject(new Error(`no answer from the server for ${docName}`));
+    }, 20_000);
+    const provider: HocuspocusProvider = new HocuspocusProvider({
+      url: url.replace('http', 'ws') + '/sync',
+      name: docName,
+      document: doc,
+      token,
+      onAuthenticationFailed: ({ reason }) => finish({ refused: true, reason }),
+      onClose: ({ event }) => {
+        if (event.reason) finish({ refused: true, reason: event.reason });
+      },
+      onSynced: ({ state }) => {
+        if (!state || changed) return;
+        changed = true;
+        // sendRaw puts bytes on the wire as an update, whatever the local document thinks of them.
+        change(doc, (update) => provider.documentUpdateHandler(update, null));
+        // Acknowledged when the provider has nothing unsynced left (the server applied it).
+        const check = () => {
+          if (!provider.hasUnsyncedChanges) finish({ refused: false });
+        };
+        provider.on('unsyncedChanges', check);
+        setTimeout(check, 0);
+      },
+    });
+  });
+}
+
+/** A raw WebSocket to /sync; resolves with the close code once the server closes it (or null). */
+export function rawSocket(url: string): { ws: WebSocket; opened: Promise<void>; closed: Promise<number> } {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/sync');
+  ws.binaryType = 'arraybuffer';
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve());
+    ws.addEventListener('error', () => reject(new Error('socket error before open')));
+  });
+  const closed = new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code)));
+  return { ws, opened, closed };
+}
+
+/** A Hocuspocus sync-update frame for `docName` carrying `update`. */
+export function updateFrame(docName: string, update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarString(encoder, docName);
+  encoding.writeVarUint(encoder, 0); // Sync
+  encoding.writeVarUint(encoder, 2); // y-protocols update
+  encoding.writeVarUint8Array(encoder, update);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A Hocuspocus auth frame. */
+export function authFrame(docName: string, token: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarString(encoder, docName);
+  encoding.writeVarUint(encoder, 2); // Auth
+  encoding.writeVarUint(encoder, 0); // token
+  encoding.writeVarString(encoder, token);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A v1 update of one GC struct whose length is `length`: a few bytes that claim a huge range. */
+export function hugeGcUpdate(client: number, length: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 1); // clients with structs
+  encoding.writeVarUint(encoder, 1); // structs of that client
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, 0); // first clock
+  encoding.writeUint8(encoder, 0); // GC
+  encoding.writeVarUint(encoder, length);
+  encoding.writeVarUint(encoder, 0); // empty delete set
+  return encoding.toUint8Array(encoder);
+}
+
+/** A v1 update with no structs and one delete range of `length` clocks. */
+export function hugeDeleteUpdate(client: number, length: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 0); // no structs
+  encoding.writeVarUint(encoder, 1); // delete set: one client
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, 1); // one range
+  encoding.writeVarUint(encoder, 0); // clock
+  encoding.writeVarUint(encoder, length);
+  return encoding.toUint8Array(encoder);
+}
