@@ -99,7 +99,13 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     const outsider = (await call('POST', '/api/auth/register', { username: 'eve', password: 'long enough password' })).body;
     expect((await call('GET', `/api/conversations/${gid}`, undefined, outsider.accessToken)).status).toBe(404);
 
-    expect((await call('DELETE', `/api/conversations/${gid}/members/${cy.user.id}`, undefined, ada.accessToken)).status).toBe(204);
+    // Only the owner changes roles; an admin may then remove members.
+    expect((await call('PATCH', `/api/conversations/${gid}/members/${bob.user.id}`, { role: 'admin' }, bob.accessToken)).body.error.kind).toBe('forbidden');
+    expect((await call('PATCH', `/api/conversations/${gid}/members/${bob.user.id}`, { role: 'owner' }, ada.accessToken)).body.error.kind).toBe('invalidInput');
+    expect((await call('PATCH', `/api/conversations/${gid}/members/${bob.user.id}`, { role: 'admin' }, ada.accessToken)).status).toBe(204);
+    expect((await call('GET', `/api/conversations/${gid}`, undefined, bob.accessToken)).body.members).toContainEqual({ userId: bob.user.id, role: 'admin' });
+    expect((await call('DELETE', `/api/conversations/${gid}/members/${cy.user.id}`, undefined, bob.accessToken)).status).toBe(204);
+    expect((await call('PATCH', `/api/conversations/${gid}/members/${bob.user.id}`, { role: 'member' }, ada.accessToken)).status).toBe(204);
     expect((await call('DELETE', `/api/conversations/${gid}/members/${dan.user.id}`, undefined, dan.accessToken)).status).toBe(204); // leave
     expect((await call('DELETE', `/api/conversations/${gid}/members/${ada.user.id}`, undefined, bob.accessToken)).body.error.kind).toBe('forbidden');
     const listed = await call('GET', '/api/conversations', undefined, bob.accessToken);

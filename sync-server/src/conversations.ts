@@ -69,6 +69,16 @@ export class Conversations {
     return this.#summary(conversation);
   }
 
+  /** The owner makes members admins (who may add, remove and delete others' messages) or members again. */
+  async setRole(userId: UserId, id: ConversationId, target: UserId, role: 'admin' | 'member'): Promise<void> {
+    const conversation = await this.#requireMember(userId, id);
+    if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'a direct conversation has no roles');
+    if ((await this.#storage.getMemberRole(id, userId)) !== 'owner') throw new OutpostError('forbidden', 'only the owner changes roles');
+    if (target === userId) throw new OutpostError('invalidInput', 'the owner stays the owner');
+    if (!(await this.#storage.setMemberRole(id, target, role))) throw new OutpostError('notFound', 'that user is not a member');
+    await this.#sync.membershipChanged(id);
+  }
+
   /** Owners and admins remove others; anyone may remove themselves (leave). */
   async removeMember(userId: UserId, id: ConversationId, target: UserId): Promise<void> {
     const conversation = await this.#requireMember(userId, id);

@@ -280,6 +280,11 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
+    const result = await this.#pool.query('UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2', [id, userId, role]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async removeMember(id: ConversationId, userId: UserId): Promise<boolean> {
     const result = await this.#pool.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2', [id, userId]);
     return (result.rowCount ?? 0) > 0;

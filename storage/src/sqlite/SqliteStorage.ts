@@ -263,6 +263,10 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
+    return this.#run('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?', role, id, userId).changes > 0;
+  }
+
   async removeMember(id: ConversationId, userId: UserId): Promise<boolean> {
     return this.#run('DELETE FROM members WHERE conversation_id = ? AND user_id = ?', id, userId).changes > 0;
   }

@@ -12,6 +12,7 @@ import {
   OutpostError,
   RefreshRequest,
   RegisterRequest,
+  SetRoleRequest,
   UserSearchQuery,
   isUuid,
   type ConversationId,
@@ -135,6 +136,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const request = await body(c, AddMembersRequest);
     const id = uuidParam(c, 'id') as ConversationId;
     return c.json(await deps.conversations.addMembers(c.get('auth').userId, id, request.userIds as UserId[]));
+  });
+  authed.patch('/conversations/:id/members/:userId', async (c) => {
+    const { role } = await body(c, SetRoleRequest);
+    const id = uuidParam(c, 'id') as ConversationId;
+    await deps.conversations.setRole(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId, role);
+    return c.body(null, 204);
   });
   authed.delete('/conversations/:id/members/:userId', async (c) => {
     const id = uuidParam(c, 'id') as ConversationId;

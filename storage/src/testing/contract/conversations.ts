@@ -107,6 +107,9 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.listConversations(bob!.id)).toEqual([]);
       expect(await storage.removeMember(group.id, bob!.id)).toBe(false);
       expect((await storage.getMembers(group.id)).map((member) => member.userId)).toEqual([alice!.id]);
+      expect(await storage.setMemberRole(group.id, alice!.id, 'admin')).toBe(true);
+      expect(await storage.getMemberRole(group.id, alice!.id)).toBe('admin');
+      expect(await storage.setMemberRole(group.id, bob!.id, 'admin')).toBe(false); // not a member any more
     });
 
     it('refuses to add members to a conversation that does not exist', async () => {
