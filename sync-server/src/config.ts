@@ -1,5 +1,6 @@
 // Reads every setting from the environment once, at start-up, and fails naming the bad one.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
 
 export interface Config {
@@ -18,6 +19,8 @@ export interface Config {
   segmentSize: number;
   corsOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The built web app to serve at /; served only when it holds an index.html. */
+  webDir: string;
 }
 
 export class ConfigError extends Error {
@@ -80,5 +83,6 @@ export function loadConfig(env: Env = process.env): Config {
     segmentSize: integer(env, 'SEGMENT_SIZE', Limits.segmentSize, 2, 100_000),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
   };
 }

@@ -13,6 +13,7 @@ import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { Conversations } from './conversations.ts';
 import { createApp } from './http/app.ts';
+import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DocumentStore } from './sync/documentStore.ts';
 import { SyncEngine } from './sync/SyncEngine.ts';
@@ -52,7 +53,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   engine.attach(hocuspocus);
   const conversations = new Conversations(storage, engine);
   const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
-  app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync.'));
+  if (!mountWebApp(app, config.webDir)) {
+    app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
+  }
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });

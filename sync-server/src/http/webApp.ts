@@ -1,0 +1,39 @@
+// Serves the built web app (web/dist) from the same port as the API: files as they are, and
+// index.html for app routes such as /c/<id>/m/<id>, so deep links work from a cold start.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Hono } from 'hono';
+
+/** Where the web app's policy lets it connect, load and run from: only this origin. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** Mounts the web app when `webDir` holds a build; returns whether it did. */
+export function mountWebApp<E extends object>(app: Hono<E & { Variables: object }>, webDir: string): boolean {
+  if (!existsSync(path.join(webDir, 'index.html'))) return false;
+  // serveStatic resolves `root` against the working directory.
+  const root = path.relative(process.cwd(), webDir) || '.';
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res.headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    if (c.req.path.startsWith('/assets/')) c.res.headers.set('Cache-Control', 'public, max-age=31536000, immutable');
+  });
+  app.get('*', serveStatic({ root }));
+  // Any other GET outside the API is an app route: the app decides what it shows.
+  app.get('*', async (c, next) => {
+    if (c.req.path.startsWith('/api/') || c.req.path === '/sync' || c.req.path === '/health') return next();
+    return serveStatic({ root, path: 'index.html' })(c, next);
+  });
+  return true;
+}
