@@ -106,6 +106,10 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect((await call('GET', `/api/conversations/${gid}`, undefined, bob.accessToken)).body.members).toContainEqual({ userId: bob.user.id, role: 'admin' });
     expect((await call('DELETE', `/api/conversations/${gid}/members/${cy.user.id}`, undefined, bob.accessToken)).status).toBe(204);
     expect((await call('PATCH', `/api/conversations/${gid}/members/${bob.user.id}`, { role: 'member' }, ada.accessToken)).status).toBe(204);
+    expect((await call('PATCH', `/api/conversations/${gid}`, { title: 'renamed' }, bob.accessToken)).body.error.kind).toBe('forbidden');
+    expect((await call('PATCH', `/api/conversations/${gid}`, { title: '  ' }, ada.accessToken)).body.error.kind).toBe('invalidInput');
+    expect((await call('PATCH', `/api/conversations/${gid}`, { title: 'Field team east' }, ada.accessToken)).body.title).toBe('Field team east');
+    expect((await call('PATCH', `/api/conversations/${dm.body.id}`, { title: 'no' }, ada.accessToken)).body.error.kind).toBe('invalidInput');
     expect((await call('DELETE', `/api/conversations/${gid}/members/${dan.user.id}`, undefined, dan.accessToken)).status).toBe(204); // leave
     expect((await call('DELETE', `/api/conversations/${gid}/members/${ada.user.id}`, undefined, bob.accessToken)).body.error.kind).toBe('forbidden');
     const listed = await call('GET', '/api/conversations', undefined, bob.accessToken);

@@ -134,6 +134,8 @@ export interface Storage {
   addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]>;
   /** Returns false when the user was not a member. */
   removeMember(id: ConversationId, userId: UserId): Promise<boolean>;
+  /** Renames a conversation; returns false when there is no such conversation. */
+  setTitle(id: ConversationId, title: string): Promise<boolean>;
   /** Sets a member's role; returns false when the user is not a member. */
   setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean>;
   /** Moves `head` from `from` to `from + 1`, only if it is still `from`. */

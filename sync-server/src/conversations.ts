@@ -69,6 +69,16 @@ export class Conversations {
     return this.#summary(conversation);
   }
 
+  /** Owners and admins rename a group; every member's list shows the new title. */
+  async rename(userId: UserId, id: ConversationId, title: string): Promise<ConversationSummary> {
+    const conversation = await this.#requireMember(userId, id);
+    if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'a direct conversation has no title to change');
+    await this.#requireModerator(userId, id, 'only the owner or an admin can rename the group');
+    await this.#storage.setTitle(id, title);
+    await this.#sync.membershipChanged(id);
+    return this.#summary({ ...conversation, title });
+  }
+
   /** The owner makes members admins (who may add, remove and delete others' messages) or members again. */
   async setRole(userId: UserId, id: ConversationId, target: UserId, role: 'admin' | 'member'): Promise<void> {
     const conversation = await this.#requireMember(userId, id);
@@ -98,9 +108,9 @@ export class Conversations {
     return conversation;
   }
 
-  async #requireModerator(userId: UserId, id: ConversationId): Promise<void> {
+  async #requireModerator(userId: UserId, id: ConversationId, message = 'only the owner or an admin can change members'): Promise<void> {
     const role = await this.#storage.getMemberRole(id, userId);
-    if (role !== 'owner' && role !== 'admin') throw new OutpostError('forbidden', 'only the owner or an admin can change members');
+    if (role !== 'owner' && role !== 'admin') throw new OutpostError('forbidden', message);
   }
 
   async #requireUsers(ids: readonly UserId[]): Promise<void> {

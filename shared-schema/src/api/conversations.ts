@@ -18,6 +18,9 @@ export type CreateConversationRequest = z.infer<typeof CreateConversationRequest
 export const AddMembersRequest = z.strictObject({ userIds: z.array(uuid).min(1).max(Limits.groupMembers) });
 export type AddMembersRequest = z.infer<typeof AddMembersRequest>;
 
+export const RenameRequest = z.strictObject({ title: z.string().trim().min(1).max(Limits.title) });
+export type RenameRequest = z.infer<typeof RenameRequest>;
+
 export const SetRoleRequest = z.strictObject({ role: z.enum(['admin', 'member']) });
 export type SetRoleRequest = z.infer<typeof SetRoleRequest>;
 

@@ -280,6 +280,11 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async setTitle(id: ConversationId, title: string): Promise<boolean> {
+    const result = await this.#pool.query('UPDATE conversations SET title = $2 WHERE id = $1', [id, title]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
     const result = await this.#pool.query('UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2', [id, userId, role]);
     return (result.rowCount ?? 0) > 0;

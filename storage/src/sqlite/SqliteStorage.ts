@@ -263,6 +263,10 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  async setTitle(id: ConversationId, title: string): Promise<boolean> {
+    return this.#run('UPDATE conversations SET title = ? WHERE id = ?', title, id).changes > 0;
+  }
+
   async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
     return this.#run('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?', role, id, userId).changes > 0;
   }

@@ -12,6 +12,7 @@ import {
   OutpostError,
   RefreshRequest,
   RegisterRequest,
+  RenameRequest,
   SetRoleRequest,
   UserSearchQuery,
   isUuid,
@@ -132,6 +133,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   authed.get('/conversations/:id', async (c) =>
     c.json(await deps.conversations.get(c.get('auth').userId, uuidParam(c, 'id') as ConversationId)),
   );
+  authed.patch('/conversations/:id', async (c) => {
+    const { title } = await body(c, RenameRequest);
+    return c.json(await deps.conversations.rename(c.get('auth').userId, uuidParam(c, 'id') as ConversationId, title));
+  });
   authed.post('/conversations/:id/members', async (c) => {
     const request = await body(c, AddMembersRequest);
     const id = uuidParam(c, 'id') as ConversationId;

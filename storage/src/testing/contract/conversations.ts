@@ -110,6 +110,9 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.setMemberRole(group.id, alice!.id, 'admin')).toBe(true);
       expect(await storage.getMemberRole(group.id, alice!.id)).toBe('admin');
       expect(await storage.setMemberRole(group.id, bob!.id, 'admin')).toBe(false); // not a member any more
+      expect(await storage.setTitle(group.id, 'renamed')).toBe(true);
+      expect((await storage.getConversation(group.id))?.title).toBe('renamed');
+      expect(await storage.setTitle(randomUUID() as ConversationId, 'nobody')).toBe(false);
     });
 
     it('refuses to add members to a conversation that does not exist', async () => {
