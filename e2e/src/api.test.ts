@@ -69,6 +69,27 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect((await call('GET', '/health')).body).toEqual({ ok: true });
   });
 
+  it('slows down password guessing with a clear rateLimited error and a retry time', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const call = api(server.url);
+    await call('POST', '/api/auth/register', { username: 'target', password: 'long enough password' });
+    await call('POST', '/api/auth/register', { username: 'bystander', password: 'long enough password' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await call('POST', '/api/auth/login', { username: 'target', password: `guess ${i}` })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    const limited = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'target', password: 'long enough password' }),
+    });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = await limited.json();
+    expect(body.error).toMatchObject({ kind: 'rateLimited', details: { retryAfterMs: expect.any(Number) } });
+    // Someone else signs in fine.
+    expect((await call('POST', '/api/auth/login', { username: 'bystander', password: 'long enough password' })).status).toBe(200);
+  });
+
   it('finds people, opens DMs idempotently, creates groups and changes members', async () => {
     const server = await startNode(await freshDatabase(backend));
     const call = api(server.url);
