@@ -65,7 +65,8 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect(notJson.status).toBe(400);
     expect((await call('GET', '/api/conversations')).body.error.kind).toBe('unauthorized');
     expect((await call('GET', '/api/conversations', undefined, 'not.a.jwt')).status).toBe(401);
-    expect((await call('GET', '/nowhere')).body.error.kind).toBe('notFound');
+    const someone = (await call('POST', '/api/auth/register', { username: 'someone', password: 'long enough password' })).body;
+    expect(await call('GET', '/api/nowhere', undefined, someone.accessToken)).toMatchObject({ status: 404, body: { error: { kind: 'notFound' } } });
     expect((await call('GET', '/health')).body).toEqual({ ok: true });
   });
 

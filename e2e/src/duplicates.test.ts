@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import { segmentDoc, writeMessage, type MessageId, type UserId } from '@outpost/shared-schema';
+import { attempt } from './attacker.ts';
 import { backends, freshDatabase, signUp, startNode, teardown, twoPeople, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 
@@ -52,6 +53,27 @@ describe.each(backends)('duplicate delivery on %s', (backend) => {
     expect(history(b).map((l) => l.body)).toEqual(['only once', 'sent, then the network dropped', 'after reconnect']);
     first.destroy();
     second.destroy();
+  });
+});
+
+describe.each(backends)('out-of-order delivery on %s', (backend) => {
+  it('numbers a message whose update arrived before the one it depends on, once that one arrives', async () => {
+    const { server, ada, bob, id } = await twoPeople(backend);
+    const writer = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    writer.on('update', (update: Uint8Array) => updates.push(update));
+    const first = crypto.randomUUID() as MessageId;
+    const second = crypto.randomUUID() as MessageId;
+    writeMessage(writer, first, { author: ada.user.id as UserId, createdAt: 1, body: 'first' });
+    writeMessage(writer, second, { author: ada.user.id as UserId, createdAt: 2, body: 'second' });
+    const [u1, u2] = updates as [Uint8Array, Uint8Array];
+    const b = bob.conversation(id);
+    const outcome = await attempt(server.url, segmentDoc(id, 0), ada.session.accessToken, (_doc, sendRaw) => {
+      sendRaw(u2); // depends on u1, which the server has not seen
+      sendRaw(u1);
+    });
+    expect(outcome).toEqual({ refused: false });
+    await until('both are numbered, in the order they were written', () => history(b).map((l) => `${l.seq}:${l.body}`).join() === '1:first,2:second', () => history(b));
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type MemberEntry,
   type UserId,
 } from '@outpost/shared-schema';
-import type { ConversationRecord, Storage } from '@outpost/storage';
+import type { ConversationRecord, MemberRecord, MessageRecord, Storage } from '@outpost/storage';
 import { SERVER_ORIGIN } from './documentStore.ts';
 
 /** Makes `:order` of one segment hold every number storage has for it. */
@@ -63,56 +63,82 @@ function preview(body: string): string {
   return flat.length > Limits.preview ? `${flat.slice(0, Limits.preview - 1)}…` : flat;
 }
 
-/** One user's inbox entry for one conversation, computed from storage. */
-export async function inboxEntry(storage: Storage, conversation: ConversationRecord, userId: UserId): Promise<InboxEntry> {
-  const [last, reads, title] = await Promise.all([
-    storage.lastMessage(conversation.id),
-    storage.getReadPositions(conversation.id),
-    conversationTitle(storage, conversation, userId),
+/** What every member's inbox entry for a conversation shares, read from storage once. */
+interface ConversationFacts {
+  conversation: ConversationRecord;
+  last: MessageRecord | null;
+  reads: Map<UserId, number>;
+  members: MemberRecord[];
+  /** Display names of DM members (a DM is titled with the other person's name). */
+  names: Map<UserId, string>;
+}
+
+async function conversationFacts(storage: Storage, conversationId: ConversationId): Promise<ConversationFacts | null> {
+  const conversation = await storage.getConversation(conversationId);
+  if (!conversation) return null;
+  const [last, reads, members] = await Promise.all([
+    storage.lastMessage(conversationId),
+    storage.getReadPositions(conversationId),
+    storage.getMembers(conversationId),
   ]);
-  const unread = await storage.countUnread(conversation.id, userId, reads.get(userId) ?? 0);
+  const names = new Map<UserId, string>();
+  if (conversation.kind === 'dm') {
+    for (const user of await storage.getUsersByIds(members.map((m) => m.userId))) names.set(user.id, user.displayName);
+  }
+  return { conversation, last, reads, members, names };
+}
+
+/** One member's entry: the shared facts plus their own unread count. */
+async function inboxEntry(storage: Storage, facts: ConversationFacts, userId: UserId): Promise<InboxEntry> {
+  const { conversation, last } = facts;
+  const other = facts.members.find((m) => m.userId !== userId) ?? facts.members[0];
+  const title = conversation.kind === 'group' ? conversation.title : ((other && facts.names.get(other.userId)) ?? conversation.title);
   return {
     kind: conversation.kind,
     title,
     lastSeq: conversation.lastSeq,
     lastMessage: last ? { id: last.id, author: last.author, preview: preview(last.body), at: last.receivedAt } : null,
-    unread,
+    unread: await storage.countUnread(conversation.id, userId, facts.reads.get(userId) ?? 0),
     mentions: 0,
     updatedAt: Math.max(conversation.createdAt, last?.receivedAt ?? 0),
   };
 }
 
-/** A DM is titled with the other person's name, a group with its title. */
-async function conversationTitle(storage: Storage, conversation: ConversationRecord, userId: UserId): Promise<string> {
-  if (conversation.kind === 'group') return conversation.title;
-  const members = await storage.getMembers(conversation.id);
-  const other = members.find((m) => m.userId !== userId) ?? members[0];
-  if (!other) return conversation.title;
-  return (await storage.getUserById(other.userId))?.displayName ?? conversation.title;
-}
-
 /** Makes `inbox:<id>` list exactly the user's conversations, each entry up to date. */
 export async function materializeInbox(storage: Storage, doc: Y.Doc, userId: UserId): Promise<void> {
   const conversations = await storage.listConversations(userId);
-  const entries = await Promise.all(conversations.map(async (c) => [c.id, await inboxEntry(storage, c, userId)] as const));
+  const entries = await Promise.all(
+    conversations.map(async (c) => {
+      const facts = await conversationFacts(storage, c.id);
+      return facts ? ([c.id, await inboxEntry(storage, facts, userId)] as const) : null;
+    }),
+  );
   const map = inboxMap(doc);
   doc.transact(() => {
     const keep = new Set<string>();
-    for (const [id, entry] of entries) {
-      keep.add(id);
-      writeInboxEntry(doc, id, entry);
+    for (const pair of entries) {
+      if (!pair) continue;
+      keep.add(pair[0]);
+      writeInboxEntry(doc, pair[0], pair[1]);
     }
     for (const id of [...map.keys()]) if (!keep.has(id)) map.delete(id);
   }, SERVER_ORIGIN);
 }
 
-/** Updates (or removes) one conversation's entry in a loaded inbox. */
-export async function materializeInboxEntry(storage: Storage, doc: Y.Doc, userId: UserId, conversationId: ConversationId): Promise<void> {
-  const conversation = await storage.getConversation(conversationId);
-  const role = conversation ? await storage.getMemberRole(conversationId, userId) : null;
-  const entry = conversation && role ? await inboxEntry(storage, conversation, userId) : null;
-  doc.transact(() => {
-    if (entry) writeInboxEntry(doc, conversationId, entry);
-    else if (inboxMap(doc).has(conversationId)) inboxMap(doc).delete(conversationId);
-  }, SERVER_ORIGIN);
+/**
+ * Updates one conversation's entry in the given open inboxes (removing it where the user is no
+ * longer a member), reading what the entries share from storage once.
+ */
+export async function materializeInboxEntries(storage: Storage, conversationId: ConversationId, inboxes: readonly { userId: UserId; doc: Y.Doc }[]): Promise<void> {
+  if (inboxes.length === 0) return;
+  const facts = await conversationFacts(storage, conversationId);
+  const members = new Set(facts?.members.map((m) => m.userId));
+  const entries = await Promise.all(inboxes.map(async ({ userId }) => (facts && members.has(userId) ? inboxEntry(storage, facts, userId) : null)));
+  inboxes.forEach(({ doc }, i) => {
+    const entry = entries[i];
+    doc.transact(() => {
+      if (entry) writeInboxEntry(doc, conversationId, entry);
+      else if (inboxMap(doc).has(conversationId)) inboxMap(doc).delete(conversationId);
+    }, SERVER_ORIGIN);
+  });
 }

@@ -9,12 +9,14 @@ import {
   writeSeq,
   writeMeta,
   type ConversationId,
+  type MessageEntry,
+  type MessageId,
   type UserId,
 } from '@outpost/shared-schema';
 import type { NumberedMessage, Storage } from '@outpost/storage';
 import type { Logger } from '../log.ts';
 import { SERVER_ORIGIN } from './documentStore.ts';
-import { materializeInboxEntry, materializeServer } from './materialize.ts';
+import { materializeInboxEntries, materializeServer } from './materialize.ts';
 import type { SegmentChanges, UserDocChanges } from './validate.ts';
 
 /** The documents this node holds in memory right now. */
@@ -27,6 +29,8 @@ export class Sequencer {
   readonly #docs: LoadedDocs;
   readonly #segmentSize: number;
   readonly #log: Logger;
+  /** Per segment document: messages validated but not integrated yet (missing dependencies). */
+  readonly #awaiting = new WeakMap<Y.Doc, Map<MessageId, MessageEntry>>();
 
   constructor(storage: Storage, docs: LoadedDocs, segmentSize: number, log: Logger) {
     this.#storage = storage;
@@ -38,10 +42,17 @@ export class Sequencer {
   /** Numbers the new messages of an applied segment update and records edits and deletions. */
   async onSegmentChanges(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges): Promise<void> {
     const messages = segmentMaps(doc).messages;
-    // Only what Yjs actually integrated: an update missing its dependencies waits in Yjs, and
-    // is numbered when the document is next loaded (see `numberUnnumbered`).
-    const arrived = changes.messages.filter((m) => messages.get(m.id)?.author === m.entry.author);
-    if (arrived.length > 0) await this.#number(conversationId, segment, arrived.map((m) => ({ id: m.id, segment, ...m.entry })));
+    // Only what Yjs integrated: an update missing its dependencies waits inside Yjs; its
+    // messages wait here and are numbered with the update that completes them.
+    let awaiting = this.#awaiting.get(doc);
+    if (!awaiting) this.#awaiting.set(doc, (awaiting = new Map()));
+    for (const m of changes.messages) awaiting.set(m.id, m.entry);
+    const arrived = [...awaiting]
+      .filter(([id, entry]) => messages.get(id)?.author === entry.author)
+      .map(([id, entry]) => ({ id, segment, ...entry }))
+      .sort((a, b) => a.createdAt - b.createdAt);
+    for (const m of arrived) awaiting.delete(m.id);
+    if (arrived.length > 0) await this.#number(conversationId, segment, arrived);
     for (const edit of changes.edits) await this.#storage.recordEdit(conversationId, edit.id, edit.entry.body, edit.entry.editedAt);
     for (const deletion of changes.deletions) await this.#storage.recordDeletion(conversationId, deletion.id, deletion.entry.at);
     if (arrived.length > 0 || changes.edits.length > 0 || changes.deletions.length > 0) await this.refreshConversation(conversationId);
@@ -92,11 +103,11 @@ export class Sequencer {
       await this.#storage.recordRead(read.conversationId, userId, read.seq);
       touched.add(read.conversationId);
     }
+    const inbox = this.#docs.get(inboxDoc(userId));
     for (const conversationId of touched) {
       const server = this.#docs.get(serverDoc(conversationId));
       if (server) await materializeServer(this.#storage, server, conversationId, this.#segmentSize);
-      const inbox = this.#docs.get(inboxDoc(userId));
-      if (inbox) await materializeInboxEntry(this.#storage, inbox, userId, conversationId);
+      if (inbox) await materializeInboxEntries(this.#storage, conversationId, [{ userId, doc: inbox }]);
     }
   }
 
@@ -106,10 +117,11 @@ export class Sequencer {
     if (server) await this.#refreshServerMeta(server, conversationId);
     const members = await this.#storage.getMembers(conversationId);
     const users = new Set<UserId>([...members.map((m) => m.userId), ...alsoUsers]);
-    for (const userId of users) {
-      const inbox = this.#docs.get(inboxDoc(userId));
-      if (inbox) await materializeInboxEntry(this.#storage, inbox, userId, conversationId);
-    }
+    const open = [...users].flatMap((userId) => {
+      const doc = this.#docs.get(inboxDoc(userId));
+      return doc ? [{ userId, doc }] : [];
+    });
+    await materializeInboxEntries(this.#storage, conversationId, open);
   }
 
   async #refreshServerMeta(doc: Y.Doc, conversationId: ConversationId): Promise<void> {
