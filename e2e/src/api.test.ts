@@ -70,6 +70,24 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect((await call('GET', '/health')).body).toEqual({ ok: true });
   });
 
+  it('sends security headers and keeps CORS closed unless an origin is configured', async () => {
+    const closed = await startNode(await freshDatabase(backend));
+    const preflight = (url: string) =>
+      fetch(`${url}/api/auth/login`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const health = await fetch(`${closed.url}/health`);
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(health.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect((await preflight(closed.url)).headers.get('access-control-allow-origin')).toBeNull();
+
+    const open = await startNode({ ...(await freshDatabase(backend)), corsOrigins: 'https://app.example' });
+    const allowed = await fetch(`${open.url}/api/auth/login`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect((await preflight(open.url)).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('slows down password guessing with a clear rateLimited error and a retry time', async () => {
     const server = await startNode(await freshDatabase(backend));
     const call = api(server.url);

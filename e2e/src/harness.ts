@@ -41,6 +41,8 @@ export interface NodeOptions {
   databaseUrl?: string;
   segmentSize?: number;
   port?: number;
+  /** CORS_ORIGINS: origins allowed to call the API from a browser (closed when absent). */
+  corsOrigins?: string;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -51,6 +53,7 @@ function env(options: NodeOptions): Record<string, string> {
     LOG_LEVEL: process.env.OUTPOST_TEST_LOG ?? 'error',
     SEGMENT_SIZE: String(options.segmentSize ?? 1000),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
   };
 }
 
