@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 // cores); tests that start servers give themselves generous timeouts instead of timed asserts.
 export default defineConfig({
   test: {
-    include: ['*/src/**/*.test.ts'],
+    // *.e2e.ts drive a real browser (Debian's chromium through playwright-core).
+    include: ['*/src/**/*.test.ts', '*/src/**/*.e2e.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

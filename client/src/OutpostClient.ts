@@ -32,6 +32,13 @@ import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './c
 import { Conversation } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
+import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
+import type { OperationKind, PendingOperation } from './replica/PendingOperation.ts';
+import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
+import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+import { TabRelay } from './tabs/TabRelay.ts';
+import { browserOnline, followBrowserNetwork } from './network/browserNetwork.ts';
+import type { HocuspocusProvider } from '@hocuspocus/provider';
 
 export interface OutpostClientOptions {
   /** The server's base URL, e.g. http://localhost:3000 */
@@ -40,6 +47,11 @@ export interface OutpostClientOptions {
   persistence?: ReplicaPersistence;
   /** A WebSocket implementation where the platform has none. */
   WebSocket?: unknown;
+  /**
+   * Keep every conversation in the inbox open and synced, so the replica holds all of them
+   * (for offline use and local search). Default: on when `persistence` is given.
+   */
+  backfill?: boolean;
 }
 
 export interface ConversationListItem extends InboxEntry {
@@ -86,6 +98,17 @@ export class OutpostClient {
   readonly #refusals = new Map<string, DocumentRefusal>();
   readonly #failureListeners = new Set<() => void>();
   readonly #typing = new Map<ConversationId, Derived<UserId[]>>();
+  /** This client instance (a browser tab); pending operations remember which tab made them. */
+  readonly tab = globalThis.crypto.randomUUID();
+  readonly #providers = new Map<string, HocuspocusProvider>();
+  readonly #outbox: Outbox;
+  readonly #search = new LocalSearch();
+  readonly #progress: SyncProgress;
+  readonly #relay: TabRelay | null;
+  readonly #stop: (() => void)[] = [];
+  #storedDocuments: Promise<string[]> | undefined;
+  /** The app's wish (connect/disconnect); the browser's offline signal overrides it meanwhile. */
+  #wantOnline = true;
   readonly #online = new Derived<UserId[]>(() => {
     const users = new Set<UserId>();
     for (const state of (this.#presence.getStates() as Map<number, PresenceState>).values()) {
@@ -100,6 +123,14 @@ export class OutpostClient {
     this.deviceId = session.deviceId as DeviceId;
     this.#persistence = options.persistence ?? memoryOnly;
     this.#docs = new DocStore(this.#persistence);
+    this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
+    this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
+    // Tabs relay only when they share a replica; memory-only clients are separate devices.
+    this.#relay =
+      typeof BroadcastChannel === 'undefined' || options.persistence === undefined
+        ? null
+        : new TabRelay({ userId: session.user.id, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
+    this.#progress = new SyncProgress(() => [...this.#conversations.values()]);
     this.#status = new Derived(() => this.#statusValue);
     this.#connection = new SyncConnection({
       url: options.url,
@@ -109,15 +140,16 @@ export class OutpostClient {
         this.#status.invalidate();
       },
       onRefused: (refusal) => this.#onRefused(refusal),
-      onSynced: () => {},
+      onSynced: () => this.#progress.changed(),
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
     const me = this.user.id as UserId;
     this.#userDoc = this.#docs.open(userDoc(me));
-    this.#connection.attach(userDoc(me), this.#userDoc);
+    this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
-    this.#connection.attach(inboxDoc(me), this.#inbox);
-    const presence = this.#docs.open(presenceDoc(me));
+    this.#sync(inboxDoc(me), this.#inbox);
+    // Presence is awareness only: nothing to keep, so it bypasses the replica.
+    const presence = new Y.Doc();
     this.#presence = new Awareness(presence);
     this.#presence.setLocalState({ typing: null });
     this.#connection.attach(presenceDoc(me), presence, { awareness: this.#presence });
@@ -129,6 +161,67 @@ export class OutpostClient {
     this.#list = new Derived(() => this.#computeList());
     this.#inbox.on('update', this.#list.invalidate);
     this.#userDoc.on('update', this.#list.invalidate);
+
+    if (options.backfill ?? options.persistence !== undefined) {
+      const openAll = () => {
+        for (const id of readInbox(this.#inbox).keys()) this.#open(id);
+        this.#progress.changed();
+      };
+      this.#inbox.on('update', openAll);
+      this.#stop.push(() => this.#inbox.off('update', openAll));
+    }
+    void this.#outbox.start((op) => this.#isSettled(op));
+    if (!browserOnline()) this.#connection.disconnect();
+    this.#stop.push(
+      followBrowserNetwork((online) => {
+        if (!online) this.#connection.disconnect();
+        else if (this.#wantOnline) this.#connection.connect();
+      }),
+    );
+  }
+
+  /** Starts syncing a document once the replica has loaded it (see DocStore.whenLoaded). */
+  #sync(docName: string, doc: Y.Doc): void {
+    this.#docs.whenLoaded(docName, () => {
+      this.#providers.set(docName, this.#connection.attach(docName, doc));
+      this.#progress.changed();
+    });
+  }
+
+  /** Runs a user's write so that the change and its pending operation are stored together. */
+  #record(kind: OperationKind, docName: string, conversationId: ConversationId, messageId: MessageId | undefined, write: () => void): void {
+    const operation: PendingOperation = {
+      key: globalThis.crypto.randomUUID(),
+      kind,
+      docName,
+      conversationId,
+      ...(messageId ? { messageId } : {}),
+      at: Date.now(),
+      tab: this.tab,
+    };
+    if (!this.#docs.record(operation, write)) return;
+    this.#outbox.recorded(operation);
+    this.#relay?.recorded(operation);
+  }
+
+  /**
+   * A message is settled when it has its number; any other change when its document has been
+   * through the sync handshake and the server acknowledged every update sent since.
+   */
+  #isSettled(op: PendingOperation): boolean {
+    if (op.kind === 'send' && op.messageId) return this.#open(op.conversationId).isNumbered(op.messageId);
+    const provider = this.#providers.get(op.docName);
+    return provider !== undefined && provider.synced && !provider.hasUnsyncedChanges;
+  }
+
+  #storedSegments(conversationId: ConversationId): Promise<number[]> {
+    this.#storedDocuments ??= this.#persistence.documents();
+    return this.#storedDocuments.then((names) =>
+      names.flatMap((name) => {
+        const doc = parseDocName(name);
+        return doc?.kind === 'segment' && doc.conversationId === conversationId ? [doc.segment] : [];
+      }),
+    );
   }
 
   // ── signing in and out ──
@@ -229,7 +322,17 @@ export class OutpostClient {
 
   /** A conversation's live view and actions; the same object for the same id. */
   conversation(id: ConversationId | string): Conversation {
-    const key = id as ConversationId;
+    const conversation = this.#open(id as ConversationId);
+    void this.#persistence.remember('lastConversation', id).catch((error: unknown) => console.error('outpost replica: cannot remember', error));
+    return conversation;
+  }
+
+  /** The conversation last opened with `conversation(id)`, as the replica remembers it (for a cold start). */
+  async lastConversation(): Promise<ConversationId | undefined> {
+    return (await this.#persistence.recall('lastConversation')) as ConversationId | undefined;
+  }
+
+  #open(key: ConversationId): Conversation {
     let conversation = this.#conversations.get(key);
     if (!conversation) {
       conversation = new Conversation(
@@ -246,12 +349,38 @@ export class OutpostClient {
           },
           setTyping: (conversationId) => this.#presence.setLocalStateField('typing', conversationId),
           typingIn: (conversationId) => this.#typingIn(conversationId),
+          sync: (docName, doc) => this.#sync(docName, doc),
+          record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
+          storedSegments: (conversationId) => this.#storedSegments(conversationId),
         },
         key,
       );
       this.#conversations.set(key, conversation);
+      this.#progress.changed();
     }
     return conversation;
+  }
+
+  // ── the replica: outbox, search, sync progress ──
+
+  /** Your writes the server has not acknowledged yet, oldest first (from every tab). */
+  outbox(): Live<OutboxEntry[]> {
+    return this.#outbox.list();
+  }
+
+  /** Resolves when every change made so far is stored in the replica (not yet the server). */
+  stored(): Promise<void> {
+    return this.#docs.flushed();
+  }
+
+  /** Full-text search over every message in the replica; works offline. */
+  search(query: string, options: SearchOptions = {}): SearchHit[] {
+    return this.#search.search(query, options);
+  }
+
+  /** How many conversations are fully synced, of how many known ("syncing 3 of 12"). */
+  syncProgress(): Live<SyncProgressValue> {
+    return this.#progress.live;
   }
 
   #typingIn(conversationId: ConversationId): Live<UserId[]> {
@@ -306,10 +435,12 @@ export class OutpostClient {
 
   /** Goes offline on purpose (e.g. airplane mode in tests): nothing is sent until `connect()`. */
   disconnect(): void {
+    this.#wantOnline = false;
     this.#connection.disconnect();
   }
 
   connect(): void {
+    this.#wantOnline = true;
     this.#connection.connect();
   }
 
@@ -319,9 +450,16 @@ export class OutpostClient {
   }
 
   close(): void {
+    for (const stop of this.#stop.splice(0)) stop();
+    this.#outbox.stop();
+    this.#relay?.close();
+    this.#progress.stop();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();
     this.#docs.destroy();
   }
 }
+
+/** The origin of a change relayed from another tab before this tab's connection to it exists. */
+const TAB_ORIGIN = Symbol('tab');

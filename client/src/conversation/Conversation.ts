@@ -21,6 +21,7 @@ import {
   writeMessage,
   writeReaction,
   readPosition,
+  userDoc,
   type ConversationId,
   type ConversationMeta,
   type DeviceId,
@@ -32,6 +33,7 @@ import { Derived, type Live } from '../live.ts';
 import type { DocStore } from '../replica/DocStore.ts';
 import type { SyncConnection } from '../connection/SyncConnection.ts';
 import { compareMessages, type MessageItem } from './messageOrder.ts';
+import type { OperationKind } from '../replica/PendingOperation.ts';
 
 export interface Member {
   userId: UserId;
@@ -57,6 +59,12 @@ export interface ConversationHost {
   onFailuresChanged(listener: () => void): () => void;
   setTyping(conversationId: ConversationId | null): void;
   typingIn(conversationId: ConversationId): Live<UserId[]>;
+  /** Starts syncing a document once the replica has loaded it. */
+  sync(docName: string, doc: Y.Doc): void;
+  /** Runs a write as a user operation: its change and the pending operation are stored together. */
+  record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
+  /** Segment numbers the replica holds for a conversation (some may be past the server's head). */
+  storedSegments(conversationId: ConversationId): Promise<number[]>;
 }
 
 export class Conversation {
@@ -70,6 +78,7 @@ export class Conversation {
   readonly #receipts: Derived<Receipt[]>;
   readonly #meta: Derived<ConversationMeta | null>;
   readonly #cleanup: (() => void)[] = [];
+  #closed = false;
 
   constructor(host: ConversationHost, id: ConversationId) {
     this.#host = host;
@@ -84,7 +93,7 @@ export class Conversation {
     this.#meta = new Derived(() => readMeta(this.#server));
 
     this.#server = host.docs.open(serverDoc(id));
-    host.connection.attach(serverDoc(id), this.#server);
+    host.sync(serverDoc(id), this.#server);
     const onServer = () => {
       this.#members.invalidate();
       this.#receipts.invalidate();
@@ -95,11 +104,19 @@ export class Conversation {
     this.#cleanup.push(() => this.#server.off('update', onServer));
     this.#cleanup.push(host.onFailuresChanged(() => this.#messages.invalidate()));
     this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
+    // Segments written offline past the server's head are in the replica only: open them too.
+    void host.storedSegments(id).then((numbers) => {
+      if (!this.#closed) for (const n of numbers.sort((a, b) => b - a)) this.#segment(n);
+    });
   }
 
-  /** Opens (and syncs) every segment up to `head`: the whole history stays local. */
+  /**
+   * Opens (and syncs) every segment up to `head`: the whole history stays local. Newest first:
+   * the replica loads documents in the order they are opened, so the latest messages (what a
+   * cold start shows first) arrive before the old history.
+   */
   #openSegmentsUpTo(head: number): void {
-    for (let n = 0; n <= head; n++) this.#segment(n);
+    for (let n = head; n >= 0; n--) this.#segment(n);
   }
 
   #segment(n: number): { content: Y.Doc; order: Y.Doc } {
@@ -109,8 +126,8 @@ export class Conversation {
     const order = this.#host.docs.open(orderDoc(this.id, n));
     const entry = { content, order };
     this.#segments.set(n, entry);
-    this.#host.connection.attach(segmentDoc(this.id, n), content);
-    this.#host.connection.attach(orderDoc(this.id, n), order);
+    this.#host.sync(segmentDoc(this.id, n), content);
+    this.#host.sync(orderDoc(this.id, n), order);
     const invalidate = this.#messages.invalidate;
     content.on('update', invalidate);
     order.on('update', invalidate);
@@ -199,45 +216,51 @@ export class Conversation {
   send(body: string, options: { replyTo?: MessageId } = {}): MessageId {
     checkBody(body);
     const id = globalThis.crypto.randomUUID() as MessageId;
-    const doc = this.#segment(this.#targetSegment()).content;
-    writeMessage(doc, id, {
-      author: this.#host.userId,
-      createdAt: Date.now(),
-      body,
-      ...(options.replyTo ? { replyTo: options.replyTo } : {}),
-    });
+    const n = this.#targetSegment();
+    const doc = this.#segment(n).content;
+    this.#host.record('send', segmentDoc(this.id, n), id, () =>
+      writeMessage(doc, id, {
+        author: this.#host.userId,
+        createdAt: Date.now(),
+        body,
+        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+      }),
+    );
     this.#host.setTyping(null);
     return id;
   }
 
   edit(messageId: MessageId, body: string): void {
     checkBody(body);
-    const { content } = this.#segmentOf(messageId);
+    const { n, content } = this.#segmentOf(messageId);
     if (segmentMaps(content).messages.get(messageId)?.author !== this.#host.userId) {
       throw new OutpostError('forbidden', 'only the author edits a message');
     }
-    writeEdit(content, messageId, { body, editedAt: Date.now() });
+    this.#host.record('edit', segmentDoc(this.id, n), messageId, () => writeEdit(content, messageId, { body, editedAt: Date.now() }));
   }
 
   delete(messageId: MessageId): void {
-    const { content } = this.#segmentOf(messageId);
+    const { n, content } = this.#segmentOf(messageId);
     if (segmentMaps(content).deletions.has(messageId)) return;
-    writeDeletion(content, messageId, { by: this.#host.userId, at: Date.now() });
+    this.#host.record('delete', segmentDoc(this.id, n), messageId, () => writeDeletion(content, messageId, { by: this.#host.userId, at: Date.now() }));
   }
 
   react(messageId: MessageId, emoji: string): void {
     if (!isValidEmoji(emoji)) throw new OutpostError('invalidInput', 'not a valid reaction');
-    writeReaction(this.#segmentOf(messageId).content, messageId, emoji, this.#host.userId, Date.now());
+    const { n, content } = this.#segmentOf(messageId);
+    this.#host.record('react', segmentDoc(this.id, n), messageId, () => writeReaction(content, messageId, emoji, this.#host.userId, Date.now()));
   }
 
   unreact(messageId: MessageId, emoji: string): void {
-    removeReaction(this.#segmentOf(messageId).content, messageId, emoji, this.#host.userId);
+    const { n, content } = this.#segmentOf(messageId);
+    this.#host.record('unreact', segmentDoc(this.id, n), messageId, () => removeReaction(content, messageId, emoji, this.#host.userId));
   }
 
   /** Moves this device's read position to `seq` (default: the newest numbered message). */
   markRead(seq?: number): void {
     const target = seq ?? this.#lastSeq();
-    if (target > 0) markRead(this.#host.userDoc, this.id, this.#host.deviceId, target);
+    if (target <= 0) return;
+    this.#host.record('read', userDoc(this.#host.userId), undefined, () => markRead(this.#host.userDoc, this.id, this.#host.deviceId, target));
   }
 
   /** The user's read position here: the max over all their devices. */
@@ -255,6 +278,12 @@ export class Conversation {
     return max;
   }
 
+  /** True once the server has numbered (durably stored) the message. */
+  isNumbered(messageId: MessageId): boolean {
+    for (const { order } of this.#segments.values()) if (seqMap(order).has(messageId)) return true;
+    return false;
+  }
+
   /** Resolves when every open document of the conversation is synced with the server. */
   synced(): boolean {
     const names = [serverDoc(this.id), ...[...this.#segments.keys()].flatMap((n) => [segmentDoc(this.id, n), orderDoc(this.id, n)])];
@@ -262,6 +291,7 @@ export class Conversation {
   }
 
   close(): void {
+    this.#closed = true;
     for (const fn of this.#cleanup.splice(0)) fn();
   }
 }

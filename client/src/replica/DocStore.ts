@@ -1,13 +1,28 @@
-// The seam between the in-memory documents and where they persist. Today: memory only. The
-// IndexedDB replica plugs in here by implementing `ReplicaPersistence`.
+// The seam between the in-memory documents and where they persist: every change to a document
+// (local or remote) is handed to the persistence in the same tick, tagged with the user
+// operation that caused it, so the replica can store both in one transaction.
 import * as Y from 'yjs';
+import type { PendingOperation } from './PendingOperation.ts';
 
 /** Where a replica keeps document state between runs. */
 export interface ReplicaPersistence {
-  /** Everything stored for the document, as updates to apply in order. */
+  /** Everything stored for the document, as updates to apply in any order (Yjs merges them). */
   load(docName: string): Promise<Uint8Array[]>;
-  /** Called for every change to the document (local or remote), in order. */
-  append(docName: string, update: Uint8Array): Promise<void>;
+  /**
+   * Called for every change to the document (local or remote), in order, in the tick it
+   * happened. With `operation`, the operation is recorded as pending in the same transaction.
+   */
+  append(docName: string, update: Uint8Array, operation?: PendingOperation): Promise<void>;
+  /** The operations recorded by `append` and not yet settled. */
+  pendingOperations(): Promise<PendingOperation[]>;
+  /** Forgets operations the server has acknowledged. */
+  settle(keys: readonly string[]): Promise<void>;
+  /** The names of the documents stored. */
+  documents(): Promise<string[]>;
+  /** A small value kept with the replica (e.g. the conversation last on screen). */
+  recall(key: string): Promise<unknown>;
+  remember(key: string, value: unknown): Promise<void>;
+  /** Deletes everything stored (signing out). */
   clear(): Promise<void>;
 }
 
@@ -15,6 +30,11 @@ export interface ReplicaPersistence {
 export const memoryOnly: ReplicaPersistence = {
   load: async () => [],
   append: async () => {},
+  pendingOperations: async () => [],
+  settle: async () => {},
+  documents: async () => [],
+  recall: async () => undefined,
+  remember: async () => {},
   clear: async () => {},
 };
 
@@ -23,9 +43,19 @@ export class DocStore {
   readonly #persistence: ReplicaPersistence;
   readonly #docs = new Map<string, Y.Doc>();
   readonly #loading = new Map<string, Promise<Y.Doc>>();
+  readonly #writes = new Set<Promise<void>>();
+  readonly #openListeners = new Set<(name: string, doc: Y.Doc) => void>();
+  readonly #onError: (error: unknown, docName: string) => void;
+  #operation: PendingOperation | undefined;
+  readonly #queue: (() => Promise<void>)[] = [];
+  #active = 0;
+  /** True while applying a change that is stored already (relayed from another tab). */
+  #quiet = false;
+  #destroyed = false;
 
-  constructor(persistence: ReplicaPersistence) {
+  constructor(persistence: ReplicaPersistence, onError: (error: unknown, docName: string) => void = reportToConsole) {
     this.#persistence = persistence;
+    this.#onError = onError;
   }
 
   /** The document if it is in memory already. */
@@ -39,17 +69,56 @@ export class DocStore {
     if (existing) return existing;
     const doc = new Y.Doc({ gc: true });
     this.#docs.set(name, doc);
+    // Listen before loading: a write made while the replica is still loading must be stored too.
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === PERSISTENCE_ORIGIN || this.#quiet) return;
+      const operation = this.#operation;
+      this.#operation = undefined; // one record per operation, however many updates it makes
+      const write = this.#persistence.append(name, update, operation).catch((error: unknown) => this.#onError(error, name));
+      this.#writes.add(write);
+      void write.finally(() => this.#writes.delete(write));
+    });
     this.#loading.set(
       name,
-      this.#persistence.load(name).then((updates) => {
-        Y.transact(doc, () => updates.forEach((u) => Y.applyUpdate(doc, u)), PERSISTENCE_ORIGIN);
-        doc.on('update', (update: Uint8Array, origin: unknown) => {
-          if (origin !== PERSISTENCE_ORIGIN) void this.#persistence.append(name, update);
-        });
-        return doc;
-      }),
+      this.#queued(() =>
+        this.#persistence.load(name).then(
+          (updates) => {
+            if (!this.#destroyed) Y.transact(doc, () => updates.forEach((u) => Y.applyUpdate(doc, u)), PERSISTENCE_ORIGIN);
+            return doc;
+          },
+          (error: unknown) => {
+            // The server still has the document: syncing rebuilds it, so the user is not stuck.
+            this.#onError(error, name);
+            return doc;
+          },
+        ),
+      ),
     );
+    for (const listener of this.#openListeners) listener(name, doc);
     return doc;
+  }
+
+  /**
+   * Loads run a few at a time, in the order documents were opened: a cold start that opens a
+   * whole history gets the newest segment first and gives the page a turn between documents,
+   * instead of applying hundreds of them in one blocking burst.
+   */
+  #queued<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(() => task().then(resolve, reject));
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#active < LOAD_CONCURRENCY && this.#queue.length > 0) {
+      const next = this.#queue.shift() as () => Promise<void>;
+      this.#active += 1;
+      void next().finally(() => {
+        this.#active -= 1;
+        this.#pump();
+      });
+    }
   }
 
   /** Resolves when the document's persisted state is applied. */
@@ -57,15 +126,77 @@ export class DocStore {
     return this.#loading.get(name) ?? Promise.resolve(this.open(name));
   }
 
+  /**
+   * Runs `fn` once the document has loaded, unless the store is destroyed by then. Documents are
+   * synced only after loading, so the server's handshake sees the replica's state vector and
+   * sends just what is missing, instead of the replica being re-sent as one big update.
+   */
+  whenLoaded(name: string, fn: (doc: Y.Doc) => void): void {
+    void this.loaded(name).then((doc) => {
+      if (!this.#destroyed) fn(doc);
+    });
+  }
+
+  /**
+   * Runs a write with `operation` attached to the first update it makes, so the update and the
+   * pending operation reach the replica in one transaction. Returns whether anything was written.
+   */
+  record(operation: PendingOperation, write: () => void): boolean {
+    this.#operation = operation;
+    try {
+      write();
+      return this.#operation === undefined;
+    } finally {
+      this.#operation = undefined;
+    }
+  }
+
+  /**
+   * Applies a change that is in the replica already (another tab stored it) without storing it
+   * again; `origin` tells the other listeners where it came from.
+   */
+  applyStored(name: string, update: Uint8Array, origin: unknown): void {
+    const doc = this.#docs.get(name);
+    if (!doc) return;
+    this.#quiet = true;
+    try {
+      Y.applyUpdate(doc, update, origin);
+    } finally {
+      this.#quiet = false;
+    }
+  }
+
+  /** Resolves when every change handed to persistence so far is stored. */
+  async flushed(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all([...this.#writes]);
+  }
+
+  /** Calls `listener` for every document opened from now on, and for those already open. */
+  onOpen(listener: (name: string, doc: Y.Doc) => void): () => void {
+    this.#openListeners.add(listener);
+    for (const [name, doc] of this.#docs) listener(name, doc);
+    return () => this.#openListeners.delete(listener);
+  }
+
   names(): string[] {
     return [...this.#docs.keys()];
   }
 
   destroy(): void {
+    this.#destroyed = true;
     for (const doc of this.#docs.values()) doc.destroy();
     this.#docs.clear();
     this.#loading.clear();
+    this.#openListeners.clear();
   }
 }
 
-const PERSISTENCE_ORIGIN = Symbol('persistence');
+function reportToConsole(error: unknown, docName: string): void {
+  console.error(`outpost replica: ${docName}:`, error);
+}
+
+/** Documents loaded from the replica at the same time. */
+const LOAD_CONCURRENCY = 4;
+
+/** The origin of changes that come from the replica itself (not stored again). */
+export const PERSISTENCE_ORIGIN = Symbol('persistence');

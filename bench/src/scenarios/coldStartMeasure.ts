@@ -1,0 +1,76 @@
+// The measurements of a cold start, shared by the Node (fake-indexeddb) and the Chromium runs:
+// open the replica, resume offline, wait for the last 50 messages, then for all of them; then
+// search latency against a linear scan, and bytes stored per message.
+import * as Y from 'yjs';
+import { IndexedDbReplica, OutpostClient, type IndexedDbFactory } from '@outpost/client';
+import { conversationId, me, messageId, offlineSession, syntheticConversation } from './syntheticConversation.ts';
+
+export interface ColdStartResult {
+  last50Ms: number;
+  fullMs: number;
+  memoryApplyMs: number;
+  searchMs: number[];
+  scanMs: number[];
+  storedBytes: number;
+  yjsBytes: number;
+  snapshots: number;
+}
+
+/** Writes the synthetic conversation into the user's replica as compacted snapshots. */
+export async function populate(messages: number, segmentSize: number, factory?: IndexedDbFactory): Promise<void> {
+  const writer = await IndexedDbReplica.open({ userId: me, ...(factory ? { factory } : {}) });
+  for (const [name, doc] of syntheticConversation(messages, segmentSize)) {
+    await writer.append(name, Y.encodeStateAsUpdate(doc));
+    await writer.compact(name);
+  }
+  writer.close();
+}
+
+/** `wait` between checks: the platform decides what lets IndexedDB's callbacks run. */
+async function waitFor(check: () => boolean, wait: () => Promise<unknown>): Promise<void> {
+  while (!check()) await wait();
+}
+
+/** Starts a client from the stored replica with no network and measures it; `start` is when the clock started. */
+export async function measureColdStart(messages: number, segmentSize: number, start: number, wait: () => Promise<unknown>, factory?: IndexedDbFactory): Promise<ColdStartResult> {
+  const replica = await IndexedDbReplica.open({ userId: me, ...(factory ? { factory } : {}) });
+  const client = await OutpostClient.resume({ url: 'http://127.0.0.1:9', persistence: replica }, offlineSession);
+  client.disconnect();
+  const conversation = client.conversation(conversationId);
+  const last = Array.from({ length: 50 }, (_, i) => messageId(messages - i));
+  await waitFor(() => last.every((m) => conversation.isNumbered(m)) && conversation.messages().get().length >= 50, wait);
+  const last50Ms = performance.now() - start;
+  const firstOfEachSegment = Array.from({ length: Math.ceil(messages / segmentSize) }, (_, s) => messageId(s * segmentSize + 1));
+  await waitFor(() => firstOfEachSegment.every((m) => conversation.isNumbered(m)), () => new Promise((resolve) => setTimeout(resolve, 10)));
+  const all = conversation.messages().get();
+  const fullMs = performance.now() - start;
+  if (all.length !== messages) throw new Error(`expected ${messages} messages, saw ${all.length}`);
+
+  const queries = ['pump', 'north gate', 'cab', 'bridge well tank', 'meter crew late'];
+  const searchMs: number[] = [];
+  const scanMs: number[] = [];
+  const bodies = all.map((m) => m.body);
+  for (let round = 0; round < 5; round++) {
+    for (const query of queries) {
+      let t = performance.now();
+      client.search(query, { limit: 50 });
+      searchMs.push(performance.now() - t);
+      t = performance.now();
+      const words = query.split(' ');
+      bodies.filter((body) => words.every((w) => body.includes(w))).slice(0, 50);
+      scanMs.push(performance.now() - t);
+    }
+  }
+  const size = await replica.size();
+  client.close();
+  replica.close();
+
+  // Baselines on the same documents: applying their snapshots from memory, and their Yjs size.
+  const docs = syntheticConversation(messages, segmentSize);
+  const snapshots = [...docs.values()].map((doc) => Y.encodeStateAsUpdate(doc));
+  const t = performance.now();
+  for (const update of snapshots) Y.applyUpdate(new Y.Doc(), update);
+  const memoryApplyMs = performance.now() - t;
+  const yjsBytes = [...docs.entries()].filter(([name]) => name.startsWith('conv:') && !name.endsWith(':server')).reduce((sum, [, doc]) => sum + Y.encodeStateAsUpdate(doc).byteLength, 0);
+  return { last50Ms, fullMs, memoryApplyMs, searchMs, scanMs, storedBytes: size.bytes, yjsBytes, snapshots: size.snapshots };
+}

@@ -1,0 +1,66 @@
+// A conversation of N numbered messages as a long-running client's replica would hold it:
+// segment and order documents, the server document and the inbox. Used in Node and in the page.
+import * as Y from 'yjs';
+import {
+  inboxDoc,
+  orderDoc,
+  segmentDoc,
+  serverDoc,
+  writeInboxEntry,
+  writeMessage,
+  writeMeta,
+  writeSeq,
+  type ConversationId,
+  type MessageId,
+  type Session,
+  type UserId,
+} from '@outpost/shared-schema';
+
+const WORDS = 'pump valve north south sample report truck rain fence meter crew late early shift tank gate road bridge well cable'.split(' ');
+
+export const me = '00000000-0000-4000-8000-0000000000a1' as UserId;
+const other = '00000000-0000-4000-8000-0000000000b2' as UserId;
+export const conversationId = '00000000-0000-4000-8000-0000000000c3' as ConversationId;
+
+/** A session that never reaches a server: the client starts from its replica alone. */
+export const offlineSession: Session = {
+  user: { id: me, username: 'bench', displayName: 'Bench' },
+  accessToken: 'offline',
+  expiresIn: 900,
+  refreshToken: 'offline',
+  deviceId: '00000000-0000-4000-8000-0000000000d4',
+};
+
+/** The id of the message numbered `seq`. */
+export function messageId(seq: number): MessageId {
+  return `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}` as MessageId;
+}
+
+/** The documents, by name, of one conversation with `messages` numbered messages. */
+export function syntheticConversation(messages: number, segmentSize: number): Map<string, Y.Doc> {
+  const docs = new Map<string, Y.Doc>();
+  const segments = Math.ceil(messages / segmentSize);
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  let seq = 0;
+  for (let s = 0; s < segments; s++) {
+    const content = new Y.Doc();
+    const order = new Y.Doc();
+    // Messages arrive one update at a time in real life; one transaction per message keeps that shape.
+    for (let i = 0; i < segmentSize && seq < messages; i++) {
+      seq += 1;
+      const body = Array.from({ length: 4 + rand(12) }, () => WORDS[rand(WORDS.length)]).join(' ');
+      writeMessage(content, messageId(seq), { author: seq % 2 ? me : other, createdAt: 1_700_000_000_000 + seq * 1000, body });
+      writeSeq(order, messageId(seq), { seq, at: 1_700_000_000_000 + seq * 1000 });
+    }
+    docs.set(segmentDoc(conversationId, s), content);
+    docs.set(orderDoc(conversationId, s), order);
+  }
+  const server = new Y.Doc();
+  writeMeta(server, { kind: 'dm', title: '', createdBy: me, createdAt: 1_700_000_000_000, head: segments - 1, lastSeq: messages, segmentSize });
+  docs.set(serverDoc(conversationId), server);
+  const inbox = new Y.Doc();
+  writeInboxEntry(inbox, conversationId, { kind: 'dm', title: 'bench', lastSeq: messages, lastMessage: null, unread: 0, mentions: 0, updatedAt: 1 });
+  docs.set(inboxDoc(me), inbox);
+  return docs;
+}

@@ -1,0 +1,146 @@
+// The replica's storage contract on fake-indexeddb: atomic compaction while several tabs append,
+// migration of an older layout, refusal to misread a newer one, and one replica per user.
+import { describe, expect, it } from 'vitest';
+import { Dexie } from 'dexie';
+import { IDBFactory, IDBKeyRange, IDBObjectStore } from 'fake-indexeddb';
+import * as Y from 'yjs';
+import { IndexedDbReplica, replicaName } from './IndexedDbReplica.ts';
+import { defineLayout, type IndexedDbFactory } from './ReplicaDatabase.ts';
+
+const profile = (): IndexedDbFactory => ({ indexedDB: new IDBFactory(), IDBKeyRange });
+const user = '00000000-0000-4000-8000-00000000000a';
+const other = '00000000-0000-4000-8000-00000000000b';
+const docName = 'conv:00000000-0000-4000-8000-0000000000c0:0';
+
+/** Everything a load returns, folded into one document's map. */
+async function keysStored(replica: IndexedDbReplica, name = docName): Promise<string[]> {
+  const doc = new Y.Doc();
+  for (const update of await replica.load(name)) Y.applyUpdate(doc, update);
+  return [...doc.getMap('messages').keys()].sort();
+}
+
+/** A writer (one tab) that appends one update per key to the replica, as DocStore would. */
+function writer(replica: IndexedDbReplica, prefix: string) {
+  const doc = new Y.Doc();
+  const writes: Promise<void>[] = [];
+  doc.on('update', (update: Uint8Array) => writes.push(replica.append(docName, update)));
+  return {
+    write: (i: number) => doc.getMap('messages').set(`${prefix}-${String(i).padStart(3, '0')}`, i),
+    done: () => Promise.all(writes),
+  };
+}
+
+describe('IndexedDbReplica', () => {
+  it('compacts atomically while two tabs append and compact the same document', async () => {
+    const factory = profile();
+    const tabA = await IndexedDbReplica.open({ userId: user, factory, compactAfter: 7 });
+    const tabB = await IndexedDbReplica.open({ userId: user, factory, compactAfter: 5 });
+    const a = writer(tabA, 'a');
+    const b = writer(tabB, 'b');
+    const compactions: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      a.write(i);
+      b.write(i);
+      // Explicit compactions from both tabs, interleaved with the appends (as well as the
+      // automatic ones every 5 and 7 appends).
+      if (i % 13 === 0) compactions.push(tabA.compact(docName), tabB.compact(docName));
+    }
+    await Promise.all([a.done(), b.done(), ...compactions]);
+
+    const expected = [...Array(200).keys()].flatMap((i) => [`a-${String(i).padStart(3, '0')}`, `b-${String(i).padStart(3, '0')}`]).sort();
+    const reader = await IndexedDbReplica.open({ userId: user, factory });
+    expect(await keysStored(reader)).toEqual(expected);
+    const before = await reader.size();
+    expect(before.snapshots).toBe(1); // compaction happened…
+    await reader.compact(docName);
+    expect(await reader.size()).toMatchObject({ snapshots: 1, appended: 0 });
+    expect(await keysStored(reader)).toEqual(expected); // …and never dropped or doubled an update
+    expect((await reader.load(docName)).length).toBe(1);
+    for (const r of [tabA, tabB, reader]) r.close();
+  });
+
+  it('migrates a replica left by layout 1 (every update in one row) into snapshots', async () => {
+    const factory = profile();
+    const old = new Dexie(replicaName(user), { indexedDB: factory.indexedDB, IDBKeyRange: factory.IDBKeyRange });
+    defineLayout(old, 1);
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 30; i++) doc.getMap('messages').set(`m${i}`, i);
+    await old.table('docs').put({ name: docName, updates });
+    old.close();
+
+    const replica = await IndexedDbReplica.open({ userId: user, factory });
+    expect(replica.rebuilt).toBeNull();
+    expect(await keysStored(replica)).toEqual([...Array(30).keys()].map((i) => `m${i}`).sort());
+    expect(await replica.size()).toMatchObject({ snapshots: 1, appended: 0 });
+    expect(await replica.documents()).toEqual([docName]);
+    replica.close();
+  });
+
+  it('rebuilds a replica written by a newer layout instead of misreading it', async () => {
+    const factory = profile();
+    const newer = new Dexie(replicaName(user), { indexedDB: factory.indexedDB, IDBKeyRange: factory.IDBKeyRange });
+    newer.version(9).stores({ documents: 'id' });
+    await newer.table('documents').put({ id: docName, state: 'unknown to this code' });
+    newer.close();
+
+    const replica = await IndexedDbReplica.open({ userId: user, factory });
+    expect(replica.rebuilt).toBe('newerLayout');
+    expect(await replica.documents()).toEqual([]);
+    await replica.append(docName, Y.encodeStateAsUpdate(new Y.Doc()));
+    replica.close();
+  });
+
+  it('keeps each user’s replica apart and wipes it on sign-out', async () => {
+    const factory = profile();
+    const ada = await IndexedDbReplica.open({ userId: user, factory });
+    const doc = new Y.Doc();
+    doc.on('update', (u: Uint8Array) => void ada.append(docName, u));
+    doc.getMap('messages').set('secret', 1);
+    await ada.remember('lastConversation', 'c0');
+    await ada.pendingOperations(); // waits for the queued writes
+    expect(await keysStored(ada)).toEqual(['secret']);
+
+    const bob = await IndexedDbReplica.open({ userId: other, factory });
+    expect(await bob.documents()).toEqual([]);
+    expect(await bob.recall('lastConversation')).toBeUndefined();
+    bob.close();
+
+    await ada.clear();
+    const again = await IndexedDbReplica.open({ userId: user, factory });
+    expect(await again.documents()).toEqual([]);
+    expect(await keysStored(again)).toEqual([]);
+    again.close();
+  });
+
+  it('reports a full disk, keeps what it could not store in memory, and stores it once there is room', async () => {
+    const replica = await IndexedDbReplica.open({ userId: user, factory: profile() });
+    const doc = new Y.Doc();
+    const writes: Promise<void>[] = [];
+    doc.on('update', (u: Uint8Array) => writes.push(replica.append(docName, u)));
+    doc.getMap('messages').set('before', 1);
+    await Promise.all(writes.splice(0));
+    expect(replica.storage().get().state).not.toBe('full');
+
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function () {
+      throw new DOMException('the disk is full', 'QuotaExceededError');
+    };
+    try {
+      doc.getMap('messages').set('during', 2);
+      await Promise.all(writes.splice(0)); // the append does not throw: the write waits in memory
+      expect(replica.storage().get()).toMatchObject({ state: 'full', unsaved: 1 });
+      expect(await keysStored(replica)).toEqual(['before']); // what was stored is intact
+      await replica.retryUnsaved();
+      expect(replica.storage().get().state).toBe('full');
+    } finally {
+      IDBObjectStore.prototype.add = add;
+    }
+    await replica.retryUnsaved();
+    expect(replica.storage().get()).toMatchObject({ unsaved: 0 });
+    expect(replica.storage().get().state).not.toBe('full');
+    expect(await keysStored(replica)).toEqual(['before', 'during']);
+    replica.close();
+  });
+});

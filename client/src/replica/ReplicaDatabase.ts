@@ -1,0 +1,76 @@
+// The replica's IndexedDB layout, versioned with Dexie: every layout this code can read and the
+// migration from each older one, so an old replica is converted on upgrade, never misread.
+import { Dexie, type EntityTable } from 'dexie';
+import * as Y from 'yjs';
+import type { PendingOperation } from './PendingOperation.ts';
+
+/** The layout this code writes. Bump it, and add a `version(n)` step, when the layout changes. */
+export const REPLICA_SCHEMA_VERSION = 2;
+
+/** A document's compacted state: every update up to the last compaction, merged. */
+export interface SnapshotRow {
+  docName: string;
+  update: Uint8Array;
+  /** How many updates were merged into it, over its life (for diagnostics and benchmarks). */
+  merged: number;
+}
+
+/** One change appended since the document's last compaction. */
+export interface UpdateRow {
+  id?: number;
+  docName: string;
+  update: Uint8Array;
+}
+
+/** Small facts about the replica itself (whose it is, the last conversation on screen). */
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}
+
+/** Layout 1 (the first one): one row per document holding every update it ever received. */
+export interface LegacyDocRow {
+  name: string;
+  updates: Uint8Array[];
+}
+
+export type ReplicaDexie = Dexie & {
+  snapshots: EntityTable<SnapshotRow, 'docName'>;
+  updates: EntityTable<UpdateRow, 'id'>;
+  outbox: EntityTable<PendingOperation, 'key'>;
+  meta: EntityTable<MetaRow, 'key'>;
+};
+
+/** Options Dexie needs where the platform has no global IndexedDB (Node with fake-indexeddb). */
+export interface IndexedDbFactory {
+  indexedDB: IDBFactory;
+  IDBKeyRange: typeof IDBKeyRange;
+}
+
+/** Opens (creating or migrating) the replica database called `name`. */
+export function replicaDatabase(name: string, factory?: IndexedDbFactory): ReplicaDexie {
+  const db = new Dexie(name, factory ? { indexedDB: factory.indexedDB, IDBKeyRange: factory.IDBKeyRange } : {}) as ReplicaDexie;
+  defineLayout(db, 1);
+  defineLayout(db, 2);
+  return db;
+}
+
+/**
+ * Declares layout `version` on `db`. Exported so tests can build a replica as an older version
+ * of this code left it.
+ */
+export function defineLayout(db: Dexie, version: 1 | 2): void {
+  if (version === 1) {
+    db.version(1).stores({ docs: 'name' });
+    return;
+  }
+  db.version(2)
+    .stores({ docs: null, snapshots: 'docName', updates: '++id, docName', outbox: 'key, docName', meta: 'key' })
+    .upgrade(async (tx) => {
+      // Layout 1 kept every update forever; each document becomes one compacted snapshot.
+      const legacy = await tx.table<LegacyDocRow, string>('docs').toArray();
+      await tx.table<SnapshotRow, string>('snapshots').bulkPut(
+        legacy.map((row) => ({ docName: row.name, update: Y.mergeUpdates(row.updates), merged: row.updates.length })),
+      );
+    });
+}

@@ -1,0 +1,79 @@
+// Local search over 100,000 messages in 100 segment documents, loaded from a replica in
+// fake-indexeddb: words are found, and edits and deletions (local or synced) update the index
+// without a rebuild.
+import { describe, expect, it } from 'vitest';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import * as Y from 'yjs';
+import { DocStore } from '../replica/DocStore.ts';
+import { IndexedDbReplica } from '../replica/IndexedDbReplica.ts';
+import { segmentDoc, writeDeletion, writeEdit, writeMessage, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
+import { LocalSearch } from './LocalSearch.ts';
+
+const WORDS = ['pump', 'valve', 'north', 'south', 'sample', 'report', 'truck', 'rain', 'fence', 'meter', 'crew', 'late', 'early', 'shift', 'tank'];
+const author = '00000000-0000-4000-8000-0000000000aa' as UserId;
+const conversations = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'] as ConversationId[];
+
+/** Deterministic filler text: five common words per message. */
+function filler(i: number): string {
+  return [0, 1, 2, 3, 4].map((k) => WORDS[(i * 7 + k * 11 + ((i >> 3) % 5)) % WORDS.length]).join(' ');
+}
+
+describe('LocalSearch', () => {
+  it('finds words among 100,000 messages loaded from the replica and follows edits and deletions', async () => {
+    // What an earlier run stored: 100 segments of 1,000 messages.
+    const factory = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const stored = await IndexedDbReplica.open({ userId: author, factory });
+    const names: string[] = [];
+    const planted: MessageId[] = [];
+    for (let s = 0; s < 100; s++) {
+      const doc = new Y.Doc();
+      doc.transact(() => {
+        for (let i = 0; i < 1000; i++) {
+          const n = s * 1000 + i;
+          const id = `m-${n}` as MessageId;
+          const rare = n % 25_000 === 17 ? ' zeppelin' : '';
+          if (rare) planted.push(id);
+          writeMessage(doc, id, { author, createdAt: n, body: `${filler(n)}${rare} #${n}` });
+        }
+      });
+      const name = segmentDoc(conversations[s % 2] as ConversationId, Math.floor(s / 2));
+      names.push(name);
+      await stored.append(name, Y.encodeStateAsUpdate(doc));
+    }
+    stored.close();
+
+    // A cold start: the documents load from the replica and the index follows them.
+    const replica = await IndexedDbReplica.open({ userId: author, factory });
+    const store = new DocStore(replica);
+    const search = new LocalSearch();
+    store.onOpen((name, doc) => search.watch(name, doc));
+    const docs = names.map((name) => store.open(name));
+    await Promise.all(names.map((name) => store.loaded(name)));
+    expect(search.size).toBe(100_000);
+
+    expect(search.search('zeppelin').map((h) => h.messageId).sort()).toEqual([...planted].sort());
+    expect(planted).toHaveLength(4);
+    const both = search.search('zeppelin pump');
+    expect(both.every((h) => h.body.includes('zeppelin') && h.body.includes('pump'))).toBe(true);
+    expect(search.search('zepp').length).toBe(4); // as-you-type prefixes
+    expect(search.search('zeppelin', { conversationId: conversations[1] }).every((h) => h.conversationId === conversations[1])).toBe(true);
+    expect(search.search('pump', { limit: 10 })).toHaveLength(10);
+
+    // An edit replaces the words; a deletion removes the message.
+    const doc = docs[3] as Y.Doc;
+    writeEdit(doc, 'm-3017' as MessageId, { body: 'the airship landed', editedAt: 1 });
+    expect(search.search('zeppelin').map((h) => h.messageId)).not.toContain('m-3017');
+    expect(search.search('airship').map((h) => h.messageId)).toEqual(['m-3017']);
+    writeDeletion(doc, 'm-3017' as MessageId, { by: author, at: 2 });
+    expect(search.search('airship')).toEqual([]);
+
+    // A change arriving as a synced update (another device) is indexed the same way.
+    const remote = new Y.Doc();
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(docs[5] as Y.Doc));
+    writeMessage(remote, 'm-remote' as MessageId, { author, createdAt: 1, body: 'remote quokka sighting' });
+    Y.applyUpdate(docs[5] as Y.Doc, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(docs[5] as Y.Doc)));
+    expect(search.search('quokka').map((h) => h.messageId)).toEqual(['m-remote']);
+    expect(search.size).toBe(100_000);
+      replica.close();
+  });
+});
