@@ -26,6 +26,7 @@ import {
   segmentMaps,
   seqMap,
   orderDoc,
+  serverDoc,
 } from '@outpost/shared-schema';
 import { Api } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './connection/SyncConnection.ts';
@@ -37,6 +38,8 @@ import type { OperationKind, PendingOperation } from './replica/PendingOperation
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
+import { Recovery, type RecoveryHost, type RecoveryReport } from './recovery/Recovery.ts';
+import type { LostChange } from './recovery/salvage.ts';
 import { browserOnline, followBrowserNetwork } from './network/browserNetwork.ts';
 import type { HocuspocusProvider } from '@hocuspocus/provider';
 
@@ -58,13 +61,17 @@ export interface ConversationListItem extends InboxEntry {
   id: ConversationId;
 }
 
-/** A document the server refused to sync (and so the messages written into it), and why. */
+/** A document the server refused, what the SDK did about it, and what the user lost. */
 export interface Failure {
   docName: string;
   kind: DocumentRefusal['kind'];
   message: string;
-  /** Your messages in that document that have no number: they will not be delivered. */
+  /** True when the document is no longer synced (access lost, or refused again). */
+  stopped: boolean;
+  /** When stopped: your messages in that document that have no number; they will not be delivered. */
   messageIds: MessageId[];
+  /** Changes dropped when the document was quarantined and re-synced, each with its reason. */
+  lost: LostChange[];
 }
 
 interface PresenceState {
@@ -95,7 +102,10 @@ export class OutpostClient {
   readonly #list: Derived<ConversationListItem[]>;
   readonly #status: Derived<ConnectionStatus>;
   #statusValue: ConnectionStatus = 'connecting';
-  readonly #refusals = new Map<string, DocumentRefusal>();
+  readonly #reports = new Map<string, RecoveryReport>();
+  readonly #recovery: Recovery;
+  /** Fresh copies being synced after a quarantine: settled when synced, or refused. */
+  readonly #freshSyncs = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   readonly #failureListeners = new Set<() => void>();
   readonly #typing = new Map<ConversationId, Derived<UserId[]>>();
   /** This client instance (a browser tab); pending operations remember which tab made them. */
@@ -140,10 +150,14 @@ export class OutpostClient {
         this.#status.invalidate();
       },
       onRefused: (refusal) => this.#onRefused(refusal),
-      onSynced: () => this.#progress.changed(),
+      onSynced: (docName) => {
+        this.#progress.changed();
+        this.#freshSyncs.get(docName)?.resolve();
+      },
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
     const me = this.user.id as UserId;
+    this.#recovery = new Recovery(this.#recoveryHost(me));
     this.#userDoc = this.#docs.open(userDoc(me));
     this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
@@ -289,6 +303,16 @@ export class OutpostClient {
     await this.#api.request('POST', `/api/conversations/${conversationId}/members`, { userIds });
   }
 
+  /** The owner makes a member an admin (adds, removes, deletes others' messages) or a member again. */
+  async setRole(conversationId: ConversationId, userId: string, role: 'admin' | 'member'): Promise<void> {
+    await this.#api.request('PATCH', `/api/conversations/${conversationId}/members/${userId}`, { role });
+  }
+
+  /** Owners and admins rename a group. */
+  async rename(conversationId: ConversationId, title: string): Promise<void> {
+    await this.#api.request('PATCH', `/api/conversations/${conversationId}`, { title });
+  }
+
   async removeMember(conversationId: ConversationId, userId: string): Promise<void> {
     await this.#api.request('DELETE', `/api/conversations/${conversationId}/members/${userId}`);
   }
@@ -342,7 +366,10 @@ export class OutpostClient {
           docs: this.#docs,
           connection: this.#connection,
           userDoc: this.#userDoc,
-          failureOf: (docName) => this.#refusals.get(docName),
+          failureOf: (docName) => {
+            const report = this.#reports.get(docName);
+            return report?.stopped ? report : undefined;
+          },
           onFailuresChanged: (listener) => {
             this.#failureListeners.add(listener);
             return () => this.#failureListeners.delete(listener);
@@ -409,9 +436,16 @@ export class OutpostClient {
     return this.#status;
   }
 
-  /** Documents the server refused, with the reason (e.g. removed from the conversation). */
+  /** Documents the server refused, with the reason (e.g. removed from the conversation) and what was lost. */
   failures(): Failure[] {
-    return [...this.#refusals.values()].map((refusal) => ({ ...refusal, messageIds: this.#unnumberedOwn(refusal.docName) }));
+    return [...this.#reports.values()].map(({ docName, kind, message, stopped, lost }) => ({
+      docName,
+      kind,
+      message,
+      stopped,
+      lost,
+      messageIds: stopped ? this.#unnumberedOwn(docName) : [],
+    }));
   }
 
   /** Your messages in a segment document that have no number yet. */
@@ -427,8 +461,48 @@ export class OutpostClient {
   }
 
   #onRefused(refusal: DocumentRefusal): void {
-    this.#refusals.set(refusal.docName, refusal);
-    for (const listener of this.#failureListeners) listener();
+    const fresh = this.#freshSyncs.get(refusal.docName);
+    if (fresh) return fresh.reject(new Error(`${refusal.kind}: ${refusal.message}`));
+    void this.#recovery.onRefused(refusal);
+  }
+
+  /** How recovery (recovery/Recovery.ts) reaches this client's documents and connection. */
+  #recoveryHost(me: UserId): RecoveryHost {
+    const attach = (name: string, doc: Y.Doc) => this.#providers.set(name, this.#connection.attach(name, doc));
+    return {
+      me,
+      current: (name) => this.#docs.peek(name),
+      detach: (name) => {
+        this.#connection.detach(name);
+        this.#providers.delete(name);
+      },
+      syncFresh: async (name, doc) => {
+        const parsed = parseDocName(name);
+        const synced = new Promise<void>((resolve, reject) => this.#freshSyncs.set(name, { resolve, reject }));
+        attach(name, doc);
+        try {
+          await synced;
+          // Salvage needs the user's current role: wait for the conversation's server doc too.
+          if (parsed?.kind === 'segment') await until(() => this.#connection.isSynced(serverDoc(parsed.conversationId)));
+        } finally {
+          this.#freshSyncs.delete(name);
+        }
+      },
+      replace: (name, doc) => {
+        const parsed = parseDocName(name);
+        if (parsed?.kind === 'segment') this.#conversations.get(parsed.conversationId)?.replaceSegment(parsed.segment, doc);
+        this.#docs.replace(name, doc);
+      },
+      resync: (name) => {
+        const doc = this.#docs.peek(name);
+        if (doc) attach(name, doc);
+      },
+      roleIn: (conversationId) => this.#conversations.get(conversationId as ConversationId)?.members().get().find((m) => m.userId === me)?.role ?? null,
+      report: (report) => {
+        this.#reports.set(report.docName, report);
+        for (const listener of this.#failureListeners) listener();
+      },
+    };
   }
 
   // ── connectivity ──
@@ -463,3 +537,8 @@ export class OutpostClient {
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */
 const TAB_ORIGIN = Symbol('tab');
+
+/** Resolves once `check` holds (polled), or after 10 s: recovery goes on with what it has. */
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+}

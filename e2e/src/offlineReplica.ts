@@ -64,7 +64,7 @@ export function countingWebSocket(): { WebSocket: typeof globalThis.WebSocket; u
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
       if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
         const decoder = decoding.createDecoder(data instanceof Uint8Array ? data : new Uint8Array(data));
-        const docName = decoding.readVarString(decoder);
+        const docName = decoding.readVarString(decoder).split('\0')[0] as string; // address: name, or name\0session
         // Hocuspocus message type 0 is Sync; inside it, y-protocols' type 2 is an update.
         if (decoding.readVarUint(decoder) === 0 && decoding.readVarUint(decoder) === 2) updatesSent.set(docName, (updatesSent.get(docName) ?? 0) + 1);
       }

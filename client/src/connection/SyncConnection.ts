@@ -67,6 +67,9 @@ export class SyncConnection {
       document,
       awareness: options.awareness ?? null,
       token: this.#options.token,
+      // Each provider gets its own address (name + session id): when a refused document is
+      // re-synced with a fresh copy, the old provider's closing message cannot reach the new one.
+      sessionAwareness: true,
       onSynced: ({ state }) => {
         if (state) this.#options.onSynced(docName);
       },

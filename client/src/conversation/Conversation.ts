@@ -132,11 +132,21 @@ export class Conversation {
     content.on('update', invalidate);
     order.on('update', invalidate);
     this.#cleanup.push(() => {
-      content.off('update', invalidate);
+      entry.content.off('update', invalidate);
       order.off('update', invalidate);
     });
     invalidate();
     return entry;
+  }
+
+  /** Switches a segment to a fresh copy of its document (after the old one was quarantined). */
+  replaceSegment(n: number, fresh: Y.Doc): void {
+    const entry = this.#segments.get(n);
+    if (!entry) return;
+    entry.content.off('update', this.#messages.invalidate);
+    entry.content = fresh;
+    fresh.on('update', this.#messages.invalidate);
+    this.#messages.invalidate();
   }
 
   /**

@@ -22,6 +22,8 @@ export interface ReplicaPersistence {
   /** A small value kept with the replica (e.g. the conversation last on screen). */
   recall(key: string): Promise<unknown>;
   remember(key: string, value: unknown): Promise<void>;
+  /** Replaces everything stored for a document with `state`, in one transaction (quarantine). */
+  replace(docName: string, state: Uint8Array): Promise<void>;
   /** Deletes everything stored (signing out). */
   clear(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export const memoryOnly: ReplicaPersistence = {
   documents: async () => [],
   recall: async () => undefined,
   remember: async () => {},
+  replace: async () => {},
   clear: async () => {},
 };
 
@@ -70,14 +73,7 @@ export class DocStore {
     const doc = new Y.Doc({ gc: true });
     this.#docs.set(name, doc);
     // Listen before loading: a write made while the replica is still loading must be stored too.
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === PERSISTENCE_ORIGIN || this.#quiet) return;
-      const operation = this.#operation;
-      this.#operation = undefined; // one record per operation, however many updates it makes
-      const write = this.#persistence.append(name, update, operation).catch((error: unknown) => this.#onError(error, name));
-      this.#writes.add(write);
-      void write.finally(() => this.#writes.delete(write));
-    });
+    this.#store(name, doc);
     this.#loading.set(
       name,
       this.#queued(() =>
@@ -96,6 +92,35 @@ export class DocStore {
     );
     for (const listener of this.#openListeners) listener(name, doc);
     return doc;
+  }
+
+  /** Hands every change of `doc` to persistence, in the tick it happens. */
+  #store(name: string, doc: Y.Doc): void {
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === PERSISTENCE_ORIGIN || this.#quiet || this.#docs.get(name) !== doc) return;
+      const operation = this.#operation;
+      this.#operation = undefined; // one record per operation, however many updates it makes
+      const write = this.#persistence.append(name, update, operation).catch((error: unknown) => this.#onError(error, name));
+      this.#writes.add(write);
+      void write.finally(() => this.#writes.delete(write));
+    });
+  }
+
+  /**
+   * Makes `doc` the document called `name`, here and in the replica (whose stored state is
+   * replaced by `doc`'s in one transaction). Used to drop a quarantined copy; the old Y.Doc is
+   * destroyed, so its holders must switch to the new one first.
+   */
+  replace(name: string, doc: Y.Doc): void {
+    const old = this.#docs.get(name);
+    this.#docs.set(name, doc);
+    this.#loading.set(name, Promise.resolve(doc));
+    this.#store(name, doc);
+    const write = this.#persistence.replace(name, Y.encodeStateAsUpdate(doc)).catch((error: unknown) => this.#onError(error, name));
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
+    for (const listener of this.#openListeners) listener(name, doc);
+    old?.destroy();
   }
 
   /**

@@ -235,6 +235,14 @@ export class IndexedDbReplica implements ReplicaPersistence {
     if (keys.length > 0 && !this.#closed) await this.#db.outbox.bulkDelete([...keys]);
   }
 
+  async replace(docName: string, state: Uint8Array): Promise<void> {
+    const db = this.#db;
+    await db.transaction('rw', [db.snapshots, db.updates], async () => {
+      await db.updates.where('docName').equals(docName).delete();
+      await db.snapshots.put({ docName, update: state, merged: 0 });
+    });
+  }
+
   async documents(): Promise<string[]> {
     const db = this.#db;
     const [snapshots, appended] = await Promise.all([db.snapshots.toCollection().primaryKeys(), db.updates.orderBy('docName').uniqueKeys()]);
