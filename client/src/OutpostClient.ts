@@ -28,7 +28,7 @@ import {
   orderDoc,
   serverDoc,
 } from '@outpost/shared-schema';
-import { Api } from './connection/api.ts';
+import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './connection/SyncConnection.ts';
 import { Conversation } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
@@ -50,6 +50,12 @@ export interface OutpostClientOptions {
   persistence?: ReplicaPersistence;
   /** A WebSocket implementation where the platform has none. */
   WebSocket?: unknown;
+  /**
+   * Where the newest session is kept (e.g. localStorage): every token rotation is saved there,
+   * and tabs sharing it never present a refresh token another tab has used (which would sign
+   * the device out). Without it, the app must store `client.session` itself.
+   */
+  sessionStore?: SessionStore;
   /**
    * Keep every conversation in the inbox open and synced, so the replica holds all of them
    * (for offline use and local search). Default: on when `persistence` is given.
@@ -257,8 +263,7 @@ export class OutpostClient {
   }
 
   static async #start(options: OutpostClientOptions, obtain: (api: Api) => Promise<Session>): Promise<OutpostClient> {
-    let current: Session | null = null;
-    const api = new Api(options.url, { get: () => current, set: (s) => (current = s) });
+    const api = new Api(options.url, options.sessionStore);
     const session = api.adopt(await obtain(api));
     return new OutpostClient(options, api, session);
   }

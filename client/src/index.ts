@@ -14,3 +14,4 @@ export type { SyncProgressValue } from './replica/SyncProgress.ts';
 export { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
 export { OutpostError, type ErrorKind } from '@outpost/shared-schema';
 export type { LostChange } from './recovery/salvage.ts';
+export type { SessionStore } from './connection/api.ts';

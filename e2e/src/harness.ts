@@ -43,6 +43,8 @@ export interface NodeOptions {
   port?: number;
   /** CORS_ORIGINS: origins allowed to call the API from a browser (closed when absent). */
   corsOrigins?: string;
+  /** ACCESS_TOKEN_TTL in seconds (short ones make clients refresh often). */
+  accessTokenTtl?: number;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -54,6 +56,7 @@ function env(options: NodeOptions): Record<string, string> {
     SEGMENT_SIZE: String(options.segmentSize ?? 1000),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
+    ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
   };
 }
 

@@ -30,10 +30,13 @@ describe.each(backends)('recovery on %s', (backend) => {
     // Still usable: the DM syncs both ways.
     const hello = cyd.conversation(dm).send('still here');
     await until('bob gets cyd’s DM', () => history(bob.conversation(dm)).some((l) => l.id === hello && l.seq !== null));
-    // No loop: the refusal is not retried over and over.
-    const failuresNow = cyd.failures().length;
+    // No loop: the group's three documents (server, segment, order) are each refused once and
+    // then left alone.
+    const groupFailures = () => cyd.failures().filter((f) => f.docName.includes(group));
+    await until('all three documents of the group are stopped', () => groupFailures().length === 3 && groupFailures().every((f) => f.stopped), () => groupFailures());
+    const before = JSON.stringify(groupFailures());
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(cyd.failures().length).toBe(failuresNow);
+    expect(JSON.stringify(groupFailures())).toBe(before);
     expect(history(ada.conversation(group)).some((l) => lost.includes(l.id as never))).toBe(false);
   });
 

@@ -2,49 +2,94 @@
 // refreshed before it expires (and once more on a 401).
 import { OutpostError, isErrorKind, type Session } from '@outpost/shared-schema';
 
+/**
+ * Where the newest session is kept, so other tabs and the next start find it. Refresh tokens
+ * rotate on every use and one presented twice signs the device out, so every tab must refresh
+ * from the newest one (see `Api.refresh`).
+ */
 export interface SessionStore {
-  get(): Session | null;
-  set(session: Session | null): void;
+  load(): Session | null;
+  save(session: Session): void;
+}
+
+/** When a JWT expires (ms), read from its `exp` claim; the signature is the server's business. */
+function expiry(token: string): { expiresAt: number; lifetimeMs: number } {
+  try {
+    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number; iat?: number };
+    const expiresAt = (payload.exp ?? 0) * 1000;
+    return { expiresAt, lifetimeMs: expiresAt - (payload.iat ?? 0) * 1000 };
+  } catch (error) {
+    throw new OutpostError('unauthorized', `the access token cannot be read (${(error as Error).message})`);
+  }
+}
+
+/** True when the token is good for a while yet: more than 30 s, or half its lifetime if shorter. */
+function fresh(session: Session, now = Date.now()): boolean {
+  const { expiresAt, lifetimeMs } = expiry(session.accessToken);
+  return now < expiresAt - Math.min(30_000, lifetimeMs / 2);
+}
+
+/** Web Locks across tabs where the platform has them; otherwise a lock within this process. */
+const localLocks = new Map<string, Promise<unknown>>();
+function withLock<T>(name: string, task: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as { locks?: { request(name: string, task: () => Promise<T>): Promise<T> } } | undefined)?.locks;
+  if (locks) return locks.request(name, task);
+  const run = (localLocks.get(name) ?? Promise.resolve()).then(task, task);
+  localLocks.set(name, run.catch(() => undefined));
+  return run;
 }
 
 export class Api {
   readonly #baseUrl: string;
-  readonly #session: SessionStore;
-  #expiresAt = 0;
+  readonly #store: SessionStore | undefined;
+  #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
 
-  constructor(baseUrl: string, session: SessionStore) {
+  constructor(baseUrl: string, store?: SessionStore) {
     this.#baseUrl = baseUrl.replace(/\/$/, '');
-    this.#session = session;
+    this.#store = store;
   }
 
   get session(): Session | null {
-    return this.#session.get();
+    return this.#current;
   }
 
-  /** Starts the expiry clock of a session just received. */
+  /** Makes `session` the current one and keeps it in the shared store. */
   adopt(session: Session): Session {
-    this.#expiresAt = Date.now() + session.expiresIn * 1000;
-    this.#session.set(session);
+    expiry(session.accessToken); // refuse a session whose token cannot be read
+    this.#current = session;
+    this.#store?.save(session);
     return session;
   }
 
-  /** A valid access token, refreshing first when it expires within 30 seconds. */
+  /** A valid access token, refreshing first when it is about to expire. */
   async accessToken(): Promise<string> {
-    const session = this.#session.get();
+    const session = this.#current;
     if (!session) throw new OutpostError('unauthorized', 'not signed in');
-    if (Date.now() < this.#expiresAt - 30_000) return session.accessToken;
+    if (fresh(session)) return session.accessToken;
     return (await this.refresh()).accessToken;
   }
 
-  /** Rotates the refresh token; concurrent callers share one request. */
+  /**
+   * Rotates the refresh token; callers in this tab share one request, and tabs take turns under
+   * a lock. A tab that finds a newer session in the store (another tab rotated first) takes it
+   * instead of presenting its own, now used, refresh token.
+   */
   refresh(): Promise<Session> {
     this.#refreshing ??= (async () => {
       try {
-        const session = this.#session.get();
-        if (!session) throw new OutpostError('unauthorized', 'not signed in');
-        const next = await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: session.refreshToken }, false);
-        return this.adopt(next);
+        const mine = this.#current;
+        if (!mine) throw new OutpostError('unauthorized', 'not signed in');
+        return await withLock(`outpost-refresh:${mine.user.id}`, async () => {
+          const stored = this.#store?.load();
+          const base = stored && stored.user.id === mine.user.id && stored.refreshToken !== mine.refreshToken ? stored : mine;
+          if (base !== mine && fresh(base)) {
+            this.#current = base;
+            return base;
+          }
+          const next = await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: base.refreshToken }, false);
+          return this.adopt(next);
+        });
       } finally {
         this.#refreshing = null;
       }
