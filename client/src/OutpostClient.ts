@@ -3,12 +3,10 @@
 // one WebSocket, and hands out live views. Writes go to the local documents first and return
 // at once, online or not.
 import * as Y from 'yjs';
-import { Awareness } from 'y-protocols/awareness';
 import {
   OutpostError,
   inboxDoc,
   parseDocName,
-  presenceDoc,
   readInbox,
   readPosition,
   userDoc,
@@ -23,13 +21,9 @@ import {
   type Session,
   type UserId,
   type UserList,
-  segmentMaps,
-  seqMap,
-  orderDoc,
-  serverDoc,
 } from '@outpost/shared-schema';
 import { Api, type SessionStore } from './connection/api.ts';
-import { SyncConnection, type ConnectionStatus, type DocumentRefusal } from './connection/SyncConnection.ts';
+import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
 import { Conversation } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
@@ -38,8 +32,8 @@ import type { OperationKind, PendingOperation } from './replica/PendingOperation
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
-import { Recovery, type RecoveryHost, type RecoveryReport } from './recovery/Recovery.ts';
-import type { LostChange } from './recovery/salvage.ts';
+import { Refusals, type Failure } from './recovery/Refusals.ts';
+import { Presence } from './presence/Presence.ts';
 import { browserOnline, followBrowserNetwork } from './network/browserNetwork.ts';
 import type { HocuspocusProvider } from '@hocuspocus/provider';
 
@@ -67,24 +61,6 @@ export interface ConversationListItem extends InboxEntry {
   id: ConversationId;
 }
 
-/** A document the server refused, what the SDK did about it, and what the user lost. */
-export interface Failure {
-  docName: string;
-  kind: DocumentRefusal['kind'];
-  message: string;
-  /** True when the document is no longer synced (access lost, or refused again). */
-  stopped: boolean;
-  /** When stopped: your messages in that document that have no number; they will not be delivered. */
-  messageIds: MessageId[];
-  /** Changes dropped when the document was quarantined and re-synced, each with its reason. */
-  lost: LostChange[];
-}
-
-interface PresenceState {
-  user?: { id: UserId };
-  typing?: ConversationId | null;
-}
-
 /**
  * A signed-in user's connection to Outpost.
  *
@@ -94,6 +70,8 @@ interface PresenceState {
  * dm.send('hello');                      // returns at once, syncs when it can
  * dm.messages().subscribe(render);        // canonical order, pending last
  */
+export type { Failure } from './recovery/Refusals.ts';
+
 export class OutpostClient {
   readonly user: PublicUser;
   readonly deviceId: DeviceId;
@@ -103,17 +81,12 @@ export class OutpostClient {
   readonly #connection: SyncConnection;
   readonly #userDoc: Y.Doc;
   readonly #inbox: Y.Doc;
-  readonly #presence: Awareness;
+  readonly #presence: Presence;
   readonly #conversations = new Map<ConversationId, Conversation>();
   readonly #list: Derived<ConversationListItem[]>;
   readonly #status: Derived<ConnectionStatus>;
   #statusValue: ConnectionStatus = 'connecting';
-  readonly #reports = new Map<string, RecoveryReport>();
-  readonly #recovery: Recovery;
-  /** Fresh copies being synced after a quarantine: settled when synced, or refused. */
-  readonly #freshSyncs = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
-  readonly #failureListeners = new Set<() => void>();
-  readonly #typing = new Map<ConversationId, Derived<UserId[]>>();
+  readonly #refusals: Refusals;
   /** This client instance (a browser tab); pending operations remember which tab made them. */
   readonly tab = globalThis.crypto.randomUUID();
   readonly #providers = new Map<string, HocuspocusProvider>();
@@ -125,13 +98,6 @@ export class OutpostClient {
   #storedDocuments: Promise<string[]> | undefined;
   /** The app's wish (connect/disconnect); the browser's offline signal overrides it meanwhile. */
   #wantOnline = true;
-  readonly #online = new Derived<UserId[]>(() => {
-    const users = new Set<UserId>();
-    for (const state of (this.#presence.getStates() as Map<number, PresenceState>).values()) {
-      if (state.user && state.user.id !== this.user.id) users.add(state.user.id);
-    }
-    return [...users];
-  });
 
   private constructor(options: OutpostClientOptions, api: Api, session: Session) {
     this.#api = api;
@@ -155,28 +121,20 @@ export class OutpostClient {
         this.#statusValue = status;
         this.#status.invalidate();
       },
-      onRefused: (refusal) => this.#onRefused(refusal),
+      onRefused: (refusal) => this.#refusals.refused(refusal),
       onSynced: (docName) => {
         this.#progress.changed();
-        this.#freshSyncs.get(docName)?.resolve();
+        this.#refusals.synced(docName);
       },
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
     const me = this.user.id as UserId;
-    this.#recovery = new Recovery(this.#recoveryHost(me));
+    this.#refusals = new Refusals({ me, docs: this.#docs, connection: this.#connection, providers: this.#providers, conversation: (id) => this.#conversations.get(id) });
     this.#userDoc = this.#docs.open(userDoc(me));
     this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
     this.#sync(inboxDoc(me), this.#inbox);
-    // Presence is awareness only: nothing to keep, so it bypasses the replica.
-    const presence = new Y.Doc();
-    this.#presence = new Awareness(presence);
-    this.#presence.setLocalState({ typing: null });
-    this.#connection.attach(presenceDoc(me), presence, { awareness: this.#presence });
-    this.#presence.on('change', () => {
-      for (const live of this.#typing.values()) live.invalidate();
-      this.#online.invalidate();
-    });
+    this.#presence = new Presence(me, this.#connection);
 
     this.#list = new Derived(() => this.#computeList());
     this.#inbox.on('update', this.#list.invalidate);
@@ -371,16 +329,10 @@ export class OutpostClient {
           docs: this.#docs,
           connection: this.#connection,
           userDoc: this.#userDoc,
-          failureOf: (docName) => {
-            const report = this.#reports.get(docName);
-            return report?.stopped ? report : undefined;
-          },
-          onFailuresChanged: (listener) => {
-            this.#failureListeners.add(listener);
-            return () => this.#failureListeners.delete(listener);
-          },
-          setTyping: (conversationId) => this.#presence.setLocalStateField('typing', conversationId),
-          typingIn: (conversationId) => this.#typingIn(conversationId),
+          failureOf: (docName) => this.#refusals.stoppedReason(docName),
+          onFailuresChanged: (listener) => this.#refusals.onChange(listener),
+          setTyping: (conversationId) => this.#presence.setTyping(conversationId),
+          typingIn: (conversationId) => this.#presence.typingIn(conversationId),
           sync: (docName, doc) => this.#sync(docName, doc),
           record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
           storedSegments: (conversationId) => this.#storedSegments(conversationId),
@@ -415,25 +367,9 @@ export class OutpostClient {
     return this.#progress.live;
   }
 
-  #typingIn(conversationId: ConversationId): Live<UserId[]> {
-    let live = this.#typing.get(conversationId);
-    if (!live) {
-      live = new Derived(() => {
-        const users = new Set<UserId>();
-        for (const [clientId, state] of this.#presence.getStates() as Map<number, PresenceState>) {
-          if (clientId === this.#presence.clientID) continue;
-          if (state.typing === conversationId && state.user && state.user.id !== this.user.id) users.add(state.user.id);
-        }
-        return [...users];
-      });
-      this.#typing.set(conversationId, live);
-    }
-    return live;
-  }
-
   /** Users who share a conversation with you and are connected now. */
   online(): Live<UserId[]> {
-    return this.#online;
+    return this.#presence.online();
   }
 
   /** connecting / connected / disconnected. */
@@ -443,71 +379,7 @@ export class OutpostClient {
 
   /** Documents the server refused, with the reason (e.g. removed from the conversation) and what was lost. */
   failures(): Failure[] {
-    return [...this.#reports.values()].map(({ docName, kind, message, stopped, lost }) => ({
-      docName,
-      kind,
-      message,
-      stopped,
-      lost,
-      messageIds: stopped ? this.#unnumberedOwn(docName) : [],
-    }));
-  }
-
-  /** Your messages in a segment document that have no number yet. */
-  #unnumberedOwn(docName: string): MessageId[] {
-    const doc = parseDocName(docName);
-    if (doc?.kind !== 'segment') return [];
-    const content = this.#docs.peek(docName);
-    const numbered = seqMap(this.#docs.open(orderDoc(doc.conversationId, doc.segment)));
-    if (!content) return [];
-    return [...segmentMaps(content).messages.entries()]
-      .filter(([id, entry]) => entry.author === this.user.id && !numbered.has(id))
-      .map(([id]) => id as MessageId);
-  }
-
-  #onRefused(refusal: DocumentRefusal): void {
-    const fresh = this.#freshSyncs.get(refusal.docName);
-    if (fresh) return fresh.reject(new Error(`${refusal.kind}: ${refusal.message}`));
-    void this.#recovery.onRefused(refusal);
-  }
-
-  /** How recovery (recovery/Recovery.ts) reaches this client's documents and connection. */
-  #recoveryHost(me: UserId): RecoveryHost {
-    const attach = (name: string, doc: Y.Doc) => this.#providers.set(name, this.#connection.attach(name, doc));
-    return {
-      me,
-      current: (name) => this.#docs.peek(name),
-      detach: (name) => {
-        this.#connection.detach(name);
-        this.#providers.delete(name);
-      },
-      syncFresh: async (name, doc) => {
-        const parsed = parseDocName(name);
-        const synced = new Promise<void>((resolve, reject) => this.#freshSyncs.set(name, { resolve, reject }));
-        attach(name, doc);
-        try {
-          await synced;
-          // Salvage needs the user's current role: wait for the conversation's server doc too.
-          if (parsed?.kind === 'segment') await until(() => this.#connection.isSynced(serverDoc(parsed.conversationId)));
-        } finally {
-          this.#freshSyncs.delete(name);
-        }
-      },
-      replace: (name, doc) => {
-        const parsed = parseDocName(name);
-        if (parsed?.kind === 'segment') this.#conversations.get(parsed.conversationId)?.replaceSegment(parsed.segment, doc);
-        this.#docs.replace(name, doc);
-      },
-      resync: (name) => {
-        const doc = this.#docs.peek(name);
-        if (doc) attach(name, doc);
-      },
-      roleIn: (conversationId) => this.#conversations.get(conversationId as ConversationId)?.members().get().find((m) => m.userId === me)?.role ?? null,
-      report: (report) => {
-        this.#reports.set(report.docName, report);
-        for (const listener of this.#failureListeners) listener();
-      },
-    };
+    return this.#refusals.list();
   }
 
   // ── connectivity ──
@@ -542,8 +414,3 @@ export class OutpostClient {
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */
 const TAB_ORIGIN = Symbol('tab');
-
-/** Resolves once `check` holds (polled), or after 10 s: recovery goes on with what it has. */
-async function until(check: () => boolean): Promise<void> {
-  for (let waited = 0; !check() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-}
