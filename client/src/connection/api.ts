@@ -12,14 +12,17 @@ export interface SessionStore {
   save(session: Session): void;
 }
 
-/** When a JWT expires (ms), read from its `exp` claim; the signature is the server's business. */
+/**
+ * When a JWT expires (ms), read from its `exp` claim; the signature is the server's business.
+ * A token that cannot be read counts as expired: the next call refreshes it.
+ */
 function expiry(token: string): { expiresAt: number; lifetimeMs: number } {
   try {
     const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number; iat?: number };
     const expiresAt = (payload.exp ?? 0) * 1000;
     return { expiresAt, lifetimeMs: expiresAt - (payload.iat ?? 0) * 1000 };
-  } catch (error) {
-    throw new OutpostError('unauthorized', `the access token cannot be read (${(error as Error).message})`);
+  } catch {
+    return { expiresAt: 0, lifetimeMs: 0 };
   }
 }
 
@@ -56,7 +59,6 @@ export class Api {
 
   /** Makes `session` the current one and keeps it in the shared store. */
   adopt(session: Session): Session {
-    expiry(session.accessToken); // refuse a session whose token cannot be read
     this.#current = session;
     this.#store?.save(session);
     return session;
