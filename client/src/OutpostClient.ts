@@ -302,7 +302,7 @@ export class OutpostClient {
       // The server's count may lag a read made on this device (perhaps offline).
       const read = readPosition(this.#userDoc, id);
       const unread = read >= entry.lastSeq ? 0 : Math.min(entry.unread, entry.lastSeq - read);
-      items.push({ ...entry, id, unread });
+      items.push({ ...entry, id, unread, mentions: Math.min(entry.mentions, unread) });
     }
     return items.sort((a, b) => b.updatedAt - a.updatedAt);
   }

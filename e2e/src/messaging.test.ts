@@ -62,6 +62,21 @@ describe.each(backends)('messaging on %s', (backend) => {
     expect(cyd.conversations().get().map((x) => x.id)).not.toContain(id);
   });
 
+  it('counts unread @mentions in the group’s inbox entry until they are read', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const [ada, bob] = [await signUp(server.url, 'ada'), await signUp(server.url, 'bob')];
+    const id = await ada.createGroup('crew', [bob.user.id]);
+    const g = ada.conversation(id);
+    g.send(`@${bob.user.username} can you check the pump?`);
+    g.send('no mention here');
+    g.send(`thanks @${bob.user.username.toUpperCase()}`);
+    const entry = () => bob.conversations().get().find((c) => c.id === id);
+    await until('bob’s inbox shows 3 unread, 2 mentions', () => entry()?.unread === 3 && entry()?.mentions === 2, () => entry());
+    await until('bob has the three messages', () => numberedOneToN(history(bob.conversation(id))) && history(bob.conversation(id)).length === 3);
+    bob.conversation(id).markRead();
+    await until('reading clears the mentions', () => entry()?.mentions === 0 && entry()?.unread === 0, () => entry());
+  });
+
   it('refuses to edit or delete another user’s message in the SDK before anything is sent', async () => {
     const { ada, bob, id } = await twoPeople(backend);
     const mine = ada.conversation(id).send('mine');

@@ -160,6 +160,8 @@ export interface Storage {
   getMessage(id: ConversationId, messageId: MessageId): Promise<MessageRecord | null>;
   /** The newest message that is not deleted. */
   lastMessage(id: ConversationId): Promise<MessageRecord | null>;
+  /** Of those unread messages, the ones whose text mentions `@handle` (case-insensitive). */
+  countMentions(id: ConversationId, userId: UserId, afterSeq: number, handle: string): Promise<number>;
   /** Messages after `afterSeq` written by someone other than `userId`, not deleted. */
   countUnread(id: ConversationId, userId: UserId, afterSeq: number): Promise<number>;
 

@@ -124,3 +124,8 @@ export function inGivenOrder<T>(ids: readonly string[], items: readonly T[], idO
     return item === undefined ? [] : [item];
   });
 }
+
+/** A LIKE pattern for "@handle" anywhere in a text, with LIKE's wildcards in the handle escaped. */
+export function likeMention(handle: string): string {
+  return `%@${handle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

@@ -23,6 +23,7 @@ import {
   type MessageRow,
   type NumberedRow,
   type UserRow,
+  likeMention,
 } from '../rows.ts';
 import type {
   ConversationRecord,
@@ -406,6 +407,15 @@ export class PostgresStorage implements Storage {
       `SELECT count(*) AS n FROM messages
        WHERE conversation_id = $1 AND seq > $2 AND author <> $3 AND deleted_at IS NULL`,
       [id, afterSeq, userId],
+    );
+  }
+
+  async countMentions(id: ConversationId, userId: UserId, afterSeq: number, handle: string): Promise<number> {
+    return count(
+      this.#pool,
+      `SELECT count(*) AS n FROM messages
+       WHERE conversation_id = $1 AND seq > $2 AND author <> $3 AND deleted_at IS NULL AND body ILIKE $4 ESCAPE '\\'`,
+      [id, afterSeq, userId, likeMention(handle)],
     );
   }
 

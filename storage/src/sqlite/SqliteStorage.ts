@@ -25,6 +25,7 @@ import {
   type MessageRow,
   type NumberedRow,
   type UserRow,
+  likeMention,
 } from '../rows.ts';
 import type {
   ConversationRecord,
@@ -357,6 +358,14 @@ export class SqliteStorage implements Storage {
       `SELECT count(*) AS n FROM messages
        WHERE conversation_id = ? AND seq > ? AND author <> ? AND deleted_at IS NULL`,
       id, afterSeq, userId,
+    );
+  }
+
+  async countMentions(id: ConversationId, userId: UserId, afterSeq: number, handle: string): Promise<number> {
+    return this.#count(
+      `SELECT count(*) AS n FROM messages
+       WHERE conversation_id = ? AND seq > ? AND author <> ? AND deleted_at IS NULL AND body LIKE ? ESCAPE '\\'`,
+      id, afterSeq, userId, likeMention(handle),
     );
   }
 

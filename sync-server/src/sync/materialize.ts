@@ -71,6 +71,8 @@ interface ConversationFacts {
   members: MemberRecord[];
   /** Display names of DM members (a DM is titled with the other person's name). */
   names: Map<UserId, string>;
+  /** Usernames of members, for counting @mentions. */
+  handles: Map<UserId, string>;
 }
 
 async function conversationFacts(storage: Storage, conversationId: ConversationId): Promise<ConversationFacts | null> {
@@ -82,10 +84,12 @@ async function conversationFacts(storage: Storage, conversationId: ConversationI
     storage.getMembers(conversationId),
   ]);
   const names = new Map<UserId, string>();
-  if (conversation.kind === 'dm') {
-    for (const user of await storage.getUsersByIds(members.map((m) => m.userId))) names.set(user.id, user.displayName);
+  const handles = new Map<UserId, string>();
+  for (const user of await storage.getUsersByIds(members.map((m) => m.userId))) {
+    names.set(user.id, user.displayName);
+    handles.set(user.id, user.username);
   }
-  return { conversation, last, reads, members, names };
+  return { conversation, last, reads, members, names, handles };
 }
 
 /** One member's entry: the shared facts plus their own unread count. */
@@ -99,9 +103,16 @@ async function inboxEntry(storage: Storage, facts: ConversationFacts, userId: Us
     lastSeq: conversation.lastSeq,
     lastMessage: last ? { id: last.id, author: last.author, preview: preview(last.body), at: last.receivedAt } : null,
     unread: await storage.countUnread(conversation.id, userId, facts.reads.get(userId) ?? 0),
-    mentions: 0,
+    mentions: await countMentions(storage, facts, userId),
     updatedAt: Math.max(conversation.createdAt, last?.receivedAt ?? 0),
   };
+}
+
+/** Unread messages that mention the user by @username (only groups: in a DM everything is for you). */
+async function countMentions(storage: Storage, facts: ConversationFacts, userId: UserId): Promise<number> {
+  const handle = facts.handles.get(userId);
+  if (facts.conversation.kind !== 'group' || !handle) return 0;
+  return storage.countMentions(facts.conversation.id, userId, facts.reads.get(userId) ?? 0, handle);
 }
 
 /** Makes `inbox:<id>` list exactly the user's conversations, each entry up to date. */

@@ -179,6 +179,21 @@ export function messagesContract(context: ContractContext): void {
       expect(await storage.countUnread(group.id, alice!.id, 1)).toBe(2);
       expect(await storage.countUnread(group.id, alice!.id, 3)).toBe(0);
     });
+
+    it('counts unread mentions of a handle, ignoring case and LIKE wildcards in it', async () => {
+      const storage = context.storage();
+      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
+      const group = await createGroup(storage, alice!, [bob!]);
+      const bodies = ['hi @Alice_1 look', 'for @alice_1', '@aliceX1 is someone else', 'nothing here', 'me @alice_1'];
+      const batch = bodies.map((body, i) => newMessage(i === 3 ? alice! : bob!, 0, body));
+      await storage.numberMessages(group.id, batch, RECEIVED);
+      expect(await storage.countMentions(group.id, alice!.id, 0, 'alice_1')).toBe(3);
+      expect(await storage.countMentions(group.id, alice!.id, 1, 'alice_1')).toBe(2);
+      await storage.recordEdit(group.id, batch[1]!.id, 'edited away', RECEIVED + 1);
+      expect(await storage.countMentions(group.id, alice!.id, 1, 'alice_1')).toBe(1);
+      await storage.recordDeletion(group.id, batch[4]!.id, RECEIVED + 2);
+      expect(await storage.countMentions(group.id, alice!.id, 1, 'alice_1')).toBe(0);
+    });
   });
 
   describe('read positions', () => {
