@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default defineConfig(
   globalIgnores([
@@ -16,6 +17,14 @@ export default defineConfig(
   ]),
   js.configs.recommended,
   tseslint.configs.recommended,
+  {
+    // The web app (web/src/**/*.tsx) runs in browsers; everything else in Node.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
+    // The two classic hook rules; the React Compiler rules of `recommended` assume the compiler.
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
   {
     rules: {
       // STYLE.md: no empty `catch {}` — catch where you can act, or let it reach the boundary.

@@ -1,0 +1,145 @@
+// What the web app tests do as a user would: through labelled controls, in a real Chromium
+// (Debian's /usr/bin/chromium driven by playwright-core), against a real server that serves a
+// fresh build of the app. Waits are for conditions, with generous limits.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../../..');
+export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
+
+/** Builds the web app with Vite into a temporary folder and returns it. */
+export async function buildWebApp(): Promise<string> {
+  const out = await mkdtemp(path.join(tmpdir(), 'outpost-web-'));
+  const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'error'], {
+    cwd: path.join(repoRoot, 'web'),
+    // vitest sets NODE_ENV=test, which would make a development build (no service worker).
+    env: { ...process.env, NODE_ENV: 'production', OUTPOST_WEB_OUT: out },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
+  return out;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'],
+  });
+}
+
+const LIMIT = 30_000;
+
+/** A user in their own browser profile (own IndexedDB, storage and service worker). */
+export class Person {
+  readonly name: string;
+  readonly username: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+
+  constructor(name: string, username: string, context: BrowserContext, page: Page) {
+    this.name = name;
+    this.username = username;
+    this.context = context;
+    this.page = page;
+  }
+
+  static async register(browser: Browser, baseUrl: string, name: string): Promise<Person> {
+    const username = `${name.toLowerCase()}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+    const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+    page.on('console', (message) => message.type() !== 'log' && console.error(`[${name}] console ${message.type()}:`, message.text()));
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Display name').fill(name);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'New message' }).waitFor({ timeout: LIMIT });
+    return new Person(name, username, context, page);
+  }
+
+  /** Opens (or creates) the DM with `other` through "New message". */
+  async startDirect(other: Person): Promise<void> {
+    await this.page.getByRole('button', { name: 'New message' }).click();
+    await this.page.getByLabel('Find a person').fill(other.username);
+    await this.page.getByRole('button', { name: new RegExp(other.username) }).click();
+    await this.heading(other.name).waitFor({ timeout: LIMIT });
+  }
+
+  heading(title: string): Locator {
+    return this.page.locator('.conversation-header h2', { hasText: title });
+  }
+
+  /** Opens a conversation from the list. */
+  async open(title: string): Promise<void> {
+    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    await this.page.locator('.conversation-item').filter({ has: this.page.locator('.conversation-title', { hasText: exact }) }).click({ timeout: LIMIT });
+    await this.heading(title).waitFor({ timeout: LIMIT });
+  }
+
+  async send(text: string): Promise<void> {
+    const field = this.page.getByRole('combobox', { name: 'Message' });
+    await field.fill(text);
+    await field.press('Enter');
+    // The screen shows the text with its markup applied.
+    await this.message(text.replace(/\*\*|`/g, '')).waitFor({ timeout: LIMIT });
+  }
+
+  message(text: string): Locator {
+    return this.page.locator('li.message', { has: this.page.locator('.body', { hasText: text }) });
+  }
+
+  /** Runs a message action (Reply, React, Edit, Delete) from its toolbar. */
+  async act(text: string, action: string): Promise<void> {
+    const row = this.message(text);
+    // Focus shows a message's actions as hover does (keyboard users reach them this way).
+    await row.focus();
+    await row.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: action, exact: true }).click();
+  }
+
+  /** The conversation as the screen shows it: [body, state] per message, in order. */
+  async history(): Promise<{ id: string; body: string; state: string }[]> {
+    return this.page.locator('li.message').evaluateAll((rows) =>
+      rows.map((row) => ({
+        id: row.getAttribute('data-message-id') ?? '',
+        body: row.querySelector('.body')?.textContent ?? '',
+        state: ['sent', 'pending', 'failed'].find((s) => row.classList.contains(s)) ?? '',
+      })),
+    );
+  }
+
+  /** Screenshots of the current screen at desktop (1280 px) and phone (390 px) width. */
+  async screenshots(name: string): Promise<void> {
+    await mkdir(screenshotDir, { recursive: true });
+    for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+      await this.page.setViewportSize({ width, height });
+      await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      await this.page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`) });
+    }
+    await this.page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  /** The id of the open conversation, from the address bar. */
+  conversationId(): string {
+    const match = /\/c\/([^/]+)/.exec(new URL(this.page.url()).pathname);
+    if (!match?.[1]) throw new Error(`no conversation open at ${this.page.url()}`);
+    return match[1];
+  }
+}
+
+/** Waits until `check` holds (a condition, not a timer); says what never happened. */
+export async function until(what: string, check: () => Promise<boolean>, describe: () => Promise<unknown> = async () => '', limitMs = LIMIT): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`never became true: ${what}\nlast state: ${JSON.stringify(await describe(), null, 1)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,54 @@
+// Writes dist/sw.js: a small hand-written service worker that precaches the app shell (every file
+// of this build) so the app starts with no network. It lists the build's files and is versioned
+// by their names, so a new build replaces the old cache. API and sync traffic are never touched.
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import type { Plugin } from 'vite';
+
+const WORKER = (version: string, files: string[]) => `// Outpost's service worker (generated at build time by web/serviceWorkerPlugin.ts).
+const CACHE = 'outpost-shell-${version}';
+const FILES = ${JSON.stringify(['/', ...files.map((f) => '/' + f)])};
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((key) => key.startsWith('outpost-shell-') && key !== CACHE).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith('/api/') || url.pathname === '/sync' || url.pathname === '/health') return;
+  if (request.mode === 'navigate') {
+    // App routes (/c/<id>/m/<id>) are all the same shell: the network's when it answers, else the cached one.
+    event.respondWith(fetch(request).catch(() => caches.match('/', { cacheName: CACHE })).then((response) => response || caches.match('/')));
+    return;
+  }
+  event.respondWith(caches.match(request, { cacheName: CACHE }).then((cached) => cached || fetch(request)));
+});
+`;
+
+/** Emits sw.js listing every file of the bundle (hashed names, so the list is the version). */
+export function serviceWorker(): Plugin {
+  let publicFiles: string[] = [];
+  return {
+    name: 'outpost-service-worker',
+    apply: 'build',
+    configResolved(config) {
+      publicFiles = config.publicDir ? readdirSync(config.publicDir) : [];
+    },
+    generateBundle(_options, bundle) {
+      const built = Object.keys(bundle).filter((name) => !name.endsWith('.map') && name !== 'index.html');
+      const files = [...built, ...publicFiles].sort();
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: WORKER(version, files) });
+    },
+  };
+}

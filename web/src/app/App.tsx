@@ -1,0 +1,72 @@
+// The app's root: resumes a stored session (offline too), or shows sign-in; the SDK keeps the
+// session saved as tokens rotate; logout wipes local state.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Session } from '@outpost/shared-schema';
+import { ClientContext, type SignedIn } from './ClientContext.ts';
+import { forgetSession, loadSession, saveSession } from './storedSession.ts';
+import { startClient, type Started } from './startClient.ts';
+import { forgetPeople, openPeople } from './people.ts';
+import { forgetDrafts } from './drafts.ts';
+import { SignInScreen } from '../routes/SignInScreen.tsx';
+import { MainScreen } from '../routes/MainScreen.tsx';
+
+type State = { phase: 'starting' } | { phase: 'signedOut'; notice?: string } | ({ phase: 'signedIn' } & Started);
+
+export function App() {
+  const [state, setState] = useState<State>(() => (loadSession() ? { phase: 'starting' } : { phase: 'signedOut' }));
+
+  const start = useCallback(async (session: Session) => {
+    saveSession(session);
+    openPeople(session.user);
+    try {
+      setState({ phase: 'signedIn', ...(await startClient(session)) });
+    } catch (error) {
+      console.error('outpost: cannot open the local replica', error);
+      setState({ phase: 'signedOut', notice: `This browser cannot keep Outpost's data: ${(error as Error).message}` });
+    }
+  }, []);
+
+  const resumed = useRef(false);
+  useEffect(() => {
+    // Once per page load (StrictMode runs effects twice in development).
+    if (resumed.current) return;
+    resumed.current = true;
+    const session = loadSession();
+    if (session) void start(session);
+  }, [start]);
+
+  const started = state.phase === 'signedIn' ? state : null;
+  const signedIn = useMemo<SignedIn | null>(() => {
+    if (!started) return null;
+    const { client, replica, stopSaving } = started;
+    return {
+      client,
+      replica,
+      logout: async () => {
+        const userId = client.user.id;
+        stopSaving();
+        forgetSession();
+        forgetDrafts(userId);
+        forgetPeople(userId);
+        history.replaceState(null, '', '/');
+        setState({ phase: 'signedOut', notice: 'You are signed out. This device no longer holds your messages.' });
+        try {
+          await client.logout();
+        } catch (error) {
+          // The local replica is gone either way; the server session expires on its own.
+          console.warn('outpost: could not reach the server to revoke the session', error);
+        }
+      },
+    };
+  }, [started]);
+
+  if (state.phase === 'starting') return <p className="splash" role="status">Opening Outpost…</p>;
+  if (state.phase === 'signedOut' || !signedIn) {
+    return <SignInScreen onSignedIn={start} notice={state.phase === 'signedOut' ? state.notice : undefined} />;
+  }
+  return (
+    <ClientContext.Provider value={signedIn}>
+      <MainScreen />
+    </ClientContext.Provider>
+  );
+}

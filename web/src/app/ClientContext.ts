@@ -1,0 +1,23 @@
+// The signed-in user's OutpostClient, handed to every screen through React context.
+import { createContext, useContext } from 'react';
+import type { IndexedDbReplica, OutpostClient } from '@outpost/client';
+
+export interface SignedIn {
+  client: OutpostClient;
+  /** The replica on this device (its storage status is shown when space runs out). */
+  replica: IndexedDbReplica;
+  /** Signs out: revokes the session and wipes this device's replica. */
+  logout(): Promise<void>;
+}
+
+export const ClientContext = createContext<SignedIn | null>(null);
+
+export function useSignedIn(): SignedIn {
+  const value = useContext(ClientContext);
+  if (!value) throw new Error('useSignedIn outside a signed-in screen');
+  return value;
+}
+
+export function useClient(): OutpostClient {
+  return useSignedIn().client;
+}

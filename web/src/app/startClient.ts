@@ -1,0 +1,33 @@
+// Starting the SDK for a session: the user's IndexedDB replica first, so a cold start offline
+// shows everything stored, then the client (which connects when it can).
+import { IndexedDbReplica, OutpostClient } from '@outpost/client';
+import type { Session } from '@outpost/shared-schema';
+import { openSessionStore } from './storedSession.ts';
+
+export const serverUrl = (): string => location.origin;
+
+export interface Started {
+  client: OutpostClient;
+  replica: IndexedDbReplica;
+  /** Stops saving rotated sessions (on logout). */
+  stopSaving(): void;
+}
+
+export async function startClient(session: Session): Promise<Started> {
+  const replica = await IndexedDbReplica.open({ userId: session.user.id });
+  const sessionStore = openSessionStore();
+  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore }, session);
+  return { client, replica, stopSaving: sessionStore.close };
+}
+
+/**
+ * Signs in (or up) and returns the session. The replica is per user, so the user must be known
+ * before it opens: the short-lived client that signs in is closed at once.
+ */
+export async function signIn(mode: 'login' | 'register', request: { username: string; password: string; displayName?: string }): Promise<Session> {
+  const options = { url: serverUrl(), backfill: false };
+  const client = mode === 'login' ? await OutpostClient.login(options, request) : await OutpostClient.register(options, request);
+  const session = client.session;
+  client.close();
+  return session;
+}

@@ -1,0 +1,242 @@
+// Writing a message: a text field with a formatting toolbar and shortcuts (Ctrl/⌘+B, I, E, K),
+// @mention suggestions from the members, reply and edit modes, the draft kept across reloads,
+// and the typing signal. Enter sends, Shift+Enter starts a new line, Escape cancels a mode.
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import type { MessageItem } from '@outpost/client';
+import { loadDraft, saveDraft } from '../app/drafts.ts';
+import { plainText, wrapSelection } from '../app/markup.ts';
+import { nameOf, type Person } from '../app/people.ts';
+import { Icon } from './Icon.tsx';
+
+export type ComposerMode = { kind: 'new' } | { kind: 'reply'; to: MessageItem } | { kind: 'edit'; message: MessageItem };
+
+interface Props {
+  userId: string;
+  conversationId: string;
+  mode: ComposerMode;
+  onCancelMode(): void;
+  /** Sends (or saves an edit); returns an error message to show, or null. */
+  onSubmit(text: string): string | null;
+  onTyping(typing: boolean): void;
+  /** Asks to edit your latest message (ArrowUp in an empty field). */
+  onEditLast(): void;
+  mentionable: readonly Person[];
+  disabled?: string | undefined;
+}
+
+const FORMATS = {
+  bold: { before: '**', after: '**', key: 'b', label: 'Bold', icon: 'B' },
+  italic: { before: '_', after: '_', key: 'i', label: 'Italic', icon: 'I' },
+  code: { before: '`', after: '`', key: 'e', label: 'Inline code', icon: '</>' },
+  link: { before: '[', after: '](https://)', key: 'k', label: 'Link', icon: <Icon name="link" /> },
+} as const;
+type Format = keyof typeof FORMATS;
+
+const shortcut = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl+';
+
+export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit, onTyping, onEditLast, mentionable, disabled }: Props) {
+  const [text, setText] = useState(() => loadDraft(userId, conversationId));
+  const [error, setError] = useState<string | null>(null);
+  const [caret, setCaret] = useState(0);
+  const [choice, setChoice] = useState(0);
+  const field = useRef<HTMLTextAreaElement>(null);
+  const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const listId = useId();
+  const savedDraft = useRef(text);
+
+  // Entering edit mode puts the message's text in the field; leaving it brings the draft back.
+  useEffect(() => {
+    if (mode.kind === 'edit') setText(mode.message.body);
+    else setText(savedDraft.current);
+    if (mode.kind !== 'new') field.current?.focus();
+  }, [mode]);
+
+  useEffect(() => () => clearTimeout(typingTimer.current), []);
+
+  // @mention suggestions for the word being typed at the caret.
+  const before = text.slice(0, caret);
+  const mentionMatch = /(?:^|\s)@([a-z0-9_.-]*)$/i.exec(before);
+  const partial = mentionMatch?.[1]?.toLowerCase();
+  const suggestions =
+    partial === undefined
+      ? []
+      : mentionable
+          .filter((p) => p.username && (p.username.startsWith(partial) || p.displayName.toLowerCase().startsWith(partial)))
+          .slice(0, 6);
+  const open = suggestions.length > 0;
+
+  const update = (next: string, selection?: { start: number; end: number }) => {
+    setText(next);
+    setError(null);
+    if (mode.kind !== 'edit') {
+      savedDraft.current = next;
+      saveDraft(userId, conversationId, next);
+    }
+    clearTimeout(typingTimer.current);
+    if (next.trim() && mode.kind !== 'edit') {
+      onTyping(true);
+      typingTimer.current = setTimeout(() => onTyping(false), 3000);
+    } else onTyping(false);
+    if (selection) {
+      requestAnimationFrame(() => {
+        field.current?.setSelectionRange(selection.start, selection.end);
+        setCaret(selection.end);
+      });
+    }
+  };
+
+  const format = (name: Format) => {
+    const el = field.current;
+    if (!el) return;
+    const f = FORMATS[name];
+    const result = wrapSelection(text, el.selectionStart, el.selectionEnd, f.before, f.after, name === 'link' ? 'link text' : 'text');
+    update(result.text, result);
+    el.focus();
+  };
+
+  const pick = (person: Person) => {
+    if (!mentionMatch || !person.username) return;
+    const start = caret - (mentionMatch[1]?.length ?? 0);
+    const next = `${text.slice(0, start)}${person.username} ${text.slice(caret)}`;
+    update(next, { start: start + person.username.length + 1, end: start + person.username.length + 1 });
+    setChoice(0);
+  };
+
+  const submit = () => {
+    if (!text.trim() || disabled) return;
+    const problem = onSubmit(text);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    clearTimeout(typingTimer.current);
+    if (mode.kind === 'edit') {
+      setText(savedDraft.current);
+    } else {
+      savedDraft.current = '';
+      saveDraft(userId, conversationId, '');
+      setText('');
+    }
+    setCaret(0);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (open) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        setChoice((c) => (c + (event.key === 'ArrowDown' ? 1 : suggestions.length - 1)) % suggestions.length);
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        const chosen = suggestions[Math.min(choice, suggestions.length - 1)];
+        if (chosen) pick(chosen);
+        return;
+      }
+    }
+    if ((event.ctrlKey || event.metaKey) && !event.altKey) {
+      const name = (Object.keys(FORMATS) as Format[]).find((f) => FORMATS[f].key === event.key.toLowerCase());
+      if (name) {
+        event.preventDefault();
+        format(name);
+        return;
+      }
+    }
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    } else if (event.key === 'Escape' && mode.kind !== 'new') {
+      event.preventDefault();
+      onCancelMode();
+    } else if (event.key === 'ArrowUp' && text === '' && mode.kind === 'new') {
+      event.preventDefault();
+      onEditLast();
+    }
+  };
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+      }}
+    >
+      {mode.kind !== 'new' && (
+        <div className="composer-mode">
+          <span>
+            {mode.kind === 'reply' ? (
+              <>
+                Replying to <strong>{mode.to.mine ? 'yourself' : nameOf(mode.to.author)}</strong>: <span className="muted">{plainText(mode.to.body).slice(0, 100)}</span>
+              </>
+            ) : (
+              <strong>Editing your message</strong>
+            )}
+          </span>
+          <button type="button" className="icon-button small" aria-label={mode.kind === 'reply' ? 'Cancel reply' : 'Cancel editing'} onClick={onCancelMode}>
+            ✕
+          </button>
+        </div>
+      )}
+      <div className="toolbar" role="toolbar" aria-label="Formatting">
+        {(Object.keys(FORMATS) as Format[]).map((name) => (
+          <button
+            key={name}
+            type="button"
+            className={`format ${name}`}
+            aria-label={`${FORMATS[name].label} (${shortcut}${FORMATS[name].key.toUpperCase()})`}
+            title={`${FORMATS[name].label} (${shortcut}${FORMATS[name].key.toUpperCase()})`}
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => format(name)}
+            disabled={!!disabled}
+          >
+            {FORMATS[name].icon}
+          </button>
+        ))}
+      </div>
+      <div className="composer-row">
+        <textarea
+          ref={field}
+          className="composer-field"
+          aria-label={mode.kind === 'edit' ? 'Edit message' : 'Message'}
+          placeholder={disabled ?? 'Write a message…'}
+          rows={Math.min(8, Math.max(1, text.split('\n').length))}
+          value={text}
+          disabled={!!disabled}
+          role="combobox"
+          aria-expanded={open}
+          aria-controls={listId}
+          aria-autocomplete="list"
+          aria-activedescendant={open ? `${listId}-${Math.min(choice, suggestions.length - 1)}` : undefined}
+          onChange={(e) => {
+            setCaret(e.target.selectionStart);
+            update(e.target.value);
+          }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+          onKeyDown={onKeyDown}
+          onBlur={() => onTyping(false)}
+        />
+        <button type="submit" className="primary send" disabled={!text.trim() || !!disabled}>
+          {mode.kind === 'edit' ? 'Save' : 'Send'}
+        </button>
+      </div>
+      <ul id={listId} role="listbox" className={`mentions-list${open ? '' : ' hidden'}`} aria-label="People to mention">
+        {suggestions.map((person, i) => (
+          <li
+            key={person.id}
+            id={`${listId}-${i}`}
+            role="option"
+            aria-selected={i === choice}
+            onMouseDown={(e) => {
+              e.preventDefault();
+              pick(person);
+            }}
+          >
+            <strong>{person.displayName}</strong> <span className="muted">@{person.username}</span>
+          </li>
+        ))}
+      </ul>
+      {error && <p className="error" role="alert">{error}</p>}
+    </form>
+  );
+}

@@ -1,0 +1,87 @@
+// The conversation list: newest activity first, with the last message, its time, unread and
+// mention badges, and a marker when something you wrote here is still waiting to be sent.
+import type { ConversationListItem } from '@outpost/client';
+import { useClient } from '../app/ClientContext.ts';
+import { useLive } from '../app/useLive.ts';
+import { nameOf, usePeople } from '../app/people.ts';
+import { plainText } from '../app/markup.ts';
+import { listTime } from '../app/time.ts';
+import { Link } from './Link.tsx';
+import { Avatar } from './Avatar.tsx';
+
+interface Props {
+  filter: string;
+  selectedId: string | null;
+}
+
+export function conversationTitle(item: Pick<ConversationListItem, 'kind' | 'title'>): string {
+  return item.title || (item.kind === 'dm' ? 'Direct message' : 'Untitled group');
+}
+
+export function ConversationList({ filter, selectedId }: Props) {
+  const client = useClient();
+  usePeople();
+  const list = useLive(client.conversations(), []);
+  const outbox = useLive(client.outbox(), []);
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? list.filter((item) => conversationTitle(item).toLowerCase().includes(needle)) : list;
+  const pendingIn = new Map<string, number>();
+  for (const op of outbox) if (op.kind === 'send') pendingIn.set(op.conversationId, (pendingIn.get(op.conversationId) ?? 0) + 1);
+
+  if (list.length === 0) {
+    return <p className="empty-list muted">No conversations yet. Start one with “New message”.</p>;
+  }
+  if (shown.length === 0) return <p className="empty-list muted">No conversation matches “{filter}”.</p>;
+  return (
+    <ul className="conversation-list" aria-label="Conversations">
+      {shown.map((item) => {
+        const title = conversationTitle(item);
+        const last = item.lastMessage;
+        const author = last ? (last.author === client.user.id ? 'You' : item.kind === 'group' ? nameOf(last.author) : '') : '';
+        const pending = pendingIn.get(item.id) ?? 0;
+        const label = [
+          title,
+          item.unread ? `${item.unread} unread` : '',
+          item.mentions ? `${item.mentions} mentions` : '',
+          pending ? `${pending} waiting to be sent` : '',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        return (
+          <li key={item.id}>
+            <Link
+              to={{ name: 'conversation', conversationId: item.id }}
+              className={`conversation-item${item.id === selectedId ? ' selected' : ''}${item.unread ? ' unread' : ''}`}
+              aria-current={item.id === selectedId ? 'page' : undefined}
+              aria-label={label}
+            >
+              <Avatar name={title} group={item.kind === 'group'} />
+              <span className="conversation-text">
+                <span className="conversation-top">
+                  <span className="conversation-title">{title}</span>
+                  {last && <time className="conversation-time">{listTime(last.at)}</time>}
+                </span>
+                <span className="conversation-bottom">
+                  <span className="conversation-preview">
+                    {pending > 0 && (
+                      <span className="pending-marker" title={`${pending} waiting to be sent`}>
+                        ⏳{' '}
+                      </span>
+                    )}
+                    {last ? `${author ? `${author}: ` : ''}${plainText(last.preview)}` : <span className="muted">No messages yet</span>}
+                  </span>
+                  {item.mentions > 0 && <span className="badge mention" aria-hidden="true">@</span>}
+                  {item.unread > 0 && (
+                    <span className="badge" aria-hidden="true">
+                      {item.unread > 99 ? '99+' : item.unread}
+                    </span>
+                  )}
+                </span>
+              </span>
+            </Link>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,199 @@
+// One conversation: header with its members, the message history, typing, and the composer.
+// Opened by id from the address bar (also a cold start offline); an unknown or forbidden id, or a
+// conversation you were removed from, says so.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Conversation, MessageItem, Receipt, Member } from '@outpost/client';
+import { isUuid } from '@outpost/shared-schema';
+import { useClient } from '../app/ClientContext.ts';
+import { useLive } from '../app/useLive.ts';
+import { useOnline } from '../app/useOnline.ts';
+import { navigate } from '../app/route.ts';
+import { nameOf, person, usePeople, type Person } from '../app/people.ts';
+import { Link } from '../components/Link.tsx';
+import { Avatar } from '../components/Avatar.tsx';
+import { MessageList } from '../components/MessageList.tsx';
+import type { MessageActions } from '../components/MessageRow.tsx';
+import { Composer, type ComposerMode } from '../components/Composer.tsx';
+import { TypingIndicator } from '../components/TypingIndicator.tsx';
+import { MembersPanel } from '../components/MembersPanel.tsx';
+import { conversationTitle } from '../components/ConversationList.tsx';
+
+const NO_MESSAGES: MessageItem[] = [];
+const NO_MEMBERS: Member[] = [];
+const NO_RECEIPTS: Receipt[] = [];
+const NEW: ComposerMode = { kind: 'new' };
+/** How long to wait for a conversation to appear before saying it is not there. */
+const PATIENCE_MS = 4000;
+
+interface Props {
+  conversationId: string;
+  messageId: string | undefined;
+}
+
+function Unavailable({ title, text }: { title: string; text: string }) {
+  return (
+    <section className="unavailable" role="alert">
+      <header className="pane-header">
+        <Link to={{ name: 'home' }} className="back" aria-label="Back to conversations">
+          ←
+        </Link>
+      </header>
+      <h2>{title}</h2>
+      <p>{text}</p>
+      <Link to={{ name: 'home' }}>Go to your conversations</Link>
+    </section>
+  );
+}
+
+export function ConversationScreen({ conversationId, messageId }: Props) {
+  if (!isUuid(conversationId)) return <Unavailable title="No such conversation" text="This link does not point to a conversation." />;
+  return <OpenConversation conversationId={conversationId} messageId={messageId} />;
+}
+
+function OpenConversation({ conversationId, messageId }: Props) {
+  const client = useClient();
+  usePeople();
+  const conversation: Conversation = useMemo(() => client.conversation(conversationId), [client, conversationId]);
+  const meta = useLive(conversation.meta(), null);
+  const messages = useLive(conversation.messages(), NO_MESSAGES);
+  const members = useLive(conversation.members(), NO_MEMBERS);
+  const receipts = useLive(conversation.receipts(), NO_RECEIPTS);
+  const entry = useLive(client.conversations(), []).find((item) => item.id === conversationId);
+  const onlineUsers = useLive(client.online(), []);
+  const online = useOnline();
+  const [mode, setMode] = useState<ComposerMode>(NEW);
+  const [details, setDetails] = useState(false);
+  const [atBottom, setAtBottom] = useState(true);
+  const [patient, setPatient] = useState(false);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setPatient(true), PATIENCE_MS);
+    return () => clearTimeout(timer);
+  }, []);
+
+  // Reading: what is on screen at the bottom of a visible page counts as read.
+  const lastSeq = messages.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
+  useEffect(() => {
+    const mark = () => {
+      if (atBottom && document.visibilityState === 'visible' && lastSeq > conversation.readPosition()) conversation.markRead();
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [conversation, atBottom, lastSeq]);
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      reply: (message) => setMode({ kind: 'reply', to: message }),
+      edit: (message) => setMode({ kind: 'edit', message }),
+      remove: (message) => conversation.delete(message.id),
+      react: (message, emoji) => conversation.react(message.id, emoji),
+      unreact: (message, emoji) => conversation.unreact(message.id, emoji),
+      jumpTo: (id) => navigate({ name: 'conversation', conversationId, messageId: id }),
+    }),
+    [conversation, conversationId],
+  );
+  const onAtBottom = useCallback((bottom: boolean) => setAtBottom(bottom), []);
+  const onJumpToLatest = useCallback(() => navigate({ name: 'conversation', conversationId }, { replace: true }), [conversationId]);
+
+  // The server refused this conversation's documents: removed, or never a member.
+  const refusal = client.failures().find((f) => f.docName.startsWith(`conv:${conversationId}:`));
+  const cutOff = refusal && (refusal.kind === 'forbidden' || refusal.kind === 'notFound' || refusal.kind === 'unauthorized');
+
+  if (!meta && !entry) {
+    if (cutOff) return <Unavailable title="You don't have access to this conversation" text="It does not exist, or you are not a member of it." />;
+    if (!patient) return <p className="opening muted" role="status">Opening conversation…</p>;
+    return (
+      <Unavailable
+        title="Conversation not found"
+        text={online ? 'It does not exist, or you are not a member of it.' : 'It is not on this device, and you are offline. Try again when you are back online.'}
+      />
+    );
+  }
+
+  const me = client.user.id;
+  const myRole = members.find((m) => m.userId === me)?.role;
+  const group = (meta?.kind ?? entry?.kind) === 'group';
+  const title = conversationTitle({ kind: group ? 'group' : 'dm', title: entry?.title || (group ? (meta?.title ?? '') : '') });
+  const others = members.filter((m) => m.userId !== me);
+  const subtitle = group
+    ? `${members.length} members · ${others.filter((m) => onlineUsers.includes(m.userId)).length} online`
+    : others[0] && onlineUsers.includes(others[0].userId)
+      ? 'online'
+      : 'offline';
+  const mentionable: Person[] = others.map((m) => person(m.userId) ?? { id: m.userId, displayName: nameOf(m.userId) });
+  const missingTarget = messageId !== undefined && messages.length > 0 && !messages.some((m) => m.id === messageId);
+
+  const submit = (text: string): string | null => {
+    try {
+      if (mode.kind === 'edit') conversation.edit(mode.message.id, text);
+      else conversation.send(text, mode.kind === 'reply' ? { replyTo: mode.to.id } : {});
+      setMode(NEW);
+      return null;
+    } catch (caught) {
+      return (caught as Error).message;
+    }
+  };
+  const editLast = () => {
+    const mine = [...messages].reverse().find((m) => m.mine && !m.deleted);
+    if (mine) setMode({ kind: 'edit', message: mine });
+  };
+
+  return (
+    <section className={`conversation${details ? ' with-details' : ''}`} aria-label={title}>
+      <div className="conversation-main">
+        <header className="pane-header conversation-header">
+          <Link to={{ name: 'home' }} className="back" aria-label="Back to conversations">
+            ←
+          </Link>
+          <Avatar name={title} group={group} />
+          <div className="conversation-heading">
+            <h2>{title}</h2>
+            <span className="muted">{subtitle}</span>
+          </div>
+          {meta && (
+            <button type="button" className="ghost" aria-expanded={details} onClick={() => setDetails(!details)}>
+              {group ? 'Members' : 'Details'}
+            </button>
+          )}
+        </header>
+        {cutOff && (
+          <p className="notice removed" role="alert">
+            You are no longer a member of this conversation. You can read what this device kept, but not write.
+          </p>
+        )}
+        {missingTarget && patient && (
+          <p className="notice" role="status">
+            The linked message is not in this conversation on this device (it may have been deleted, or not synced yet).
+          </p>
+        )}
+        <MessageList
+          messages={messages}
+          targetId={messageId}
+          me={me}
+          myUsername={client.user.username}
+          canDeleteOthers={group && (myRole === 'owner' || myRole === 'admin')}
+          receipts={receipts}
+          online={online}
+          actions={actions}
+          onAtBottom={onAtBottom}
+          onJumpToLatest={onJumpToLatest}
+        />
+        <TypingIndicator conversation={conversation} />
+        <Composer
+          key={conversationId}
+          userId={me}
+          conversationId={conversationId}
+          mode={mode}
+          onCancelMode={() => setMode(NEW)}
+          onSubmit={submit}
+          onTyping={(typing) => conversation.setTyping(typing)}
+          onEditLast={editLast}
+          mentionable={mentionable}
+          disabled={cutOff ? 'You can no longer write here' : undefined}
+        />
+      </div>
+      {details && meta && <MembersPanel conversation={conversation} meta={meta} title={title} onClose={() => setDetails(false)} />}
+    </section>
+  );
+}
