@@ -70,6 +70,9 @@ describe.each(backends)('messaging on %s', (backend) => {
     g.send(`@${bob.user.username} can you check the pump?`);
     g.send('no mention here');
     g.send(`thanks @${bob.user.username.toUpperCase()}`);
+    await until('members carry their names', () =>
+      bob.conversation(id).members().get().some((m) => m.userId === ada.user.id && m.username === ada.user.username && m.displayName === ada.user.displayName),
+    );
     const entry = () => bob.conversations().get().find((c) => c.id === id);
     await until('bob’s inbox shows 3 unread, 2 mentions', () => entry()?.unread === 3 && entry()?.mentions === 2, () => entry());
     await until('bob has the three messages', () => numberedOneToN(history(bob.conversation(id))) && history(bob.conversation(id)).length === 3);

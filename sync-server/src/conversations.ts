@@ -32,7 +32,7 @@ export class Conversations {
         id, kind: 'dm', title: '', createdBy: userId, createdAt: now,
         members: [{ userId, role: 'member' }, { userId: other, role: 'member' }],
       });
-      if (result.created) await this.#sync.sequencer.refreshConversation(result.conversation.id);
+      if (result.created) await this.#sync.membershipChanged(result.conversation.id);
       return { conversation: await this.#summary(result.conversation), created: result.created };
     }
     const others = [...new Set(request.memberIds as UserId[])].filter((m) => m !== userId);
@@ -41,7 +41,7 @@ export class Conversations {
       id, kind: 'group', title: request.title, createdBy: userId, createdAt: now,
       members: [{ userId, role: 'owner' }, ...others.map((m) => ({ userId: m, role: 'member' as const }))],
     });
-    await this.#sync.sequencer.refreshConversation(result.conversation.id);
+    await this.#sync.membershipChanged(result.conversation.id);
     return { conversation: await this.#summary(result.conversation), created: true };
   }
 

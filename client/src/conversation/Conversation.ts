@@ -39,6 +39,8 @@ export interface Member {
   userId: UserId;
   role: Role;
   joinedAt: number;
+  username: string;
+  displayName: string;
 }
 
 export interface Receipt {
@@ -85,7 +87,13 @@ export class Conversation {
     this.id = id;
     this.#messages = new Derived(() => this.#computeMessages());
     this.#members = new Derived(() =>
-      [...serverMaps(this.#server).members.entries()].map(([userId, m]) => ({ userId: userId as UserId, role: m.role, joinedAt: m.joinedAt })),
+      [...serverMaps(this.#server).members.entries()].map(([userId, m]) => ({
+        userId: userId as UserId,
+        role: m.role,
+        joinedAt: m.joinedAt,
+        username: m.username ?? '',
+        displayName: m.displayName ?? '',
+      })),
     );
     this.#receipts = new Derived(() =>
       [...serverMaps(this.#server).receipts.entries()].map(([userId, r]) => ({ userId: userId as UserId, read: r.read })),

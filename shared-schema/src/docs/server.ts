@@ -25,6 +25,9 @@ export interface ConversationMeta {
 export interface MemberEntry {
   role: Role;
   joinedAt: number;
+  /** Names, so every member can be shown by name, offline too. */
+  username: string;
+  displayName: string;
 }
 
 export interface ReceiptEntry {

@@ -33,6 +33,7 @@ export async function materializeServer(storage: Storage, doc: Y.Doc, conversati
     storage.getReadPositions(conversationId),
   ]);
   if (!conversation) return;
+  const users = new Map((await storage.getUsersByIds(members.map((m) => m.userId))).map((u) => [u.id, u]));
   const maps = serverMaps(doc);
   doc.transact(() => {
     writeMeta(doc, {
@@ -47,9 +48,10 @@ export async function materializeServer(storage: Storage, doc: Y.Doc, conversati
     const current = new Set<string>();
     for (const member of members) {
       current.add(member.userId);
-      const entry: MemberEntry = { role: member.role, joinedAt: member.joinedAt };
+      const user = users.get(member.userId);
+      const entry: MemberEntry = { role: member.role, joinedAt: member.joinedAt, username: user?.username ?? '', displayName: user?.displayName ?? '' };
       const existing = maps.members.get(member.userId);
-      if (!existing || existing.role !== entry.role || existing.joinedAt !== entry.joinedAt) maps.members.set(member.userId, entry);
+      if (!existing || JSON.stringify(existing) !== JSON.stringify(entry)) maps.members.set(member.userId, entry);
       const read = reads.get(member.userId) ?? 0;
       if ((maps.receipts.get(member.userId)?.read ?? -1) !== read) maps.receipts.set(member.userId, { read });
     }

@@ -1,6 +1,6 @@
-// Names for user ids. The SDK returns ids (authors, members, reactions) and has no lookup by id
-// yet, so the app remembers every name it has seen: you, people found by search, the other person
-// of each DM (the inbox titles a DM with their name). Kept per user in localStorage.
+// Names for user ids. Members of every conversation come with their names (useDirectNames);
+// the app also remembers people found by search, so every name it has seen shows offline.
+// Kept per user in localStorage.
 import { useSyncExternalStore } from 'react';
 import type { PublicUser } from '@outpost/shared-schema';
 
