@@ -1,5 +1,5 @@
-# One image for every sync-server node. There is no build step: Node 22 strips the TypeScript
-# types at load time, so the image carries the sources and runs them as they are in the repo.
+# One image for every sync-server node. The server needs no build step (Node 22 strips the
+# TypeScript types at load time); the web app is built into web/dist, which the node serves.
 FROM node:22-slim
 
 WORKDIR /app
@@ -10,6 +10,7 @@ COPY . .
 # All dependencies, dev ones included (the brief for this image: no --omit=dev). No install
 # scripts are needed: better-sqlite3 loads its bundled prebuilds.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
+  && node scripts/buildWeb.ts \
   && npm cache clean --force \
   && mkdir -p /data \
   && chown node:node /data
