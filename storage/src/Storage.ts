@@ -1,6 +1,6 @@
 // The one persistence contract of the sync server. SQLite (embedded default) and Postgres
 // implement it; `testing/storageContract.ts` holds both to the same behaviour.
-import type { ConversationId, ConversationKind, MessageId, Role, UserId } from '@outpost/shared-schema';
+import type { ConversationId, ConversationKind, ConversationMeta, MessageId, Role, UserId } from '@outpost/shared-schema';
 
 export interface UserRecord {
   id: UserId;
@@ -33,15 +33,9 @@ export interface MemberRecord {
   joinedAt: number;
 }
 
-export interface ConversationRecord {
+/** A conversation as stored: the server document's meta (less the node's segment size) and its id. */
+export interface ConversationRecord extends Omit<ConversationMeta, 'segmentSize'> {
   id: ConversationId;
-  kind: ConversationKind;
-  title: string;
-  createdBy: UserId;
-  createdAt: number;
-  /** The segment that takes new messages. */
-  head: number;
-  lastSeq: number;
 }
 
 export interface NewConversation {
