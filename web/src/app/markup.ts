@@ -13,7 +13,8 @@ export type MarkupNode =
 const TOKEN = new RegExp(
   [
     /(`[^`\n]+`)/.source,
-    /(\*\*[^*\s](?:[^\n]*?[^*\s])?\*\*)/.source,
+    // Bounded span: an unbounded lazy scan from every "**" is quadratic on a hostile long line.
+    /(\*\*[^*\s](?:[^\n]{0,1000}?[^*\s])?\*\*)/.source,
     /(\[[^\]\n]+\]\([^)\s]+\))/.source,
     /((?:https?:\/\/|mailto:)[^\s<>]+)/.source,
     /((?<![\p{L}\p{N}_.@])@[a-z0-9_.-]{3,32})/u.source,
