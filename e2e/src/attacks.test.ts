@@ -195,6 +195,23 @@ describe.each(backends)('attacks on %s', (backend) => {
     await honestUsersStillChat();
   });
 
+  it('refuses a client that speaks another protocol version, with a reason a person can act on', async () => {
+    const reason = await new Promise<string>((resolve) => {
+      const provider = new HocuspocusProvider({
+        url: `${server.url.replace('http', 'ws')}/sync?protocol=999`,
+        name: segmentDoc(group, 0),
+        document: new Y.Doc(),
+        token: evesToken(),
+        onAuthenticationFailed: ({ reason: why }) => {
+          provider.destroy();
+          resolve(why);
+        },
+      });
+    });
+    expect(reason).toMatch(/^invalidInput: this app speaks protocol 999, the server 1: reload or update/);
+    await honestUsersStillChat(); // the SDK sends protocol=1 and is accepted
+  });
+
   it('refuses opening a conversation one is not a member of', async () => {
     const outcome = await attempt(server.url, segmentDoc(dm, 0), evesToken(), () => {});
     expect(outcome).toMatchObject({ refused: true, reason: expect.stringMatching(/forbidden: not a member/) });

@@ -3,7 +3,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { parseCloseReason, type ErrorKind } from '@outpost/shared-schema';
+import { PROTOCOL_PARAM, PROTOCOL_VERSION, parseCloseReason, type ErrorKind } from '@outpost/shared-schema';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -32,7 +32,7 @@ export class SyncConnection {
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options;
-    const url = options.url.replace(/^http/, 'ws').replace(/\/$/, '') + '/sync';
+    const url = `${options.url.replace(/^http/, 'ws').replace(/\/$/, '')}/sync?${PROTOCOL_PARAM}=${PROTOCOL_VERSION}`;
     this.#socket = new HocuspocusProviderWebsocket({
       url,
       autoConnect: true,

@@ -15,10 +15,6 @@ export function seqMap(doc: Y.Doc): Y.Map<SeqEntry> {
   return doc.getMap<SeqEntry>(OrderRoots.seq);
 }
 
-export function readSeq(doc: Y.Doc, id: MessageId): SeqEntry | undefined {
-  return seqMap(doc).get(id);
-}
-
 /** Writes the number unless the same one is there: re-writing would only add history. */
 export function writeSeq(doc: Y.Doc, id: MessageId, entry: SeqEntry): boolean {
   const map = seqMap(doc);

@@ -71,7 +71,3 @@ export function writeMeta(doc: Y.Doc, meta: Partial<ConversationMeta>): void {
     }
   });
 }
-
-export function readMembers(doc: Y.Doc): Map<UserId, MemberEntry> {
-  return new Map(serverMaps(doc).members.entries() as Iterable<[UserId, MemberEntry]>);
-}

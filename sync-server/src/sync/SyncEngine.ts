@@ -16,6 +16,8 @@ import * as Y from 'yjs';
 import {
   CloseCodes,
   OutpostError,
+  PROTOCOL_PARAM,
+  PROTOCOL_VERSION,
   closeReason,
   isUuid,
   parseDocName,
@@ -134,7 +136,13 @@ export class SyncEngine implements Extension {
 
   // ── access ──
 
-  async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<ConnectionContext> {
+  async onAuthenticate({ token, documentName, connectionConfig, socketId, requestParameters }: onAuthenticatePayload): Promise<ConnectionContext> {
+    // Raw Yjs clients that name no version are accepted; one that names another is refused.
+    const protocol = requestParameters.get(PROTOCOL_PARAM);
+    if (protocol !== null && protocol !== String(PROTOCOL_VERSION)) {
+      const reason = closeReason('invalidInput', `this app speaks protocol ${protocol}, the server ${PROTOCOL_VERSION}: reload or update the app`);
+      throw Object.assign(new Error(reason), { reason });
+    }
     const context = await this.#track(this.access.authenticate(token, documentName, socketId));
     connectionConfig.readOnly = context.doc.kind !== 'segment' && context.doc.kind !== 'user';
     return context;
