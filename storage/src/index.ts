@@ -5,4 +5,4 @@ export { CLIENTS_PER_DOC_PER_DAY } from './UpdateLog.ts';
 export { openStorage, SQLITE_FILE, type StorageOptions } from './openStorage.ts';
 export { SqliteStorage } from './sqlite/SqliteStorage.ts';
 export { PostgresStorage } from './postgres/PostgresStorage.ts';
-export type { PoolOptions } from './postgres/pool.ts';
+export { defaultPoolTimeouts, type PoolOptions, type PoolTimeouts } from './postgres/pool.ts';

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
+import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
 
 export interface Config {
   port: number;
@@ -9,6 +10,8 @@ export interface Config {
   dataDir: string;
   /** postgres:// URL, or undefined for embedded SQLite under dataDir. */
   databaseUrl: string | undefined;
+  /** Deadlines on every wait for Postgres (unused with SQLite). */
+  postgres: PoolTimeouts;
   redisUrl: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -63,6 +66,29 @@ function url(env: Env, key: string, protocols: readonly string[]): string | unde
   return raw;
 }
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+function postgresTimeouts(env: Env): PoolTimeouts {
+  const statementTimeoutMs = integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', defaultPoolTimeouts.statementTimeoutMs, 100, DAY_MS);
+  // By default the driver waits as much longer than the server as it does by default in storage.
+  const queryDefault = statementTimeoutMs + (defaultPoolTimeouts.queryTimeoutMs - defaultPoolTimeouts.statementTimeoutMs);
+  const queryTimeoutMs = integer(env, 'DATABASE_QUERY_TIMEOUT_MS', queryDefault, 100, DAY_MS);
+  if (queryTimeoutMs <= statementTimeoutMs) {
+    throw new ConfigError(
+      `DATABASE_QUERY_TIMEOUT_MS=${queryTimeoutMs} is not valid: it must exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), ` +
+        'so that Postgres cancels a slow statement before the driver drops its connection',
+    );
+  }
+  return {
+    connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', defaultPoolTimeouts.connectTimeoutMs, 100, 10 * MINUTE_MS),
+    statementTimeoutMs,
+    queryTimeoutMs,
+    idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', defaultPoolTimeouts.idleInTransactionTimeoutMs, 100, DAY_MS),
+    keepAliveDelayMs: integer(env, 'DATABASE_KEEPALIVE_DELAY_MS', defaultPoolTimeouts.keepAliveDelayMs, 1_000, 120 * MINUTE_MS),
+  };
+}
+
 /** Parses the settings listed in `.env.example`. */
 export function loadConfig(env: Env = process.env): Config {
   const signingKey = env.OUTPOST_SIGNING_KEY || undefined;
@@ -74,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '127.0.0.1',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    postgres: postgresTimeouts(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),

@@ -43,7 +43,14 @@ function bytes(data: RawData): Uint8Array {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    postgres: {
+      ...config.postgres,
+      onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
+    },
+  });
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const store = new DocumentStore(storage, log);
