@@ -55,8 +55,10 @@ export const RateLimits = {
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
 } as const satisfies Record<string, BucketPolicy>;
 
-/** Connection limits: sockets per user and documents per socket. */
+/** Connection limits: sockets per user, document connections per socket and per document. */
 export const ConnectionLimits = {
   socketsPerUser: 20,
   documentsPerSocket: 5_000,
+  /** The same document opened again on one socket (a re-synced copy beside the old one). */
+  connectionsPerDocument: 4,
 } as const;

@@ -5,7 +5,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
-import { Limits } from '@outpost/shared-schema';
+import { Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { openStorage, type Storage } from '@outpost/storage';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
@@ -15,8 +15,14 @@ import { Conversations } from './conversations.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
+import { Committer } from './sync/committer.ts';
 import { DocumentStore } from './sync/documentStore.ts';
-import { SyncEngine } from './sync/SyncEngine.ts';
+import { LoadedDocuments } from './sync/documents.ts';
+import { ProjectionWriter } from './sync/projectionWriter.ts';
+import { ServerDocuments } from './sync/serverDocuments.ts';
+import { SyncEngine, openDocuments } from './sync/SyncEngine.ts';
+import { WritePath } from './sync/writePath.ts';
+import { inboundBudget } from './sync/inboundBudget.ts';
 
 export interface OutpostServer {
   /** http://host:port of the running server. */
@@ -53,10 +59,34 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
-  const store = new DocumentStore(storage, log);
-  const engine = new SyncEngine({ storage, signer, store, segmentSize: config.segmentSize, log });
+  const committer = new Committer(storage.log, log);
+  const documents = new LoadedDocuments(storage.log, log);
+  const projection = new ProjectionWriter(storage.projection, log);
+  let hocuspocus: Hocuspocus | undefined = undefined;
+  const open = openDocuments(() => hocuspocus);
+  // The write path's fan-out reaches the parts below once they exist (they need it first).
+  const late: { engine?: SyncEngine; store?: DocumentStore; serverDocuments?: ServerDocuments } = {};
+  const writePath = new WritePath({
+    documents,
+    committer,
+    log,
+    segmentSize: config.segmentSize,
+    hooks: {
+      admitMessages: (userId, count) => late.engine?.admitMessages(userId, count),
+      committed: (name, version) => late.store?.committed(name, version),
+      segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+        if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
+        const server = open.get(serverDoc(conversationId));
+        if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
+      },
+      readsApplied: (_userId, reads) => late.serverDocuments?.receiptsChanged(reads.map((read) => read.conversationId)),
+    },
+  });
+  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments }));
+  const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
-  const hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
+  hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const conversations = new Conversations(storage, engine);
   const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
@@ -72,9 +102,18 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = hocuspocus.handleConnection(ws, toRequest(req));
-      ws.on('message', (data) => connection.handleMessage(bytes(data)));
-      ws.on('close', (code, reason) => connection.handleClose({ code, reason: reason.toString() }));
+      const record = engine.access.openSocket();
+      const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
+      const spend = inboundBudget(ws);
+      ws.on('message', (data) => {
+        const frame = bytes(data);
+        spend(frame.byteLength);
+        connection.handleMessage(frame);
+      });
+      ws.on('close', (code, reason) => {
+        engine.access.closeSocket(record);
+        connection.handleClose({ code, reason: reason.toString() });
+      });
       ws.on('error', (error) => log.warn('websocket error', { error }));
     });
   });
@@ -99,7 +138,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         for (const ws of wss.clients) ws.terminate();
         hocuspocus.closeConnections();
         await engine.close();
+        await committer.flush();
+        await serverDocuments.close();
+        await projection.flush();
         await store.flush();
+        writePath.close();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         await httpClosed; // in-flight requests finish before storage goes
         await storage.close();

@@ -114,14 +114,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   authed.get('/users/me', async (c) => {
-    const user = await deps.storage.getUserById(c.get('auth').userId);
+    const user = await deps.storage.accounts.getUserById(c.get('auth').userId);
     if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
     return c.json(publicUser(user));
   });
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
     if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
-    const users = await deps.storage.searchUsers(query.data.q, 20);
+    const users = await deps.storage.accounts.searchUsers(query.data.q, 20);
     return c.json({ users: users.map(publicUser) });
   });
 

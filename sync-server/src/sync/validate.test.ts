@@ -1,104 +1,278 @@
-// The validator decides from an update's structure; these cases build updates the SDK never
-// would and check each rule refuses them while honest updates pass.
+// What an update does (analyze.ts) and whether its sender may do it (validate.ts), on updates
+// built with plain Yjs: the honest shapes a device produces offline, and the hostile ones.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
 import {
+  markRead,
   reactionKey,
   segmentMaps,
+  serverClientId,
+  writeDeletion,
   writeEdit,
   writeMessage,
   writeReaction,
-  writeDeletion,
+  type ConversationId,
   type DeviceId,
   type MessageId,
+  type Role,
   type UserId,
 } from '@outpost/shared-schema';
-import { validateSegmentUpdate, validateUserUpdate } from './validate.ts';
+import { analyzeUpdate, UpdateCaps } from './analyze.ts';
+import { validateSegment, validateUser } from './validate.ts';
 
 const ada = crypto.randomUUID() as UserId;
 const bob = crypto.randomUUID() as UserId;
 const device = crypto.randomUUID() as DeviceId;
 
-/** The update that `change` makes to a copy of `server`. */
-function updateFrom(server: Y.Doc, change: (doc: Y.Doc) => void): Uint8Array {
+/** A client's copy of the server's document. */
+function clientOf(server: Y.Doc): Y.Doc {
   const client = new Y.Doc();
   Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
-  const before = Y.encodeStateVector(client);
-  change(client);
-  return Y.encodeStateAsUpdate(client, before);
+  return client;
 }
 
-const as = (userId: UserId, role: 'member' | 'admin' = 'member') => ({
-  sender: { userId, deviceId: device },
-  senderRole: role,
-  authorOf: () => undefined,
-});
+/** Everything `client` has that `server` lacks (what its sync step 2 would carry). */
+function diff(client: Y.Doc, server: Y.Doc): Uint8Array {
+  return Y.encodeStateAsUpdate(client, Y.encodeStateVector(server));
+}
+
+/** The update that `change` makes to a fresh copy of `server`. */
+function updateFrom(server: Y.Doc, change: (doc: Y.Doc) => void): Uint8Array {
+  const client = clientOf(server);
+  change(client);
+  return diff(client, server);
+}
+
+function judge(server: Y.Doc, update: Uint8Array, userId: UserId, role: Role = 'member') {
+  const analysis = analyzeUpdate(server, update);
+  if (!analysis.integrable) return { held: true as const };
+  return { held: false as const, empty: analysis.empty, changes: validateSegment(server, analysis, { userId, deviceId: device, role }) };
+}
+
+/** Judges and applies, as the write path would. */
+function accept(server: Y.Doc, update: Uint8Array, userId: UserId, role: Role = 'member') {
+  const verdict = judge(server, update, userId, role);
+  if (verdict.held) throw new Error('expected the update to integrate');
+  Y.applyUpdate(server, update);
+  expect(server.store.pendingStructs).toBeNull();
+  expect(server.store.pendingDs).toBeNull();
+  return verdict.changes;
+}
 
 function serverWithMessage(author: UserId): { server: Y.Doc; id: MessageId } {
   const server = new Y.Doc();
   const id = crypto.randomUUID() as MessageId;
-  Y.applyUpdate(server, updateFrom(server, (d) => writeMessage(d, id, { author, createdAt: 1, body: 'hi' })));
+  accept(server, updateFrom(server, (d) => writeMessage(d, id, { author, createdAt: 1, body: 'hi' })), author);
   return { server, id };
 }
 
-describe('validateSegmentUpdate', () => {
-  it('accepts a new message by its author and lists it', () => {
+describe('honest work is accepted', () => {
+  it('a new message by its author', () => {
     const server = new Y.Doc();
     const id = crypto.randomUUID() as MessageId;
-    const changes = validateSegmentUpdate(server, updateFrom(server, (d) => writeMessage(d, id, { author: ada, createdAt: 1, body: 'hi' })), as(ada));
-    expect(changes?.changes.messages.map((m) => m.id)).toEqual([id]);
+    const changes = accept(server, updateFrom(server, (d) => writeMessage(d, id, { author: ada, createdAt: 1, body: 'hi' })), ada);
+    expect(changes.messages.map((m) => m.id)).toEqual([id]);
   });
 
-  it('refuses a forged author', () => {
-    const server = new Y.Doc();
-    const update = updateFrom(server, (d) => writeMessage(d, crypto.randomUUID() as MessageId, { author: bob, createdAt: 1, body: 'hi' }));
-    expect(() => validateSegmentUpdate(server, update, as(ada))).toThrow(/author must be the sender/);
-  });
-
-  it('refuses overwriting an existing message entry', () => {
+  it('three edits of one message made offline (an origin inside a merged run of overwritten edits)', () => {
     const { server, id } = serverWithMessage(ada);
-    const update = updateFrom(server, (d) => writeMessage(d, id, { author: ada, createdAt: 2, body: 'rewritten' }));
-    expect(() => validateSegmentUpdate(server, update, as(ada))).toThrow(/written once/);
+    const device = clientOf(server);
+    for (const body of ['one', 'two', 'three']) writeEdit(device, id, { body, editedAt: body.length });
+    const update = diff(device, server);
+    // Yjs merged the two overwritten edits into one deleted struct the live one refers into.
+    expect(Y.decodeUpdate(update).structs.some((s) => s.length >= 2)).toBe(true);
+    accept(server, update, ada);
+    expect(segmentMaps(server).edits.get(id)?.body).toBe('three');
   });
 
-  it('lets only the author edit; lets the author or an admin delete', () => {
+  it('a reaction toggled three times, one key set three times in one transaction, a conversation read three times', () => {
     const { server, id } = serverWithMessage(ada);
-    expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), as(bob))).toThrow(/only the author edits/);
-    expect(validateSegmentUpdate(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), as(ada))?.changes.edits).toHaveLength(1);
-    const deleteAs = (user: UserId) => updateFrom(server, (d) => writeDeletion(d, id, { by: user, at: 3 }));
-    expect(() => validateSegmentUpdate(server, deleteAs(bob), as(bob))).toThrow(/only the author or a group admin/);
-    expect(validateSegmentUpdate(server, deleteAs(bob), as(bob, 'admin'))?.changes.deletions).toHaveLength(1);
+    const phone = clientOf(server);
+    writeReaction(phone, id, '👍', bob, 1);
+    segmentMaps(phone).reactions.delete(reactionKey(id, '👍', bob));
+    writeReaction(phone, id, '👍', bob, 3);
+    phone.transact(() => {
+      for (const at of [4, 5, 6]) writeReaction(phone, id, '🎉', bob, at);
+    });
+    accept(server, diff(phone, server), bob);
+
+    const userDoc = new Y.Doc();
+    const reader = clientOf(userDoc);
+    const conversation = crypto.randomUUID() as ConversationId;
+    for (const seq of [1, 2, 3]) markRead(reader, conversation, device, seq);
+    const analysis = analyzeUpdate(userDoc, diff(reader, userDoc));
+    expect(analysis.integrable).toBe(true);
+    expect(validateUser(analysis, { userId: ada, deviceId: device }).reads).toEqual([{ conversationId: conversation, seq: 3 }]);
   });
 
-  it('refuses a reaction in someone else’s name and removing someone else’s reaction', () => {
+  it('an owner deletes a member’s edited message (and with it the edit and the reactions)', () => {
+    const { server, id } = serverWithMessage(bob);
+    accept(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'edited', editedAt: 2 })), bob);
+    accept(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 3)), bob);
+    accept(server, updateFrom(server, (d) => writeDeletion(d, id, { by: ada, at: 4 })), ada, 'owner');
+    expect(segmentMaps(server).edits.has(id)).toBe(false);
+    expect(segmentMaps(server).reactions.size).toBe(0);
+  });
+
+  it('a change that builds on one the server has not seen yet waits, then is judged when it can integrate', () => {
     const { server, id } = serverWithMessage(ada);
-    expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), as(ada))).toThrow(/own user id/);
-    Y.applyUpdate(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)));
-    const removal = updateFrom(server, (d) => segmentMaps(d).reactions.delete(reactionKey(id, '👍', bob)));
-    expect(() => validateSegmentUpdate(server, removal, as(ada))).toThrow(/your own reactions/);
-    expect(validateSegmentUpdate(server, removal, as(bob))?.changes.reactions).toBe(1);
+    const phone = clientOf(server);
+    writeEdit(phone, id, { body: 'offline', editedAt: 2 });
+    const first = diff(phone, server);
+    const between = Y.encodeStateVector(phone);
+    writeEdit(phone, id, { body: 'after reconnecting', editedAt: 3 });
+    const second = Y.encodeStateAsUpdate(phone, between);
+    expect(judge(server, second, ada)).toEqual({ held: true });
+    accept(server, first, ada);
+    accept(server, second, ada);
+    expect(segmentMaps(server).edits.get(id)?.body).toBe('after reconnecting');
   });
 
-  it('refuses unknown roots, nested types and removing message entries', () => {
-    const { server, id } = serverWithMessage(ada);
-    expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => d.getMap('seq').set(id, 1)), as(ada))).toThrow(/unknown root/);
-    expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => d.getMap('edits').set(id, new Y.Map())), as(ada))).toThrow(/plain values|nested/);
-    expect(() => validateSegmentUpdate(server, updateFrom(server, (d) => segmentMaps(d).messages.delete(id)), as(ada))).toThrow(/cannot be removed/);
-  });
-
-  it('treats an update the document already has as no change', () => {
+  it('an update the document already has changes nothing', () => {
     const { server } = serverWithMessage(ada);
-    expect(validateSegmentUpdate(server, Y.encodeStateAsUpdate(server), as(ada))).toBeNull();
+    expect(judge(server, Y.encodeStateAsUpdate(server), ada)).toMatchObject({ held: false, empty: true });
+  });
+
+  it('an edit or a reaction that arrives after the message was deleted elsewhere is accepted and neutralized', () => {
+    const { server, id } = serverWithMessage(ada);
+    const phone = clientOf(server);
+    writeEdit(phone, id, { body: 'typed on the phone', editedAt: 5 });
+    writeReaction(phone, id, '👍', ada, 6);
+    accept(server, updateFrom(server, (d) => writeDeletion(d, id, { by: ada, at: 4 })), ada);
+    const changes = accept(server, diff(phone, server), ada);
+    expect(changes.neutralize).toHaveLength(2);
+  });
+
+  it('a chain of 20,000 items validates without recursion', () => {
+    const server = new Y.Doc();
+    const phone = clientOf(server);
+    const id = crypto.randomUUID() as MessageId;
+    writeMessage(phone, id, { author: ada, createdAt: 1, body: 'hi' });
+    // Two keys set in turn: 19,998 structs that cannot merge, each origin the one before its last.
+    for (let i = 0; i < 20_000 - 2; i++) segmentMaps(phone).reactions.set(reactionKey(id, i % 2 ? '👍' : '🎉', ada), i);
+    const update = diff(phone, server);
+    expect(Y.decodeUpdate(update).structs.length).toBeGreaterThan(19_000);
+    accept(server, update, ada);
   });
 });
 
-describe('validateUserUpdate', () => {
-  it('accepts this device’s read position and refuses another device’s', () => {
+describe('forgeries are refused', () => {
+  it('a forged author, a rewritten message, a second write of one id in one update', () => {
+    const server = new Y.Doc();
+    expect(() => judge(server, updateFrom(server, (d) => writeMessage(d, crypto.randomUUID() as MessageId, { author: bob, createdAt: 1, body: 'hi' })), ada)).toThrow(/author must be the sender/);
+    const { server: withOne, id } = serverWithMessage(ada);
+    expect(() => judge(withOne, updateFrom(withOne, (d) => writeMessage(d, id, { author: ada, createdAt: 2, body: 'rewritten' })), ada)).toThrow(/written once/);
+  });
+
+  it('a gapped update (the pending rewrite) waits instead of landing, and is refused once the gap fills', () => {
+    const server = new Y.Doc();
+    const attacker = clientOf(server);
+    const id = crypto.randomUUID() as MessageId;
+    const start = Y.encodeStateVector(attacker);
+    segmentMaps(attacker).reactions.set('padding', 1); // clock 0: withheld
+    const gapStart = Y.encodeStateVector(attacker);
+    writeMessage(attacker, id, { author: ada, createdAt: 1, body: 'the text everyone will see' }); // clock 1
+    const gapped = Y.encodeStateAsUpdate(attacker, gapStart);
+    expect(judge(server, gapped, ada)).toEqual({ held: true });
+    // The harmless body for the same id, from another client of the attacker, is accepted.
+    accept(server, updateFrom(server, (d) => writeMessage(d, id, { author: ada, createdAt: 2, body: 'harmless' })), ada);
+    // Filling the gap makes the withheld struct integrable: it is judged, and refused.
+    const filled = Y.encodeStateAsUpdate(attacker, start);
+    expect(() => judge(server, filled, ada)).toThrow(/written once|reaction key|unknown/);
+  });
+
+  it('edits, deletions and reactions only in the segment that holds the message, by the right people', () => {
+    const { server, id } = serverWithMessage(ada);
+    const elsewhere = new Y.Doc();
+    expect(() => judge(elsewhere, updateFrom(elsewhere, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), ada)).toThrow(/segment that holds/);
+    expect(() => judge(elsewhere, updateFrom(elsewhere, (d) => writeDeletion(d, id, { by: ada, at: 2 })), ada)).toThrow(/segment that holds/);
+    expect(() => judge(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'x', editedAt: 2 })), bob)).toThrow(/only the author edits/);
+    expect(() => judge(server, updateFrom(server, (d) => writeDeletion(d, id, { by: bob, at: 3 })), bob)).toThrow(/only the author or a group admin/);
+    expect(judge(server, updateFrom(server, (d) => writeDeletion(d, id, { by: bob, at: 3 })), bob, 'admin')).toMatchObject({ held: false });
+    expect(() => judge(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), ada)).toThrow(/own user id/);
+  });
+
+  it('removing someone else’s reaction, a message entry or a deletion', () => {
+    const { server, id } = serverWithMessage(ada);
+    accept(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), bob);
+    const removal = updateFrom(server, (d) => segmentMaps(d).reactions.delete(reactionKey(id, '👍', bob)));
+    expect(() => judge(server, removal, ada)).toThrow(/your own reactions/);
+    expect(() => judge(server, updateFrom(server, (d) => segmentMaps(d).messages.delete(id)), ada)).toThrow(/cannot be removed/);
+    accept(server, updateFrom(server, (d) => writeDeletion(d, id, { by: ada, at: 2 })), ada);
+    expect(() => judge(server, updateFrom(server, (d) => segmentMaps(d).deletions.delete(id)), ada)).toThrow(/cannot be undone/);
+  });
+
+  it('unknown roots, nested types, the server’s seq root and the server’s client id', () => {
+    const { server, id } = serverWithMessage(ada);
+    expect(() => judge(server, updateFrom(server, (d) => d.getMap('other').set(id, 1)), ada)).toThrow(/unknown root/);
+    expect(() => judge(server, updateFrom(server, (d) => d.getMap('edits').set(id, new Y.Map())), ada)).toThrow(/plain values|nested/);
+    expect(() => judge(server, updateFrom(server, (d) => d.getArray('messages').push(['x'])), ada)).toThrow(/only map entries/);
+    expect(() => judge(server, updateFrom(server, (d) => segmentMaps(d).seq.set(id, { seq: 1, at: 1 })), ada)).toThrow(/server only/);
+    const impostor = updateFrom(server, (d) => {
+      d.clientID = serverClientId(0);
+      writeEdit(d, id, { body: 'x', editedAt: 1 });
+    });
+    expect(() => judge(server, impostor, ada)).toThrow(/server only/);
+  });
+
+  it('garbage-collected structs under made-up client ids (state-vector bloat) and too many new client ids', () => {
+    const server = new Y.Doc();
+    expect(() => analyzeUpdate(server, gcUpdate([7, 8, 9]))).toThrow(/garbage-collected/);
+    const many = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    for (let i = 0; i <= UpdateCaps.newClients; i++) {
+      const d = new Y.Doc();
+      d.getMap('drafts').set(crypto.randomUUID(), 'x');
+      updates.push(Y.encodeStateAsUpdate(d));
+    }
+    expect(() => analyzeUpdate(many, Y.mergeUpdates(updates))).toThrow(/new Yjs client ids/);
+  });
+
+  it('malformed bytes, and an item whose origin is a later item of its own client', () => {
+    const server = new Y.Doc();
+    expect(() => analyzeUpdate(server, new Uint8Array([1, 2, 3, 255, 255]))).toThrow(/malformed/);
+    const d = new Y.Doc();
+    d.getMap('drafts').set('a', 'x');
+    d.getMap('drafts').set('a', 'y');
+    const [first, second] = Y.decodeUpdate(Y.encodeStateAsUpdate(d)).structs as Y.Item[];
+    expect(first && second).toBeTruthy();
+    // Rewrite the second item's origin to point at itself, a later clock of its own client.
+    (second as Y.Item).origin = Y.createID((second as Y.Item).id.client, (second as Y.Item).id.clock);
+    const encoder = new Y.UpdateEncoderV1();
+    encoding.writeVarUint(encoder.restEncoder, 1);
+    encoding.writeVarUint(encoder.restEncoder, 2);
+    encoder.writeClient(d.clientID);
+    encoding.writeVarUint(encoder.restEncoder, 0);
+    (first as Y.Item).write(encoder, 0);
+    (second as Y.Item).write(encoder, 0);
+    encoding.writeVarUint(encoder.restEncoder, 0);
+    expect(() => analyzeUpdate(server, encoder.toUint8Array())).toThrow(/later item of its own client/);
+  });
+
+  it('another device’s read positions, and removing a read position', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
+    const other = analyzeUpdate(server, updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${crypto.randomUUID()}`, 4)));
+    expect(() => validateUser(other, { userId: ada, deviceId: device })).toThrow(/its own read positions/);
     const own = updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${device}`, 4));
-    expect(validateUserUpdate(server, own, { userId: ada, deviceId: device })?.changes.reads).toEqual([{ conversationId: conversation, seq: 4 }]);
-    const other = updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${crypto.randomUUID()}`, 4));
-    expect(() => validateUserUpdate(server, other, { userId: ada, deviceId: device })).toThrow(/its own read positions/);
+    Y.applyUpdate(server, own);
+    const removal = analyzeUpdate(server, updateFrom(server, (d) => d.getMap('reads').delete(`${conversation}/${device}`)));
+    expect(() => validateUser(removal, { userId: ada, deviceId: device })).toThrow(/never removed/);
   });
 });
+
+/** An update of one GC struct per client id: a few bytes each that claim state-vector entries. */
+function gcUpdate(clients: number[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, clients.length);
+  for (const client of clients) {
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, 0);
+    encoding.writeUint8(encoder, 0); // GC
+    encoding.writeVarUint(encoder, 1);
+  }
+  encoding.writeVarUint(encoder, 0);
+  return encoding.toUint8Array(encoder);
+}
