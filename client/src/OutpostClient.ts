@@ -8,7 +8,9 @@ import {
   inboxDoc,
   parseDocName,
   readInbox,
-  readPosition,
+  readRemovals,
+  serverDoc,
+  segmentDoc,
   userDoc,
   type ConversationId,
   type ConversationList,
@@ -17,6 +19,7 @@ import {
   type DeviceId,
   type InboxEntry,
   type MessageId,
+  type RemovalEntry,
   type PublicUser,
   type Session,
   type UserId,
@@ -24,7 +27,7 @@ import {
 } from '@outpost/shared-schema';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
-import { Conversation } from './conversation/Conversation.ts';
+import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
 import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
@@ -57,7 +60,13 @@ export interface OutpostClientOptions {
   backfill?: boolean;
 }
 
-export interface ConversationListItem extends InboxEntry {
+/** One row of the conversation list: the inbox entry and what the conversation's documents say. */
+export interface ConversationListItem extends InboxEntry, ConversationFacts {
+  id: ConversationId;
+}
+
+/** A conversation the user was removed from (or left): "You were removed from <title> by <name>". */
+export interface RemovalItem extends RemovalEntry {
   id: ConversationId;
 }
 
@@ -79,11 +88,14 @@ export class OutpostClient {
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
   readonly #connection: SyncConnection;
-  readonly #userDoc: Y.Doc;
-  readonly #inbox: Y.Doc;
+  #userDoc: Y.Doc;
+  #inbox: Y.Doc;
   readonly #presence: Presence;
   readonly #conversations = new Map<ConversationId, Conversation>();
   readonly #list: Derived<ConversationListItem[]>;
+  readonly #removals: Derived<RemovalItem[]>;
+  readonly #failedWork: Derived<OutboxEntry[]>;
+  readonly #failed = new Map<string, OutboxEntry>();
   readonly #status: Derived<ConnectionStatus>;
   #statusValue: ConnectionStatus = 'connecting';
   readonly #refusals: Refusals;
@@ -112,7 +124,8 @@ export class OutpostClient {
       typeof BroadcastChannel === 'undefined' || options.persistence === undefined
         ? null
         : new TabRelay({ userId: session.user.id, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
-    this.#progress = new SyncProgress(() => [...this.#conversations.values()]);
+    // A conversation the user lost access to is not waiting to sync.
+    this.#progress = new SyncProgress(() => [...this.#conversations.values()].filter((c) => !this.#refusals.accessLost(c.id)));
     this.#status = new Derived(() => this.#statusValue);
     this.#connection = new SyncConnection({
       url: options.url,
@@ -129,7 +142,16 @@ export class OutpostClient {
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
     const me = this.user.id as UserId;
-    this.#refusals = new Refusals({ me, docs: this.#docs, connection: this.#connection, providers: this.#providers, conversation: (id) => this.#conversations.get(id) });
+    this.#refusals = new Refusals({
+      me,
+      deviceId: this.deviceId,
+      docs: this.#docs,
+      connection: this.#connection,
+      providers: this.#providers,
+      conversation: (id) => this.#conversations.get(id),
+      failUnsent: (docName, reason) => this.#failUnsent(docName, reason),
+    });
+    this.#stop.push(this.#docs.onOpen((name, doc) => this.#documentReplaced(name, doc)));
     this.#userDoc = this.#docs.open(userDoc(me));
     this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
@@ -137,17 +159,10 @@ export class OutpostClient {
     this.#presence = new Presence(me, this.#connection);
 
     this.#list = new Derived(() => this.#computeList());
-    this.#inbox.on('update', this.#list.invalidate);
+    this.#removals = new Derived(() => [...readRemovals(this.#inbox)].map(([id, entry]) => ({ id, ...entry })).sort((a, b) => b.at - a.at));
+    this.#failedWork = new Derived(() => [...this.#failed.values()]);
+    this.#watchInbox(this.#inbox);
     this.#userDoc.on('update', this.#list.invalidate);
-
-    if (options.backfill ?? options.persistence !== undefined) {
-      const openAll = () => {
-        for (const id of readInbox(this.#inbox).keys()) this.#open(id);
-        this.#progress.changed();
-      };
-      this.#inbox.on('update', openAll);
-      this.#stop.push(() => this.#inbox.off('update', openAll));
-    }
     void this.#outbox.start((op) => this.#isSettled(op));
     if (!browserOnline()) this.#connection.disconnect();
     this.#stop.push(
@@ -299,12 +314,56 @@ export class OutpostClient {
   #computeList(): ConversationListItem[] {
     const items: ConversationListItem[] = [];
     for (const [id, entry] of readInbox(this.#inbox)) {
-      // The server's count may lag a read made on this device (perhaps offline).
-      const read = readPosition(this.#userDoc, id);
-      const unread = read >= entry.lastSeq ? 0 : Math.min(entry.unread, entry.lastSeq - read);
-      items.push({ ...entry, id, unread, mentions: Math.min(entry.mentions, unread) });
+      const facts = this.#open(id).facts();
+      items.push({ ...entry, ...facts, id, updatedAt: Math.max(facts.updatedAt, entry.joinedAt) });
     }
     return items.sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** Conversations you were removed from (or left), newest first, with who removed you. */
+  removals(): Live<RemovalItem[]> {
+    return this.#removals;
+  }
+
+  /** Every conversation in the inbox is open: the list is derived from their documents. */
+  #watchInbox(inbox: Y.Doc): void {
+    const onInbox = () => {
+      for (const id of readInbox(inbox).keys()) this.#open(id);
+      this.#list.invalidate();
+      this.#removals.invalidate();
+      this.#progress.changed();
+    };
+    inbox.on('update', onInbox);
+    this.#stop.push(() => inbox.off('update', onInbox));
+    onInbox();
+  }
+
+  /** A document was swapped for a fresh copy (quarantine, a rebuilt server document). */
+  #documentReplaced(name: string, doc: Y.Doc): void {
+    if (this.#inbox && name === inboxDoc(this.user.id as UserId) && doc !== this.#inbox) {
+      this.#inbox = doc;
+      this.#watchInbox(doc);
+    }
+    if (this.#userDoc && name === userDoc(this.user.id as UserId) && doc !== this.#userDoc) {
+      this.#userDoc = doc;
+      doc.on('update', this.#list.invalidate);
+      this.#list.invalidate();
+    }
+  }
+
+  /** Unsent work in a document that will never reach the server (access lost): it fails with the reason. */
+  #failUnsent(docName: string, reason: string): void {
+    const doc = parseDocName(docName);
+    if (doc?.kind !== 'segment' && doc?.kind !== 'server') return;
+    const failed = this.#outbox.fail((op) => op.conversationId === doc.conversationId);
+    for (const op of failed) this.#failed.set(op.key, { ...op, failure: reason });
+    if (failed.length > 0) this.#failedWork.invalidate();
+    this.#progress.changed();
+  }
+
+  /** Work that will not reach the server (you were removed, for instance), each with why. */
+  failedWork(): Live<OutboxEntry[]> {
+    return this.#failedWork;
   }
 
   /** A conversation's live view and actions; the same object for the same id. */
@@ -322,13 +381,18 @@ export class OutpostClient {
   #open(key: ConversationId): Conversation {
     let conversation = this.#conversations.get(key);
     if (!conversation) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getter reads the client's current user document
+      const client = this;
       conversation = new Conversation(
         {
           userId: this.user.id as UserId,
+          username: this.user.username,
           deviceId: this.deviceId,
           docs: this.#docs,
           connection: this.#connection,
-          userDoc: this.#userDoc,
+          get userDoc() {
+            return client.#userDoc;
+          },
           failureOf: (docName) => this.#refusals.stoppedReason(docName),
           onFailuresChanged: (listener) => this.#refusals.onChange(listener),
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
@@ -340,6 +404,7 @@ export class OutpostClient {
         key,
       );
       this.#conversations.set(key, conversation);
+      conversation.onChange(this.#list.invalidate);
       this.#progress.changed();
     }
     return conversation;
@@ -382,6 +447,26 @@ export class OutpostClient {
     return this.#refusals.list();
   }
 
+  /** Forgets a failure once the user has seen it. */
+  dismissFailure(docName: string): void {
+    this.#refusals.dismiss(docName);
+  }
+
+  /**
+   * Resolves when the replica's copy of the user's documents and of every conversation in the
+   * inbox (its server document and newest segment) has loaded: an app can tell "empty" from
+   * "not loaded yet".
+   */
+  async loaded(): Promise<void> {
+    await Promise.all([this.#docs.loaded(userDoc(this.user.id as UserId)), this.#docs.loaded(inboxDoc(this.user.id as UserId))]);
+    await Promise.all(
+      [...this.#conversations.values()].flatMap((conversation) => {
+        const head = conversation.meta().get()?.head ?? 0;
+        return [this.#docs.loaded(serverDoc(conversation.id)), this.#docs.loaded(segmentDoc(conversation.id, head))];
+      }),
+    );
+  }
+
   // ── connectivity ──
 
   /** Goes offline on purpose (e.g. airplane mode in tests): nothing is sent until `connect()`. */
@@ -405,6 +490,7 @@ export class OutpostClient {
     this.#outbox.stop();
     this.#relay?.close();
     this.#progress.stop();
+    this.#refusals.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();

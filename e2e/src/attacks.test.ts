@@ -60,13 +60,13 @@ describe.each(backends)('attacks on %s', (backend) => {
   /** Runs an attack against the group's segment and checks the four promises. */
   async function refusedWithout(change: (doc: Y.Doc, sendRaw: (update: Uint8Array) => void) => void, reason: RegExp, docName = segmentDoc(group, 0), prepare?: (doc: Y.Doc) => void): Promise<void> {
     const before = Y.encodeStateAsUpdate(server.hocuspocus.documents.get(docName) ?? new Y.Doc());
-    const lastSeq = (await server.storage.getConversation(group))?.lastSeq;
+    const lastSeq = (await server.storage.conversations.getConversation(group))?.lastSeq;
     const outcome: Outcome = await attempt(server.url, docName, evesToken(), change, prepare);
     expect(outcome).toMatchObject({ refused: true });
     expect(outcome.refused && outcome.reason).toMatch(reason);
     const after = server.hocuspocus.documents.get(docName);
     if (after) expect(Y.encodeStateAsUpdate(after)).toEqual(before); // the document is unchanged
-    expect((await server.storage.getConversation(group))?.lastSeq).toBe(lastSeq);
+    expect((await server.storage.conversations.getConversation(group))?.lastSeq).toBe(lastSeq);
     await honestUsersStillChat();
   }
 
@@ -157,7 +157,7 @@ describe.each(backends)('attacks on %s', (backend) => {
       await socket.closed;
     }
     await honestUsersStillChat();
-    expect((await server.storage.getConversation(group))?.lastSeq).toBeGreaterThan(0);
+    expect((await server.storage.conversations.getConversation(group))?.lastSeq).toBeGreaterThan(0);
   });
 
   it('closes a socket that sends 10,000 messages before authenticating', async () => {

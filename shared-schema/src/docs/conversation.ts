@@ -173,3 +173,12 @@ export function writeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, u
 export function removeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, userId: UserId): void {
   segmentMaps(doc).reactions.delete(reactionKey(messageId, emoji, userId));
 }
+
+const MENTION = /(?:^|[^\w@])@([a-z0-9_.-]{3,32})/g;
+
+/** The @handles written in a body, lowercased, each once (the SDK turns them into user ids). */
+export function mentionedHandles(body: string): string[] {
+  const handles = new Set<string>();
+  for (const match of body.toLowerCase().matchAll(MENTION)) handles.add(match[1] as string);
+  return [...handles];
+}

@@ -62,6 +62,19 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   return result.data;
 }
 
+/**
+ * Deleting the value a key held is how Yjs records overwriting it: those deletions ride along
+ * with a new live value for the same key in the same update and are judged with that write.
+ * What is left are real removals (a key with no live value afterwards).
+ */
+function removals(analysis: Analysis): Effect[] {
+  const replaced = new Set<string>();
+  for (const { item, site } of analysis.writes) {
+    if (item.content.constructor.name !== 'ContentDeleted') replaced.add(`${site.root}\u0000${site.key}`);
+  }
+  return analysis.deletes.filter(({ site }) => !replaced.has(`${site.root}\u0000${site.key}`));
+}
+
 /** The entry currently stored under `key` (live or deleted), as Yjs keeps it. */
 function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
   return (doc.getMap(root) as unknown as { _map: Map<string, Y.Item> })._map.get(key);
@@ -142,7 +155,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
 
-  for (const { site } of analysis.deletes) {
+  for (const { site } of removals(analysis)) {
     switch (site.root) {
       case SegmentRoots.messages:
         throw ruleBroken('a message entry cannot be removed; delete the message instead');
@@ -191,6 +204,6 @@ export function validateUser(analysis: Analysis, sender: Sender): UserDocChanges
     }
   };
   for (const effect of analysis.writes) check(effect, valueOf(effect.item), false);
-  for (const effect of analysis.deletes) check(effect, undefined, true);
+  for (const effect of removals(analysis)) check(effect, undefined, true);
   return changes;
 }
