@@ -1,11 +1,12 @@
 // Runs the storage contract on SQLite files: every test gets a new file in a temp directory,
 // and "another node" is a second SqliteStorage on the same file. Threads then check what one
-// process cannot: connections that really run at once still number without gaps.
+// process cannot: connections that really commit at once still number without gaps.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { segmentDoc } from '@outpost/shared-schema';
 import type { NumberedMessage } from '../Storage.ts';
 import { createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
 import { storageContract } from '../testing/storageContract.ts';
@@ -42,7 +43,7 @@ describe('SQLite with several connections at once', () => {
     dir = undefined;
   });
 
-  it('numbers 1..N without gap or duplicate when threads number overlapping batches', async () => {
+  it('numbers 1..N without gap or duplicate when threads commit overlapping batches', async () => {
     dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-threads-'));
     const file = join(dir, 'outpost.db');
     const storage = new SqliteStorage(file);
@@ -69,7 +70,8 @@ describe('SQLite with several connections at once', () => {
     }
     expect(seqById.size).toBe(300);
     expect([...seqById.values()].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
-    expect((await storage.getConversation(group.id))?.lastSeq).toBe(300);
+    expect((await storage.conversations.getConversation(group.id))?.lastSeq).toBe(300);
+    expect((await storage.log.load(segmentDoc(group.id, 0))).version).toBe(180);
     await storage.close();
   });
 });
