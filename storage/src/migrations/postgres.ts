@@ -158,6 +158,8 @@ UPDATE conversations SET head_count =
 -- The body as first sent stays in body; the winning edit lives beside it.
 ALTER TABLE messages ADD COLUMN edited_body TEXT;
 UPDATE messages SET edited_body = body WHERE edited_at IS NOT NULL;
+-- Deletion is real: version 2 kept a deleted message's text (and edit time) beside deleted_at.
+UPDATE messages SET body = '', edited_body = NULL, edited_at = NULL WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE former_members (
   conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
