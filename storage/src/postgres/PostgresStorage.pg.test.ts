@@ -4,9 +4,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { segmentDoc, userDoc } from '@outpost/shared-schema';
+import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
 import { openStorage } from '../openStorage.ts';
 import type { StoredDocument } from '../Storage.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite } from '../testing/contract/context.ts';
+import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
 import { startPostgres, type PostgresServer } from '../testing/postgresServer.ts';
 import { storageContract } from '../testing/storageContract.ts';
 import { PostgresStorage } from './PostgresStorage.ts';
@@ -261,6 +263,54 @@ describe('commits and compaction on Postgres, interleaved for real', () => {
     } finally {
       await lock.release();
       await other.close();
+      await storage.close();
+    }
+  });
+});
+
+/** Makes the database at `url` as schema version 2 left it (migrations 1 and 2 only), holding `old`'s rows. */
+async function buildVersion2(url: string, old: Version2Database): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await client.query(postgresMigrationsTable);
+    for (const migration of postgresMigrations.filter((m) => m.version <= 2)) {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()]);
+    }
+    const bind = (value: OldValue) => (value instanceof Uint8Array ? Buffer.from(value) : value);
+    for (const { table, values } of old.rows) {
+      const columns = Object.keys(values);
+      await client.query(
+        `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((_, index) => `$${index + 1}`).join(', ')})`,
+        columns.map((column) => bind(values[column]!)),
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+describe('migration 3 on Postgres', () => {
+  it('carries a version-2 database over to versioned logs, head counts and edits beside the body', async () => {
+    const url = await freshSchema();
+    const old = version2Database();
+    await buildVersion2(url, old);
+    const storage = new PostgresStorage(url);
+    const raw = new pg.Client(url);
+    await raw.connect();
+    try {
+      await storage.migrate();
+      await expectMigrated(storage, old, async (conversationId, id) => {
+        const { rows } = await raw.query<{ body: string; edited_body: string | null }>(
+          'SELECT body, edited_body FROM messages WHERE conversation_id = $1 AND id = $2',
+          [conversationId, id],
+        );
+        if (!rows[0]) throw new Error(`message ${id} is gone`);
+        return rows[0];
+      });
+    } finally {
+      await raw.end();
       await storage.close();
     }
   });

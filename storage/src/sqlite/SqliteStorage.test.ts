@@ -5,10 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { segmentDoc } from '@outpost/shared-schema';
+import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { NumberedMessage } from '../Storage.ts';
 import { createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
+import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
 import { storageContract } from '../testing/storageContract.ts';
 import type { NumberingJob } from './numberingWorker.ts';
 import { SqliteStorage } from './SqliteStorage.ts';
@@ -73,5 +76,57 @@ describe('SQLite with several connections at once', () => {
     expect((await storage.conversations.getConversation(group.id))?.lastSeq).toBe(300);
     expect((await storage.log.load(segmentDoc(group.id, 0))).version).toBe(180);
     await storage.close();
+  });
+});
+
+/** Writes `file` as schema version 2 left it (migrations 1 and 2 only), holding `old`'s rows. */
+function buildVersion2(file: string, old: Version2Database): void {
+  const db = new Database(file);
+  try {
+    db.exec(sqliteMigrationsTable);
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 2)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }
+    const bind = (value: OldValue) => (value instanceof Uint8Array ? Buffer.from(value) : value);
+    for (const { table, values } of old.rows) {
+      const columns = Object.keys(values);
+      db.prepare(`INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+        ...columns.map((column) => bind(values[column]!)),
+      );
+    }
+  } finally {
+    db.close();
+  }
+}
+
+describe('migration 3 on SQLite', () => {
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('carries a version-2 database over to versioned logs, head counts and edits beside the body', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-v2-'));
+    const file = join(dir, 'outpost.db');
+    const old = version2Database();
+    buildVersion2(file, old);
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      const raw = new Database(file, { readonly: true });
+      try {
+        await expectMigrated(storage, old, async (conversationId, id) => {
+          const row = raw.prepare('SELECT body, edited_body FROM messages WHERE conversation_id = ? AND id = ?').get(conversationId, id);
+          return row as { body: string; edited_body: string | null };
+        });
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await storage.close();
+    }
   });
 });
