@@ -163,18 +163,17 @@ export async function expectMigrated(
   const { log } = storage;
   const { compacted, plain, userLog, userSnapshotOnly, dropped } = old.docs;
 
-  // Segment entries after the snapshot become versions 1, 2, … after a base at version 0.
-  expect(await log.load(compacted.name)).toEqual({
-    base: compacted.snapshot,
-    baseVersion: 0,
-    entries: compacted.entries.map((update, index) => ({ version: index + 1, update })),
-    version: 2,
-  });
+  // A snapshot becomes the base at version 1, and the segment entries after it follow in order.
+  const afterBase = compacted.entries.map((update, index) => ({ version: index + 2, update }));
+  expect(await log.load(compacted.name)).toEqual({ base: compacted.snapshot, baseVersion: 1, entries: afterBase, version: 3 });
   expect(keys(await log.load(compacted.name))).toEqual(compacted.keys);
-  expect(await log.after(compacted.name, 0)).toEqual(compacted.entries.map((update, index) => ({ version: index + 1, update })));
+  // A reader with nothing (version 0) must load the base: it is not told "nothing is missing".
+  expect(await log.after(compacted.name, 0)).toBeNull();
+  expect(await log.after(compacted.name, 1)).toEqual(afterBase);
   expect(await log.load(plain.name)).toEqual({ base: null, baseVersion: 0, entries: plain.entries.map((update, index) => ({ version: index + 1, update })), version: 3 });
   expect(await log.load(userLog.name)).toEqual({ base: null, baseVersion: 0, entries: [{ version: 1, update: userLog.entries[0] }], version: 1 });
-  expect(await log.load(userSnapshotOnly.name)).toEqual({ base: userSnapshotOnly.snapshot, baseVersion: 0, entries: [], version: 0 });
+  expect(await log.load(userSnapshotOnly.name)).toEqual({ base: userSnapshotOnly.snapshot, baseVersion: 1, entries: [], version: 1 });
+  expect(await log.after(userSnapshotOnly.name, 0)).toBeNull();
   expect(await log.countEntries(compacted.name)).toBe(2);
   // Server-owned documents and the :order companions are rebuilt from the tables: no log left.
   for (const name of dropped) {
@@ -182,15 +181,15 @@ export async function expectMigrated(
   }
 
   // The heads agree with the logs: a write on the last version lands, one on an older is stale.
-  for (const [name, version] of [[compacted.name, 2], [plain.name, 3], [userLog.name, 1]] as const) {
+  for (const [name, version] of [[compacted.name, 3], [plain.name, 3], [userLog.name, 1], [userSnapshotOnly.name, 1]] as const) {
     expect(await commitOne(log, { doc: name, base: version - 1, entry: entryBytes() })).toEqual({ ok: false, reason: 'stale' });
   }
-  for (const [name, version] of [[compacted.name, 2], [plain.name, 3], [userLog.name, 1], [userSnapshotOnly.name, 0], ...dropped.map((name) => [name, 0] as const)] as const) {
+  for (const [name, version] of [[compacted.name, 3], [plain.name, 3], [userLog.name, 1], [userSnapshotOnly.name, 1], ...dropped.map((name) => [name, 0] as const)] as const) {
     expect(await commitOne(log, { doc: name, base: version, entry: entryBytes() })).toMatchObject({ ok: true, version: version + 1 });
   }
 
   // Client ids of kept documents keep their owners; those of dropped documents are gone.
-  expect(await commitOne(log, { doc: compacted.name, base: 3, entry: entryBytes(), clients: { userId: old.alice, ids: [11, 12] } })).toEqual({
+  expect(await commitOne(log, { doc: compacted.name, base: 4, entry: entryBytes(), clients: { userId: old.alice, ids: [11, 12] } })).toEqual({
     ok: false,
     reason: 'clientTaken',
     ids: [12],
