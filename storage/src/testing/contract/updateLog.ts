@@ -225,7 +225,7 @@ export function updateLogContract(context: ContractContext): void {
       );
     });
 
-    it('never moves the base back, whichever of two racing compactions writes last', async () => {
+    it('keeps the base moving forward, round after round of two instances compacting and appending', async () => {
       const storage = context.storage();
       const second = await context.second();
       let expected = 0;
