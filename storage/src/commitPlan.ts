@@ -107,8 +107,10 @@ function decide(
   }
 
   for (const read of write.reads ?? []) {
-    const lastSeq = cursor?.id === read.conversationId ? cursor.state.lastSeq : (facts.conversations.get(read.conversationId)?.lastSeq ?? 0);
-    if (read.seq > lastSeq) return { ok: false, reason: 'readBeyondEnd', conversationId: read.conversationId, lastSeq };
+    const state = cursor?.id === read.conversationId ? cursor.state : facts.conversations.get(read.conversationId);
+    // Refused here, or its row would break the foreign key and fail the whole batch.
+    if (!state) return { ok: false, reason: 'noConversation', conversationId: read.conversationId };
+    if (read.seq > state.lastSeq) return { ok: false, reason: 'readBeyondEnd', conversationId: read.conversationId, lastSeq: state.lastSeq };
   }
 
   // Accepted: record it.

@@ -35,8 +35,9 @@ export class PostgresProjection implements Projection {
     return rows.map(toMessage);
   }
 
-  async applyMessageStates(states: readonly MessageState[]): Promise<void> {
-    if (states.length === 0) return;
+  async applyMessageStates(given: readonly MessageState[]): Promise<void> {
+    if (given.length === 0) return;
+    const states = lastStates(given);
     // One statement for the batch. Deletion is real: the text goes from the read model too.
     await this.#pool.query(
       `UPDATE messages AS m SET
@@ -61,4 +62,20 @@ export class PostgresProjection implements Projection {
     const rows = await all<{ user_id: string; seq: number }>(this.#pool, 'SELECT user_id, seq FROM read_positions WHERE conversation_id = $1', [conversationId]);
     return new Map(rows.map((row) => [row.user_id as UserId, row.seq]));
   }
+}
+
+/**
+ * One state per message, as applying `states` one after another would leave it: the last one,
+ * unless an earlier one deleted the message (the first deletion stays). UPDATE … FROM uses an
+ * unpredictable one of several rows that match the same message, so they must not reach it.
+ */
+function lastStates(states: readonly MessageState[]): MessageState[] {
+  const byMessage = new Map<string, MessageState>();
+  for (const state of states) {
+    const key = `${state.conversationId}/${state.id}`;
+    const earlier = byMessage.get(key);
+    if (earlier && earlier.deletedAt !== null) continue;
+    byMessage.set(key, state);
+  }
+  return [...byMessage.values()];
 }

@@ -93,9 +93,12 @@ async function facts(client: Queryable, writes: readonly LogWrite[], now: number
 
   type ConversationFacts = { id: string; last_seq: number; head: number; head_count: number };
   if (keys.numberingConversations.length > 0) {
+    // NO KEY UPDATE, not UPDATE: the read positions and messages this batch writes take KEY
+    // SHARE locks on their conversations (foreign keys), which FOR UPDATE would block — two
+    // batches each numbering one conversation and reading the other's would deadlock.
     for (const row of await all<ConversationFacts>(
       client,
-      'SELECT id, last_seq, head, head_count FROM conversations WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE',
+      'SELECT id, last_seq, head, head_count FROM conversations WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR NO KEY UPDATE',
       [keys.numberingConversations],
     )) {
       result.conversations.set(row.id as ConversationId, { lastSeq: row.last_seq, head: row.head, headCount: row.head_count });
