@@ -30,10 +30,11 @@ describe.each(backends)('recovery on %s', (backend) => {
     // Still usable: the DM syncs both ways.
     const hello = cyd.conversation(dm).send('still here');
     await until('bob gets cyd’s DM', () => history(bob.conversation(dm)).some((l) => l.id === hello && l.seq !== null));
-    // No loop: the group's three documents (server, segment, order) are each refused once and
-    // then left alone.
+    // No loop: the group's two documents (server, segment) are each refused once and then left
+    // alone; the work that waited for them failed instead of waiting for ever.
     const groupFailures = () => cyd.failures().filter((f) => f.docName.includes(group));
-    await until('all three documents of the group are stopped', () => groupFailures().length === 3 && groupFailures().every((f) => f.stopped), () => groupFailures());
+    await until('both documents of the group are stopped', () => groupFailures().length === 2 && groupFailures().every((f) => f.stopped && f.code === 'accessLost'), () => groupFailures());
+    await until('the unsent messages left the outbox as failed work', () => cyd.outbox().get().every((op) => op.conversationId !== group) && cyd.failedWork().get().filter((op) => op.conversationId === group).length === 2);
     const before = JSON.stringify(groupFailures());
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(JSON.stringify(groupFailures())).toBe(before);

@@ -45,34 +45,46 @@ afterEach(async () => {
 
 const update = (n: number): Uint8Array => new Uint8Array([n]);
 
+/** Appends one entry at the document's next version (read first, as a node that caught up would). */
+async function append(n: number): Promise<void> {
+  const { version } = await storage.log.load('doc');
+  const [outcome] = await storage.log.commit([{ doc: 'doc', base: version, entry: update(n) }], Date.now());
+  if (!outcome?.ok) throw new Error(`append ${n} was refused: ${JSON.stringify(outcome)}`);
+}
+
+/** The entries after the base, as bytes. */
+async function entries(): Promise<Uint8Array[]> {
+  return (await storage.log.load('doc')).entries.map((entry) => entry.update);
+}
+
 describe('Postgres storage behind a stalled network', () => {
   it('fails a call with a timeout instead of hanging, and works again after resume', async () => {
-    await storage.appendUpdate('doc', update(1));
+    await append(1);
 
     proxy.stall();
-    await expect(storage.loadDocument('doc')).rejects.toThrow(/timeout/i);
-    await expect(storage.appendUpdate('doc', update(2))).rejects.toThrow(/timeout/i);
+    await expect(storage.log.load('doc')).rejects.toThrow(/timeout/i);
+    await expect(append(2)).rejects.toThrow(/timeout/i);
     proxy.resume();
 
     // The read timed out on the wire and dropped its connection; the append then timed out
     // opening a new one, so it never left the process.
-    expect((await storage.loadDocument('doc')).updates).toEqual([update(1)]);
-    await storage.appendUpdate('doc', update(3));
-    expect((await storage.loadDocument('doc')).updates).toEqual([update(1), update(3)]);
+    expect(await entries()).toEqual([update(1)]);
+    await append(3);
+    expect(await entries()).toEqual([update(1), update(3)]);
   });
 });
 
 describe('Postgres storage while the database restarts', () => {
   it('fails calls while Postgres is down and serves them again once it is back', async () => {
-    await storage.appendUpdate('doc', update(1));
+    await append(1);
 
     await server.shutDown();
-    await expect(storage.loadDocument('doc')).rejects.toThrow();
-    await expect(storage.appendUpdate('doc', update(2))).rejects.toThrow();
+    await expect(storage.log.load('doc')).rejects.toThrow();
+    await expect(append(2)).rejects.toThrow();
 
     await server.restart();
-    await storage.appendUpdate('doc', update(3));
-    expect((await storage.loadDocument('doc')).updates).toEqual([update(1), update(3)]);
+    await append(3);
+    expect(await entries()).toEqual([update(1), update(3)]);
     // The shutdown really dropped the idle connection, and the process lived through it.
     expect(lostIdle.length).toBeGreaterThan(0);
   });
@@ -80,38 +92,38 @@ describe('Postgres storage while the database restarts', () => {
 
 describe('Postgres storage when its connections are cut', () => {
   it('fails the calls in flight, keeps what was acknowledged, and serves the next calls', async () => {
-    await storage.appendUpdate('doc', update(1));
+    await append(1);
 
     // Hold five calls on the wire (one on the idle connection, four opening new ones) and reset
     // every connection under them.
     proxy.stall();
-    const inFlight = [2, 3, 4, 5].map((n) => storage.appendUpdate('doc', update(n)));
-    inFlight.push(storage.loadDocument('doc').then(() => 0));
+    const inFlight = [2, 3, 4, 5].map((n) => append(n));
+    inFlight.push(storage.log.load('doc').then(() => undefined));
     while (proxy.liveConnections < 5) await new Promise((resolve) => setTimeout(resolve, 10));
     proxy.cut();
     proxy.resume();
     const outcomes = await Promise.allSettled(inFlight);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(5).fill('rejected'));
 
-    await storage.appendUpdate('doc', update(6));
-    expect((await storage.loadDocument('doc')).updates).toEqual([update(1), update(6)]);
+    await append(6);
+    expect(await entries()).toEqual([update(1), update(6)]);
   });
 
   it('survives a reset of a connection that is inside a transaction', async () => {
-    await storage.appendUpdate('doc', update(1));
-    await storage.appendUpdate('doc', update(2));
+    await append(1);
+    await append(2);
 
     // compact() runs its statements on a connection it checks out of the pool (the idle one):
     // its BEGIN is written before the reset can be read, so the reset hits it checked out.
     proxy.stall();
-    const compaction = storage.compact('doc', (parts) => new Uint8Array(parts.flatMap((part) => [...part])));
+    const compaction = storage.log.compact('doc', (parts) => new Uint8Array(parts.flatMap((part) => [...part])));
     proxy.cut();
     proxy.resume();
     await expect(compaction).rejects.toThrow();
 
-    await storage.compact('doc', (parts) => new Uint8Array(parts.flatMap((part) => [...part])));
-    const stored = await storage.loadDocument('doc');
-    expect([...(stored.snapshot ?? [])]).toEqual([1, 2]);
+    await storage.log.compact('doc', (parts) => new Uint8Array(parts.flatMap((part) => [...part])));
+    const stored = await storage.log.load('doc');
+    expect([...(stored.base ?? [])]).toEqual([1, 2]);
   });
 });
 

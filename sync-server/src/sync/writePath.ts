@@ -196,7 +196,7 @@ export class WritePath {
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
-      throw refusalOf(outcome);
+      throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as unknown as Uint8Array, outcome.version);
     this.#answer(submission);
@@ -216,7 +216,7 @@ export class WritePath {
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
-      throw refusalOf(outcome);
+      throw refusalOf(outcome, 'user');
     }
     this.#applied(name, doc, update, outcome.version);
     this.#answer(submission);
@@ -277,7 +277,7 @@ export class WritePath {
 }
 
 /** A refused commit, as the client is told. */
-function refusalOf(outcome: Exclude<CommitOutcome, { ok: true }>): Refused {
+function refusalOf(outcome: Exclude<CommitOutcome, { ok: true }>, kind: 'segment' | 'user'): Refused {
   switch (outcome.reason) {
     case 'duplicateMessage':
       return ruleBroken('a message id is used once in a conversation');
@@ -286,7 +286,8 @@ function refusalOf(outcome: Exclude<CommitOutcome, { ok: true }>): Refused {
     case 'readBeyondEnd':
       return ruleBroken('a read position cannot be past the last message');
     case 'noConversation':
-      return new Refused('forbidden', 'accessLost', 'no such conversation');
+      // A segment of a conversation that is gone; a read position for one never existed.
+      return kind === 'segment' ? new Refused('forbidden', 'accessLost', 'no such conversation') : ruleBroken('a read position names no conversation');
     case 'clientTaken':
       return ruleBroken('the update reuses another user’s Yjs client id');
     case 'tooManyClients':
