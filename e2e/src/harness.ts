@@ -45,6 +45,10 @@ export interface NodeOptions {
   corsOrigins?: string;
   /** ACCESS_TOKEN_TTL in seconds (short ones make clients refresh often). */
   accessTokenTtl?: number;
+  /** REDIS_URL: nodes that share it relay notices to each other. */
+  redisUrl?: string;
+  /** OUTPOST_SIGNING_KEY: nodes that share it accept each other's tokens. */
+  signingKey?: string;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -57,6 +61,8 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
     ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...(options.signingKey ? { OUTPOST_SIGNING_KEY: options.signingKey } : {}),
   };
 }
 
@@ -73,6 +79,8 @@ export interface SpawnedNode {
   port: number;
   /** SIGKILL: no shutdown hooks, no flushing. */
   kill(): Promise<void>;
+  /** SIGTERM: the node drains (finishes what is in flight, closes sockets with "restarting"). */
+  stop(): Promise<void>;
   /** Starts it again on the same port and storage. */
   restart(): Promise<void>;
 }
@@ -100,15 +108,24 @@ export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
   };
   const kill = async () => {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGKILL');
     });
   };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  };
   await start();
   cleanups.push(kill);
   return {
+    stop,
     get url() {
       return `http://127.0.0.1:${port}`;
     },

@@ -12,8 +12,8 @@ try {
     storage: config.databaseUrl ? 'postgres' : `sqlite under ${config.dataDir}`,
   });
   const stop = async (signal: string) => {
-    log.info('shutting down', { signal });
-    await server.close();
+    log.info('draining: finishing what is in flight, then closing connections', { signal });
+    await server.drain();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

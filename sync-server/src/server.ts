@@ -3,9 +3,9 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hocuspocus } from '@hocuspocus/server';
+import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
-import { Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { openStorage, type Storage } from '@outpost/storage';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
@@ -15,6 +15,8 @@ import { Conversations } from './conversations.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
+import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
+import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
 import { Committer } from './sync/committer.ts';
 import { DocumentStore } from './sync/documentStore.ts';
 import { LoadedDocuments } from './sync/documents.ts';
@@ -31,6 +33,12 @@ export interface OutpostServer {
   storage: Storage;
   hocuspocus: Hocuspocus;
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): no new connections, what is in flight finishes (at most
+   * `deadlineMs`), then every socket closes with "server restarting" (the SDK reconnects at
+   * once, through the load balancer to another node), then the node closes.
+   */
+  drain(deadlineMs?: number): Promise<void>;
 }
 
 function toRequest(req: IncomingMessage): Request {
@@ -59,6 +67,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
+  const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
   const committer = new Committer(storage.log, log);
   const documents = new LoadedDocuments(storage.log, log);
   const projection = new ProjectionWriter(storage.projection, log);
@@ -73,7 +82,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: (userId, count) => late.engine?.admitMessages(userId, count),
-      committed: (name, version) => late.store?.committed(name, version),
+      committed: (name, version, entry) => {
+        late.store?.committed(name, version);
+        coordinator.announceAppend({ doc: name, version, update: entry });
+      },
       segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         const server = open.get(serverDoc(conversationId));
@@ -83,11 +95,25 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
-  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments }));
-  const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, log }));
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator }));
+  const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
+  const loaded = (name: string) => (hocuspocus.documents.get(name) as Document | undefined) ?? null;
+  await coordinator.start({
+    append: (notice) => {
+      const doc = loaded(notice.doc);
+      if (doc) void writePath.received(notice.doc, doc, notice).catch((error: unknown) => log.warn('an append notice could not be applied; the next write catches up', { error }));
+    },
+    control: (notice) => engine.onControl(notice),
+    presence: (notice) => engine.onPresence(notice),
+    resumed: () => {
+      for (const [name, doc] of hocuspocus.documents) {
+        void writePath.catchUp(name, doc).catch((error: unknown) => log.warn('could not catch up after redis came back', { document: name, error }));
+      }
+    },
+  });
   const conversations = new Conversations(storage, engine);
   const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
   if (!mountWebApp(app, config.webDir)) {
@@ -96,8 +122,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
+  let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
+    if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
       return;
     }
@@ -126,28 +153,40 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      for (const ws of wss.clients) ws.terminate();
+      hocuspocus.closeConnections();
+      await engine.close();
+      await committer.flush();
+      await serverDocuments.close();
+      await projection.flush();
+      await store.flush();
+      writePath.close();
+      await coordinator.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await httpClosed; // in-flight requests finish before storage goes
+      await storage.close();
+    })();
+    return closing;
+  };
   return {
     url: `http://${host}:${port}`,
     port,
     storage,
     hocuspocus,
-    close() {
-      closing ??= (async () => {
-        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        httpServer.closeIdleConnections();
-        for (const ws of wss.clients) ws.terminate();
-        hocuspocus.closeConnections();
-        await engine.close();
-        await committer.flush();
-        await serverDocuments.close();
-        await projection.flush();
-        await store.flush();
-        writePath.close();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        await httpClosed; // in-flight requests finish before storage goes
-        await storage.close();
-      })();
-      return closing;
+    close,
+    async drain(deadlineMs = 10_000) {
+      draining = true;
+      httpServer.close();
+      const settled = Promise.all([engine.drain(), committer.flush()]);
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+      const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
+      for (const ws of wss.clients) ws.close(CloseCodes.restarting, 'server restarting');
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      await close();
     },
   };
 }

@@ -4,3 +4,4 @@ export { storageContract, type StorageFixture } from './storageContract.ts';
 export { startPostgres, type PostgresServer } from './postgresServer.ts';
 export { startRedis, type RedisServer } from './redisServer.ts';
 export { startTcpProxy, type ProxyTarget, type TcpProxy } from './tcpProxy.ts';
+export { freePort } from './freePort.ts';

@@ -29,6 +29,7 @@ import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
 import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
 import type { Committer } from './committer.ts';
 import { decodeFrame } from './frames.ts';
@@ -58,6 +59,7 @@ export class SyncEngine implements Extension {
   readonly #writePath: WritePath;
   readonly #serverDocuments: ServerDocuments;
   readonly #committer: Committer;
+  readonly #coordinator: Coordinator;
   readonly #log: Logger;
   readonly #presence: PresenceRelay;
   readonly #updates = new RateLimiter('updates', RateLimits.updatesPerUser);
@@ -67,13 +69,22 @@ export class SyncEngine implements Extension {
   #closing = false;
   readonly #sweep: NodeJS.Timeout;
 
-  constructor(options: { storage: Storage; signer: TokenSigner; writePath: WritePath; serverDocuments: ServerDocuments; committer: Committer; log: Logger }) {
+  constructor(options: {
+    storage: Storage;
+    signer: TokenSigner;
+    writePath: WritePath;
+    serverDocuments: ServerDocuments;
+    committer: Committer;
+    coordinator: Coordinator;
+    log: Logger;
+  }) {
     this.#writePath = options.writePath;
     this.#serverDocuments = options.serverDocuments;
     this.#committer = options.committer;
+    this.#coordinator = options.coordinator;
     this.#log = options.log;
     this.access = new AccessControl(options.storage, options.signer);
-    this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map());
+    this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map(), (notice) => this.#coordinator.announcePresence(notice));
     this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), RECHECK_MS);
     this.#sweep.unref();
   }
@@ -166,6 +177,8 @@ export class SyncEngine implements Extension {
     try {
       const frame = decodeFrame(raw);
       if (frame.kind === 'other') return;
+      // A client asks what it lacks: answer from a copy that has what other nodes announced.
+      if (frame.kind === 'step1') return await this.#writePath.current(document.name, document);
       const docName = context.doc;
       // Server-owned documents take no client writes: Hocuspocus (read-only) applies nothing,
       // and a stale copy's structs are never a reason to stop syncing one.
@@ -232,9 +245,10 @@ export class SyncEngine implements Extension {
 
   /**
    * Membership, roles or a title changed: caches forget, the server doc and the inboxes of
-   * `users` follow, and removed members are cut off at once.
+   * `users` follow, and removed members are cut off at once — on every node.
    */
-  async membershipChanged(conversationId: ConversationId, users: readonly UserId[], removed: readonly UserId[] = []): Promise<void> {
+  async membershipChanged(conversationId: ConversationId, users: readonly UserId[], removed: readonly UserId[] = [], announce = true): Promise<void> {
+    if (announce) this.#coordinator.announceControl({ type: 'membership', conversationId, users: [...users], removed: [...removed] });
     this.access.forgetConversation(conversationId);
     this.#presence.forget();
     await this.#serverDocuments.conversationChanged(conversationId, [...users, ...removed]);
@@ -245,10 +259,33 @@ export class SyncEngine implements Extension {
     );
   }
 
-  /** A session was signed out (or revoked for token reuse): its connections close now. */
-  sessionRevoked(deviceId: DeviceId): void {
+  /** A session was signed out (or revoked for token reuse): its connections close now, on every node. */
+  sessionRevoked(deviceId: DeviceId, announce = true): void {
+    if (announce) this.#coordinator.announceControl({ type: 'sessionRevoked', deviceId });
     this.access.revokeSession(deviceId);
     this.#closeWhere((context) => context.deviceId === deviceId, new Refused('unauthorized', 'signedOut', 'this session was signed out'));
+  }
+
+  // ── notices from other nodes ──
+
+  /** Another node changed membership or revoked a session. */
+  onControl(notice: ControlNotice): void {
+    switch (notice.type) {
+      case 'membership':
+        void this.#track(this.membershipChanged(notice.conversationId, notice.users, notice.removed, false)).catch((error: unknown) =>
+          this.#log.warn('a membership notice could not be applied; the sweep catches it', { error }),
+        );
+        return;
+      case 'sessionRevoked':
+        this.sessionRevoked(notice.deviceId, false);
+        return;
+    }
+  }
+
+  /** A user's presence changed on another node: relay it to their contacts here. */
+  onPresence(notice: PresenceNotice): void {
+    if (this.#closing) return;
+    void this.#track(this.#presence.relayRemote(notice)).catch((error: unknown) => this.#log.warn('presence relay failed', { error }));
   }
 
   #closeWhere(match: (context: ConnectionContext) => boolean, refusal: Refused): void {

@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import type { Extension, onLoadDocumentPayload } from '@hocuspocus/server';
 import { parseDocName, unreachable } from '@outpost/shared-schema';
 import type { UpdateLog } from '@outpost/storage';
+import type { Coordinator } from '../coordination/Coordinator.ts';
 import type { Logger } from '../log.ts';
 import type { LoadedDocuments } from './documents.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
@@ -32,11 +33,13 @@ export class DocumentStore implements Extension {
   readonly #logger: Logger;
   readonly #documents: LoadedDocuments;
   readonly #serverDocuments: ServerDocuments;
+  readonly #coordinator: Coordinator;
   readonly #compacting = new Set<string>();
   /** Loads and compactions under way, awaited by `flush()`. */
   readonly #work = new Set<Promise<unknown>>();
 
-  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments }) {
+  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator }) {
+    this.#coordinator = options.coordinator;
     this.#log = options.log;
     this.#logger = options.logger;
     this.#documents = options.documents;
@@ -50,6 +53,7 @@ export class DocumentStore implements Extension {
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const name = parseDocName(documentName);
     if (!name || name.kind === 'presence') return; // presence is awareness only
+    await this.#coordinator.watch(documentName);
     await this.#documents.load(documentName, document);
     switch (name.kind) {
       case 'segment':
@@ -68,6 +72,10 @@ export class DocumentStore implements Extension {
   /** An entry was committed at `version`: compact every COMPACT_AFTER entries. */
   committed(documentName: string, version: number): void {
     if (version % COMPACT_AFTER === 0) this.#compactSoon(documentName);
+  }
+
+  async afterUnloadDocument({ documentName }: { documentName: string }): Promise<void> {
+    this.#coordinator.unwatch(documentName);
   }
 
   /** Resolves when no load or compaction runs. */

@@ -11,6 +11,8 @@ export const SyncSteps = { step1: 0, step2: 1, update: 2 } as const;
 
 export type Frame =
   | { kind: 'update' | 'step2'; documentName: string; update: Uint8Array }
+  /** A sync step 1: the client asks what it lacks (the copy must be caught up first). */
+  | { kind: 'step1'; documentName: string }
   | { kind: 'other'; documentName: string; type: number };
 
 /** Decodes a frame far enough to extract a document update; refuses garbage. */
@@ -26,6 +28,7 @@ export function decodeFrame(raw: Uint8Array): Frame {
       if (step === SyncSteps.step2 || step === SyncSteps.update) {
         return { kind: step === SyncSteps.update ? 'update' : 'step2', documentName, update: decoding.readVarUint8Array(decoder) };
       }
+      if (step === SyncSteps.step1) return { kind: 'step1', documentName };
     }
     return { kind: 'other', documentName, type };
   } catch (error) {

@@ -10,6 +10,7 @@ import * as encoding from 'lib0/encoding';
 import { applyAwarenessUpdate } from 'y-protocols/awareness';
 import { SERVER_CLIENT_BASE, parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
+import type { PresenceNotice } from '../coordination/Coordinator.ts';
 
 /** Origin of relayed states, so relaying them does not relay again. */
 const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
@@ -43,10 +44,13 @@ export class PresenceRelay {
   /** A source (user, their awareness client id) → the relay's own id and clock for it. */
   readonly #slots = new Map<string, { id: number; clock: number }>();
   #nextSlot = SERVER_CLIENT_BASE;
+  /** Tells the other nodes (their relays deliver to the contacts they hold). */
+  readonly #announce: (notice: PresenceNotice) => void;
 
-  constructor(storage: Storage, documents: () => Map<string, Document>) {
+  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}) {
     this.#storage = storage;
     this.#documents = documents;
+    this.#announce = announce;
   }
 
   /** Forget cached audiences (members changed). */
@@ -87,12 +91,26 @@ export class PresenceRelay {
     const name = parseDocName(documentName);
     if (name?.kind !== 'presence') return;
     const gone = new Set(removed);
-    const entries = [...added, ...updated, ...removed].map((clientId) => {
-      const state = gone.has(clientId) ? null : ((document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null);
-      const slot = this.#slot(name.userId, clientId, state === null);
+    const changes = [...added, ...updated, ...removed].map((clientId) => ({
+      clientId,
+      state: gone.has(clientId) ? null : ((document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null),
+    }));
+    this.#announce({ from: name.userId, entries: changes });
+    await this.#relayChanges(name.userId, changes);
+  }
+
+  /** A user's presence changed on another node. */
+  async relayRemote(notice: PresenceNotice): Promise<void> {
+    const entries = notice.entries.map(({ clientId, state }) => ({ clientId, state: state === null ? null : { typing: state.typing ?? null, user: { id: notice.from } } }));
+    await this.#relayChanges(notice.from, entries as { clientId: number; state: PresenceState | null }[]);
+  }
+
+  async #relayChanges(from: UserId, changes: { clientId: number; state: PresenceState | null }[]): Promise<void> {
+    const entries = changes.map(({ clientId, state }) => {
+      const slot = this.#slot(from, clientId, state === null);
       return { clientId: slot.id, clock: slot.clock, state };
     });
-    await this.#relay(name.userId, entries);
+    await this.#relay(from, entries);
   }
 
   /** A contact opened their presence document: show them who of their contacts is online. */

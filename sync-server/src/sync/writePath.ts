@@ -63,8 +63,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): void;
-  /** An entry was committed and applied at `version` (compaction counts these). */
-  committed(name: string, version: number): void;
+  /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
+  committed(name: string, version: number, entry: Uint8Array): void;
   segmentApplied(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void;
   readsApplied(userId: UserId, reads: UserDocChanges['reads']): void;
 }
@@ -135,6 +135,33 @@ export class WritePath {
         await this.#documents.catchUp(name, doc, true);
       }
     });
+  }
+
+  /**
+   * Another node appended to a document this node holds: apply that entry when it follows
+   * directly, else catch up from the log; then judge what waited for it.
+   */
+  async received(name: string, doc: Document, notice: { version: number; update: Uint8Array | null }): Promise<void> {
+    this.#documents.announce(name, notice.version);
+    await this.#locks.with(name, LOCK_DEADLINE_MS, async () => {
+      if (notice.update && notice.version === this.#documents.version(doc) + 1) this.#documents.applyCommitted(name, doc, notice.update, notice.version);
+      else await this.#documents.catchUp(name, doc);
+      await this.#releaseHeld(doc);
+    });
+  }
+
+  /** Asks the log for what this copy may have missed (notices were lost), then judges what waited. */
+  async catchUp(name: string, doc: Document): Promise<void> {
+    await this.#locks.with(name, LOCK_DEADLINE_MS, async () => {
+      await this.#documents.catchUp(name, doc, true);
+      await this.#releaseHeld(doc);
+    });
+  }
+
+  /** Brings a copy up to what notices announced before a client reads it (sync step 1). */
+  async current(name: string, doc: Document): Promise<void> {
+    if (!this.#documents.behind(name, doc)) return;
+    await this.#locks.with(name, LOCK_DEADLINE_MS, () => this.#documents.catchUp(name, doc));
   }
 
   /** Forgets what a closed connection had waiting. */
@@ -226,7 +253,7 @@ export class WritePath {
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
     this.#documents.applyCommitted(name, doc, entry, version);
-    this.#hooks.committed(name, version);
+    this.#hooks.committed(name, version, entry);
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
