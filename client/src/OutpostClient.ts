@@ -123,7 +123,7 @@ export class OutpostClient {
     this.#relay =
       typeof BroadcastChannel === 'undefined' || options.persistence === undefined
         ? null
-        : new TabRelay({ userId: session.user.id, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
+        : new TabRelay({ deviceId: session.deviceId, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
     // A conversation the user lost access to is not waiting to sync.
     this.#progress = new SyncProgress(() => [...this.#conversations.values()].filter((c) => !this.#refusals.accessLost(c.id)));
     this.#status = new Derived(() => this.#statusValue);

@@ -82,6 +82,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: (userId, count) => late.engine?.admitMessages(userId, count),
+      segmentOf: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version, entry) => {
         late.store?.committed(name, version);
         coordinator.announceAppend({ doc: name, version, update: entry });

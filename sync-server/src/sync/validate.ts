@@ -29,6 +29,20 @@ export interface Sender {
   deviceId: DeviceId;
 }
 
+/**
+ * An edit, deletion or reaction names a message this segment does not hold (yet). It may be on
+ * its way through another connection (a tab whose socket is slower than this one's), so the
+ * update waits for it rather than being refused; the write path decides.
+ */
+export class MissingMessage extends Error {
+  readonly messageId: MessageId;
+  constructor(messageId: string, what: string) {
+    super(`${what} names a message this segment does not hold`);
+    this.name = 'MissingMessage';
+    this.messageId = messageId as MessageId;
+  }
+}
+
 /** What an accepted segment update changes. */
 export interface SegmentChanges {
   /** New messages, in the order they integrate. */
@@ -117,7 +131,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       case SegmentRoots.edits: {
         const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('an edit goes to the segment that holds the message');
+        if (author === undefined) throw new MissingMessage(site.key, 'an edit');
         if (author !== sender.userId) throw ruleBroken('only the author edits a message');
         if (value !== undefined) {
           parse(EditEntry, value, 'edit');
@@ -128,7 +142,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       }
       case SegmentRoots.deletions: {
         const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('a deletion goes to the segment that holds the message');
+        if (author === undefined) throw new MissingMessage(site.key, 'a deletion');
         if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         if (value === undefined) throw ruleBroken('a deletion cannot be undone');
         const entry = parse(DeletionEntry, value, 'deletion');
@@ -140,7 +154,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
         if (key.userId !== sender.userId) throw ruleBroken('a reaction key carries the sender’s own user id');
-        if (authorOf(key.messageId) === undefined) throw ruleBroken('a reaction goes to the segment that holds the message');
+        if (authorOf(key.messageId) === undefined) throw new MissingMessage(key.messageId, 'a reaction');
         if (value !== undefined) {
           parse(ReactionEntry, value, 'reaction');
           if (deletedAfter(key.messageId)) changes.neutralize.push(item.id);

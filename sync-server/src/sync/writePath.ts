@@ -14,6 +14,7 @@ import {
   serverClientId,
   type ConversationId,
   type DocName,
+  type MessageId,
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
@@ -27,7 +28,7 @@ import { HeldUpdates } from './held.ts';
 import { Refused, retryLater, ruleBroken } from './refusals.ts';
 import { syncStatusFrame } from './frames.ts';
 import { encodeServerWrite, withServerPart, type DeleteRange, type MapOp } from './serverWrites.ts';
-import { validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
+import { MissingMessage, validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
 
 /** The server's client id in content segments (they are never rebuilt, so epoch 0 for ever). */
 export const SEGMENT_SERVER_CLIENT = serverClientId(0);
@@ -63,6 +64,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): void;
+  /** The segment that holds a numbered message, or null when the conversation has no such message. */
+  segmentOf(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
   committed(name: string, version: number, entry: Uint8Array): void;
   segmentApplied(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void;
@@ -177,16 +180,42 @@ export class WritePath {
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
     const { name, doc, update } = submission;
     await this.#documents.catchUp(name, doc);
+    // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
+    // decided again after asking the log once: another node may have written what it lacks.
+    let askedLog = false;
+    const askLog = async (): Promise<boolean> => {
+      if (askedLog) return false;
+      askedLog = true;
+      const before = this.#documents.version(doc);
+      await this.#documents.catchUp(name, doc, true);
+      return this.#documents.version(doc) !== before;
+    };
     for (let attempt = 0; ; attempt++) {
       const analysis = analyzeUpdate(doc, update);
       if (analysis.empty) return 'empty';
       if (!analysis.integrable) {
+        if (await askLog()) continue;
         if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
         return 'held';
       }
-      const outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
+      let outcome: 'applied' | 'stale';
+      try {
+        outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
+      } catch (error) {
+        if ((error instanceof MissingMessage || (error instanceof Refused && error.code === 'ruleBroken')) && (await askLog())) continue;
+        if (error instanceof MissingMessage) {
+          // Held until the message arrives, unless it lives in another segment: then never.
+          const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
+          const elsewhere = await this.#hooks.segmentOf(conversationId, error.messageId);
+          if (elsewhere !== null && elsewhere !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
+          if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+          return 'held';
+        }
+        throw error;
+      }
       if (outcome !== 'stale') return 'applied';
       if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
+      askedLog = true;
       await this.#documents.catchUp(name, doc, true);
     }
   }
