@@ -2,6 +2,7 @@
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
@@ -19,7 +20,7 @@ import { DocumentStore } from './sync/documentStore.ts';
 import { SyncEngine } from './sync/SyncEngine.ts';
 
 export interface OutpostServer {
-  /** http://host:port of the running server. */
+  /** http(s)://host:port of the running server. */
   url: string;
   port: number;
   storage: Storage;
@@ -57,7 +58,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }
 
-  const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // With TLS_CERT/TLS_KEY the node speaks HTTPS and WSS itself (phones need it for offline use).
+  const httpServer = (config.tls
+    ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
+    : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
   httpServer.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
@@ -81,7 +85,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     storage,
     hocuspocus,

@@ -2,7 +2,7 @@
 // people register, talk, react, edit, delete and reply live; groups change; a user goes offline,
 // keeps working, reloads offline and converges; deep links open the right message. Screenshots of
 // the main screens at 1280 and 390 px land in test-results/screenshots/.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,29 @@ afterAll(async () => {
 });
 
 describe('the web app', () => {
+  it('is served compressed, hashed files cached for good and the rest revalidated', async () => {
+    const index = await fetch(server.url, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(index.headers.get('content-encoding')).toBe(null); // too small to be worth it
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
+    if (!script) throw new Error('index.html loads no script');
+    const original = await readFile(path.join(webDir, script), 'utf8');
+    for (const encoding of ['br', 'gzip']) {
+      const response = await fetch(server.url + script, { headers: { 'accept-encoding': encoding } });
+      expect(response.headers.get('content-encoding')).toBe(encoding);
+      expect(Number(response.headers.get('content-length'))).toBeLessThan(original.length / 3);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(response.headers.get('vary')).toContain('Accept-Encoding');
+      expect(await response.text()).toBe(original);
+    }
+    const plain = await fetch(server.url + script, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBe(null);
+    expect(await plain.text()).toBe(original);
+    expect((await fetch(`${server.url}/sw.js`)).headers.get('cache-control')).toBe('no-cache');
+    // A chunk of an older build is gone, not answered with a page cached for a year.
+    expect((await fetch(`${server.url}/assets/index-gone.js`)).status).toBe(404);
+  });
+
   it('two people talk in a DM and see each other’s messages, reactions, edits, deletions, replies and receipts live', async () => {
     ada = await Person.register(browser, server.url, 'Ada');
     bob = await Person.register(browser, server.url, 'Bob');

@@ -26,10 +26,11 @@ export async function buildWebApp(): Promise<string> {
   return out;
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless; `args` adds switches (e.g. a certificate to trust). */
+export function launchChromium(args: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless', ...args],
   });
 }
 
