@@ -8,8 +8,13 @@ import {
   inboxDoc,
   parseDocName,
   readInbox,
+  readNotifyLevel,
   readPosition,
+  readPreferences,
   userDoc,
+  userMaps,
+  writeNotifyLevel,
+  writePreference,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -17,6 +22,8 @@ import {
   type DeviceId,
   type InboxEntry,
   type MessageId,
+  type NotifyLevel,
+  type Preferences,
   type PublicUser,
   type Session,
   type UserId,
@@ -85,6 +92,8 @@ export class OutpostClient {
   readonly #conversations = new Map<ConversationId, Conversation>();
   readonly #list: Derived<ConversationListItem[]>;
   readonly #status: Derived<ConnectionStatus>;
+  readonly #preferences: Derived<Preferences>;
+  readonly #notifyLevels: Derived<ReadonlyMap<ConversationId, NotifyLevel>>;
   #statusValue: ConnectionStatus = 'connecting';
   readonly #refusals: Refusals;
   /** This client instance (a browser tab); pending operations remember which tab made them. */
@@ -139,6 +148,19 @@ export class OutpostClient {
     this.#list = new Derived(() => this.#computeList());
     this.#inbox.on('update', this.#list.invalidate);
     this.#userDoc.on('update', this.#list.invalidate);
+    this.#preferences = new Derived(unchanging(() => readPreferences(this.#userDoc)));
+    this.#notifyLevels = new Derived<ReadonlyMap<ConversationId, NotifyLevel>>(
+      unchanging(() => {
+        const levels = new Map<ConversationId, NotifyLevel>();
+        for (const id of userMaps(this.#userDoc).notify.keys()) {
+          const level = readNotifyLevel(this.#userDoc, id as ConversationId);
+          if (level) levels.set(id as ConversationId, level);
+        }
+        return levels;
+      }),
+    );
+    this.#userDoc.on('update', this.#preferences.invalidate);
+    this.#userDoc.on('update', this.#notifyLevels.invalidate);
 
     if (options.backfill ?? options.persistence !== undefined) {
       const openAll = () => {
@@ -345,6 +367,28 @@ export class OutpostClient {
     return conversation;
   }
 
+  // ── notification settings: kept in the user document, so every device of the user agrees ──
+
+  /** Do-not-disturb and sound, as any of your devices last set them; works offline. */
+  preferences(): Live<Preferences> {
+    return this.#preferences;
+  }
+
+  /** Sets a preference for all your devices, e.g. `setPreference('dndUntil', Date.now() + 3_600_000)`. */
+  setPreference<K extends keyof Preferences>(key: K, value: Preferences[K]): void {
+    this.#userDoc.transact(() => writePreference(this.#userDoc, key, value));
+  }
+
+  /** The notification level you chose per conversation; a conversation not listed has its kind's default. */
+  notifyLevels(): Live<ReadonlyMap<ConversationId, NotifyLevel>> {
+    return this.#notifyLevels;
+  }
+
+  /** Chooses when a conversation notifies ('none' mutes it); undefined goes back to the default. */
+  setNotifyLevel(conversationId: ConversationId, level: NotifyLevel | undefined): void {
+    this.#userDoc.transact(() => writeNotifyLevel(this.#userDoc, conversationId, level));
+  }
+
   // ── the replica: outbox, search, sync progress ──
 
   /** Your writes the server has not acknowledged yet, oldest first (from every tab). */
@@ -410,6 +454,17 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/** Wraps `compute` so that an equal result keeps the previous value (live views re-render less). */
+function unchanging<T>(compute: () => T): () => T {
+  let last: { value: T; json: string } | undefined;
+  return () => {
+    const value = compute();
+    const json = JSON.stringify(value instanceof Map ? [...value] : value);
+    if (last?.json !== json) last = { value, json };
+    return last.value;
+  };
 }
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */

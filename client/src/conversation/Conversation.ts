@@ -21,11 +21,15 @@ import {
   writeMessage,
   writeReaction,
   readPosition,
+  readNotifyLevel,
+  defaultNotifyLevel,
   userDoc,
+  writeNotifyLevel,
   type ConversationId,
   type ConversationMeta,
   type DeviceId,
   type MessageId,
+  type NotifyLevel,
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
@@ -79,6 +83,7 @@ export class Conversation {
   readonly #members: Derived<Member[]>;
   readonly #receipts: Derived<Receipt[]>;
   readonly #meta: Derived<ConversationMeta | null>;
+  readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
   #closed = false;
 
@@ -99,10 +104,14 @@ export class Conversation {
       [...serverMaps(this.#server).receipts.entries()].map(([userId, r]) => ({ userId: userId as UserId, read: r.read })),
     );
     this.#meta = new Derived(() => readMeta(this.#server));
+    this.#notifyLevel = new Derived(() => readNotifyLevel(host.userDoc, id) ?? defaultNotifyLevel(readMeta(this.#server)?.kind ?? 'group'));
+    host.userDoc.on('update', this.#notifyLevel.invalidate);
+    this.#cleanup.push(() => host.userDoc.off('update', this.#notifyLevel.invalidate));
 
     this.#server = host.docs.open(serverDoc(id));
     host.sync(serverDoc(id), this.#server);
     const onServer = () => {
+      this.#notifyLevel.invalidate();
       this.#members.invalidate();
       this.#receipts.invalidate();
       this.#meta.invalidate();
@@ -223,6 +232,16 @@ export class Conversation {
 
   meta(): Live<ConversationMeta | null> {
     return this.#meta;
+  }
+
+  /** When this conversation notifies you: your choice on any device, else all messages in a DM and mentions in a group. */
+  notifyLevel(): Live<NotifyLevel> {
+    return this.#notifyLevel;
+  }
+
+  /** Chooses when this conversation notifies you, on all your devices ('none' mutes it; undefined: the default). */
+  setNotifyLevel(level: NotifyLevel | undefined): void {
+    this.#host.userDoc.transact(() => writeNotifyLevel(this.#host.userDoc, this.id, level));
   }
 
   /** Users typing here now (never yourself). */

@@ -101,4 +101,23 @@ describe('validateUserUpdate', () => {
     const other = updateFrom(server, (d) => d.getMap('reads').set(`${conversation}/${crypto.randomUUID()}`, 4));
     expect(() => validateUserUpdate(server, other, { userId: ada, deviceId: device })).toThrow(/its own read positions/);
   });
+
+  it('accepts notification levels per conversation and known preferences, and refuses anything else there', () => {
+    const server = new Y.Doc();
+    const conversation = crypto.randomUUID();
+    const me = { userId: ada, deviceId: device };
+    const honest = updateFrom(server, (d) => {
+      d.getMap('notify').set(conversation, 'none');
+      d.getMap('preferences').set('dndUntil', Date.now() + 3_600_000);
+      d.getMap('preferences').set('sound', true);
+    });
+    expect(validateUserUpdate(server, honest, me)).not.toBeNull();
+    Y.applyUpdate(server, honest);
+    expect(validateUserUpdate(server, updateFrom(server, (d) => d.getMap('notify').delete(conversation)), me)).not.toBeNull();
+    expect(() => validateUserUpdate(server, updateFrom(server, (d) => d.getMap('notify').set(conversation, 'loud')), me)).toThrow(/notify level is malformed/);
+    expect(() => validateUserUpdate(server, updateFrom(server, (d) => d.getMap('notify').set('general', 'all')), me)).toThrow(/notify key must be a conversation id/);
+    expect(() => validateUserUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('theme', 'dark')), me)).toThrow(/unknown preference "theme"/);
+    expect(() => validateUserUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('sound', 'yes')), me)).toThrow(/preference sound is malformed/);
+    expect(() => validateUserUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('dndUntil', -5)), me)).toThrow(/preference dndUntil is malformed/);
+  });
 });

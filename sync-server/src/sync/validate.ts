@@ -13,6 +13,8 @@ import {
   UserRoots,
   ReadEntry,
   DraftEntry,
+  NotifyEntry,
+  preferenceEntry,
   isUuid,
   parseReactionKey,
   parseReadKey,
@@ -296,6 +298,16 @@ export function validateUserUpdate(doc: Y.Doc, update: Uint8Array, sender: Sende
         if (!isUuid(site.key)) throw new InvalidUpdate('draft key must be a conversation id');
         if (value !== undefined) parse(DraftEntry, value, 'draft');
         break;
+      case UserRoots.notify:
+        if (!isUuid(site.key)) throw new InvalidUpdate('notify key must be a conversation id');
+        if (value !== undefined) parse(NotifyEntry, value, 'notify level');
+        break;
+      case UserRoots.preferences: {
+        const entry = preferenceEntry(site.key);
+        if (!entry) throw new InvalidUpdate(`unknown preference "${site.key}"`);
+        if (value !== undefined) parse(entry, value, `preference ${site.key}`);
+        break;
+      }
       default:
         throw new InvalidUpdate(`unknown root "${site.root}"`);
     }
