@@ -255,6 +255,16 @@ export class OutpostClient {
     return session;
   }
 
+  /**
+   * Signs a session out on the server by its refresh token, with no client running: for a logout
+   * made offline, whose revocation an app keeps and sends when the network returns. Signing out a
+   * session that is already gone succeeds. Rejects with an OutpostError whose `details.offline`
+   * is true when the server cannot be reached (keep the token and try again later).
+   */
+  static async revoke(options: Pick<OutpostClientOptions, 'url'>, refreshToken: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
+  }
+
   /** Revokes this session on the server and drops local state. */
   async logout(): Promise<void> {
     const session = this.#api.session;

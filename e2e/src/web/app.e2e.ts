@@ -85,7 +85,7 @@ describe('the web app', () => {
 
     // Ada edits her message; Bob sees the new text marked as edited.
     await ada.act('north gate', 'Edit');
-    const field = ada.page.getByRole('combobox', { name: 'Edit message' });
+    const field = ada.page.getByRole('textbox', { name: 'Edit message' });
     await field.fill('Morning Bob, is the **south gate** open?');
     await field.press('Enter');
     await bob.message('south gate').locator('.edited').waitFor();
@@ -107,7 +107,7 @@ describe('the web app', () => {
 
     // Typing shows on the other side. The server relays presence to contacts it knows of (its list
     // is cached for a few seconds, so a brand-new DM may miss the first keystrokes): keep typing.
-    const bobField = bob.page.getByRole('combobox', { name: 'Message' });
+    const bobField = bob.page.getByRole('textbox', { name: 'Message' });
     let keystrokes = 0;
     await until('Ada sees that Bob is typing', async () => {
       await bobField.fill(`let me check${'.'.repeat(++keystrokes % 5)}`);
@@ -147,7 +147,7 @@ describe('the web app', () => {
     await cy.message('Welcome to the depot crew').waitFor();
 
     // An @mention picked from the suggestions reaches Cy marked as a mention of Cy.
-    const composer = ada.page.getByRole('combobox', { name: 'Message' });
+    const composer = ada.page.getByRole('textbox', { name: 'Message' });
     await composer.fill(`Thanks @${cy.username.slice(0, 2)}`);
     await ada.page.getByRole('option', { name: new RegExp(cy.username) }).waitFor();
     await composer.press('Enter');
@@ -155,12 +155,13 @@ describe('the web app', () => {
     await composer.press('End');
     await composer.pressSequentially('for joining');
     await composer.press('Enter');
-    await cy.message('for joining').locator('.mention.me', { hasText: `@${cy.username}` }).waitFor();
+    await cy.message('for joining').locator('.mention.mention-me', { hasText: `@${cy.username}` }).waitFor();
 
-    // Ada removes Bob: his screen says so at once and he can no longer write.
+    // Ada removes Bob (after saying yes): his screen says so at once and he can no longer write.
     await ada.page.getByRole('button', { name: 'Remove Bob' }).click();
+    await ada.page.getByRole('alertdialog', { name: 'Remove Bob?' }).getByRole('button', { name: 'Remove' }).click();
     await bob.page.getByText('You are no longer a member of this conversation').waitFor();
-    expect(await bob.page.getByRole('combobox', { name: 'Message' }).isDisabled()).toBe(true);
+    expect(await bob.page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
     await until('the group leaves Bob’s list', async () => (await bob.page.locator('.conversation-item', { hasText: 'Depot crew' }).count()) === 0);
     await ada.send('Bob has moved to the south depot');
     await cy.message('Bob has moved').waitFor();
@@ -180,13 +181,13 @@ describe('the web app', () => {
     await bob.open('Ada');
     await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await ada.context.setOffline(true);
-    await ada.page.getByText("You're offline").waitFor();
+    await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
 
     await ada.send('offline one: fuel at 40%');
     await ada.send('offline two: gate locked');
     await ada.send('offline three: radio check');
     await ada.act('offline two', 'Edit');
-    const field = ada.page.getByRole('combobox', { name: 'Edit message' });
+    const field = ada.page.getByRole('textbox', { name: 'Edit message' });
     await field.fill('offline two: gate locked at 18:00');
     await field.press('Enter');
     await ada.act('offline one', 'React');
@@ -202,7 +203,7 @@ describe('the web app', () => {
     await ada.message('gate locked at 18:00').locator('.edited').waitFor();
     await ada.message('offline one').locator('.reaction', { hasText: '🎉' }).waitFor();
     await ada.message('offline three').waitFor();
-    await ada.page.getByText("You're offline").waitFor();
+    await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
     expect((await ada.history()).filter((m) => m.state === 'pending').map((m) => m.body)).toEqual([
       'offline one: fuel at 40%',
       'offline two: gate locked at 18:00',
@@ -312,10 +313,11 @@ describe('the web app', () => {
 
   it('logging out wipes this device: the replica, the session and the drafts', async () => {
     const userId = await bob.page.evaluate(() => (JSON.parse(localStorage.getItem('outpost.session') ?? '{}') as { user?: { id: string } }).user?.id);
-    await bob.page.getByRole('combobox', { name: 'Message' }).fill('a draft that survives a reload, not a logout');
+    await bob.page.getByRole('textbox', { name: 'Message' }).fill('a draft that survives a reload, not a logout');
     await bob.page.reload();
-    expect(await bob.page.getByRole('combobox', { name: 'Message' }).inputValue()).toBe('a draft that survives a reload, not a logout');
+    expect(await bob.page.getByRole('textbox', { name: 'Message' }).inputValue()).toBe('a draft that survives a reload, not a logout');
     await bob.page.getByRole('button', { name: 'Log out' }).click();
+    await bob.page.getByRole('alertdialog', { name: 'Log out?' }).getByRole('button', { name: 'Log out' }).click();
     await bob.page.getByText('This device no longer holds your messages').waitFor();
     await until('the replica database is gone', async () =>
       bob.page.evaluate(async (id) => !(await indexedDB.databases()).some((db) => db.name === `outpost-replica-${id}`), userId),
