@@ -167,4 +167,125 @@ describe('away from the app', () => {
     await cy.context.close();
     await dee.context.close();
   });
+
+  it('notifies a page in the background of DMs and mentions, not of muted or other group chatter, and a click opens the message', async () => {
+    const ed = await Person.register(browser, server.url, 'Ed');
+    const fay = await Person.register(browser, server.url, 'Fay');
+    // Not asked on load: the offer comes once Fay has said something, and "Not now" is kept.
+    expect(await fay.page.locator('.notify-prompt').count()).toBe(0);
+    await fay.startDirect(ed);
+    await fay.send('hi Ed');
+    await fay.page.getByRole('heading', { name: 'Know when they answer' }).waitFor();
+    await fay.page.getByRole('button', { name: 'Not now' }).click();
+    await fay.page.reload();
+    await fay.message('hi Ed').waitFor();
+    expect(await fay.page.locator('.notify-prompt').count()).toBe(0);
+    expect(await fay.page.evaluate(() => Notification.permission)).toBe('default');
+    await fay.createGroup('Night shift', [ed]);
+    await fay.send('group opened');
+
+    await ed.context.grantPermissions(['notifications']);
+    await ed.open('Night shift');
+    await ed.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const groupId = ed.conversationId();
+    // Ed switches to another tab: his Outpost page is in the background (not focused).
+    const cdp = await ed.context.newCDPSession(ed.page);
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
+    const elsewhere = await ed.context.newPage();
+    const toBackground = async () => {
+      await ed.page.bringToFront();
+      await elsewhere.bringToFront();
+      expect(await ed.page.evaluate(() => document.hasFocus())).toBe(false);
+    };
+    await toBackground();
+    const shown = () =>
+      ed.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, url: (n.data as { url: string }).url })));
+
+    await fay.open('Night shift');
+    await fay.send('group chatter nobody needs to hear');
+    await fay.open(ed.name);
+    await fay.send('are you there?');
+    await fay.open('Night shift');
+    await fay.send(`@${ed.username} please check the pump`);
+    await until('the DM and the mention are notified', async () => (await shown()).length >= 2, shown);
+    const notes = await shown();
+    expect(notes.map((n) => [n.title, n.body]).sort()).toEqual([['Fay', 'are you there?'], ['Fay in Night shift', `@${ed.username} please check the pump`]].sort());
+    await until('the tab title counts what Ed has not read', async () => /^\(\d+\) Outpost$/.test(await ed.page.title()));
+
+    // Clicking the mention's notification opens it in Ed's tab (the worker asks the page to go there).
+    const mention = notes.find((n) => n.title.includes('Night shift'))!;
+    expect(mention.url).toMatch(new RegExp(`^/c/${groupId}/m/`));
+    const [worker] = ed.context.serviceWorkers();
+    if (!worker) throw new Error('no service worker');
+    await worker.evaluate(async (url) => {
+      const scope = self as unknown as { registration: ServiceWorkerRegistration; openNotification(n: Notification): Promise<void> };
+      const notification = (await scope.registration.getNotifications()).find((n) => (n.data as { url: string }).url === url);
+      if (!notification) throw new Error('the notification is gone');
+      await scope.openNotification(notification);
+    }, mention.url);
+    await until('Ed’s tab shows the mentioned message', async () => new URL(ed.page.url()).pathname === mention.url);
+    await ed.page.locator('li.message.highlight', { hasText: 'please check the pump' }).waitFor();
+
+    // Ed mutes the DM (for all his devices); a DM then notifies nothing, while a mention still does.
+    await ed.open(fay.name);
+    await ed.page.getByRole('button', { name: 'Details' }).click();
+    await ed.page.getByLabel('Notify me about').selectOption('none');
+    await ed.heading(fay.name).locator('xpath=..').getByText('Muted').waitFor();
+    await ed.page.locator('.conversation-item', { hasText: fay.name }).locator('.icon').waitFor();
+    await toBackground();
+    await fay.open(ed.name);
+    await fay.send('this one is muted');
+    await fay.open('Night shift');
+    await fay.send(`@${ed.username} second mention`);
+    await until('the second mention is notified', async () => (await shown()).some((n) => n.body.includes('second mention')), shown);
+    expect((await shown()).some((n) => n.body === 'this one is muted')).toBe(false);
+
+    // Do not disturb: nothing at all until it ends, though the message arrives.
+    await ed.page.getByRole('button', { name: 'Notifications' }).click();
+    await ed.page.getByRole('button', { name: 'For 1 hour' }).click();
+    await ed.page.getByText(/^On until /).waitFor();
+    await ed.page.getByRole('dialog', { name: 'Notifications' }).getByRole('button', { name: 'Close' }).click();
+    await ed.page.getByText(/^Do not disturb until /).waitFor();
+    await toBackground();
+    const before = (await shown()).length;
+    const title = await ed.page.title();
+    await fay.send(`@${ed.username} during do not disturb`);
+    // The title's count is drawn from the same list change that would have notified.
+    await until('the mention arrives (the title counts it)', async () => (await ed.page.title()) !== title);
+    expect(await ed.page.evaluate(() => document.hasFocus())).toBe(false);
+    expect((await shown()).length).toBe(before);
+    await ed.context.close();
+    await fay.context.close();
+  });
+
+  it('presence agrees with itself, and says so when you are offline; the list marks only your own pending message', async () => {
+    const gus = await Person.register(browser, server.url, 'Gus');
+    const hal = await Person.register(browser, server.url, 'Hal');
+    const ivy = await Person.register(browser, server.url, 'Ivy');
+    await gus.createGroup('Yard', [hal, ivy]);
+    await gus.send('yard check');
+    await ivy.context.close(); // Ivy is away
+    await hal.open('Yard');
+    const subtitle = gus.page.locator('.conversation-heading .muted');
+    await until('the header counts Gus and Hal online', async () => (await subtitle.textContent()) === '3 members · 2 online', async () => subtitle.textContent());
+    await gus.page.getByRole('button', { name: 'Members' }).click();
+    expect(await gus.page.locator('.member', { hasText: /· online/ }).count()).toBe(2);
+
+    await gus.startDirect(hal);
+    await gus.send('hello Hal');
+    await hal.open(gus.name);
+    await hal.send('On it, boss');
+    await gus.message('On it, boss').waitFor();
+    await gus.context.setOffline(true);
+    await until('the DM header says Gus is the one offline', async () => (await subtitle.textContent()) === 'You are offline, so their status is unknown');
+    await gus.send('see you at six');
+    const preview = gus.page.locator('.conversation-item', { hasText: hal.name }).locator('.conversation-preview');
+    await until('the list previews Gus’s own pending message', async () => (await preview.textContent()) === '⏳ You: see you at six', async () => preview.textContent());
+    await gus.open('Yard');
+    await until('the group header says Gus is offline', async () => (await subtitle.textContent()) === '3 members · you are offline');
+    await gus.context.setOffline(false);
+    await until('the pending mark goes once sent', async () => (await preview.textContent()) === 'You: see you at six', async () => preview.textContent());
+    await gus.context.close();
+    await hal.context.close();
+  });
 });

@@ -100,15 +100,20 @@ function OpenConversation({ conversationId, messageId }: Props) {
     return () => clearTimeout(timer);
   }, [notice]);
 
-  // Reading: what is on screen at the bottom of a visible page counts as read.
+  // Reading: what is at the bottom of the screen counts as read while the app is looked at (visible
+  // and focused): a message arriving in a window in the background stays unread, and notifies.
   const lastSeq = messages.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
   useEffect(() => {
     const mark = () => {
-      if (atBottom && document.visibilityState === 'visible' && lastSeq > conversation.readPosition()) conversation.markRead();
+      if (atBottom && document.visibilityState === 'visible' && document.hasFocus() && lastSeq > conversation.readPosition()) conversation.markRead();
     };
     mark();
     document.addEventListener('visibilitychange', mark);
-    return () => document.removeEventListener('visibilitychange', mark);
+    window.addEventListener('focus', mark);
+    return () => {
+      document.removeEventListener('visibilitychange', mark);
+      window.removeEventListener('focus', mark);
+    };
   }, [conversation, atBottom, lastSeq]);
 
   const actions = useMemo<MessageActions>(
