@@ -42,12 +42,18 @@ export function loadEmoji(): Promise<Emoji[]> {
   return loading;
 }
 
-/** Emoji whose name or keywords start with every word of `query` ("thumbs up", "party"). */
+/**
+ * Emoji whose name or keywords start with every word of `query` ("thumbs up", "party"): the one
+ * named exactly so first, then names that start with the query, then the rest in Unicode order.
+ */
 export function searchEmoji(all: readonly Emoji[], query: string): Emoji[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const needle = query.trim().toLowerCase();
+  const words = needle.split(/\s+/).filter(Boolean);
   if (words.length === 0) return [...all];
-  return all.filter((e) => {
+  const found = all.filter((e) => {
     const names = [...e.label.toLowerCase().split(/[\s:,-]+/), ...e.tags];
     return words.every((word) => names.some((name) => name.startsWith(word)));
   });
+  const rank = (e: Emoji) => (e.label.toLowerCase() === needle ? 0 : e.label.toLowerCase().startsWith(needle) ? 1 : 2);
+  return found.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i).map(({ e }) => e);
 }

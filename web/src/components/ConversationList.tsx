@@ -1,7 +1,7 @@
 // The conversation list: newest activity first, with the last message, its time, unread and
 // mention badges, a muted mark, and, when something you wrote here is still waiting to be sent,
 // your own newest pending message as the preview (marked ⏳) — never someone else's.
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import type { ConversationListItem, MessageItem } from '@outpost/client';
 import type { ConversationId } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
@@ -24,18 +24,20 @@ export function conversationTitle(item: Pick<ConversationListItem, 'kind' | 'tit
   return item.title || (item.kind === 'dm' ? 'Direct message' : 'Untitled group');
 }
 
-/** "You: …" for your newest message still waiting to be sent here. */
-function PendingPreview({ conversationId }: { conversationId: ConversationId }) {
+/** "⏳ You: …" for your newest message still waiting to be sent here; else the usual preview. */
+function PendingPreview({ conversationId, otherwise }: { conversationId: ConversationId; otherwise: ReactNode }) {
   const client = useClient();
   const conversation = useMemo(() => client.conversation(conversationId), [client, conversationId]);
   const messages = useLive(conversation.messages(), NO_MESSAGES);
-  const newest = messages.findLast((m) => m.mine && m.status !== 'sent');
+  // The outbox may list a message for a moment after it is numbered (it settles on a timer).
+  const newest = messages.findLast((m) => m.mine && m.status === 'pending');
+  if (!newest) return otherwise;
   return (
     <>
       <span className="pending-marker" aria-hidden="true">
         ⏳{' '}
       </span>
-      You: {newest ? plainText(newest.body) : '…'}
+      You: {plainText(newest.body)}
     </>
   );
 }
@@ -63,6 +65,7 @@ export function ConversationList({ filter, selectedId }: Props) {
         const author = last ? (last.author === client.user.id ? 'You' : item.kind === 'group' ? nameOf(last.author) : '') : '';
         const pending = pendingIn.get(item.id) ?? 0;
         const muted = levels.get(item.id) === 'none';
+        const preview = last ? `${author ? `${author}: ` : ''}${plainText(last.preview)}` : <span className="muted">No messages yet</span>;
         // Read by screen readers after the visible text (the link's name includes all of it).
         const extra = [
           muted ? 'muted' : '',
@@ -86,13 +89,7 @@ export function ConversationList({ filter, selectedId }: Props) {
                 </span>
                 <span className="conversation-bottom">
                   <span className="conversation-preview">
-                    {pending > 0 ? (
-                      <PendingPreview conversationId={item.id} />
-                    ) : last ? (
-                      `${author ? `${author}: ` : ''}${plainText(last.preview)}`
-                    ) : (
-                      <span className="muted">No messages yet</span>
-                    )}
+                    {pending > 0 ? <PendingPreview conversationId={item.id} otherwise={preview} /> : preview}
                   </span>
                   {item.mentions > 0 && <span className="badge mention" aria-hidden="true">@</span>}
                   {item.unread > 0 && (

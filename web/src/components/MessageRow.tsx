@@ -50,7 +50,7 @@ function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, 
   const [confirming, setConfirming] = useState(false);
   const row = useRef<HTMLLIElement>(null);
   // A closed picker or question gives the focus back to the message, not to the page.
-  const refocus = () => requestAnimationFrame(() => row.current?.focus());
+  const refocus = () => row.current?.focus();
   const author = message.mine ? 'You' : nameOf(message.author);
   const deleted = message.deleted !== undefined;
   const canDelete = !deleted && (message.mine || canDeleteOthers);
