@@ -67,6 +67,38 @@ describe('accessibility', () => {
     await audit(ada.page, 'a11y-details');
     await ada.page.getByRole('button', { name: 'Close details' }).click();
 
+    // Markup, the emoji picker open on a message, and the sign-up offer of notifications.
+    await ada.type('Plan:\n```\npump --reset\n```\n- one\n- two\n> quoted\n~~old~~ new');
+    await ada.message('pump --reset').waitFor();
+    await ada.act('Plan:', 'React');
+    await ada.page.getByRole('button', { name: 'More emoji' }).click();
+    await ada.page.getByLabel('Search emoji').fill('pump');
+    await audit(ada.page, 'a11y-emoji');
+    await ada.page.keyboard.press('Escape');
+
+    await ada.createGroup('Depot crew', [bob]);
+    await ada.send('Welcome to the depot crew');
+    await ada.page.getByRole('button', { name: 'Members' }).click();
+    await audit(ada.page, 'a11y-group-members');
+    await ada.page.getByRole('button', { name: 'Remove Bob' }).click();
+    await audit(ada.page, 'a11y-confirm-remove');
+    await ada.page.keyboard.press('Escape');
+    await ada.page.getByRole('button', { name: 'Close details' }).click();
+
+    await ada.page.keyboard.press('Control+k');
+    await audit(ada.page, 'a11y-switcher');
+    await ada.page.keyboard.press('Escape');
+    await ada.page.getByRole('button', { name: 'Notifications', exact: true }).click();
+    await audit(ada.page, 'a11y-notification-settings');
+    await ada.page.keyboard.press('Escape');
+    await ada.context.setOffline(true);
+    await ada.send('written offline');
+    await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
+    await ada.page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await audit(ada.page, 'a11y-logout-unsent');
+    await ada.page.keyboard.press('Escape');
+    await ada.context.setOffline(false);
+
     await ada.page.getByRole('button', { name: 'Search messages' }).click();
     await ada.page.getByLabel('Search all messages').fill('gate');
     await ada.page.locator('.search-hit').first().waitFor();

@@ -65,7 +65,8 @@ export function ConversationList({ filter, selectedId }: Props) {
         const author = last ? (last.author === client.user.id ? 'You' : item.kind === 'group' ? nameOf(last.author) : '') : '';
         const pending = pendingIn.get(item.id) ?? 0;
         const muted = levels.get(item.id) === 'none';
-        const preview = last ? `${author ? `${author}: ` : ''}${plainText(last.preview)}` : <span className="muted">No messages yet</span>;
+        // The server's preview is the body's start on one line: code fences there are only noise.
+        const preview = last ? `${author ? `${author}: ` : ''}${plainText(last.preview.replace(/```/g, ' '))}` : <span className="muted">No messages yet</span>;
         // Read by screen readers after the visible text (the link's name includes all of it).
         const extra = [
           muted ? 'muted' : '',
