@@ -277,7 +277,7 @@ describe('away from the app', () => {
     await hal.send('On it, boss');
     await gus.message('On it, boss').waitFor();
     await gus.context.setOffline(true);
-    await until('the DM header says Gus is the one offline', async () => (await subtitle.textContent()) === 'You are offline, so their status is unknown');
+    await until('the DM header says Gus is the one offline', async () => (await subtitle.textContent()) === 'You are offline · their status is unknown');
     await gus.send('see you at six');
     const preview = gus.page.locator('.conversation-item', { hasText: hal.name }).locator('.conversation-preview');
     await until('the list previews Gus’s own pending message', async () => (await preview.textContent()) === '⏳ You: see you at six', async () => preview.textContent());

@@ -159,7 +159,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const subtitle = !presence.connected
     ? group
       ? `${members.length} members · you are offline`
-      : 'You are offline, so their status is unknown'
+      : 'You are offline · their status is unknown'
     : group
       ? `${members.length} members · ${members.filter((m) => presence.online(m.userId)).length} online`
       : others[0] && presence.online(others[0].userId)
