@@ -11,7 +11,12 @@ import {
   readRemovals,
   serverDoc,
   segmentDoc,
+  readNotifyLevel,
+  readPreferences,
   userDoc,
+  userMaps,
+  writeNotifyLevel,
+  writePreference,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -20,6 +25,8 @@ import {
   type InboxEntry,
   type MessageId,
   type RemovalEntry,
+  type NotifyLevel,
+  type Preferences,
   type PublicUser,
   type Session,
   type UserId,
@@ -97,6 +104,8 @@ export class OutpostClient {
   readonly #failedWork: Derived<OutboxEntry[]>;
   readonly #failed = new Map<string, OutboxEntry>();
   readonly #status: Derived<ConnectionStatus>;
+  readonly #preferences: Derived<Preferences>;
+  readonly #notifyLevels: Derived<ReadonlyMap<ConversationId, NotifyLevel>>;
   #statusValue: ConnectionStatus = 'connecting';
   readonly #refusals: Refusals;
   /** This client instance (a browser tab); pending operations remember which tab made them. */
@@ -163,6 +172,20 @@ export class OutpostClient {
     this.#failedWork = new Derived(() => [...this.#failed.values()]);
     this.#watchInbox(this.#inbox);
     this.#userDoc.on('update', this.#list.invalidate);
+    this.#preferences = new Derived(unchanging(() => readPreferences(this.#userDoc)));
+    this.#notifyLevels = new Derived<ReadonlyMap<ConversationId, NotifyLevel>>(
+      unchanging(() => {
+        const levels = new Map<ConversationId, NotifyLevel>();
+        for (const id of userMaps(this.#userDoc).notify.keys()) {
+          const level = readNotifyLevel(this.#userDoc, id as ConversationId);
+          if (level) levels.set(id as ConversationId, level);
+        }
+        return levels;
+      }),
+    );
+    this.#userDoc.on('update', this.#preferences.invalidate);
+    this.#userDoc.on('update', this.#notifyLevels.invalidate);
+
     void this.#outbox.start((op) => this.#isSettled(op));
     if (!browserOnline()) this.#connection.disconnect();
     this.#stop.push(
@@ -246,6 +269,16 @@ export class OutpostClient {
     const session = this.#api.session;
     if (!session) throw new OutpostError('unauthorized', 'signed out');
     return session;
+  }
+
+  /**
+   * Signs a session out on the server by its refresh token, with no client running: for a logout
+   * made offline, whose revocation an app keeps and sends when the network returns. Signing out a
+   * session that is already gone succeeds. Rejects with an OutpostError whose `details.offline`
+   * is true when the server cannot be reached (keep the token and try again later).
+   */
+  static async revoke(options: Pick<OutpostClientOptions, 'url'>, refreshToken: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
   }
 
   /** Revokes this session on the server and drops local state. */
@@ -410,6 +443,28 @@ export class OutpostClient {
     return conversation;
   }
 
+  // ── notification settings: kept in the user document, so every device of the user agrees ──
+
+  /** Do-not-disturb and sound, as any of your devices last set them; works offline. */
+  preferences(): Live<Preferences> {
+    return this.#preferences;
+  }
+
+  /** Sets a preference for all your devices, e.g. `setPreference('dndUntil', Date.now() + 3_600_000)`. */
+  setPreference<K extends keyof Preferences>(key: K, value: Preferences[K]): void {
+    this.#userDoc.transact(() => writePreference(this.#userDoc, key, value));
+  }
+
+  /** The notification level you chose per conversation; a conversation not listed has its kind's default. */
+  notifyLevels(): Live<ReadonlyMap<ConversationId, NotifyLevel>> {
+    return this.#notifyLevels;
+  }
+
+  /** Chooses when a conversation notifies ('none' mutes it); undefined goes back to the default. */
+  setNotifyLevel(conversationId: ConversationId, level: NotifyLevel | undefined): void {
+    this.#userDoc.transact(() => writeNotifyLevel(this.#userDoc, conversationId, level));
+  }
+
   // ── the replica: outbox, search, sync progress ──
 
   /** Your writes the server has not acknowledged yet, oldest first (from every tab). */
@@ -496,6 +551,17 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/** Wraps `compute` so that an equal result keeps the previous value (live views re-render less). */
+function unchanging<T>(compute: () => T): () => T {
+  let last: { value: T; json: string } | undefined;
+  return () => {
+    const value = compute();
+    const json = JSON.stringify(value instanceof Map ? [...value] : value);
+    if (last?.json !== json) last = { value, json };
+    return last.value;
+  };
 }
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
@@ -31,5 +34,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '1' })).toThrow(/ACCESS_TOKEN_TTL/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ OUTPOST_SIGNING_KEY: 'c2hvcnQ=' })).toThrow(/OUTPOST_SIGNING_KEY/);
+  });
+
+  it('serves HTTPS only with both TLS_CERT and TLS_KEY, each a readable PEM file of its kind', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'outpost-config-'));
+    try {
+      const cert = path.join(dir, 'cert.pem');
+      const key = path.join(dir, 'key.pem');
+      writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+      expect(loadConfig({}).tls).toBeUndefined();
+      expect(loadConfig({ TLS_CERT: cert, TLS_KEY: key }).tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
+      expect(() => loadConfig({ TLS_CERT: cert })).toThrow(/TLS_KEY is missing/);
+      expect(() => loadConfig({ TLS_KEY: key })).toThrow(/TLS_CERT is missing/);
+      expect(() => loadConfig({ TLS_CERT: path.join(dir, 'nope.pem'), TLS_KEY: key })).toThrow(/TLS_CERT=.*cannot be read \(ENOENT\)/);
+      expect(() => loadConfig({ TLS_CERT: key, TLS_KEY: key })).toThrow(/TLS_CERT=.*not a PEM file/);
+      expect(() => loadConfig({ TLS_CERT: cert, TLS_KEY: cert })).toThrow(/TLS_KEY=.*not a PEM file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

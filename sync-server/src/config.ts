@@ -1,4 +1,5 @@
 // Reads every setting from the environment once, at start-up, and fails naming the bad one.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
@@ -24,6 +25,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The built web app to serve at /; served only when it holds an index.html. */
   webDir: string;
+  /** Certificate and key (PEM) to serve HTTPS and WSS directly; undefined: plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +92,27 @@ function postgresTimeouts(env: Env): PoolTimeouts {
   };
 }
 
+function pemFile(env: Env, key: string, marker: RegExp): Buffer {
+  const file = path.resolve(env[key] as string);
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`${key}=${JSON.stringify(env[key])} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!marker.test(content.toString('latin1'))) throw new ConfigError(`${key}=${JSON.stringify(env[key])} is not a PEM file of the expected kind`);
+  return content;
+}
+
+/** TLS_CERT and TLS_KEY come together or not at all. */
+function tls(env: Env): Config['tls'] {
+  const cert = env.TLS_CERT || undefined;
+  const key = env.TLS_KEY || undefined;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new ConfigError(`${cert ? 'TLS_KEY' : 'TLS_CERT'} is missing: TLS_CERT and TLS_KEY are set together`);
+  return { cert: pemFile(env, 'TLS_CERT', /-----BEGIN CERTIFICATE-----/), key: pemFile(env, 'TLS_KEY', /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/) };
+}
+
 /** Parses the settings listed in `.env.example`. */
 export function loadConfig(env: Env = process.env): Config {
   const signingKey = env.OUTPOST_SIGNING_KEY || undefined;
@@ -111,5 +135,6 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
+    tls: tls(env),
   };
 }

@@ -2,6 +2,7 @@
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
@@ -27,7 +28,7 @@ import { WritePath } from './sync/writePath.ts';
 import { inboundBudget } from './sync/inboundBudget.ts';
 
 export interface OutpostServer {
-  /** http://host:port of the running server. */
+  /** http(s)://host:port of the running server. */
   url: string;
   port: number;
   storage: Storage;
@@ -121,7 +122,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }
 
-  const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // With TLS_CERT/TLS_KEY the node speaks HTTPS and WSS itself (phones need it for offline use).
+  const httpServer = (config.tls
+    ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
+    : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
   let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
@@ -174,7 +178,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     return closing;
   };
   return {
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     storage,
     hocuspocus,

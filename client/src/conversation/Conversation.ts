@@ -22,12 +22,16 @@ import {
   writeMessage,
   writeReaction,
   readPosition,
+  readNotifyLevel,
+  defaultNotifyLevel,
   userDoc,
+  writeNotifyLevel,
   type ConversationId,
   type ConversationMeta,
   type DeviceId,
   type MessageEntry,
   type MessageId,
+  type NotifyLevel,
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
@@ -97,6 +101,7 @@ export class Conversation {
   readonly #meta: Derived<ConversationMeta | null>;
   readonly #formerNames: Derived<Map<UserId, string>>;
   readonly #changeListeners = new Set<() => void>();
+  readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
   #closed = false;
 
@@ -120,6 +125,9 @@ export class Conversation {
     this.#formerNames = new Derived(
       () => new Map([...serverMaps(this.#server).formerMembers.entries()].map(([userId, f]) => [userId as UserId, f.displayName || f.username])),
     );
+    this.#notifyLevel = new Derived(() => readNotifyLevel(host.userDoc, id) ?? defaultNotifyLevel(readMeta(this.#server)?.kind ?? 'group'));
+    host.userDoc.on('update', this.#notifyLevel.invalidate);
+    this.#cleanup.push(() => host.userDoc.off('update', this.#notifyLevel.invalidate));
 
     this.#server = host.docs.open(serverDoc(id));
     this.#watchServer(this.#server);
@@ -134,6 +142,7 @@ export class Conversation {
 
   #watchServer(doc: Y.Doc): void {
     const onServer = () => {
+      this.#notifyLevel.invalidate();
       this.#members.invalidate();
       this.#receipts.invalidate();
       this.#meta.invalidate();
@@ -276,6 +285,16 @@ export class Conversation {
 
   meta(): Live<ConversationMeta | null> {
     return this.#meta;
+  }
+
+  /** When this conversation notifies you: your choice on any device, else all messages in a DM and mentions in a group. */
+  notifyLevel(): Live<NotifyLevel> {
+    return this.#notifyLevel;
+  }
+
+  /** Chooses when this conversation notifies you, on all your devices ('none' mutes it; undefined: the default). */
+  setNotifyLevel(level: NotifyLevel | undefined): void {
+    this.#host.userDoc.transact(() => writeNotifyLevel(this.#host.userDoc, this.id, level));
   }
 
   /** Users typing here now (never yourself). */

@@ -260,6 +260,25 @@ describe('forgeries are refused', () => {
     const removal = analyzeUpdate(server, updateFrom(server, (d) => d.getMap('reads').delete(`${conversation}/${device}`)));
     expect(() => validateUser(removal, { userId: ada, deviceId: device })).toThrow(/never removed/);
   });
+
+  it('accepts notification levels per conversation and known preferences, and refuses anything else there', () => {
+    const server = new Y.Doc();
+    const conversation = crypto.randomUUID();
+    const me = { userId: ada, deviceId: device };
+    const honest = updateFrom(server, (d) => {
+      d.getMap('notify').set(conversation, 'none');
+      d.getMap('preferences').set('dndUntil', Date.now() + 3_600_000);
+      d.getMap('preferences').set('sound', true);
+    });
+    expect(validateUser(analyzeUpdate(server, honest), me)).toEqual({ reads: [] });
+    Y.applyUpdate(server, honest);
+    expect(validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('notify').delete(conversation))), me)).toEqual({ reads: [] });
+    expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('notify').set(conversation, 'loud'))), me)).toThrow(/notify level is malformed/);
+    expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('notify').set('general', 'all'))), me)).toThrow(/notify key is a conversation id/);
+    expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('theme', 'dark'))), me)).toThrow(/unknown preference "theme"/);
+    expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('sound', 'yes'))), me)).toThrow(/preference sound is malformed/);
+    expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('dndUntil', -5))), me)).toThrow(/preference dndUntil is malformed/);
+  });
 });
 
 /** An update of one GC struct per client id: a few bytes each that claim state-vector entries. */

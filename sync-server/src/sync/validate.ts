@@ -8,6 +8,7 @@ import {
   DraftEntry,
   EditEntry,
   MessageEntry,
+  NotifyEntry,
   ReactionEntry,
   ReadEntry,
   SegmentRoots,
@@ -15,6 +16,7 @@ import {
   isUuid,
   parseReactionKey,
   parseReadKey,
+  preferenceEntry,
   type ConversationId,
   type DeviceId,
   type MessageId,
@@ -196,7 +198,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
   return changes;
 }
 
-/** Judges an update to the sender's own user document (read positions and drafts). */
+/** Judges an update to the sender's own user document (read positions, drafts, notification settings). */
 export function validateUser(analysis: Analysis, sender: Sender): UserDocChanges {
   const changes: UserDocChanges = { reads: [] };
   const check = ({ site }: Effect, value: unknown, deleting: boolean) => {
@@ -213,6 +215,16 @@ export function validateUser(analysis: Analysis, sender: Sender): UserDocChanges
         if (!isUuid(site.key)) throw ruleBroken('a draft key is a conversation id');
         if (value !== undefined) parse(DraftEntry, value, 'draft');
         return;
+      case UserRoots.notify:
+        if (!isUuid(site.key)) throw ruleBroken('a notify key is a conversation id');
+        if (value !== undefined) parse(NotifyEntry, value, 'notify level');
+        return;
+      case UserRoots.preferences: {
+        const entry = preferenceEntry(site.key);
+        if (!entry) throw ruleBroken(`unknown preference "${site.key}"`);
+        if (value !== undefined) parse(entry, value, `preference ${site.key}`);
+        return;
+      }
       default:
         throw ruleBroken(`unknown root "${site.root}"`);
     }
