@@ -82,7 +82,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     log,
     segmentSize: config.segmentSize,
     hooks: {
-      admitMessages: (userId, count) => late.engine?.admitMessages(userId, count),
+      admitMessages: async (userId, count) => late.engine?.admitMessages(userId, count),
       segmentOf: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version, entry) => {
         late.store?.committed(name, version);
@@ -117,7 +117,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const conversations = new Conversations(storage, engine);
-  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
+  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, redis: coordinator.store, log });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }

@@ -3,6 +3,7 @@
 // that must reach every node at once: membership changes and revoked sessions, and presence.
 // A lost notice costs time, never data: a node that learns nothing still catches up from the
 // log before its next write, and every node catches up on everything when Redis returns.
+import type { Redis } from 'ioredis';
 import type { ConversationId, DeviceId, UserId } from '@outpost/shared-schema';
 
 export interface AppendNotice {
@@ -34,6 +35,8 @@ export interface Coordinator {
   readonly nodeId: string;
   /** True while notices flow (always, for a single node). */
   readonly connected: boolean;
+  /** A Redis client for state nodes share (rate limits), or null for a single node. */
+  readonly store: Redis | null;
   start(handlers: CoordinatorHandlers): Promise<void>;
   /** Appends to this document interest this node (it is loading it); resolves once subscribed. */
   watch(doc: string): Promise<void>;
@@ -48,6 +51,7 @@ export interface Coordinator {
 export class LocalCoordinator implements Coordinator {
   readonly nodeId = 'local';
   readonly connected = true;
+  readonly store = null;
   async start(): Promise<void> {}
   async watch(): Promise<void> {}
   unwatch(): void {}

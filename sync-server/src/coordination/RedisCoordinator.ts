@@ -41,6 +41,11 @@ export class RedisCoordinator implements Coordinator {
     this.#subscriber = new Redis(url, { ...options, autoResubscribe: true });
   }
 
+  /** The publishing connection also counts shared rate limits. */
+  get store(): Redis {
+    return this.#publisher;
+  }
+
   get connected(): boolean {
     return this.#publisher.status === 'ready' && this.#subscriber.status === 'ready';
   }

@@ -24,6 +24,7 @@ import { publicUser, type Sessions } from '../auth/sessions.ts';
 import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
+import type { Redis } from 'ioredis';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
 
@@ -34,6 +35,8 @@ export interface AppDeps {
   access: AccessControl;
   conversations: Conversations;
   corsOrigins: string[];
+  /** Where rate limits are counted when several nodes share them (null: in memory). */
+  redis: Redis | null;
   log: Logger;
 }
 
@@ -84,16 +87,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
-  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress);
-  const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser);
+  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress, deps.redis);
+  const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
-    authPerAddress.take(address(c));
+    await authPerAddress.take(address(c));
     return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
   });
   app.post('/api/auth/login', async (c) => {
-    authPerAddress.take(address(c));
+    await authPerAddress.take(address(c));
     const request = await body(c, LoginRequest);
-    loginPerUser.take(request.username.toLowerCase());
+    await loginPerUser.take(request.username.toLowerCase());
     return c.json(await deps.sessions.login(request));
   });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));

@@ -62,8 +62,8 @@ export class SyncEngine implements Extension {
   readonly #coordinator: Coordinator;
   readonly #log: Logger;
   readonly #presence: PresenceRelay;
-  readonly #updates = new RateLimiter('updates', RateLimits.updatesPerUser);
-  readonly #messages = new RateLimiter('messages', RateLimits.messagesPerUser);
+  readonly #updates: RateLimiter;
+  readonly #messages: RateLimiter;
   /** Work started by hooks and not finished yet; `drain()` waits for it before shutdown. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing = false;
@@ -83,6 +83,8 @@ export class SyncEngine implements Extension {
     this.#committer = options.committer;
     this.#coordinator = options.coordinator;
     this.#log = options.log;
+    this.#updates = new RateLimiter('updates', RateLimits.updatesPerUser, options.coordinator.store);
+    this.#messages = new RateLimiter('messages', RateLimits.messagesPerUser, options.coordinator.store);
     this.access = new AccessControl(options.storage, options.signer);
     this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map(), (notice) => this.#coordinator.announcePresence(notice));
     this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), RECHECK_MS);
@@ -94,8 +96,8 @@ export class SyncEngine implements Extension {
   }
 
   /** New messages may be written (the per-user budget); called by the write path before it commits. */
-  admitMessages(userId: UserId, count: number): void {
-    if (count > 0) this.#messages.take(userId, count);
+  async admitMessages(userId: UserId, count: number): Promise<void> {
+    if (count > 0) await this.#messages.take(userId, count);
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
@@ -183,7 +185,7 @@ export class SyncEngine implements Extension {
       // Server-owned documents take no client writes: Hocuspocus (read-only) applies nothing,
       // and a stale copy's structs are never a reason to stop syncing one.
       if (docName.kind !== 'segment' && docName.kind !== 'user') return;
-      this.#updates.take(context.userId);
+      await this.#updates.take(context.userId);
       if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
       const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
       await this.#writePath.submit({

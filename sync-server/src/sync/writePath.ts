@@ -63,7 +63,7 @@ export interface ServerPlan {
 /** Where the write path hands over: admission of new messages, and fan-out once applied. */
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
-  admitMessages(userId: UserId, count: number): void;
+  admitMessages(userId: UserId, count: number): Promise<void>;
   /** The segment that holds a numbered message, or null when the conversation has no such message. */
   segmentOf(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
@@ -225,7 +225,7 @@ export class WritePath {
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
     const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
-    this.#hooks.admitMessages(sender.userId, changes.messages.length);
+    await this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     let entry: Uint8Array | null = null;
     const outcome = await this.#commit({
