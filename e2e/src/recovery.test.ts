@@ -48,8 +48,10 @@ describe.each(backends)('recovery on %s', (backend) => {
     await ada.setRole(group, cyd.user.id, 'admin');
     const bobs = bob.conversation(group).send('bob’s message');
     const c = cyd.conversation(group);
-    await until('cyd has bob’s message numbered and knows she is admin', () =>
-      history(c).some((l) => l.id === bobs && l.seq === 1) && c.members().get().some((m) => m.userId === cyd.user.id && m.role === 'admin'),
+    await until(
+      'cyd has bob’s message numbered and knows she is admin',
+      () => history(c).some((l) => l.id === bobs && l.seq === 1) && c.members().get().some((m) => m.userId === cyd.user.id && m.role === 'admin'),
+      () => [history(c), c.members().get(), cyd.failures(), bob.failures(), history(bob.conversation(group))],
     );
 
     cyd.disconnect();

@@ -33,6 +33,7 @@ import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination
 import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
 import type { Committer } from './committer.ts';
 import { decodeFrame } from './frames.ts';
+import { InFlight } from './inFlight.ts';
 import { PresenceRelay } from './presence.ts';
 import { Refused, asRefusal, retryLater } from './refusals.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
@@ -65,7 +66,7 @@ export class SyncEngine implements Extension {
   readonly #updates: RateLimiter;
   readonly #messages: RateLimiter;
   /** Work started by hooks and not finished yet; `drain()` waits for it before shutdown. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new InFlight();
   #closing = false;
   readonly #sweep: NodeJS.Timeout;
 
@@ -101,9 +102,7 @@ export class SyncEngine implements Extension {
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
-    return work;
+    return this.#inFlight.track(work);
   }
 
   /** Stops background work that shutdown would cut short, then waits for hook work to finish. */
@@ -115,7 +114,7 @@ export class SyncEngine implements Extension {
 
   /** Resolves when no hook work is running (new work may start meanwhile; loops until quiet). */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.settled();
   }
 
   // ── access ──

@@ -7,6 +7,7 @@ import type { UpdateLog } from '@outpost/storage';
 import type { Coordinator } from '../coordination/Coordinator.ts';
 import type { Logger } from '../log.ts';
 import type { LoadedDocuments } from './documents.ts';
+import { InFlight } from './inFlight.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
 
 /** Log entries after the base that trigger a compaction. */
@@ -36,7 +37,7 @@ export class DocumentStore implements Extension {
   readonly #coordinator: Coordinator;
   readonly #compacting = new Set<string>();
   /** Loads and compactions under way, awaited by `flush()`. */
-  readonly #work = new Set<Promise<unknown>>();
+  readonly #work = new InFlight();
 
   constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator }) {
     this.#coordinator = options.coordinator;
@@ -80,13 +81,11 @@ export class DocumentStore implements Extension {
 
   /** Resolves when no load or compaction runs. */
   async flush(): Promise<void> {
-    while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#work.settled();
   }
 
   #tracked<T>(work: Promise<T>): Promise<T> {
-    this.#work.add(work);
-    void work.finally(() => this.#work.delete(work)).catch(() => undefined);
-    return work;
+    return this.#work.track(work);
   }
 
   #compactSoon(documentName: string): void {

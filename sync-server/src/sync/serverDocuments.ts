@@ -22,6 +22,7 @@ import {
 } from '@outpost/shared-schema';
 import type { NewMessage, Storage } from '@outpost/storage';
 import type { Logger } from '../log.ts';
+import { InFlight } from './inFlight.ts';
 import { reconcileOps, type MapOp } from './serverWrites.ts';
 import { SEGMENT_SERVER_CLIENT, type WritePath } from './writePath.ts';
 
@@ -49,7 +50,7 @@ export class ServerDocuments {
   readonly #log: Logger;
   readonly #dirtyReceipts = new Set<ConversationId>();
   #receiptsTimer: NodeJS.Timeout | null = null;
-  readonly #work = new Set<Promise<unknown>>();
+  readonly #work = new InFlight();
 
   constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger }) {
     this.#storage = options.storage;
@@ -199,13 +200,11 @@ export class ServerDocuments {
   async close(): Promise<void> {
     if (this.#receiptsTimer) clearTimeout(this.#receiptsTimer);
     this.#receiptsTimer = null;
-    while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#work.settled();
   }
 
   #track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) => this.#log.warn('a server-owned document could not be brought in line; it is on its next load', { error }));
-    this.#work.add(tracked);
-    void tracked.finally(() => this.#work.delete(tracked));
+    void this.#work.track(work.catch((error: unknown) => this.#log.warn('a server-owned document could not be brought in line; it is on its next load', { error })));
   }
 
   async #write(name: string, doc: Y.Doc, ops: (doc: Y.Doc) => MapOp[]): Promise<void> {
