@@ -250,7 +250,7 @@ export class Conversation {
       const seqs = segmentMaps(content).seq;
       for (const view of readSegment(content).values()) {
         const seq = seqs.get(view.id)?.seq ?? null;
-        const failure = seq === null && refusal && view.author === this.#host.userId ? `${refusal.kind}: ${refusal.message}` : undefined;
+        const failure = seq === null && refusal && view.author === this.#host.userId ? refusal.message : undefined;
         items.push({
           ...view,
           seq,
