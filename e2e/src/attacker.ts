@@ -111,3 +111,95 @@ export function hugeDeleteUpdate(client: number, length: number): Uint8Array {
   encoding.writeVarUint(encoder, length);
   return encoding.toUint8Array(encoder);
 }
+
+/** One document opened with a raw provider, for attacks made of several frames. */
+export interface RawSession {
+  /** The document as the server synced it (what `send` puts on the wire does not change it). */
+  doc: Y.Doc;
+  /** Sends `update` as an update frame. */
+  send(update: Uint8Array): void;
+  /** Resolves once the server acknowledged every frame sent so far; rejects with the reason when it refuses the document. */
+  acknowledged(): Promise<void>;
+  /** Resolves with the reason once the server closes the document. */
+  refused: Promise<string>;
+  close(): void;
+}
+
+/** Opens `docName` as the token's user with its own socket; resolves once synced. */
+export function openRaw(url: string, docName: string, token: string): Promise<RawSession> {
+  return new Promise((resolve, reject) => {
+    const doc = new Y.Doc();
+    let refusal: string | null = null;
+    let onRefused: (reason: string) => void = () => {};
+    const refused = new Promise<string>((done) => (onRefused = done));
+    const refuse = (reason: string) => {
+      refusal ??= reason;
+      onRefused(reason);
+      reject(new Error(`${docName} was refused before it synced: ${reason}`));
+    };
+    const timer = setTimeout(() => reject(new Error(`${docName} never synced`)), 20_000);
+    const provider: HocuspocusProvider = new HocuspocusProvider({
+      url: url.replace('http', 'ws') + '/sync',
+      name: docName,
+      document: doc,
+      token,
+      onAuthenticationFailed: ({ reason }) => refuse(reason),
+      onClose: ({ event }) => {
+        if (event.reason) refuse(event.reason);
+      },
+      onSynced: ({ state }) => {
+        if (!state) return;
+        clearTimeout(timer);
+        resolve({
+          doc,
+          send: (update) => provider.documentUpdateHandler(update, null),
+          acknowledged: () =>
+            new Promise<void>((done, fail) => {
+              const check = () => {
+                if (refusal !== null) fail(new Error(refusal));
+                else if (!provider.hasUnsyncedChanges) done();
+                else return;
+                provider.off('unsyncedChanges', check);
+              };
+              provider.on('unsyncedChanges', check);
+              void refused.then(check);
+              check();
+            }),
+          refused,
+          close: () => provider.destroy(),
+        });
+      },
+    });
+  });
+}
+
+/** A Hocuspocus awareness frame for `docName`: `entries` in the y-protocols wire format. */
+export function awarenessFrame(docName: string, entries: { clientId: number; clock: number; state: object | null }[]): Uint8Array {
+  const update = encoding.createEncoder();
+  encoding.writeVarUint(update, entries.length);
+  for (const { clientId, clock, state } of entries) {
+    encoding.writeVarUint(update, clientId);
+    encoding.writeVarUint(update, clock);
+    encoding.writeVarString(update, JSON.stringify(state));
+  }
+  const encoder = encoding.createEncoder();
+  encoding.writeVarString(encoder, docName);
+  encoding.writeVarUint(encoder, 1); // Awareness
+  encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update));
+  return encoding.toUint8Array(encoder);
+}
+
+/** A v1 update of one empty GC struct (length 1) under each of `clients`: state-vector bloat. */
+export function gcPerClientUpdate(clients: readonly number[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, clients.length);
+  for (const client of clients) {
+    encoding.writeVarUint(encoder, 1); // one struct
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, 0); // first clock
+    encoding.writeUint8(encoder, 0); // GC
+    encoding.writeVarUint(encoder, 1);
+  }
+  encoding.writeVarUint(encoder, 0); // empty delete set
+  return encoding.toUint8Array(encoder);
+}

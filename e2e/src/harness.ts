@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutpostClient } from '@outpost/client';
+import { OutpostClient, type OutpostClientOptions } from '@outpost/client';
 import { startPostgres, type PostgresServer } from '@outpost/storage/testing';
 import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
 
@@ -45,6 +45,8 @@ export interface NodeOptions {
   corsOrigins?: string;
   /** ACCESS_TOKEN_TTL in seconds (short ones make clients refresh often). */
   accessTokenTtl?: number;
+  /** Any other settings, e.g. short DATABASE_*_MS deadlines for fault tests. */
+  env?: Record<string, string>;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -57,6 +59,7 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
     ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
+    ...options.env,
   };
 }
 
@@ -122,17 +125,20 @@ export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
 
 let users = 0;
 
+/** Extra client options (a WebSocket that records what the server says, for instance). */
+type ClientOptions = Omit<OutpostClientOptions, 'url'>;
+
 /** Signs up a new user (unique name) and returns their connected client. */
-export async function signUp(url: string, name = 'user'): Promise<OutpostClient> {
+export async function signUp(url: string, name = 'user', options: ClientOptions = {}): Promise<OutpostClient> {
   users += 1;
-  const client = await OutpostClient.register({ url }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
+  const client = await OutpostClient.register({ url, ...options }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
   cleanups.push(async () => client.close());
   return client;
 }
 
 /** Signs the same user in again: a second device. */
-export async function secondDevice(url: string, client: OutpostClient): Promise<OutpostClient> {
-  const device = await OutpostClient.login({ url }, { username: client.user.username, password: 'correct horse battery' });
+export async function secondDevice(url: string, client: OutpostClient, options: ClientOptions = {}): Promise<OutpostClient> {
+  const device = await OutpostClient.login({ url, ...options }, { username: client.user.username, password: 'correct horse battery' });
   cleanups.push(async () => device.close());
   return device;
 }
