@@ -73,6 +73,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: (userId, count) => late.engine?.admitMessages(userId, count),
+      numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version) => late.store?.committed(name, version),
       segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);

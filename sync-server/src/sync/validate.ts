@@ -41,6 +41,12 @@ export interface SegmentChanges {
    * so nothing but the deletion lives on.
    */
   neutralize: Y.ID[];
+  /**
+   * Messages that edits, deletions or reactions refer to and the segment does not hold (yet):
+   * the message may still be on its way (written offline, its sync step not in yet), or live in
+   * another segment (a forgery). The write path tells which; nothing is written meanwhile.
+   */
+  waitingFor: Set<MessageId>;
 }
 
 export interface UserDocChanges {
@@ -86,7 +92,7 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [] };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set() };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
@@ -117,7 +123,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       case SegmentRoots.edits: {
         const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('an edit goes to the segment that holds the message');
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
+        }
         if (author !== sender.userId) throw ruleBroken('only the author edits a message');
         if (value !== undefined) {
           parse(EditEntry, value, 'edit');
@@ -127,12 +136,15 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       }
       case SegmentRoots.deletions: {
-        const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('a deletion goes to the segment that holds the message');
-        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         if (value === undefined) throw ruleBroken('a deletion cannot be undone');
         const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
+        const author = authorOf(site.key);
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
+        }
+        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         changes.touched.add(site.key as MessageId);
         break;
       }
@@ -140,7 +152,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
         if (key.userId !== sender.userId) throw ruleBroken('a reaction key carries the sender’s own user id');
-        if (authorOf(key.messageId) === undefined) throw ruleBroken('a reaction goes to the segment that holds the message');
+        if (authorOf(key.messageId) === undefined) {
+          changes.waitingFor.add(key.messageId);
+          break;
+        }
         if (value !== undefined) {
           parse(ReactionEntry, value, 'reaction');
           if (deletedAfter(key.messageId)) changes.neutralize.push(item.id);

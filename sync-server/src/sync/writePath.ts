@@ -5,7 +5,8 @@
 //          → apply (exactly the committed bytes; Hocuspocus broadcasts them) → fan out
 //
 // all inside the document's lock, so what was judged is what is applied. An update that cannot
-// integrate yet waits (held.ts) and is judged when it can. The server's own writes (sequence
+// integrate yet, or refers to a message the segment does not hold yet, waits (held.ts) and is
+// judged when more has arrived. The server's own writes (sequence
 // numbers, server-owned documents) take the same path: committed before anyone sees them.
 import type { Connection, Document } from '@hocuspocus/server';
 import type * as Y from 'yjs';
@@ -14,6 +15,7 @@ import {
   serverClientId,
   type ConversationId,
   type DocName,
+  type MessageId,
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
@@ -63,6 +65,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): void;
+  /** The segment where a message of the conversation was numbered, or null when none was. */
+  numberedIn(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these). */
   committed(name: string, version: number): void;
   segmentApplied(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void;
@@ -158,17 +162,28 @@ export class WritePath {
         return 'held';
       }
       const outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
+      if (outcome === 'waiting') {
+        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        return 'held';
+      }
       if (outcome !== 'stale') return 'applied';
       if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
       await this.#documents.catchUp(name, doc, true);
     }
   }
 
-  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
+  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale' | 'waiting'> {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
     const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    // A message this update refers to and the segment does not hold: numbered in another
+    // segment, it is a forgery; else it may still be on its way (written offline), so wait.
+    for (const id of changes.waitingFor) {
+      const numbered = await this.#hooks.numberedIn(conversationId, id);
+      if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
+    }
+    if (changes.waitingFor.size > 0) return 'waiting';
     this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     let entry: Uint8Array | null = null;
