@@ -203,3 +203,56 @@ export function gcPerClientUpdate(clients: readonly number[]): Uint8Array {
   encoding.writeVarUint(encoder, 0); // empty delete set
   return encoding.toUint8Array(encoder);
 }
+
+/**
+ * The longest origin chain one frame can carry within the limits, hand-encoded (v1): `length`
+ * map items at `root[key]` alternating between two client ids, each item's origin the item
+ * before it (the first one's `after`, when given); all but the last are deleted (empty content), and each deleted item has its own
+ * delete range. A validator that walks origins or rescans structs per range pays for it.
+ */
+export function chainFrame(options: { clients: [number, number]; length: number; root: string; key: string; value: unknown; after?: Y.ID }): Uint8Array {
+  const { clients, length, root, key, value, after } = options;
+  const clientOf = (k: number) => clients[k % 2] as number;
+  const clockOf = (k: number) => Math.floor(k / 2);
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 2); // clients with structs
+  for (const side of [0, 1]) {
+    const items: number[] = [];
+    for (let k = side; k < length; k += 2) items.push(k);
+    encoding.writeVarUint(encoder, items.length);
+    encoding.writeVarUint(encoder, clients[side] as number);
+    encoding.writeVarUint(encoder, 0); // first clock
+    for (const k of items) {
+      const live = k === length - 1;
+      const content = live ? 8 : 1; // ContentAny, or ContentDeleted
+      if (k === 0 && after) {
+        encoding.writeUint8(encoder, content | 0x80); // continues the chain in the document
+        encoding.writeVarUint(encoder, after.client);
+        encoding.writeVarUint(encoder, after.clock);
+      } else if (k === 0) {
+        encoding.writeUint8(encoder, content | 0x20); // no origins: parent and key follow
+        encoding.writeVarUint(encoder, 1); // the parent is a root type, by name
+        encoding.writeVarString(encoder, root);
+        encoding.writeVarString(encoder, key);
+      } else {
+        encoding.writeUint8(encoder, content | 0x80); // an origin: the item before
+        encoding.writeVarUint(encoder, clientOf(k - 1));
+        encoding.writeVarUint(encoder, clockOf(k - 1));
+      }
+      encoding.writeVarUint(encoder, 1); // length
+      if (live) encoding.writeAny(encoder, value as Parameters<typeof encoding.writeAny>[1]);
+    }
+  }
+  encoding.writeVarUint(encoder, 2); // delete set: both clients, one range per deleted item
+  for (const side of [0, 1]) {
+    const deleted: number[] = [];
+    for (let k = side; k < length - 1; k += 2) deleted.push(clockOf(k));
+    encoding.writeVarUint(encoder, clients[side] as number);
+    encoding.writeVarUint(encoder, deleted.length);
+    for (const clock of deleted) {
+      encoding.writeVarUint(encoder, clock);
+      encoding.writeVarUint(encoder, 1);
+    }
+  }
+  return encoding.toUint8Array(encoder);
+}
