@@ -38,6 +38,8 @@ export const SEGMENT_SERVER_CLIENT = serverClientId(0);
 const LOCK_DEADLINE_MS = 10_000;
 /** Catch-up rounds when another node keeps appending first. */
 const STALE_RETRIES = 5;
+/** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
+const WAITING_LOOKUPS = 8;
 
 /** A client's update as the write path receives it. */
 export interface Submission {
@@ -179,7 +181,9 @@ export class WritePath {
     const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
     // A message this update refers to and the segment does not hold: numbered in another
     // segment, it is a forgery; else it may still be on its way (written offline), so wait.
-    for (const id of changes.waitingFor) {
+    // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
+    // the cost of an update that names thousands of messages.
+    for (const id of [...changes.waitingFor].slice(0, WAITING_LOOKUPS)) {
       const numbered = await this.#hooks.numberedIn(conversationId, id);
       if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
     }
