@@ -136,15 +136,12 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       }
       case SegmentRoots.deletions: {
+        const author = authorOf(site.key);
+        if (author !== undefined && author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         if (value === undefined) throw ruleBroken('a deletion cannot be undone');
         const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
-        const author = authorOf(site.key);
-        if (author === undefined) {
-          changes.waitingFor.add(site.key as MessageId);
-          break;
-        }
-        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
+        if (author === undefined) changes.waitingFor.add(site.key as MessageId);
         changes.touched.add(site.key as MessageId);
         break;
       }
