@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutpostClient } from '@outpost/client';
+import { OutpostClient, type OutpostClientOptions } from '@outpost/client';
 import { startPostgres, type PostgresServer } from '@outpost/storage/testing';
 import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
 
@@ -49,6 +49,8 @@ export interface NodeOptions {
   redisUrl?: string;
   /** OUTPOST_SIGNING_KEY: nodes that share it accept each other's tokens. */
   signingKey?: string;
+  /** Any other settings, e.g. short DATABASE_*_MS deadlines for fault tests. */
+  env?: Record<string, string>;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -63,6 +65,7 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.signingKey ? { OUTPOST_SIGNING_KEY: options.signingKey } : {}),
+    ...options.env,
   };
 }
 
@@ -139,17 +142,20 @@ export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
 
 let users = 0;
 
+/** Extra client options (a WebSocket that records what the server says, for instance). */
+type ClientOptions = Omit<OutpostClientOptions, 'url'>;
+
 /** Signs up a new user (unique name) and returns their connected client. */
-export async function signUp(url: string, name = 'user'): Promise<OutpostClient> {
+export async function signUp(url: string, name = 'user', options: ClientOptions = {}): Promise<OutpostClient> {
   users += 1;
-  const client = await OutpostClient.register({ url }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
+  const client = await OutpostClient.register({ url, ...options }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
   cleanups.push(async () => client.close());
   return client;
 }
 
 /** Signs the same user in again: a second device. */
-export async function secondDevice(url: string, client: OutpostClient): Promise<OutpostClient> {
-  const device = await OutpostClient.login({ url }, { username: client.user.username, password: 'correct horse battery' });
+export async function secondDevice(url: string, client: OutpostClient, options: ClientOptions = {}): Promise<OutpostClient> {
+  const device = await OutpostClient.login({ url, ...options }, { username: client.user.username, password: 'correct horse battery' });
   cleanups.push(async () => device.close());
   return device;
 }

@@ -83,7 +83,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: async (userId, count) => late.engine?.admitMessages(userId, count),
-      segmentOf: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
+      numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version, entry) => {
         late.store?.committed(name, version);
         coordinator.announceAppend({ doc: name, version, update: entry });

@@ -162,8 +162,9 @@ export class Refusals {
         this.#deps.conversation(conversationId as ConversationId)?.members().get().find((m) => m.userId === me)?.role ?? null,
       failUnsent: (name: string, reason: string) => this.#deps.failUnsent(name, reason),
       report: (report: RecoveryReport) => {
-        this.#reports.set(report.docName, report);
-        this.#changed();
+        // A quarantine reports once the fresh copy has synced: with nothing lost, it is over.
+        const recovered = !report.stopped && report.lost.length === 0 && connection.isSynced(report.docName);
+        if (recovered ? this.#reports.delete(report.docName) : this.#reports.set(report.docName, report)) this.#changed();
       },
     };
   }

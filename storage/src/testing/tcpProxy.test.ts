@@ -125,6 +125,22 @@ describe('TcpProxy', () => {
     await a.receive('waiting');
   });
 
+  it('stallOn stalls when a client sends the pattern, holding that chunk until resume', async () => {
+    const a = peer();
+    a.socket.write('first;');
+    await a.receive('first;');
+    const stalled = proxy.stallOn('SECRET');
+    a.socket.write('here is the SECRET;');
+    await stalled;
+    await settle();
+    expect(a.received()).toBe('first;');
+    a.socket.write('later;');
+    await settle();
+    expect(a.received()).toBe('first;');
+    proxy.resume();
+    await a.receive('here is the SECRET;later;');
+  });
+
   it('cut closes both ends of every connection and still accepts new ones', async () => {
     const a = peer();
     const b = peer();

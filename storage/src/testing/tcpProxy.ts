@@ -25,6 +25,12 @@ export interface TcpProxy {
   stall(): void;
   /** Forwards again after stall(), delivering what waited. */
   resume(): void;
+  /**
+   * Stalls (as stall() does) as soon as a client sends bytes that contain `pattern`, holding that
+   * chunk too, so a statement naming something can be caught in flight; resume() sends it on.
+   * Resolves when it happened. One pattern at a time; a pattern split across two reads is missed.
+   */
+  stallOn(pattern: string): Promise<void>;
   /** Resets every connection through the proxy, both ends, as a network failure would. New ones are still accepted. */
   cut(): void;
   /** Resets every new connection as soon as it arrives, as if nothing listened. Open ones stay. */
@@ -64,6 +70,9 @@ class Proxy implements TcpProxy {
   #stalled = false;
   #refusing = false;
   #total = 0;
+  #trigger: { pattern: Buffer; fired: () => void } | null = null;
+  /** Chunks read but not forwarded because the proxy stalled meanwhile, in order. */
+  readonly #held: { to: Socket; chunk: Buffer }[] = [];
 
   constructor(target: ProxyTarget) {
     this.#target = target;
@@ -110,10 +119,15 @@ class Proxy implements TcpProxy {
 
   resume(): void {
     this.#stalled = false;
+    for (const { to, chunk } of this.#held.splice(0)) if (!to.destroyed) to.write(chunk);
     for (const { client, upstream } of this.#links) {
       client.resume();
       upstream.resume();
     }
+  }
+
+  stallOn(pattern: string): Promise<void> {
+    return new Promise((fired) => (this.#trigger = { pattern: Buffer.from(pattern), fired }));
   }
 
   cut(): void {
@@ -153,8 +167,8 @@ class Proxy implements TcpProxy {
     };
     client.once('close', onClose);
     upstream.once('close', onClose);
-    this.#forward(client, upstream);
-    this.#forward(upstream, client);
+    this.#forward(client, upstream, true);
+    this.#forward(upstream, client, false);
     if (this.#stalled) {
       client.pause();
       upstream.pause();
@@ -162,8 +176,18 @@ class Proxy implements TcpProxy {
   }
 
   /** Copies `from` to `to`, pausing `from` while `to` is full (and not resuming it while stalled). */
-  #forward(from: Socket, to: Socket): void {
+  #forward(from: Socket, to: Socket, fromClient: boolean): void {
     from.on('data', (chunk: Buffer) => {
+      const trigger = this.#trigger;
+      if (fromClient && trigger && chunk.includes(trigger.pattern)) {
+        this.#trigger = null;
+        this.stall();
+        trigger.fired();
+      }
+      if (this.#stalled) {
+        this.#held.push({ to, chunk });
+        return;
+      }
       if (!to.write(chunk)) from.pause();
     });
     to.on('drain', () => {

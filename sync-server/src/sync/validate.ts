@@ -31,20 +31,6 @@ export interface Sender {
   deviceId: DeviceId;
 }
 
-/**
- * An edit, deletion or reaction names a message this segment does not hold (yet). It may be on
- * its way through another connection (a tab whose socket is slower than this one's), so the
- * update waits for it rather than being refused; the write path decides.
- */
-export class MissingMessage extends Error {
-  readonly messageId: MessageId;
-  constructor(messageId: string, what: string) {
-    super(`${what} names a message this segment does not hold`);
-    this.name = 'MissingMessage';
-    this.messageId = messageId as MessageId;
-  }
-}
-
 /** What an accepted segment update changes. */
 export interface SegmentChanges {
   /** New messages, in the order they integrate. */
@@ -57,6 +43,12 @@ export interface SegmentChanges {
    * so nothing but the deletion lives on.
    */
   neutralize: Y.ID[];
+  /**
+   * Messages that edits, deletions or reactions refer to and the segment does not hold (yet):
+   * the message may still be on its way (written offline, its sync step not in yet), or live in
+   * another segment (a forgery). The write path tells which; nothing is written meanwhile.
+   */
+  waitingFor: Set<MessageId>;
 }
 
 export interface UserDocChanges {
@@ -102,7 +94,7 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [] };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set() };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
@@ -133,7 +125,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       case SegmentRoots.edits: {
         const author = authorOf(site.key);
-        if (author === undefined) throw new MissingMessage(site.key, 'an edit');
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
+        }
         if (author !== sender.userId) throw ruleBroken('only the author edits a message');
         if (value !== undefined) {
           parse(EditEntry, value, 'edit');
@@ -144,11 +139,11 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       }
       case SegmentRoots.deletions: {
         const author = authorOf(site.key);
-        if (author === undefined) throw new MissingMessage(site.key, 'a deletion');
-        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
+        if (author !== undefined && author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         if (value === undefined) throw ruleBroken('a deletion cannot be undone');
         const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
+        if (author === undefined) changes.waitingFor.add(site.key as MessageId);
         changes.touched.add(site.key as MessageId);
         break;
       }
@@ -156,7 +151,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
         if (key.userId !== sender.userId) throw ruleBroken('a reaction key carries the sender’s own user id');
-        if (authorOf(key.messageId) === undefined) throw new MissingMessage(key.messageId, 'a reaction');
+        if (authorOf(key.messageId) === undefined) {
+          changes.waitingFor.add(key.messageId);
+          break;
+        }
         if (value !== undefined) {
           parse(ReactionEntry, value, 'reaction');
           if (deletedAfter(key.messageId)) changes.neutralize.push(item.id);

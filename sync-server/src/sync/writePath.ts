@@ -5,7 +5,8 @@
 //          → apply (exactly the committed bytes; Hocuspocus broadcasts them) → fan out
 //
 // all inside the document's lock, so what was judged is what is applied. An update that cannot
-// integrate yet waits (held.ts) and is judged when it can. The server's own writes (sequence
+// integrate yet, or refers to a message the segment does not hold yet, waits (held.ts) and is
+// judged when more has arrived. The server's own writes (sequence
 // numbers, server-owned documents) take the same path: committed before anyone sees them.
 import type { Connection, Document } from '@hocuspocus/server';
 import type * as Y from 'yjs';
@@ -28,7 +29,7 @@ import { HeldUpdates } from './held.ts';
 import { Refused, retryLater, ruleBroken } from './refusals.ts';
 import { syncStatusFrame } from './frames.ts';
 import { encodeServerWrite, withServerPart, type DeleteRange, type MapOp } from './serverWrites.ts';
-import { MissingMessage, validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
+import { validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
 
 /** The server's client id in content segments (they are never rebuilt, so epoch 0 for ever). */
 export const SEGMENT_SERVER_CLIENT = serverClientId(0);
@@ -37,6 +38,8 @@ export const SEGMENT_SERVER_CLIENT = serverClientId(0);
 const LOCK_DEADLINE_MS = 10_000;
 /** Catch-up rounds when another node keeps appending first. */
 const STALE_RETRIES = 5;
+/** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
+const WAITING_LOOKUPS = 8;
 
 /** A client's update as the write path receives it. */
 export interface Submission {
@@ -64,8 +67,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): Promise<void>;
-  /** The segment that holds a numbered message, or null when the conversation has no such message. */
-  segmentOf(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
+  /** The segment where a message of the conversation was numbered, or null when none was. */
+  numberedIn(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
   committed(name: string, version: number, entry: Uint8Array): void;
   segmentApplied(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void;
@@ -198,20 +201,17 @@ export class WritePath {
         if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
         return 'held';
       }
-      let outcome: 'applied' | 'stale';
+      let outcome: 'applied' | 'stale' | 'waiting';
       try {
         outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
       } catch (error) {
-        if ((error instanceof MissingMessage || (error instanceof Refused && error.code === 'ruleBroken')) && (await askLog())) continue;
-        if (error instanceof MissingMessage) {
-          // Held until the message arrives, unless it lives in another segment: then never.
-          const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
-          const elsewhere = await this.#hooks.segmentOf(conversationId, error.messageId);
-          if (elsewhere !== null && elsewhere !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
-          if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
-          return 'held';
-        }
+        if (error instanceof Refused && error.code === 'ruleBroken' && (await askLog())) continue;
         throw error;
+      }
+      if (outcome === 'waiting') {
+        if (await askLog()) continue;
+        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        return 'held';
       }
       if (outcome !== 'stale') return 'applied';
       if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
@@ -220,11 +220,20 @@ export class WritePath {
     }
   }
 
-  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
+  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale' | 'waiting'> {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
     const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    // A message this update refers to and the segment does not hold: numbered in another
+    // segment, it is a forgery; else it may still be on its way (written offline), so wait.
+    // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
+    // the cost of an update that names thousands of messages.
+    for (const id of [...changes.waitingFor].slice(0, WAITING_LOOKUPS)) {
+      const numbered = await this.#hooks.numberedIn(conversationId, id);
+      if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
+    }
+    if (changes.waitingFor.size > 0) return 'waiting';
     await this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     let entry: Uint8Array | null = null;
