@@ -45,6 +45,8 @@ export interface NodeOptions {
   corsOrigins?: string;
   /** ACCESS_TOKEN_TTL in seconds (short ones make clients refresh often). */
   accessTokenTtl?: number;
+  /** AUTH_ATTEMPTS_PER_ADDRESS: sign-ins and sign-ups per address per minute. */
+  authAttemptsPerAddress?: number;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -57,6 +59,7 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
     ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
+    ...(options.authAttemptsPerAddress ? { AUTH_ATTEMPTS_PER_ADDRESS: String(options.authAttemptsPerAddress) } : {}),
   };
 }
 

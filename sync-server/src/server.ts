@@ -52,7 +52,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const conversations = new Conversations(storage, engine);
-  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
+  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, authAttemptsPerAddress: config.authAttemptsPerAddress, log });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }

@@ -24,7 +24,7 @@ import { publicUser, type Sessions } from '../auth/sessions.ts';
 import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
-import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
 
 export interface AppDeps {
@@ -34,6 +34,8 @@ export interface AppDeps {
   access: AccessControl;
   conversations: Conversations;
   corsOrigins: string[];
+  /** Sign-in and sign-up attempts per address per minute (AUTH_ATTEMPTS_PER_ADDRESS). */
+  authAttemptsPerAddress: number;
   log: Logger;
 }
 
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
-  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress);
+  const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress));
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser);
   app.post('/api/auth/register', async (c) => {
     authPerAddress.take(address(c));
