@@ -39,11 +39,11 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
   }
 
-  static async start(kind: ServerKind, dataDir: string): Promise<ServerProcess> {
+  static async start(kind: ServerKind, dataDir: string, options: { segmentSize: number | null }): Promise<ServerProcess> {
     const port = await freePort();
     const child = track(
       spawn(process.execPath, [kind.script], {
-        env: { ...process.env, ...kind.env(dataDir), PORT: String(port) },
+        env: { ...process.env, ...kind.env(dataDir, options), PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );

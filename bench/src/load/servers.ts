@@ -13,7 +13,7 @@ export interface ServerKind {
   label: string;
   /** The script a child process runs, and its environment besides PORT. */
   script: string;
-  env(dataDir: string): Record<string, string>;
+  env(dataDir: string, options: { segmentSize: number | null }): Record<string, string>;
   protocol: LoadProtocol;
   setup: ServerSetup;
 }
@@ -36,13 +36,14 @@ export const ServerKinds = {
   outpost: {
     label: 'Outpost',
     script: path.join(repoRoot, 'sync-server/src/main.ts'),
-    env: (dataDir) => ({
+    env: (dataDir, { segmentSize }) => ({
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       // Tokens outlive the run, so a reconnect never needs a refresh; sign-ups all come from 127.0.0.1.
       ACCESS_TOKEN_TTL: '86400',
       AUTH_ATTEMPTS_PER_ADDRESS: '1000000',
+      ...(segmentSize ? { SEGMENT_SIZE: String(segmentSize) } : {}),
     }),
     protocol: outpostProtocol,
     setup: outpostSetup,

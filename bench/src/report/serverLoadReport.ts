@@ -102,11 +102,12 @@ export function targets(results: ServerResult[], sqlite: SqliteInsertResult): Ta
   return list;
 }
 
-export function printServerLoadReport(plan: LoadPlan, results: ServerResult[], sqlite: SqliteInsertResult, print: (line: string) => void = console.log): void {
+export function printServerLoadReport(plan: LoadPlan, machine: string, results: ServerResult[], sqlite: SqliteInsertResult, print: (line: string) => void = console.log): void {
   print(`\n## Server load (${plan.name} run)`);
   print(`   ${plan.clients.toLocaleString('en-US')} clients in groups of ${plan.groupSize}, 100-character messages, ${plan.generators} generator processes;`);
   print(`   steady ${plan.steadyRate} msg/s for ${plan.steadyMs / 1000} s after ${plan.warmupMs / 1000} s warm-up; steps ${plan.steps.join(', ')} msg/s × ${plan.stepMs / 1000} s;`);
   print(`   closed loop ${plan.closedLoopMs / 1000} s; idle: ${plan.idleClients.toLocaleString('en-US')} clients. Latencies in ms unless marked.`);
+  print(`   ${machine}; servers and generators share these cores.`);
   const column = (pick: (r: ServerResult) => string) => results.map((r) => (r.failure && pick(r) === '—' ? '—' : pick(r)));
   const rows: string[][] = [
     [`deliver p50 / p95 / p99 at ${plan.steadyRate} msg/s`, ...column((r) => latencies(r.steady?.deliver))],

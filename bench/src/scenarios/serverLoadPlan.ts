@@ -29,6 +29,8 @@ export interface LoadPlan {
   /** An overloaded server gets this long to catch up before the next phase; then the run stops. */
   recoverMs: number;
   sqliteMs: number;
+  /** Outpost's SEGMENT_SIZE; null keeps the server's default. */
+  segmentSize: number | null;
 }
 
 const steps = [350, 700, 1_400, 2_800, 5_600];
@@ -53,6 +55,7 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     stepDrainMs: 5_000,
     recoverMs: 120_000,
     sqliteMs: 3_000,
+    segmentSize: null,
   },
   quick: {
     name: 'quick',
@@ -73,6 +76,7 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     stepDrainMs: 3_000,
     recoverMs: 20_000,
     sqliteMs: 1_000,
+    segmentSize: null,
   },
   tiny: {
     name: 'tiny',
@@ -93,5 +97,7 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     stepDrainMs: 3_000,
     recoverMs: 10_000,
     sqliteMs: 200,
+    // Small segments, so the tiny run also writes across segment boundaries as a long chat does.
+    segmentSize: 25,
   },
 };

@@ -192,8 +192,10 @@ class Run {
 }
 
 /** Runs every phase against one server; never throws for the server's sake (failures are results). */
-export async function runServerLoad(key: ServerKey, plan: LoadPlan, log: (line: string) => void): Promise<ServerResult> {
+export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line: string) => void): Promise<ServerResult> {
   const kind = ServerKinds[key];
+  const started = performance.now();
+  const log = (line: string) => print(`${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  ${line}`);
   const result: ServerResult = {
     key,
     label: kind.label,
@@ -212,13 +214,13 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, log: (line: 
   let pool: GeneratorPool | null = null;
   let probe: HealthProbe | null = null;
   try {
-    server = await ServerProcess.start(kind, dataDir);
+    server = await ServerProcess.start(kind, dataDir, plan);
     const groups = Array.from({ length: plan.clients / plan.groupSize }, (_, g) => Array.from({ length: plan.groupSize }, (_, s) => g * plan.groupSize + s));
     log(`${kind.label}: ${plan.idleClients} accounts, ${groups.length} groups`);
     const setup = await withDeadline('setup', kind.setup.prepare(server.url, plan.idleClients, groups), 120_000 + plan.idleClients * 200);
     // Every server is measured as a fresh process (for Outpost: the one that signed everyone up is gone).
     if (!(await server.stop(30_000))) result.notes.push('the server had to be killed after setup');
-    server = await ServerProcess.start(kind, dataDir);
+    server = await ServerProcess.start(kind, dataDir, plan);
 
     const clients = clientPlans(plan, setup.accounts, setup.groupIds);
     pool = new GeneratorPool(plan.generators);
@@ -325,5 +327,6 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, log: (line: 
     }
     if (server && !(await server.stop(10_000))) result.notes.push('the server was killed at the end');
     await rm(dataDir, { recursive: true, force: true });
+    log(`${kind.label}: done`);
   }
 }
