@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exited, track } from './children.ts';
+import { exited, track } from './cleanup.ts';
 import type { Command, Request, Response } from './commands.ts';
 
 const generatorScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'generator.ts');

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { exited, track } from './children.ts';
+import { exited, track } from './cleanup.ts';
 import type { ServerKind } from './servers.ts';
 
 /** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat; 100 on every common kernel. */
@@ -67,8 +67,16 @@ export class ServerProcess {
     }
   }
 
+  /** Throws, with the server's last output, when it is no longer running. */
+  assertRunning(): void {
+    const child = this.#child;
+    if (child.exitCode === null && child.signalCode === null) return;
+    throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) during the run; its last output:\n${this.#output.slice(-2_000)}`);
+  }
+
   /** CPU time (user + system) the server has used so far, in ms. */
   cpuMs(): number {
+    this.assertRunning();
     const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
@@ -76,6 +84,7 @@ export class ServerProcess {
 
   /** Resident memory now, in bytes. */
   rssBytes(): number {
+    this.assertRunning();
     const status = readFileSync(`/proc/${this.#child.pid}/status`, 'utf8');
     const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
     return Number(kb) * 1024;

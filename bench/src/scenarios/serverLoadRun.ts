@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkRecords } from '../load/checkRecords.ts';
+import { removeOnExit } from '../load/cleanup.ts';
 import type { PhaseResult, Progress, Records, RunResult, StepResult } from '../load/commands.ts';
 import { GeneratorPool } from '../load/GeneratorPool.ts';
 import { HealthProbe, type HealthSummary } from '../load/HealthProbe.ts';
@@ -146,10 +147,11 @@ class Run {
   async drain(limitMs: number): Promise<number | null> {
     const started = performance.now();
     for (;;) {
+      this.server.assertRunning();
       const progress = await this.pool.call<Progress>(() => ({ type: 'progress' }), 30_000);
       if (progress.every((p) => p.pendingDeliveries === 0 && p.pendingAcks === 0)) return performance.now() - started;
       if (performance.now() - started > limitMs) return null;
-      await sleep(100);
+      await sleep(25);
     }
   }
 
@@ -210,6 +212,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     notes: [],
   };
   const dataDir = await mkdtemp(path.join(tmpdir(), `outpost-bench-${key}-`));
+  const dataDirCleanup = removeOnExit(dataDir);
   let server: ServerProcess | null = null;
   let pool: GeneratorPool | null = null;
   let probe: HealthProbe | null = null;
@@ -327,6 +330,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     }
     if (server && !(await server.stop(10_000))) result.notes.push('the server was killed at the end');
     await rm(dataDir, { recursive: true, force: true });
+    dataDirCleanup.forget();
     log(`${kind.label}: done`);
   }
 }
