@@ -25,10 +25,19 @@ function latencies(summary: LatencySummary | undefined): string {
   return summary && summary.count > 0 ? `${ms(summary.p50)} / ${ms(summary.p95)} / ${ms(summary.p99)}` : '—';
 }
 
+/** A duration with its unit: 0.44 ms, 27 ms, 27.7 s. */
+function duration(value: number): string {
+  return value >= 10_000 ? ms(value) : `${ms(value)} ms`;
+}
+
 function drained(phase: PhaseSummary | null): string {
   if (!phase) return '—';
-  if (phase.drainedMs === null) return 'overloaded';
-  return `${ms(phase.drainedMs)} ms`;
+  if (phase.drainedMs === null) return `not within ${phase.drainLimitMs / 1000} s (overloaded)`;
+  return duration(phase.drainedMs);
+}
+
+function cpu(phase: PhaseSummary | null, pick: (p: PhaseSummary) => number): string {
+  return phase ? `${pick(phase).toFixed(0)}%` : '—';
 }
 
 function saturation(result: ServerResult, plan: LoadPlan): string {
@@ -96,9 +105,17 @@ export function targets(results: ServerResult[], sqlite: SqliteInsertResult): Ta
   });
   const kib = (outpost.idle?.bytesPerConnection ?? NaN) / 1024;
   list.push({ what: 'RSS per idle connection', ratio: kib / 30, goal: '≤ 30 KiB', met: kib <= 30, detail: `${kib.toFixed(1)} KiB` });
+  // Plain Hocuspocus with the same documents open spends only its own timers (pings, checks):
+  // "timers only" is that, within one percent of a core.
   const idleCpu = outpost.idle?.cpuPercent ?? NaN;
-  const relayIdleCpu = relay?.idle?.cpuPercent ?? NaN;
-  list.push({ what: 'CPU while connections sit idle', ratio: NaN, goal: 'timers only', met: idleCpu <= Math.max(1, relayIdleCpu * 2), detail: `${idleCpu.toFixed(1)}% of a core (raw relay ${relayIdleCpu.toFixed(1)}%)` });
+  const timersCpu = hocuspocus?.idle?.cpuPercent ?? NaN;
+  list.push({
+    what: 'CPU while connections sit idle',
+    ratio: NaN,
+    goal: 'timers only (≤ plain Hocuspocus + 1% of a core)',
+    met: idleCpu <= timersCpu + 1,
+    detail: `${idleCpu.toFixed(1)}% of a core (plain Hocuspocus ${timersCpu.toFixed(1)}%, raw relay ${(relay?.idle?.cpuPercent ?? NaN).toFixed(1)}%)`,
+  });
   return list;
 }
 
@@ -112,11 +129,12 @@ export function printServerLoadReport(plan: LoadPlan, machine: string, results: 
   const rows: string[][] = [
     [`deliver p50 / p95 / p99 at ${plan.steadyRate} msg/s`, ...column((r) => latencies(r.steady?.deliver))],
     [`ack p50 / p95 / p99 at ${plan.steadyRate} msg/s`, ...column((r) => latencies(r.steady?.ack))],
-    ['  everything arrived after sending stopped', ...column((r) => drained(r.steady))],
+    ['  everything arrived, after sending stopped', ...column((r) => drained(r.steady))],
     ['  sent / achieved rate', ...column((r) => (r.steady ? `${int(r.steady.sent)} / ${int(r.steady.achievedRate)} msg/s` : '—'))],
     [`highest rate, p99 ≤ ${STEP_P99_MS} ms, nothing lost`, ...column((r) => saturation(r, plan))],
     ['acknowledged msg/s, closed loop', ...column((r) => (r.closed ? int(r.closed.acksPerSecond) : '—'))],
     ['  ack p50 / p99 in the closed loop', ...column((r) => (r.closed?.ack.count ? `${ms(r.closed.ack.p50)} / ${ms(r.closed.ack.p99)}` : '—'))],
+    ['  CPU in the closed loop: server / each generator', ...column((r) => (r.closed ? `${cpu(r.closed, (p) => p.serverCpuPercent)} / ${cpu(r.closed, (p) => p.generatorCpuPercent)} of a core` : '—'))],
     ['server CPU per message (steady)', ...column((r) => (r.steady ? `${r.steady.serverCpuMsPerMessage.toFixed(2)} ms` : '—'))],
     ['bytes received by clients per message', ...column((r) => (r.steady ? int(r.steady.bytesPerMessage) : '—'))],
     ['frames received by clients per message', ...column((r) => (r.steady ? r.steady.framesPerMessage.toFixed(1) : '—'))],
@@ -124,7 +142,7 @@ export function printServerLoadReport(plan: LoadPlan, machine: string, results: 
     ['server CPU while idle', ...column((r) => (r.idle ? `${r.idle.cpuPercent.toFixed(1)}% of a core` : '—'))],
     ['/health p50 / p99 / max during load', ...column((r) => (r.health?.probes ? `${ms(r.health.p50)} / ${ms(r.health.p99)} / ${ms(r.health.max)}` : '—'))],
     ['  /health probes failed (10 s timeout)', ...column((r) => (r.health ? `${r.health.failed} of ${r.health.probes}` : '—'))],
-    ['generator CPU (steady), each', ...column((r) => (r.steady ? `${r.steady.generatorCpuPercent.toFixed(0)}% of a core` : '—'))],
+    ['CPU (steady): server / each generator', ...column((r) => (r.steady ? `${cpu(r.steady, (p) => p.serverCpuPercent)} / ${cpu(r.steady, (p) => p.generatorCpuPercent)} of a core` : '—'))],
     ['every message checked', ...results.map(correctness)],
   ];
   table(print, ['', ...results.map((r) => r.label)], rows);
@@ -137,7 +155,11 @@ export function printServerLoadReport(plan: LoadPlan, machine: string, results: 
     for (const note of result.notes) print(`   ${result.label}: ${note}`);
     for (const problem of result.correctness.problems.slice(0, 10)) print(`   ${result.label}: PROBLEM: ${problem}`);
     for (const step of result.steps) {
-      print(`   ${result.label}: step ${int(step.offeredRate ?? 0)} msg/s: deliver p99 ${ms(step.deliver.p99)}, ack p99 ${ms(step.ack.p99)}, sent ${int(step.achievedRate)} msg/s, ${step.passed ? 'passed' : `failed: ${step.why}`}`);
+      print(
+        `   ${result.label}: step ${int(step.offeredRate ?? 0)} msg/s: deliver p99 ${duration(step.deliver.p99)}, ack p99 ${duration(step.ack.p99)}, ` +
+          `sent ${int(step.achievedRate)} msg/s, CPU server ${cpu(step, (p) => p.serverCpuPercent)} / generator ${cpu(step, (p) => p.generatorCpuPercent)}: ` +
+          (step.passed ? 'passed' : `failed: ${step.why}`),
+      );
     }
   }
 

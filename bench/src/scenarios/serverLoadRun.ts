@@ -33,11 +33,14 @@ export interface PhaseSummary {
   /** When the phase was collected: (message, member) pairs not delivered, messages not acknowledged. */
   undelivered: number;
   unacknowledged: number;
-  /** How long after sending stopped everything had arrived; null: not within the limit (overloaded). */
+  /** How long after sending stopped everything had arrived; null: not within `drainLimitMs` (overloaded). */
   drainedMs: number | null;
+  drainLimitMs: number;
   /** Acknowledgements a second while sending (the closed loop's throughput). */
   acksPerSecond: number;
   serverCpuMsPerMessage: number;
+  /** Server CPU from the start of sending until everything arrived, % of one core. */
+  serverCpuPercent: number;
   bytesPerMessage: number;
   framesPerMessage: number;
   /** Average over generators, % of one core. */
@@ -184,8 +187,10 @@ class Run {
       undelivered: sent * (this.plan.groupSize - 1) - total((p) => p.deliveries),
       unacknowledged: sent - total((p) => p.acks),
       drainedMs,
+      drainLimitMs: drainMs,
       acksPerSecond: (total((p) => p.acksWhileSending) * 1000) / sendMs,
       serverCpuMsPerMessage: cpuMs / Math.max(1, sent),
+      serverCpuPercent: (cpuMs / wallMs) * 100,
       bytesPerMessage: total((p) => p.wire.bytes) / Math.max(1, sent),
       framesPerMessage: total((p) => p.wire.frames) / Math.max(1, sent),
       generatorCpuPercent: (total((p) => p.cpuMs) / parts.length / wallMs) * 100,
@@ -261,10 +266,10 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
       if (summary.drainedMs !== null) return true;
       const ms = await run.drain(plan.recoverMs);
       if (ms === null) {
-        result.failure = `overloaded: the backlog of the ${what} had not drained ${Math.round((plan.drainMs + plan.recoverMs) / 1000)} s after sending stopped`;
+        result.failure = `overloaded: the backlog of the ${what} had not drained ${Math.round((summary.drainLimitMs + plan.recoverMs) / 1000)} s after sending stopped`;
         return false;
       }
-      result.notes.push(`${what}: the backlog drained ${((plan.drainMs + ms) / 1000).toFixed(0)} s after sending stopped`);
+      result.notes.push(`${what}: the backlog drained ${((summary.drainLimitMs + ms) / 1000).toFixed(0)} s after sending stopped`);
       return true;
     };
 
