@@ -32,8 +32,9 @@ function duration(value: number): string {
 
 function drained(phase: PhaseSummary | null): string {
   if (!phase) return '—';
-  if (phase.drainedMs === null) return `not within ${phase.drainLimitMs / 1000} s (overloaded)`;
-  return duration(phase.drainedMs);
+  if (phase.drainedMs !== null) return duration(phase.drainedMs);
+  if (phase.caughtUpMs === null) return `never (overloaded)`;
+  return `${duration(phase.caughtUpMs)} (overloaded: over ${phase.drainLimitMs / 1000} s)`;
 }
 
 function cpu(phase: PhaseSummary | null, pick: (p: PhaseSummary) => number): string {

@@ -30,12 +30,23 @@ export interface PhaseSummary {
   achievedRate: number;
   deliver: LatencySummary;
   ack: LatencySummary;
+  /**
+   * How long after sending stopped everything had arrived (also what earlier phases left), or null
+   * when not within `drainLimitMs`: the server was overloaded.
+   */
+  drainedMs: number | null;
+  drainLimitMs: number;
+  /** When not drained in time: (message, member) pairs and acknowledgements still missing at the limit. */
+  missingAtLimit: { deliveries: number; acks: number } | null;
+  /**
+   * How long after sending stopped the server had caught up, including the extra time an
+   * overloaded one is given; null when it never did. The phase is measured over all of it, so
+   * late deliveries count in its latencies and its backlog's work in its CPU and bytes.
+   */
+  caughtUpMs: number | null;
   /** When the phase was collected: (message, member) pairs not delivered, messages not acknowledged. */
   undelivered: number;
   unacknowledged: number;
-  /** How long after sending stopped everything had arrived; null: not within `drainLimitMs` (overloaded). */
-  drainedMs: number | null;
-  drainLimitMs: number;
   /** Acknowledgements a second while sending (the closed loop's throughput). */
   acksPerSecond: number;
   serverCpuMsPerMessage: number;
@@ -146,14 +157,15 @@ class Run {
     this.shares = clients.map((list) => list.filter((c) => c.group).length / plan.clients);
   }
 
-  /** Waits until nothing is pending; returns how long that took, or null after `limitMs`. */
-  async drain(limitMs: number): Promise<number | null> {
+  /** Waits until nothing is pending: how long that took, or null after `limitMs` with what was still missing. */
+  async drain(limitMs: number): Promise<{ ms: number | null; missing: { deliveries: number; acks: number } }> {
     const started = performance.now();
     for (;;) {
       this.server.assertRunning();
       const progress = await this.pool.call<Progress>(() => ({ type: 'progress' }), 30_000);
-      if (progress.every((p) => p.pendingDeliveries === 0 && p.pendingAcks === 0)) return performance.now() - started;
-      if (performance.now() - started > limitMs) return null;
+      const missing = { deliveries: progress.reduce((n, p) => n + p.pendingDeliveries, 0), acks: progress.reduce((n, p) => n + p.pendingAcks, 0) };
+      if (missing.deliveries === 0 && missing.acks === 0) return { ms: performance.now() - started, missing };
+      if (performance.now() - started > limitMs) return { ms: null, missing };
       await sleep(25);
     }
   }
@@ -165,7 +177,9 @@ class Run {
       (g) => (mode === 'open' ? { type: 'run', phase: index, mode, rate: rate * (this.shares[g] ?? 0), durationMs } : { type: 'run', phase: index, mode, durationMs }),
       durationMs + 60_000,
     );
-    const drainedMs = await this.drain(drainMs);
+    const drained = await this.drain(drainMs);
+    const recovery = drained.ms === null ? await this.drain(this.plan.recoverMs) : null;
+    const caughtUpMs = drained.ms ?? (recovery?.ms == null ? null : drainMs + recovery.ms);
     const cpuMs = this.server.cpuMs() - cpuBefore;
     const wallMs = performance.now() - started;
     const parts = await this.pool.call<PhaseResult>(() => ({ type: 'collect', phase: index }), 30_000);
@@ -184,10 +198,12 @@ class Run {
       achievedRate: (sent * 1000) / sendMs,
       deliver: summary(deliver),
       ack: summary(ack),
+      drainedMs: drained.ms,
+      drainLimitMs: drainMs,
+      missingAtLimit: drained.ms === null ? drained.missing : null,
+      caughtUpMs,
       undelivered: sent * (this.plan.groupSize - 1) - total((p) => p.deliveries),
       unacknowledged: sent - total((p) => p.acks),
-      drainedMs,
-      drainLimitMs: drainMs,
       acksPerSecond: (total((p) => p.acksWhileSending) * 1000) / sendMs,
       serverCpuMsPerMessage: cpuMs / Math.max(1, sent),
       serverCpuPercent: (cpuMs / wallMs) * 100,
@@ -263,24 +279,22 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     probe = new HealthProbe(server.url);
 
     let phase = 0;
-    /** After an overloaded phase: waits for the backlog; false when it never drained (the run stops). */
-    const recovered = async (what: string, summary: PhaseSummary): Promise<boolean> => {
-      if (summary.drainedMs !== null) return true;
-      const ms = await run.drain(plan.recoverMs);
-      if (ms === null) {
+    /** Notes an overloaded phase; false when the server never caught up (the run stops). */
+    const caughtUp = (what: string, summary: PhaseSummary): boolean => {
+      if (summary.caughtUpMs === null) {
         result.failure = `overloaded: the backlog of the ${what} had not drained ${Math.round((summary.drainLimitMs + plan.recoverMs) / 1000)} s after sending stopped`;
         return false;
       }
-      result.notes.push(`${what}: the backlog drained ${((summary.drainLimitMs + ms) / 1000).toFixed(0)} s after sending stopped`);
+      if (summary.drainedMs === null) result.notes.push(`${what}: the backlog drained ${(summary.caughtUpMs / 1000).toFixed(0)} s after sending stopped`);
       return true;
     };
 
     log(`${kind.label}: warm-up and steady phase at ${plan.steadyRate} msg/s`);
     sending = true;
     const warmup = await run.phase(phase++, 'open', plan.steadyRate, plan.warmupMs, plan.drainMs);
-    if (!(await recovered('warm-up', warmup))) return result;
+    if (!caughtUp('warm-up', warmup)) return result;
     result.steady = await run.phase(phase++, 'open', plan.steadyRate, plan.steadyMs, plan.drainMs);
-    if (!(await recovered('steady phase', result.steady))) return result;
+    if (!caughtUp('steady phase', result.steady)) return result;
 
     result.saturation = 0;
     for (const rate of plan.steps) {
@@ -288,12 +302,12 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
       const step = await run.phase(phase++, 'open', rate, plan.stepMs, plan.stepDrainMs);
       const why =
         step.achievedRate < rate * 0.95 ? `the generators sent only ${Math.round(step.achievedRate)} msg/s`
-        : step.undelivered + step.unacknowledged > 0 ? `${step.undelivered} deliveries and ${step.unacknowledged} acknowledgements missing ${plan.stepDrainMs / 1000} s after the step`
+        : step.missingAtLimit ? `${step.missingAtLimit.deliveries} deliveries and ${step.missingAtLimit.acks} acknowledgements missing ${plan.stepDrainMs / 1000} s after the step`
         : step.deliver.p99 > STEP_P99_MS ? `p99 deliver ${step.deliver.p99.toFixed(0)} ms`
         : '';
       result.steps.push({ ...step, passed: why === '', why });
       if (why !== '') {
-        if (!(await recovered(`${rate} msg/s step`, step))) return result;
+        if (!caughtUp(`${rate} msg/s step`, step)) return result;
         break;
       }
       result.saturation = rate;
@@ -301,7 +315,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
 
     log(`${kind.label}: closed loop`);
     result.closed = await run.phase(phase++, 'closed', 0, plan.closedLoopMs, plan.drainMs);
-    await recovered('closed loop', result.closed);
+    caughtUp('closed loop', result.closed);
     return result;
   } catch (error) {
     result.failure = (error as Error).message;
