@@ -6,7 +6,12 @@
 // and `presence:` (awareness); a member opens `conv:<id>:server` (meta.head, meta.segmentSize)
 // and, for the head segment n, `conv:<id>:<n>` (map `messages`, written by members) and its
 // companion `conv:<id>:<n>:order` (map `seq`, server-written): a message is acknowledged when
-// its id appears in `seq`. When the write path changes, this file is what the bench changes.
+// its id appears in `seq`. A new message goes to the server's head segment, or the next one once
+// the local copy of the head holds `segmentSize` messages (the SDK's rule, without its outbox).
+// Where it costs wire traffic the client does what the SDK does: providers with session routing
+// keys, and one awareness frame per send (Conversation.send clears the typing flag). Storage is
+// checked with `getConversation(id).lastSeq` and `getMessage(id, messageId).seq`.
+// When the write path changes, this file is what the bench changes.
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
