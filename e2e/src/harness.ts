@@ -51,6 +51,8 @@ export interface NodeOptions {
   signingKey?: string;
   /** Any other settings, e.g. short DATABASE_*_MS deadlines for fault tests. */
   env?: Record<string, string>;
+  /** AUTH_ATTEMPTS_PER_ADDRESS: sign-ins and sign-ups per address per minute. */
+  authAttemptsPerAddress?: number;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -66,6 +68,7 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.signingKey ? { OUTPOST_SIGNING_KEY: options.signingKey } : {}),
     ...options.env,
+    ...(options.authAttemptsPerAddress ? { AUTH_ATTEMPTS_PER_ADDRESS: String(options.authAttemptsPerAddress) } : {}),
   };
 }
 

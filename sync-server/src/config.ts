@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
 import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
+import { RateLimits } from './rateLimiter.ts';
 
 export interface Config {
   port: number;
@@ -22,6 +23,11 @@ export interface Config {
   audience: string;
   segmentSize: number;
   corsOrigins: string[];
+  /**
+   * Sign-in and sign-up attempts per client address per minute (also the burst). Raise it only
+   * where many people share one address (a NAT, a load bench); per-username limits stay.
+   */
+  authAttemptsPerAddress: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The built web app to serve at /; served only when it holds an index.html. */
   webDir: string;
@@ -133,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     audience: env.JWT_AUDIENCE || 'outpost',
     segmentSize: integer(env, 'SEGMENT_SIZE', Limits.segmentSize, 2, 100_000),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    authAttemptsPerAddress: integer(env, 'AUTH_ATTEMPTS_PER_ADDRESS', RateLimits.authPerAddress.capacity, 1, 1_000_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
     tls: tls(env),

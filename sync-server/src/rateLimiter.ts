@@ -43,13 +43,18 @@ export class RateLimiter {
 export const RateLimits = {
   /** Login attempts per username. */
   loginPerUser: { capacity: 10, perSecond: 1 / 30 },
-  /** Logins and sign-ups per address. */
+  /** Logins and sign-ups per address: 30 a minute (the default of AUTH_ATTEMPTS_PER_ADDRESS). */
   authPerAddress: { capacity: 30, perSecond: 1 / 2 },
   /** Update frames a user may send (across devices). */
   updatesPerUser: { capacity: 600, perSecond: 60 },
   /** New messages a user may write; an offline day arrives as one batch, so the burst is large. */
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
 } as const satisfies Record<string, BucketPolicy>;
+
+/** `perMinute` attempts per address a minute, with a burst of as many. */
+export function authPerAddressPolicy(perMinute: number): BucketPolicy {
+  return { capacity: perMinute, perSecond: perMinute / 60 };
+}
 
 /** Connection limits: sockets per user, document connections per socket and per document. */
 export const ConnectionLimits = {

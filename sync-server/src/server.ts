@@ -117,7 +117,17 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const conversations = new Conversations(storage, engine);
-  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, redis: coordinator.store, log });
+  const app = createApp({
+    storage,
+    sessions,
+    signer,
+    access: engine.access,
+    conversations,
+    corsOrigins: config.corsOrigins,
+    authAttemptsPerAddress: config.authAttemptsPerAddress,
+    redis: coordinator.store,
+    log,
+  });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }

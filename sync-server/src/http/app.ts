@@ -25,7 +25,7 @@ import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
 import type { Redis } from 'ioredis';
-import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
 
 export interface AppDeps {
@@ -37,6 +37,8 @@ export interface AppDeps {
   corsOrigins: string[];
   /** Where rate limits are counted when several nodes share them (null: in memory). */
   redis: Redis | null;
+  /** Sign-in and sign-up attempts per address per minute (AUTH_ATTEMPTS_PER_ADDRESS). */
+  authAttemptsPerAddress: number;
   log: Logger;
 }
 
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
-  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress, deps.redis);
+  const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
     await authPerAddress.take(address(c));
