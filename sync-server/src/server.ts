@@ -1,13 +1,14 @@
 // Assembles one Outpost node: storage, auth, the REST API and the Hocuspocus endpoint at /sync,
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
-import { openStorage, type Storage } from '@outpost/storage';
+import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -18,7 +19,9 @@ import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
+import { commitRequests } from './sync/commitRequest.ts';
 import { Committer } from './sync/committer.ts';
+import { sqliteCommitTarget } from './sync/commitWorker.ts';
 import { DocumentStore } from './sync/documentStore.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
@@ -69,7 +72,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
-  const committer = new Committer(storage.log, log);
+  // SQLite commits on a worker thread (its fsync never blocks the event loop); Postgres on the pool.
+  const sqliteCommits = config.databaseUrl ? null : sqliteCommitTarget(path.join(config.dataDir, SQLITE_FILE));
+  const committer = new Committer(sqliteCommits?.commit ?? ((requests, now) => commitRequests(storage.log, requests, now)), log);
   const documents = new LoadedDocuments(storage.log, log);
   const projection = new ProjectionWriter(storage.projection, log);
   let hocuspocus: Hocuspocus | undefined = undefined;
@@ -180,6 +185,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await projection.flush();
       await store.flush();
       writePath.close();
+      await sqliteCommits?.close();
       await coordinator.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await httpClosed; // in-flight requests finish before storage goes

@@ -1,12 +1,17 @@
 // Group commit: writes from every document wait at most one commit for the next batch, and a
 // batch is one transaction (one fsync on SQLite, one round trip per table on Postgres). While
-// a commit runs, new writes gather for the next one, so the batch grows with the load.
-import type { CommitOutcome, LogWrite, UpdateLog } from '@outpost/storage';
+// a commit runs, new writes gather for the next one, so the batch grows with the load. Where the
+// commit runs is the target's business: on SQLite it is a worker thread (commitWorker.ts), so
+// the fsync never blocks the event loop; on Postgres it is the connection pool.
 import type { Logger } from '../log.ts';
+import type { CommitRequest, CommitResult } from './commitRequest.ts';
+
+/** Commits a batch in one transaction; rejects when the database is away. */
+export type CommitTarget = (requests: readonly CommitRequest[], now: number) => Promise<CommitResult[]>;
 
 interface Pending {
-  write: LogWrite;
-  resolve: (outcome: CommitOutcome) => void;
+  request: CommitRequest;
+  resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -14,22 +19,22 @@ interface Pending {
 const MAX_BATCH = 512;
 
 export class Committer {
-  readonly #log: UpdateLog;
+  readonly #target: CommitTarget;
   readonly #logger: Logger;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   /** Batches committed and writes in them, for the bench and metrics. */
   readonly stats = { batches: 0, writes: 0 };
 
-  constructor(log: UpdateLog, logger: Logger) {
-    this.#log = log;
+  constructor(target: CommitTarget, logger: Logger) {
+    this.#target = target;
     this.#logger = logger;
   }
 
-  /** Commits `write` with the next batch; resolves with its outcome, rejects on a storage fault. */
-  commit(write: LogWrite): Promise<CommitOutcome> {
+  /** Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault. */
+  commit(request: CommitRequest): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ write, resolve, reject });
+      this.#queue.push({ request, resolve, reject });
       // Start on the next turn, so the frames read in this turn join the same batch.
       this.#running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
@@ -59,10 +64,13 @@ export class Committer {
 
   async #commit(batch: Pending[]): Promise<void> {
     try {
-      const outcomes = await this.#log.commit(batch.map((pending) => pending.write), Date.now());
+      const results = await this.#target(
+        batch.map((pending) => pending.request),
+        Date.now(),
+      );
       this.stats.batches += 1;
       this.stats.writes += batch.length;
-      batch.forEach((pending, index) => pending.resolve(outcomes[index] as CommitOutcome));
+      batch.forEach((pending, index) => pending.resolve(results[index] as CommitResult));
     } catch (error) {
       if (batch.length === 1 || !isDataError(error)) {
         // The database is away or stalled: every write of the batch is refused as "try again".

@@ -4,7 +4,6 @@
 // any client sees them). Per-member facts that change often (receipts) are pushed coalesced.
 import type * as Y from 'yjs';
 import {
-  SegmentRoots,
   ServerRoots,
   InboxRoots,
   epochOf,
@@ -153,15 +152,14 @@ export class ServerDocuments {
       unnumbered.push({ id: id as MessageId, segment, author: entry.author, createdAt: entry.createdAt, body: entry.body, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}) });
     }
     unnumbered.sort((a, b) => a.createdAt - b.createdAt);
-    const seqOps = (list: readonly { id: string; seq: number; receivedAt: number }[]) =>
-      list.flatMap((n): MapOp[] => (maps.seq.get(n.id)?.seq === n.seq ? [] : [{ root: SegmentRoots.seq, key: n.id, value: { seq: n.seq, at: n.receivedAt } }]));
-    const missing = seqOps(numbered.filter((n) => maps.messages.has(n.id)));
+    const missing = numbered.filter((n) => maps.messages.has(n.id) && !maps.seq.has(n.id)).map((n) => ({ id: n.id, seq: n.seq, at: n.receivedAt }));
     if (missing.length === 0 && unnumbered.length === 0) return;
     if (unnumbered.length > 0) this.#log.info('numbering messages found unnumbered on load', { conversationId, segment, count: unnumbered.length });
     await this.#writePath.serverWrite(`conv:${conversationId}:${segment}`, doc, () => ({
       client: SEGMENT_SERVER_CLIENT,
+      ops: [],
+      knownSeq: missing,
       ...(unnumbered.length > 0 ? { messages: { conversationId, segmentSize: this.#segmentSize, list: unnumbered } } : {}),
-      ops: (numbers) => [...missing, ...seqOps(numbers)],
     }));
   }
 
@@ -210,7 +208,7 @@ export class ServerDocuments {
   async #write(name: string, doc: Y.Doc, ops: (doc: Y.Doc) => MapOp[]): Promise<void> {
     await this.#writePath.serverWrite(name, doc, (current) => {
       const planned = ops(current);
-      return planned.length === 0 ? null : { client: serverClientOf(current), ops: () => planned };
+      return planned.length === 0 ? null : { client: serverClientOf(current), ops: planned };
     });
   }
 }

@@ -51,7 +51,29 @@ export function encodeServerWrite(doc: Y.Doc, client: number, ops: readonly MapO
     clock += 1;
   }
   if (items.length === 0 && deletes.length === 0) return null;
+  return encode(client, firstClock, items, deletes);
+}
 
+/** Entries under keys that hold nothing yet (a message's sequence number), written from `clock` on. */
+export interface NewEntry {
+  root: string;
+  key: string;
+  value: unknown;
+}
+
+/**
+ * Encodes new map entries (keys that hold no value yet, so no origin is needed) from `client` at
+ * `clock`, and deletions: what a commit builds once it knows the numbers, without the document.
+ */
+export function encodeNewEntries(client: number, clock: number, entries: readonly NewEntry[], deletes: readonly DeleteRange[] = []): Uint8Array | null {
+  if (entries.length === 0 && deletes.length === 0) return null;
+  const items = entries.map(
+    ({ root, key, value }, i) => new Y.Item(Y.createID(client, clock + i), null, null, null, null, root as unknown as Y.AbstractType<unknown>, key, new Y.ContentAny([value])),
+  );
+  return encode(client, clock, items, deletes);
+}
+
+function encode(client: number, firstClock: number, items: readonly Y.Item[], deletes: readonly DeleteRange[]): Uint8Array {
   const encoder = new Y.UpdateEncoderV1();
   encoding.writeVarUint(encoder.restEncoder, items.length > 0 ? 1 : 0);
   if (items.length > 0) {

@@ -9,17 +9,18 @@
 // judged when more has arrived. The server's own writes (sequence
 // numbers, server-owned documents) take the same path: committed before anyone sees them.
 import type { Connection, Document } from '@hocuspocus/server';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import {
-  SegmentRoots,
   serverClientId,
   type ConversationId,
   type DocName,
   type MessageId,
   type Role,
+  type SeqEntry,
   type UserId,
 } from '@outpost/shared-schema';
-import type { CommitOutcome, LogWrite, NumberedMessage } from '@outpost/storage';
+import type { CommitOutcome } from '@outpost/storage';
+import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
 import { analyzeUpdate, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
@@ -28,7 +29,7 @@ import { DocLocks } from './docLock.ts';
 import { HeldUpdates } from './held.ts';
 import { Refused, retryLater, ruleBroken } from './refusals.ts';
 import { syncStatusFrame } from './frames.ts';
-import { encodeServerWrite, withServerPart, type DeleteRange, type MapOp } from './serverWrites.ts';
+import { encodeServerWrite, type DeleteRange, type MapOp } from './serverWrites.ts';
 import { validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
 
 /** The server's client id in content segments (they are never rebuilt, so epoch 0 for ever). */
@@ -55,12 +56,17 @@ export interface Submission {
   frame: 'update' | 'step2';
 }
 
-/** A server write: map ops against the current copy, optionally numbering messages first. */
+/**
+ * A server write: map ops against the current copy; with `messages`, those are numbered in the
+ * same commit and their `seq` entries follow the ops.
+ */
 export interface ServerPlan {
   client: number;
-  messages?: LogWrite['messages'];
-  ops(numbers: readonly NumberedMessage[]): MapOp[];
+  ops: readonly MapOp[];
   deletes?: readonly DeleteRange[];
+  messages?: CommitRequest['messages'];
+  /** `seq` entries for messages numbered before (new keys of a segment's `seq` root). */
+  knownSeq?: readonly ({ id: string } & SeqEntry)[];
 }
 
 /** Where the write path hands over: admission of new messages, and fan-out once applied. */
@@ -123,18 +129,25 @@ export class WritePath {
       for (let attempt = 0; ; attempt++) {
         const current = plan(doc);
         if (!current) return null;
-        let entry: Uint8Array | null = null;
-        const outcome = await this.#commit({
+        const { outcome, entry } = await this.#commit({
           doc: name,
           base: this.#documents.version(doc),
+          update: encodeServerWrite(doc, current.client, current.ops, current.deletes),
           ...(current.messages ? { messages: current.messages } : {}),
-          entry: (numbers) => {
-            entry = encodeServerWrite(doc, current.client, current.ops(numbers), current.deletes) ?? new Uint8Array([0, 0]);
-            return entry;
-          },
+          ...(current.messages || current.knownSeq
+            ? {
+                numbering: {
+                  client: current.client,
+                  // After the items the ops write (one per value set).
+                  clock: Y.getState(doc.store, current.client) + current.ops.filter((op) => op.value !== undefined).length,
+                  known: current.knownSeq ?? [],
+                  deletes: [],
+                },
+              }
+            : {}),
         });
         if (outcome.ok) {
-          this.#applied(name, doc, entry as unknown as Uint8Array, outcome.version);
+          this.#applied(name, doc, entry as Uint8Array, outcome.version);
           return outcome;
         }
         if (outcome.reason !== 'stale' || attempt >= STALE_RETRIES) throw new Error(`a server write to ${name} was refused: ${outcome.reason}`);
@@ -236,10 +249,10 @@ export class WritePath {
     if (changes.waitingFor.size > 0) return 'waiting';
     await this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
-    let entry: Uint8Array | null = null;
-    const outcome = await this.#commit({
+    const { outcome, entry } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
+      update,
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       messages: {
         conversationId,
@@ -253,17 +266,13 @@ export class WritePath {
           ...(m.replyTo ? { replyTo: m.replyTo } : {}),
         })),
       },
-      entry: (numbers) => {
-        const seqOps = numbers.map((n): MapOp => ({ root: SegmentRoots.seq, key: n.id, value: { seq: n.seq, at: n.receivedAt } }));
-        entry = withServerPart(update, encodeServerWrite(doc, SEGMENT_SERVER_CLIENT, seqOps, neutralize));
-        return entry;
-      },
+      numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
       throw refusalOf(outcome, 'segment');
     }
-    this.#applied(name, doc, entry as unknown as Uint8Array, outcome.version);
+    this.#applied(name, doc, entry as Uint8Array, outcome.version);
     this.#answer(submission);
     this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
     return 'applied';
@@ -272,12 +281,12 @@ export class WritePath {
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
     const changes = validateUser(analysis, sender);
-    const outcome = await this.#commit({
+    const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
+      update,
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       reads: changes.reads.map((read) => ({ ...read, userId: sender.userId })),
-      entry: update,
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
@@ -295,11 +304,11 @@ export class WritePath {
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
-  async #commit(write: LogWrite): Promise<CommitOutcome> {
+  async #commit(request: CommitRequest): Promise<CommitResult> {
     try {
-      return await this.#committer.commit(write);
+      return await this.#committer.commit(request);
     } catch (error) {
-      this.#log.error('a commit failed', { document: write.doc, error });
+      this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
     }
   }
