@@ -78,9 +78,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const documents = new LoadedDocuments(storage.log, log);
   const projection = new ProjectionWriter(storage.projection, log);
   let hocuspocus: Hocuspocus | undefined = undefined;
-  const open = openDocuments(() => hocuspocus);
   // The write path's fan-out reaches the parts below once they exist (they need it first).
   const late: { engine?: SyncEngine; store?: DocumentStore; serverDocuments?: ServerDocuments } = {};
+  const open = openDocuments(() => hocuspocus, (name) => late.store?.loading(name));
   const writePath = new WritePath({
     documents,
     committer,
@@ -102,12 +102,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
-  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator }));
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
-  const loaded = (name: string) => (hocuspocus.documents.get(name) as Document | undefined) ?? null;
+  const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
   await coordinator.start({
     append: (notice) => {
       const doc = loaded(notice.doc);

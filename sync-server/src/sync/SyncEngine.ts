@@ -303,7 +303,7 @@ export class SyncEngine implements Extension {
   }
 }
 
-/** The documents a node has open, for the parts that only read them. */
-export function openDocuments(instance: () => Hocuspocus | undefined): { get(name: string): Y.Doc | undefined } {
-  return { get: (name) => instance()?.documents.get(name) };
+/** The documents a node has open or is loading, for the parts that change or read them. */
+export function openDocuments(instance: () => Hocuspocus | undefined, loading: (name: string) => Y.Doc | undefined = () => undefined): { get(name: string): Y.Doc | undefined } {
+  return { get: (name) => instance()?.documents.get(name) ?? loading(name) };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { LoadedDocuments } from './documents.ts';
 import { InFlight } from './inFlight.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
+import type { WritePath } from './writePath.ts';
 
 /** Log entries after the base that trigger a compaction. */
 export const COMPACT_AFTER = 200;
@@ -35,12 +36,17 @@ export class DocumentStore implements Extension {
   readonly #documents: LoadedDocuments;
   readonly #serverDocuments: ServerDocuments;
   readonly #coordinator: Coordinator;
+  readonly #writePath: WritePath;
+  /** Documents being loaded: Hocuspocus lists a document only once it has loaded, and a change
+   *  made meanwhile (a role, another node's entry) must reach it too. */
+  readonly #loading = new Map<string, Y.Doc>();
   readonly #compacting = new Set<string>();
   /** Loads and compactions under way, awaited by `flush()`. */
   readonly #work = new InFlight();
 
-  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator }) {
+  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator; writePath: WritePath }) {
     this.#coordinator = options.coordinator;
+    this.#writePath = options.writePath;
     this.#log = options.log;
     this.#logger = options.logger;
     this.#documents = options.documents;
@@ -48,14 +54,30 @@ export class DocumentStore implements Extension {
   }
 
   onLoadDocument(payload: onLoadDocumentPayload): Promise<void> {
-    return this.#tracked(this.#load(payload));
+    this.#loading.set(payload.documentName, payload.document);
+    return this.#tracked(this.#load(payload)).catch((error: unknown) => {
+      this.#loading.delete(payload.documentName);
+      throw error;
+    });
+  }
+
+  /** Hocuspocus lists the document from now on. */
+  async afterLoadDocument({ documentName }: { documentName: string }): Promise<void> {
+    this.#loading.delete(documentName);
+  }
+
+  /** A document being loaded, so that changes made meanwhile reach it (they wait for its lock). */
+  loading(name: string): Y.Doc | undefined {
+    return this.#loading.get(name);
   }
 
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const name = parseDocName(documentName);
     if (!name || name.kind === 'presence') return; // presence is awareness only
     await this.#coordinator.watch(documentName);
-    await this.#documents.load(documentName, document);
+    // Under the document's lock: an entry or server write that reached the loading copy first
+    // is not undone by an older read of the log.
+    await this.#writePath.exclusive(documentName, () => this.#documents.load(documentName, document));
     switch (name.kind) {
       case 'segment':
         return this.#serverDocuments.reconcileSegment(name.conversationId, name.segment, document);

@@ -37,7 +37,8 @@ export class LoadedDocuments {
       LOG_ORIGIN,
     );
     this.#dropPending(name, doc);
-    this.#states.set(doc, { version: stored.version });
+    // A notice or server write may have brought the copy further while it waited to load.
+    this.#states.set(doc, { version: Math.max(this.version(doc), stored.version) });
   }
 
   /** The log version the copy includes (0 for a copy never loaded). */
