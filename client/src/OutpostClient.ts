@@ -388,7 +388,9 @@ export class OutpostClient {
   #failUnsent(docName: string, reason: string): void {
     const doc = parseDocName(docName);
     if (doc?.kind !== 'segment' && doc?.kind !== 'server') return;
-    const failed = this.#outbox.fail((op) => op.conversationId === doc.conversationId);
+    // Only what was written into the conversation's documents; a read position lives in the
+    // user's own document, which still syncs.
+    const failed = this.#outbox.fail((op) => op.conversationId === doc.conversationId && parseDocName(op.docName)?.kind !== 'user');
     for (const op of failed) this.#failed.set(op.key, { ...op, failure: reason });
     if (failed.length > 0) this.#failedWork.invalidate();
     this.#progress.changed();
