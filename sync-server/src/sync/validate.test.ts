@@ -129,6 +129,23 @@ describe('honest work is accepted', () => {
     expect(segmentMaps(server).edits.get(id)?.body).toBe('after reconnecting');
   });
 
+  it('a deletion made without seeing the latest edit or a reaction takes them along', () => {
+    // Found by honestSessions.test.ts (seeds 5 and 52): the owner deletes from a copy that has
+    // not seen the author's edit nor a member's reaction; they must not live on beside the deletion.
+    const { server, id } = serverWithMessage(bob);
+    const owner = clientOf(server);
+    accept(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'the text to go', editedAt: 2 })), bob);
+    accept(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 3)), bob);
+    const other = crypto.randomUUID() as MessageId;
+    accept(server, updateFrom(server, (d) => writeMessage(d, other, { author: bob, createdAt: 4, body: 'stays' })), bob);
+    accept(server, updateFrom(server, (d) => writeReaction(d, other, '👍', bob, 5)), bob);
+    const liveEntry = (root: string, key: string) => (server.getMap(root) as unknown as { _map: Map<string, Y.Item> })._map.get(key)?.id;
+    const expected = [liveEntry('edits', id), liveEntry('reactions', reactionKey(id, '👍', bob))];
+    writeDeletion(owner, id, { by: ada, at: 6 });
+    const changes = accept(server, diff(owner, server), ada, 'owner');
+    expect(changes.neutralize).toEqual(expected);
+  });
+
   it('an update the document already has changes nothing', () => {
     const { server } = serverWithMessage(ada);
     expect(judge(server, Y.encodeStateAsUpdate(server), ada)).toMatchObject({ held: false, empty: true });

@@ -36,9 +36,10 @@ export interface SegmentChanges {
   /** Messages whose edits, deletion or reactions changed (for the projection and counters). */
   touched: Set<MessageId>;
   /**
-   * Entries written for a message that is deleted once the update is in (a device edited or
-   * reacted while another deleted it): accepted, and deleted by the server in the same entry,
-   * so nothing but the deletion lives on.
+   * Entries that would live on beside a deletion: written for a message that is deleted once the
+   * update is in (a device edited or reacted while another deleted it), or already in the
+   * document when a deletion arrives from a device that had not seen them. Accepted, and deleted
+   * by the server in the same entry, so nothing but the deletion lives on.
    */
   neutralize: Y.ID[];
 }
@@ -155,6 +156,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
 
+  // A deletion made without seeing the latest edit or someone's reaction leaves those live in
+  // the document: they go with it.
+  if (deletedHere.size > 0) changes.neutralize.push(...liveEntriesOf(doc, deletedHere, analysis));
+
   for (const { site } of removals(analysis)) {
     switch (site.root) {
       case SegmentRoots.messages:
@@ -180,6 +185,26 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
   return changes;
+}
+
+/**
+ * Live edit and reaction entries of `messages` in the document that the update does not delete
+ * itself. Reactions are found in one pass over the segment's reaction map (its keys start with
+ * the message id), so the cost does not grow with the number of deletions.
+ */
+function liveEntriesOf(doc: Y.Doc, messages: ReadonlySet<string>, analysis: Analysis): Y.ID[] {
+  const deletedByUpdate = new Set(analysis.deletes.map(({ item }) => item));
+  const live = (item: Y.Item | undefined): item is Y.Item => item !== undefined && !item.deleted && !deletedByUpdate.has(item);
+  const ids: Y.ID[] = [];
+  for (const id of messages) {
+    const edit = entryItem(doc, SegmentRoots.edits, id);
+    if (live(edit)) ids.push(edit.id);
+  }
+  const reactions = (doc.getMap(SegmentRoots.reactions) as unknown as { _map: Map<string, Y.Item> })._map;
+  for (const [key, item] of reactions) {
+    if (live(item) && messages.has(key.slice(0, key.indexOf('/')))) ids.push(item.id);
+  }
+  return ids;
 }
 
 /** Judges an update to the sender's own user document (read positions and drafts). */
