@@ -42,6 +42,14 @@ export interface SegmentChanges {
    * by the server in the same entry, so nothing but the deletion lives on.
    */
   neutralize: Y.ID[];
+  /**
+   * Messages the update edits, deletes or reacts to that are neither in the document nor in the
+   * update: the change raced ahead of the message (written in another tab, or before an app
+   * restart under another client id, whose upload has not arrived yet). Nothing in Yjs's
+   * structure says so, because a new key has no origin. The write path holds the update until
+   * they arrive, and judges it again then.
+   */
+  waitingFor: Set<MessageId>;
 }
 
 export interface UserDocChanges {
@@ -83,11 +91,11 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
 
 /**
  * Judges an update to a content segment. Throws Refused (ruleBroken) on the first broken rule;
- * the conversation-wide rules (a message id unique in the conversation, no message past
+ * `waitingFor` names messages it needs before it can be judged whole. The conversation-wide rules (a message id unique in the conversation, no message past
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [] };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set() };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
@@ -118,22 +126,26 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       case SegmentRoots.edits: {
         const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('an edit goes to the segment that holds the message');
-        if (author !== sender.userId) throw ruleBroken('only the author edits a message');
-        if (value !== undefined) {
-          parse(EditEntry, value, 'edit');
-          if (deletedAfter(site.key)) changes.neutralize.push(item.id);
+        if (value !== undefined) parse(EditEntry, value, 'edit');
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
         }
+        if (author !== sender.userId) throw ruleBroken('only the author edits a message');
+        if (value !== undefined && deletedAfter(site.key)) changes.neutralize.push(item.id);
         changes.touched.add(site.key as MessageId);
         break;
       }
       case SegmentRoots.deletions: {
-        const author = authorOf(site.key);
-        if (author === undefined) throw ruleBroken('a deletion goes to the segment that holds the message');
-        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         if (value === undefined) throw ruleBroken('a deletion cannot be undone');
         const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
+        const author = authorOf(site.key);
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
+        }
+        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         changes.touched.add(site.key as MessageId);
         break;
       }
@@ -141,11 +153,12 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
         if (key.userId !== sender.userId) throw ruleBroken('a reaction key carries the sender’s own user id');
-        if (authorOf(key.messageId) === undefined) throw ruleBroken('a reaction goes to the segment that holds the message');
-        if (value !== undefined) {
-          parse(ReactionEntry, value, 'reaction');
-          if (deletedAfter(key.messageId)) changes.neutralize.push(item.id);
+        if (value !== undefined) parse(ReactionEntry, value, 'reaction');
+        if (authorOf(key.messageId) === undefined) {
+          changes.waitingFor.add(key.messageId);
+          break;
         }
+        if (value !== undefined && deletedAfter(key.messageId)) changes.neutralize.push(item.id);
         changes.touched.add(key.messageId);
         break;
       }
@@ -169,6 +182,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       case SegmentRoots.seq:
         throw ruleBroken('sequence numbers are written by the server only');
       case SegmentRoots.edits:
+        if (changes.waitingFor.has(site.key as MessageId)) break;
         // The author takes an edit back; anyone may clear what is left of a deleted message.
         if (authorOf(site.key) !== sender.userId && !deletedAfter(site.key)) throw ruleBroken('only the author edits a message');
         changes.touched.add(site.key as MessageId);
@@ -176,6 +190,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       case SegmentRoots.reactions: {
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
+        if (changes.waitingFor.has(key.messageId)) break;
         if (key.userId !== sender.userId && !deletedAfter(key.messageId)) throw ruleBroken('only your own reactions can be removed');
         changes.touched.add(key.messageId);
         break;

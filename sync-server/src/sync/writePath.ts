@@ -150,25 +150,29 @@ export class WritePath {
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
     const { name, doc, update } = submission;
     await this.#documents.catchUp(name, doc);
+    const wait = (): 'held' => {
+      if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+      return 'held';
+    };
     for (let attempt = 0; ; attempt++) {
       const analysis = analyzeUpdate(doc, update);
       if (analysis.empty) return 'empty';
-      if (!analysis.integrable) {
-        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
-        return 'held';
-      }
+      if (!analysis.integrable) return wait();
       const outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
+      if (outcome === 'waiting') return wait();
       if (outcome !== 'stale') return 'applied';
       if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
       await this.#documents.catchUp(name, doc, true);
     }
   }
 
-  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
+  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale' | 'waiting'> {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
     const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    // It refers to messages that have not arrived yet: it waits for them, like a missing struct.
+    if (changes.waitingFor.size > 0) return 'waiting';
     this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     let entry: Uint8Array | null = null;
