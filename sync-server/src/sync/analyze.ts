@@ -9,6 +9,7 @@
 // each struct's site is resolved once, when it integrates, from its origin's site.
 import * as Y from 'yjs';
 import { Limits, isServerClientId } from '@outpost/shared-schema';
+import { ReplayBudget, holderAfter, type NewEntry } from './keyOrder.ts';
 import { Refused } from './refusals.ts';
 
 /** Where a map entry lives: a root map and a key. */
@@ -34,6 +35,18 @@ export interface Analysis {
   clients: Set<number>;
   /** Nothing new: every struct and deletion is known already. */
   empty: boolean;
+  /**
+   * The item a key holds once the update's writes are in (before its delete set), and whether it
+   * is live afterwards ('unknown' for shapes no honest client makes, see keyOrder.ts). Deleting
+   * any other item of the key changes nothing: Yjs deletes every value but the last one anyway.
+   * Only when integrable.
+   */
+  holderOf(site: Site): KeyHolder | 'unknown';
+}
+
+export interface KeyHolder {
+  item: Y.Item | null;
+  live: boolean;
 }
 
 /** Caps on what one update may hold, so a small frame cannot make the server do a lot of work. */
@@ -255,6 +268,38 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     }
   }
   if (clients.size > UpdateCaps.newClients) throw new Refused('tooLarge', 'ruleBroken', `an update may bring at most ${UpdateCaps.newClients} new Yjs client ids`);
-  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false };
-  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething };
+  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false, holderOf: () => 'unknown' };
+  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething, holderOf: holders(doc, writes, deletes, docState) };
+}
+
+const siteKey = (site: Site) => `${site.root}\u0000${site.key}`;
+
+/** `Analysis.holderOf` for an integrable update: per key, once, within one budget for the update. */
+function holders(doc: Y.Doc, writes: readonly Effect[], deletes: readonly Effect[], docState: (client: number) => number): Analysis['holderOf'] {
+  const deleted = new Set(deletes.map(({ item }) => item));
+  const budget = new ReplayBudget(UpdateCaps.structs);
+  let bySite: Map<string, NewEntry[]> | undefined;
+  const known = new Map<string, KeyHolder | 'unknown'>();
+  return (site) => {
+    const key = siteKey(site);
+    const cached = known.get(key);
+    if (cached !== undefined) return cached;
+    if (!bySite) {
+      bySite = new Map();
+      for (const { item, site: at } of writes) {
+        const entries = bySite.get(siteKey(at)) ?? [];
+        entries.push({ item, start: Math.max(item.id.clock, docState(item.id.client)) });
+        bySite.set(siteKey(at), entries);
+      }
+    }
+    // The root is read without creating it: a hostile root name must not add types to the document.
+    const root = doc.share.get(site.root) as unknown as { _map: Map<string, Y.Item> } | undefined;
+    const holder = holderAfter(doc, root?._map.get(site.key), bySite.get(key) ?? [], budget);
+    const result: KeyHolder | 'unknown' =
+      holder === 'unknown'
+        ? 'unknown'
+        : { item: holder, live: holder !== null && !holder.deleted && !(holder.content instanceof Y.ContentDeleted) && !deleted.has(holder) };
+    known.set(key, result);
+    return result;
+  };
 }

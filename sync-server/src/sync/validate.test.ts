@@ -167,6 +167,32 @@ describe('honest work is accepted', () => {
     expect(changes.neutralize).toEqual(expected);
   });
 
+  it('a read position written in two tabs at once, then again in one of them', () => {
+    // The second tab's first value lands before the first tab's (lower client id) and is
+    // deleted by Yjs there; its own overwrite deletes it again. Neither is a removal: only
+    // deleting the value the key ends up holding is (an earlier fix got this wrong; the
+    // honest-session generator caught it).
+    const userDoc = new Y.Doc();
+    const conversation = crypto.randomUUID() as ConversationId;
+    const first = clientOf(userDoc);
+    const second = clientOf(userDoc);
+    first.clientID = 3_000;
+    second.clientID = 2_000;
+    markRead(first, conversation, device, 4);
+    Y.applyUpdate(userDoc, diff(first, userDoc));
+    // The provider merges the two incremental updates into one frame (the first keeps its value).
+    const sent: Uint8Array[] = [];
+    second.on('update', (update: Uint8Array) => sent.push(update));
+    markRead(second, conversation, device, 2);
+    markRead(second, conversation, device, 3);
+    const analysis = analyzeUpdate(userDoc, Y.mergeUpdates(sent));
+    expect(analysis.deletes).toHaveLength(1);
+    expect(validateUser(analysis, { userId: ada, deviceId: device }).reads).toEqual([
+      { conversationId: conversation, seq: 2 },
+      { conversationId: conversation, seq: 3 },
+    ]);
+  });
+
   it('an update the document already has changes nothing', () => {
     const { server } = serverWithMessage(ada);
     expect(judge(server, Y.encodeStateAsUpdate(server), ada)).toMatchObject({ held: false, empty: true });
@@ -236,6 +262,34 @@ describe('forgeries are refused', () => {
     expect(() => judge(server, updateFrom(server, (d) => writeDeletion(d, id, { by: bob, at: 3 })), bob)).toThrow(/only the author or a group admin/);
     expect(judge(server, updateFrom(server, (d) => writeDeletion(d, id, { by: bob, at: 3 })), bob, 'admin')).toMatchObject({ held: false });
     expect(() => judge(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), ada)).toThrow(/own user id/);
+  });
+
+  it('an author undoing a moderator’s deletion with a value that lands before it, plus a delete of the deletion', () => {
+    // Found by reading removals(): deleting the key's value was excused as an overwrite whenever
+    // the update wrote any live value for the key, even one that Yjs puts before the current
+    // value (and deletes at once), which left the key empty.
+    const server = new Y.Doc();
+    const author = new Y.Doc();
+    author.clientID = 5;
+    const id = crypto.randomUUID() as MessageId;
+    writeMessage(author, id, { author: bob, createdAt: 1, body: 'moderated' });
+    const message = Y.encodeStateAsUpdate(author);
+    accept(server, message, bob);
+    const moderator = clientOf(server);
+    moderator.clientID = 1_000;
+    writeDeletion(moderator, id, { by: ada, at: 2 });
+    accept(server, diff(moderator, server), ada, 'owner');
+    // The author's own "deletion", written without seeing the owner's (lower client id: it lands first)…
+    const stale = new Y.Doc();
+    stale.clientID = 7;
+    Y.applyUpdate(stale, message);
+    writeDeletion(stale, id, { by: bob, at: 3 });
+    // …and a delete of the owner's deletion entry.
+    const eraser = clientOf(server);
+    const before = Y.encodeStateVector(eraser);
+    segmentMaps(eraser).deletions.delete(id);
+    const forged = Y.mergeUpdates([Y.encodeStateAsUpdate(stale, Y.encodeStateVector(author)), Y.encodeStateAsUpdate(eraser, before)]);
+    expect(() => judge(server, forged, bob)).toThrow(/cannot be undone/);
   });
 
   it('removing someone else’s reaction, a message entry or a deletion', () => {

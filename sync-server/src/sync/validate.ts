@@ -72,16 +72,17 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 }
 
 /**
- * Deleting the value a key held is how Yjs records overwriting it: those deletions ride along
- * with a new live value for the same key in the same update and are judged with that write.
- * What is left are real removals (a key with no live value afterwards).
+ * Deleting the value a key held is how Yjs records overwriting it: such deletions ride along with
+ * a new value for the same key that takes its place, and are judged with that write. A deletion
+ * is a removal only when it deletes the item the key holds once the update's writes are in (a new
+ * value that lands before the current one, where Yjs puts a value written without seeing it,
+ * does not take its place).
  */
 function removals(analysis: Analysis): Effect[] {
-  const replaced = new Set<string>();
-  for (const { item, site } of analysis.writes) {
-    if (item.content.constructor.name !== 'ContentDeleted') replaced.add(`${site.root}\u0000${site.key}`);
-  }
-  return analysis.deletes.filter(({ site }) => !replaced.has(`${site.root}\u0000${site.key}`));
+  return analysis.deletes.filter(({ item, site }) => {
+    const holder = analysis.holderOf(site);
+    return holder === 'unknown' || holder.item === item;
+  });
 }
 
 /** The entry currently stored under `key` (live or deleted), as Yjs keeps it. */
