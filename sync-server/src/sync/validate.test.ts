@@ -167,6 +167,31 @@ describe('honest work is accepted', () => {
     expect(changes.neutralize).toEqual(expected);
   });
 
+  it('a deletion that lost to another device’s deletion of the same message (it arrives without its value)', () => {
+    // Found by honestSessions.test.ts (seeds 16 and 38): Yjs deletes the losing entry on the device and
+    // garbage-collects its value before the device's sync step 2 carries it.
+    const { server, id } = serverWithMessage(bob);
+    const phone = clientOf(server);
+    const laptop = clientOf(server);
+    phone.clientID = 1; // the lower client id loses
+    laptop.clientID = 2;
+    writeDeletion(phone, id, { by: bob, at: 2 });
+    writeDeletion(laptop, id, { by: bob, at: 3 });
+    accept(server, diff(laptop, server), bob);
+    Y.applyUpdate(phone, diff(server, phone)); // the phone hears of the laptop's deletion first
+    const late = diff(phone, server);
+    expect(Y.decodeUpdate(late).structs.some((s) => s instanceof Y.Item && s.content instanceof Y.ContentDeleted)).toBe(true);
+    accept(server, late, bob);
+    expect(segmentMaps(server).deletions.get(id)?.at).toBe(3);
+    // A value-less entry written on top of the deletion would take the key: refused.
+    const eraser = clientOf(server);
+    eraser.transact(() => {
+      writeDeletion(eraser, id, { by: bob, at: 4 });
+      segmentMaps(eraser).deletions.delete(id);
+    });
+    expect(() => judge(server, diff(eraser, server), bob)).toThrow(/cannot be undone/);
+  });
+
   it('a read position written in two tabs at once, then again in one of them', () => {
     // The second tab's first value lands before the first tab's (lower client id) and is
     // deleted by Yjs there; its own overwrite deletes it again. Neither is a removal: only

@@ -138,7 +138,13 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       }
       case SegmentRoots.deletions: {
-        if (value === undefined) throw ruleBroken('a deletion cannot be undone');
+        if (value === undefined) {
+          // This device's deletion lost to another's deletion of the same message, and Yjs dropped
+          // its value before it was sent: it changes nothing, unless it would take the key.
+          const holder = analysis.holderOf(site);
+          if (holder === 'unknown' || !holder.live) throw ruleBroken('a deletion cannot be undone');
+          break;
+        }
         const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
         const author = authorOf(site.key);
