@@ -49,17 +49,22 @@ export class Link {
   readonly out: ToServer[] = [];
   readonly in: ToClient[] = [];
   open = true;
-  /** Updates the write path held, and acknowledgements it sent at once (to count what still waits). */
+  /** Frames held by the write path (counted for the report). */
   held = 0;
-  directAcks = 0;
+  /**
+   * Frames the write path must acknowledge, each once: every update frame (applied, changing
+   * nothing, or released later), and every step 2 it held (Hocuspocus acknowledges the others).
+   * The provider counts its unsent changes down by these; one missing leaves it "unsynced".
+   */
+  owedAcks = 0;
   constructor(name: string, peer: Peer) {
     this.name = name;
     this.peer = peer;
     this.connection = new SimConnection(name);
   }
-  /** Held updates not answered yet (a held one is answered once: acknowledged when released, or refused). */
+  /** Acknowledgements still owed (held updates not released yet, or lost ones). */
   get waiting(): number {
-    return this.held - (this.connection.sends - this.directAcks) - (this.connection.closedWith === null ? 0 : 1);
+    return this.owedAcks - this.connection.sends;
   }
 }
 
@@ -171,7 +176,7 @@ export class SimServer {
         frame: frame.kind,
       });
       if (result === 'held') link.held += 1;
-      if (result === 'applied' && frame.kind === 'update') link.directAcks += 1;
+      if (frame.kind === 'update' || result === 'held') link.owedAcks += 1;
     } catch (error) {
       const refusal = error instanceof Refused ? error.reason : `not a refusal: ${String((error as Error).stack ?? error)}`;
       this.#host.refused(`${link.name} ${frame.kind} from ${peer.role} ${peer.userId.slice(0, 8)}: ${refusal}`);
