@@ -11,6 +11,7 @@ import * as Y from 'yjs';
 import { Limits, isServerClientId } from '@outpost/shared-schema';
 import { ReplayBudget, holderAfter, type NewEntry } from './keyOrder.ts';
 import { Refused } from './refusals.ts';
+import { groupClients } from './updateGroups.ts';
 
 /** Where a map entry lives: a root map and a key. */
 export interface Site {
@@ -110,11 +111,16 @@ function siteInDocument(item: Y.Item): Site {
 export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   if (update.byteLength > Limits.updateBytes) throw new Refused('tooLarge', 'ruleBroken', `an update holds at most ${Limits.updateBytes} bytes`);
   let decoded: { structs: Struct[]; ds: { clients: Map<number, { clock: number; len: number }[]> } };
+  let groups: number[];
   try {
     decoded = Y.decodeUpdate(update) as unknown as typeof decoded;
+    groups = groupClients(update);
   } catch (error) {
     throw malformed((error as Error).message);
   }
+  // Yjs applies only the last group of structs of a client named twice: the judge would not see
+  // what is applied (Yjs's own encoders write one group per client).
+  if (new Set(groups).size !== groups.length) throw malformed('a client’s structs in two groups');
   if (decoded.structs.length > UpdateCaps.structs) throw new Refused('tooLarge', 'ruleBroken', `an update holds at most ${UpdateCaps.structs} structs`);
 
   // Index the update's structs per client, in clock order, without overlaps.

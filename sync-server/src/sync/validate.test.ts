@@ -374,6 +374,17 @@ describe('forgeries are refused', () => {
     expect(() => analyzeUpdate(server, encoder.toUint8Array())).toThrow(/later item of its own client/);
   });
 
+  it('a client named in two groups of structs (Yjs applies only the last group)', () => {
+    // Found by hostileUpdates.test.ts (seeds 449 and 968): the structs judged in the first group
+    // are never applied, the second waits pending, a message is numbered that no one will see.
+    const [first, second] = twoReads();
+    const split = updateOf([[first], [second]]);
+    const yjs = new Y.Doc();
+    Y.applyUpdate(yjs, split);
+    expect(yjs.store.pendingStructs).not.toBeNull();
+    expect(() => analyzeUpdate(new Y.Doc(), split)).toThrow(/malformed/);
+  });
+
   it('another device’s read positions, and removing a read position', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
@@ -385,6 +396,36 @@ describe('forgeries are refused', () => {
     expect(() => validateUser(removal, { userId: ada, deviceId: device })).toThrow(/never removed/);
   });
 });
+
+/** Two read positions written by one device: two structs of one client, clocks 0 and 1. */
+function twoReads(): [Y.Item, Y.Item] {
+  const phone = new Y.Doc();
+  markRead(phone, crypto.randomUUID() as ConversationId, device, 1);
+  markRead(phone, crypto.randomUUID() as ConversationId, device, 2);
+  return Y.decodeUpdate(Y.encodeStateAsUpdate(phone)).structs as [Y.Item, Y.Item];
+}
+
+/** Encodes groups of structs (each group: one client, consecutive clocks) and a delete set, as given. */
+function updateOf(groups: Y.Item[][], deletes: { client: number; clock: number; len: number }[] = []): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, groups.length);
+  for (const group of groups) {
+    const first = group[0] as Y.Item;
+    encoding.writeVarUint(encoder.restEncoder, group.length);
+    encoder.writeClient(first.id.client);
+    encoding.writeVarUint(encoder.restEncoder, first.id.clock);
+    for (const item of group) item.write(encoder, 0);
+  }
+  encoding.writeVarUint(encoder.restEncoder, deletes.length);
+  for (const { client, clock, len } of deletes) {
+    encoder.resetDsCurVal();
+    encoding.writeVarUint(encoder.restEncoder, client);
+    encoding.writeVarUint(encoder.restEncoder, 1);
+    encoder.writeDsClock(clock);
+    encoder.writeDsLen(len);
+  }
+  return encoder.toUint8Array();
+}
 
 /** An update of one GC struct per client id: a few bytes each that claim state-vector entries. */
 function gcUpdate(clients: number[]): Uint8Array {
