@@ -249,7 +249,8 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     const list = byClient.get(client) ?? [];
     for (const range of clientRanges) {
       if (++ranges > UpdateCaps.deleteRanges) throw new Refused('tooLarge', 'ruleBroken', 'an update holds too many delete ranges');
-      if (range.len <= 0) continue;
+      // Yjs's own encoders never write one; applying one past the document's state throws.
+      if (range.len <= 0) throw malformed('an empty delete range');
       const end = range.clock + range.len;
       if (end > stateOf(client)) {
         integrable = false;

@@ -385,6 +385,15 @@ describe('forgeries are refused', () => {
     expect(() => analyzeUpdate(new Y.Doc(), split)).toThrow(/malformed/);
   });
 
+  it('an empty delete range past what the document has (Yjs throws while applying it)', () => {
+    // Found by hostileUpdates.test.ts (seeds 280 and 1489): accepted, logged, then applying the
+    // log entry threw, on this node and on every later load of the document.
+    const [first] = twoReads();
+    const empty = updateOf([[first]], [{ client: 5, clock: 1, len: 0 }]);
+    expect(() => Y.applyUpdate(new Y.Doc(), empty)).toThrow();
+    expect(() => analyzeUpdate(new Y.Doc(), empty)).toThrow(/malformed/);
+  });
+
   it('another device’s read positions, and removing a read position', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
