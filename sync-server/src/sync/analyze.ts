@@ -197,8 +197,9 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     for (; index < list.length; index++) {
       const item = list[index] as Y.Item;
       const current = stateOf(client);
-      if (item.id.clock + item.length <= current) continue; // known already
       if (item.id.clock > current) break; // a gap in this client's clocks: it cannot integrate
+      // Yjs resolves the origins of a struct even when it has it already (and skips it only then):
+      // they are checked the same way, or a bogus one would throw in Yjs or leave the update pending.
       const missing = missingDependency(item);
       if (missing !== null) {
         let waiting = blockedOn.get(missing);
@@ -206,6 +207,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
         waiting.add(client);
         break;
       }
+      if (item.id.clock + item.length <= current) continue; // known already
       // It integrates now; its site comes from its origin, right origin or parent, like in Yjs.
       let site: Site | null;
       if (item.origin !== null || item.rightOrigin !== null) {

@@ -394,6 +394,27 @@ describe('forgeries are refused', () => {
     expect(() => analyzeUpdate(new Y.Doc(), empty)).toThrow(/malformed/);
   });
 
+  it('a struct the document has already, resent with origins that do not exist', () => {
+    // Found by hostileUpdates.test.ts (seeds 27767 and 8089): Yjs resolves the origins of a
+    // struct it already has before it skips it, so a bogus own origin makes it throw (after the
+    // write path has logged the update), and an unknown one leaves the update pending.
+    const [first, second] = twoReads();
+    const server = new Y.Doc();
+    Y.applyUpdate(server, updateOf([[first, second]]));
+    const resent = Y.decodeUpdate(updateOf([[first, second]])).structs as [Y.Item, Y.Item];
+    resent[0].rightOrigin = Y.createID(first.id.client, 5); // a later clock of its own client
+    const throwing = updateOf([[resent[0]]]);
+    expect(() => Y.applyUpdate(clientOf(server), throwing)).toThrow();
+    expect(() => analyzeUpdate(server, throwing)).toThrow(/malformed/);
+    resent[0].rightOrigin = null;
+    resent[0].origin = Y.createID(424242, 7); // someone's struct nobody has
+    const waiting = updateOf([resent]);
+    const yjs = clientOf(server);
+    Y.applyUpdate(yjs, waiting);
+    expect(yjs.store.pendingStructs).not.toBeNull();
+    expect(analyzeUpdate(server, waiting).integrable).toBe(false);
+  });
+
   it('another device’s read positions, and removing a read position', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
