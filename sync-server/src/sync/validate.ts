@@ -146,13 +146,13 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
           break;
         }
         const entry = parse(DeletionEntry, value, 'deletion');
-        if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
         const author = authorOf(site.key);
+        if (author !== undefined && author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
+        if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
         if (author === undefined) {
           changes.waitingFor.add(site.key as MessageId);
           break;
         }
-        if (author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
         changes.touched.add(site.key as MessageId);
         break;
       }
