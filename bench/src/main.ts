@@ -1,11 +1,14 @@
 // Entry point of `npm run bench`: runs each scenario and prints its measurements beside baselines
 // measured in the same run.
-//   npm run bench                      cold start from a replica (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
+//   npm run bench                      the write path's validation cost, then cold start from a replica
+//                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
+//   npm run bench -- validation        only the validation cost
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
 import { plans } from './scenarios/serverLoadPlan.ts';
+import { validationCost } from './scenarios/validationCost.ts';
 
 const [scenario, ...flags] = process.argv.slice(2);
 
@@ -18,12 +21,15 @@ if (scenario === 'server') {
     console.log('\nThe run FAILED: a server stopped early or a message was lost, duplicated or misnumbered (see above).');
     process.exitCode = 1;
   }
+} else if (scenario === 'validation') {
+  validationCost();
 } else if (scenario === undefined) {
+  validationCost();
   const messages = Number(process.env.MESSAGES ?? 100_000);
   const segmentSize = 1000;
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (cold start) or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation and cold start), "validation" or "server" [--quick]`);
   process.exitCode = 2;
 }

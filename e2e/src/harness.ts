@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutpostClient, type OutpostClientOptions } from '@outpost/client';
 import { startPostgres, type PostgresServer } from '@outpost/storage/testing';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { loadConfig, startServer, type Logger, type OutpostServer } from '@outpost/sync-server';
 
 export type Backend = 'sqlite' | 'postgres';
 export const backends: readonly Backend[] = ['sqlite', 'postgres'];
@@ -53,6 +53,8 @@ export interface NodeOptions {
   env?: Record<string, string>;
   /** AUTH_ATTEMPTS_PER_ADDRESS: sign-ins and sign-ups per address per minute. */
   authAttemptsPerAddress?: number;
+  /** The node's logger (in-process nodes only), e.g. to count what it refused. */
+  log?: Logger;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -74,7 +76,7 @@ function env(options: NodeOptions): Record<string, string> {
 
 /** A server node in this process. */
 export async function startNode(options: NodeOptions): Promise<OutpostServer> {
-  const server = await startServer(loadConfig(env(options)));
+  const server = await startServer(loadConfig(env(options)), options.log);
   cleanups.push(() => server.close());
   return server;
 }

@@ -9,7 +9,9 @@
 // each struct's site is resolved once, when it integrates, from its origin's site.
 import * as Y from 'yjs';
 import { Limits, isServerClientId } from '@outpost/shared-schema';
+import { ReplayBudget, holderAfter, type NewEntry } from './keyOrder.ts';
 import { Refused } from './refusals.ts';
+import { groupClients } from './updateGroups.ts';
 
 /** Where a map entry lives: a root map and a key. */
 export interface Site {
@@ -34,6 +36,18 @@ export interface Analysis {
   clients: Set<number>;
   /** Nothing new: every struct and deletion is known already. */
   empty: boolean;
+  /**
+   * The item a key holds once the update's writes are in (before its delete set), and whether it
+   * is live afterwards ('unknown' for shapes no honest client makes, see keyOrder.ts). Deleting
+   * any other item of the key changes nothing: Yjs deletes every value but the last one anyway.
+   * Only when integrable.
+   */
+  holderOf(site: Site): KeyHolder | 'unknown';
+}
+
+export interface KeyHolder {
+  item: Y.Item | null;
+  live: boolean;
 }
 
 /** Caps on what one update may hold, so a small frame cannot make the server do a lot of work. */
@@ -97,11 +111,16 @@ function siteInDocument(item: Y.Item): Site {
 export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   if (update.byteLength > Limits.updateBytes) throw new Refused('tooLarge', 'ruleBroken', `an update holds at most ${Limits.updateBytes} bytes`);
   let decoded: { structs: Struct[]; ds: { clients: Map<number, { clock: number; len: number }[]> } };
+  let groups: number[];
   try {
     decoded = Y.decodeUpdate(update) as unknown as typeof decoded;
+    groups = groupClients(update);
   } catch (error) {
     throw malformed((error as Error).message);
   }
+  // Yjs applies only the last group of structs of a client named twice: the judge would not see
+  // what is applied (Yjs's own encoders write one group per client).
+  if (new Set(groups).size !== groups.length) throw malformed('a client’s structs in two groups');
   if (decoded.structs.length > UpdateCaps.structs) throw new Refused('tooLarge', 'ruleBroken', `an update holds at most ${UpdateCaps.structs} structs`);
 
   // Index the update's structs per client, in clock order, without overlaps.
@@ -178,8 +197,9 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     for (; index < list.length; index++) {
       const item = list[index] as Y.Item;
       const current = stateOf(client);
-      if (item.id.clock + item.length <= current) continue; // known already
       if (item.id.clock > current) break; // a gap in this client's clocks: it cannot integrate
+      // Yjs resolves the origins of a struct even when it has it already (and skips it only then):
+      // they are checked the same way, or a bogus one would throw in Yjs or leave the update pending.
       const missing = missingDependency(item);
       if (missing !== null) {
         let waiting = blockedOn.get(missing);
@@ -187,6 +207,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
         waiting.add(client);
         break;
       }
+      if (item.id.clock + item.length <= current) continue; // known already
       // It integrates now; its site comes from its origin, right origin or parent, like in Yjs.
       let site: Site | null;
       if (item.origin !== null || item.rightOrigin !== null) {
@@ -230,7 +251,8 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     const list = byClient.get(client) ?? [];
     for (const range of clientRanges) {
       if (++ranges > UpdateCaps.deleteRanges) throw new Refused('tooLarge', 'ruleBroken', 'an update holds too many delete ranges');
-      if (range.len <= 0) continue;
+      // Yjs's own encoders never write one; applying one past the document's state throws.
+      if (range.len <= 0) throw malformed('an empty delete range');
       const end = range.clock + range.len;
       if (end > stateOf(client)) {
         integrable = false;
@@ -255,6 +277,38 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     }
   }
   if (clients.size > UpdateCaps.newClients) throw new Refused('tooLarge', 'ruleBroken', `an update may bring at most ${UpdateCaps.newClients} new Yjs client ids`);
-  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false };
-  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething };
+  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false, holderOf: () => 'unknown' };
+  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething, holderOf: holders(doc, writes, deletes, docState) };
+}
+
+const siteKey = (site: Site) => `${site.root}\u0000${site.key}`;
+
+/** `Analysis.holderOf` for an integrable update: per key, once, within one budget for the update. */
+function holders(doc: Y.Doc, writes: readonly Effect[], deletes: readonly Effect[], docState: (client: number) => number): Analysis['holderOf'] {
+  const deleted = new Set(deletes.map(({ item }) => item));
+  const budget = new ReplayBudget(UpdateCaps.structs);
+  let bySite: Map<string, NewEntry[]> | undefined;
+  const known = new Map<string, KeyHolder | 'unknown'>();
+  return (site) => {
+    const key = siteKey(site);
+    const cached = known.get(key);
+    if (cached !== undefined) return cached;
+    if (!bySite) {
+      bySite = new Map();
+      for (const { item, site: at } of writes) {
+        const entries = bySite.get(siteKey(at)) ?? [];
+        entries.push({ item, start: Math.max(item.id.clock, docState(item.id.client)) });
+        bySite.set(siteKey(at), entries);
+      }
+    }
+    // The root is read without creating it: a hostile root name must not add types to the document.
+    const root = doc.share.get(site.root) as unknown as { _map: Map<string, Y.Item> } | undefined;
+    const holder = holderAfter(doc, root?._map.get(site.key), bySite.get(key) ?? [], budget);
+    const result: KeyHolder | 'unknown' =
+      holder === 'unknown'
+        ? 'unknown'
+        : { item: holder, live: holder !== null && !holder.deleted && !(holder.content instanceof Y.ContentDeleted) && !deleted.has(holder) };
+    known.set(key, result);
+    return result;
+  };
 }

@@ -1,7 +1,8 @@
 // Updates that cannot integrate yet because something they build on has not arrived (a device
 // reconnects and its provider sends a new change before the sync step that carries the change
-// it depends on, or the message it reacts to; or another tab's socket is slower). They wait here, bounded, neither applied
-// nor logged, and are judged like any other update once they can integrate.
+// it depends on; or another tab's socket is slower), or that edit, delete or react to a message
+// that has not arrived yet. They wait here, bounded, neither applied nor logged, and are judged
+// like any other update once they can integrate.
 import type * as Y from 'yjs';
 import { retryLater } from './refusals.ts';
 

@@ -129,6 +129,95 @@ describe('honest work is accepted', () => {
     expect(segmentMaps(server).edits.get(id)?.body).toBe('after reconnecting');
   });
 
+  it('an edit, a deletion and a reaction that reach the server before the message (another tab wrote it) wait for it', () => {
+    // Found by honestSessions.test.ts (seeds 1, 35 and 124): a new key has no origin, so nothing
+    // in the update's structure says it depends on the message another client id wrote.
+    const server = new Y.Doc();
+    const tab = clientOf(server);
+    const otherTab = clientOf(server);
+    const id = crypto.randomUUID() as MessageId;
+    writeMessage(tab, id, { author: ada, createdAt: 1, body: 'hi' });
+    const message = diff(tab, server);
+    Y.applyUpdate(otherTab, message); // relayed between tabs, not through the server
+    const before = Y.encodeStateVector(otherTab);
+    writeEdit(otherTab, id, { body: 'edited', editedAt: 2 });
+    writeReaction(otherTab, id, '👍', ada, 3);
+    writeDeletion(otherTab, id, { by: ada, at: 4 });
+    const raced = Y.encodeStateAsUpdate(otherTab, before);
+    expect(judge(server, raced, ada)).toMatchObject({ held: false, changes: { waitingFor: new Set([id]) } });
+    accept(server, message, ada);
+    expect(accept(server, raced, ada).waitingFor.size).toBe(0);
+    expect(segmentMaps(server).deletions.has(id)).toBe(true);
+  });
+
+  it('a deletion made without seeing the latest edit or a reaction takes them along', () => {
+    // Found by honestSessions.test.ts (seeds 5 and 52): the owner deletes from a copy that has
+    // not seen the author's edit nor a member's reaction; they must not live on beside the deletion.
+    const { server, id } = serverWithMessage(bob);
+    const owner = clientOf(server);
+    accept(server, updateFrom(server, (d) => writeEdit(d, id, { body: 'the text to go', editedAt: 2 })), bob);
+    accept(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 3)), bob);
+    const other = crypto.randomUUID() as MessageId;
+    accept(server, updateFrom(server, (d) => writeMessage(d, other, { author: bob, createdAt: 4, body: 'stays' })), bob);
+    accept(server, updateFrom(server, (d) => writeReaction(d, other, '👍', bob, 5)), bob);
+    const liveEntry = (root: string, key: string) => (server.getMap(root) as unknown as { _map: Map<string, Y.Item> })._map.get(key)?.id;
+    const expected = [liveEntry('edits', id), liveEntry('reactions', reactionKey(id, '👍', bob))];
+    writeDeletion(owner, id, { by: ada, at: 6 });
+    const changes = accept(server, diff(owner, server), ada, 'owner');
+    expect(changes.neutralize).toEqual(expected);
+  });
+
+  it('a deletion that lost to another device’s deletion of the same message (it arrives without its value)', () => {
+    // Found by honestSessions.test.ts (seeds 16 and 38): Yjs deletes the losing entry on the device and
+    // garbage-collects its value before the device's sync step 2 carries it.
+    const { server, id } = serverWithMessage(bob);
+    const phone = clientOf(server);
+    const laptop = clientOf(server);
+    phone.clientID = 1; // the lower client id loses
+    laptop.clientID = 2;
+    writeDeletion(phone, id, { by: bob, at: 2 });
+    writeDeletion(laptop, id, { by: bob, at: 3 });
+    accept(server, diff(laptop, server), bob);
+    Y.applyUpdate(phone, diff(server, phone)); // the phone hears of the laptop's deletion first
+    const late = diff(phone, server);
+    expect(Y.decodeUpdate(late).structs.some((s) => s instanceof Y.Item && s.content instanceof Y.ContentDeleted)).toBe(true);
+    accept(server, late, bob);
+    expect(segmentMaps(server).deletions.get(id)?.at).toBe(3);
+    // A value-less entry written on top of the deletion would take the key: refused.
+    const eraser = clientOf(server);
+    eraser.transact(() => {
+      writeDeletion(eraser, id, { by: bob, at: 4 });
+      segmentMaps(eraser).deletions.delete(id);
+    });
+    expect(() => judge(server, diff(eraser, server), bob)).toThrow(/cannot be undone/);
+  });
+
+  it('a read position written in two tabs at once, then again in one of them', () => {
+    // The second tab's first value lands before the first tab's (lower client id) and is
+    // deleted by Yjs there; its own overwrite deletes it again. Neither is a removal: only
+    // deleting the value the key ends up holding is (an earlier fix got this wrong; the
+    // honest-session generator caught it).
+    const userDoc = new Y.Doc();
+    const conversation = crypto.randomUUID() as ConversationId;
+    const first = clientOf(userDoc);
+    const second = clientOf(userDoc);
+    first.clientID = 3_000;
+    second.clientID = 2_000;
+    markRead(first, conversation, device, 4);
+    Y.applyUpdate(userDoc, diff(first, userDoc));
+    // The provider merges the two incremental updates into one frame (the first keeps its value).
+    const sent: Uint8Array[] = [];
+    second.on('update', (update: Uint8Array) => sent.push(update));
+    markRead(second, conversation, device, 2);
+    markRead(second, conversation, device, 3);
+    const analysis = analyzeUpdate(userDoc, Y.mergeUpdates(sent));
+    expect(analysis.deletes).toHaveLength(1);
+    expect(validateUser(analysis, { userId: ada, deviceId: device }).reads).toEqual([
+      { conversationId: conversation, seq: 2 },
+      { conversationId: conversation, seq: 3 },
+    ]);
+  });
+
   it('an update the document already has changes nothing', () => {
     const { server } = serverWithMessage(ada);
     expect(judge(server, Y.encodeStateAsUpdate(server), ada)).toMatchObject({ held: false, empty: true });
@@ -197,6 +286,34 @@ describe('forgeries are refused', () => {
     expect(() => judge(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), ada)).toThrow(/own user id/);
   });
 
+  it('an author undoing a moderator’s deletion with a value that lands before it, plus a delete of the deletion', () => {
+    // Found by reading removals(): deleting the key's value was excused as an overwrite whenever
+    // the update wrote any live value for the key, even one that Yjs puts before the current
+    // value (and deletes at once), which left the key empty.
+    const server = new Y.Doc();
+    const author = new Y.Doc();
+    author.clientID = 5;
+    const id = crypto.randomUUID() as MessageId;
+    writeMessage(author, id, { author: bob, createdAt: 1, body: 'moderated' });
+    const message = Y.encodeStateAsUpdate(author);
+    accept(server, message, bob);
+    const moderator = clientOf(server);
+    moderator.clientID = 1_000;
+    writeDeletion(moderator, id, { by: ada, at: 2 });
+    accept(server, diff(moderator, server), ada, 'owner');
+    // The author's own "deletion", written without seeing the owner's (lower client id: it lands first)…
+    const stale = new Y.Doc();
+    stale.clientID = 7;
+    Y.applyUpdate(stale, message);
+    writeDeletion(stale, id, { by: bob, at: 3 });
+    // …and a delete of the owner's deletion entry.
+    const eraser = clientOf(server);
+    const before = Y.encodeStateVector(eraser);
+    segmentMaps(eraser).deletions.delete(id);
+    const forged = Y.mergeUpdates([Y.encodeStateAsUpdate(stale, Y.encodeStateVector(author)), Y.encodeStateAsUpdate(eraser, before)]);
+    expect(() => judge(server, forged, bob)).toThrow(/cannot be undone/);
+  });
+
   it('removing someone else’s reaction, a message entry or a deletion', () => {
     const { server, id } = serverWithMessage(ada);
     accept(server, updateFrom(server, (d) => writeReaction(d, id, '👍', bob, 1)), bob);
@@ -254,6 +371,47 @@ describe('forgeries are refused', () => {
     expect(() => analyzeUpdate(server, encoder.toUint8Array())).toThrow(/later item of its own client/);
   });
 
+  it('a client named in two groups of structs (Yjs applies only the last group)', () => {
+    // Found by hostileUpdates.test.ts (seeds 449 and 968): the structs judged in the first group
+    // are never applied, the second waits pending, a message is numbered that no one will see.
+    const [first, second] = twoReads();
+    const split = updateOf([[first], [second]]);
+    const yjs = new Y.Doc();
+    Y.applyUpdate(yjs, split);
+    expect(yjs.store.pendingStructs).not.toBeNull();
+    expect(() => analyzeUpdate(new Y.Doc(), split)).toThrow(/malformed/);
+  });
+
+  it('an empty delete range past what the document has (Yjs throws while applying it)', () => {
+    // Found by hostileUpdates.test.ts (seeds 280 and 1489): accepted, logged, then applying the
+    // log entry threw, on this node and on every later load of the document.
+    const [first] = twoReads();
+    const empty = updateOf([[first]], [{ client: 5, clock: 1, len: 0 }]);
+    expect(() => Y.applyUpdate(new Y.Doc(), empty)).toThrow();
+    expect(() => analyzeUpdate(new Y.Doc(), empty)).toThrow(/malformed/);
+  });
+
+  it('a struct the document has already, resent with origins that do not exist', () => {
+    // Found by hostileUpdates.test.ts (seeds 27767 and 8089): Yjs resolves the origins of a
+    // struct it already has before it skips it, so a bogus own origin makes it throw (after the
+    // write path has logged the update), and an unknown one leaves the update pending.
+    const [first, second] = twoReads();
+    const server = new Y.Doc();
+    Y.applyUpdate(server, updateOf([[first, second]]));
+    const resent = Y.decodeUpdate(updateOf([[first, second]])).structs as [Y.Item, Y.Item];
+    resent[0].rightOrigin = Y.createID(first.id.client, 5); // a later clock of its own client
+    const throwing = updateOf([[resent[0]]]);
+    expect(() => Y.applyUpdate(clientOf(server), throwing)).toThrow();
+    expect(() => analyzeUpdate(server, throwing)).toThrow(/malformed/);
+    resent[0].rightOrigin = null;
+    resent[0].origin = Y.createID(424242, 7); // someone's struct nobody has
+    const waiting = updateOf([resent]);
+    const yjs = clientOf(server);
+    Y.applyUpdate(yjs, waiting);
+    expect(yjs.store.pendingStructs).not.toBeNull();
+    expect(analyzeUpdate(server, waiting).integrable).toBe(false);
+  });
+
   it('another device’s read positions, and removing a read position', () => {
     const server = new Y.Doc();
     const conversation = crypto.randomUUID();
@@ -284,6 +442,36 @@ describe('forgeries are refused', () => {
     expect(() => validateUser(analyzeUpdate(server, updateFrom(server, (d) => d.getMap('preferences').set('dndUntil', -5))), me)).toThrow(/preference dndUntil is malformed/);
   });
 });
+
+/** Two read positions written by one device: two structs of one client, clocks 0 and 1. */
+function twoReads(): [Y.Item, Y.Item] {
+  const phone = new Y.Doc();
+  markRead(phone, crypto.randomUUID() as ConversationId, device, 1);
+  markRead(phone, crypto.randomUUID() as ConversationId, device, 2);
+  return Y.decodeUpdate(Y.encodeStateAsUpdate(phone)).structs as [Y.Item, Y.Item];
+}
+
+/** Encodes groups of structs (each group: one client, consecutive clocks) and a delete set, as given. */
+function updateOf(groups: Y.Item[][], deletes: { client: number; clock: number; len: number }[] = []): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, groups.length);
+  for (const group of groups) {
+    const first = group[0] as Y.Item;
+    encoding.writeVarUint(encoder.restEncoder, group.length);
+    encoder.writeClient(first.id.client);
+    encoding.writeVarUint(encoder.restEncoder, first.id.clock);
+    for (const item of group) item.write(encoder, 0);
+  }
+  encoding.writeVarUint(encoder.restEncoder, deletes.length);
+  for (const { client, clock, len } of deletes) {
+    encoder.resetDsCurVal();
+    encoding.writeVarUint(encoder.restEncoder, client);
+    encoding.writeVarUint(encoder.restEncoder, 1);
+    encoder.writeDsClock(clock);
+    encoder.writeDsLen(len);
+  }
+  return encoder.toUint8Array();
+}
 
 /** An update of one GC struct per client id: a few bytes each that claim state-vector entries. */
 function gcUpdate(clients: number[]): Uint8Array {

@@ -38,15 +38,18 @@ export interface SegmentChanges {
   /** Messages whose edits, deletion or reactions changed (for the projection and counters). */
   touched: Set<MessageId>;
   /**
-   * Entries written for a message that is deleted once the update is in (a device edited or
-   * reacted while another deleted it): accepted, and deleted by the server in the same entry,
-   * so nothing but the deletion lives on.
+   * Entries that would live on beside a deletion: written for a message that is deleted once the
+   * update is in (a device edited or reacted while another deleted it), or already in the
+   * document when a deletion arrives from a device that had not seen them. Accepted, and deleted
+   * by the server in the same entry, so nothing but the deletion lives on.
    */
   neutralize: Y.ID[];
   /**
-   * Messages that edits, deletions or reactions refer to and the segment does not hold (yet):
-   * the message may still be on its way (written offline, its sync step not in yet), or live in
-   * another segment (a forgery). The write path tells which; nothing is written meanwhile.
+   * Messages the update edits, deletes or reacts to that are neither in the document nor in the
+   * update: the change raced ahead of the message (written in another tab, or before an app
+   * restart under another client id, whose upload has not arrived yet) — nothing in Yjs's
+   * structure says so, because a new key has no origin — or the message lives in another segment
+   * (a forgery). The write path tells which; nothing is written meanwhile.
    */
   waitingFor: Set<MessageId>;
 }
@@ -71,16 +74,17 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 }
 
 /**
- * Deleting the value a key held is how Yjs records overwriting it: those deletions ride along
- * with a new live value for the same key in the same update and are judged with that write.
- * What is left are real removals (a key with no live value afterwards).
+ * Deleting the value a key held is how Yjs records overwriting it: such deletions ride along with
+ * a new value for the same key that takes its place, and are judged with that write. A deletion
+ * is a removal only when it deletes the item the key holds once the update's writes are in (a new
+ * value that lands before the current one, where Yjs puts a value written without seeing it,
+ * does not take its place).
  */
 function removals(analysis: Analysis): Effect[] {
-  const replaced = new Set<string>();
-  for (const { item, site } of analysis.writes) {
-    if (item.content.constructor.name !== 'ContentDeleted') replaced.add(`${site.root}\u0000${site.key}`);
-  }
-  return analysis.deletes.filter(({ site }) => !replaced.has(`${site.root}\u0000${site.key}`));
+  return analysis.deletes.filter(({ item, site }) => {
+    const holder = analysis.holderOf(site);
+    return holder === 'unknown' || holder.item === item;
+  });
 }
 
 /** The entry currently stored under `key` (live or deleted), as Yjs keeps it. */
@@ -90,7 +94,7 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
 
 /**
  * Judges an update to a content segment. Throws Refused (ruleBroken) on the first broken rule;
- * the conversation-wide rules (a message id unique in the conversation, no message past
+ * `waitingFor` names messages it needs before it can be judged whole. The conversation-wide rules (a message id unique in the conversation, no message past
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
@@ -125,25 +129,32 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         break;
       case SegmentRoots.edits: {
         const author = authorOf(site.key);
+        if (value !== undefined) parse(EditEntry, value, 'edit');
         if (author === undefined) {
           changes.waitingFor.add(site.key as MessageId);
           break;
         }
         if (author !== sender.userId) throw ruleBroken('only the author edits a message');
-        if (value !== undefined) {
-          parse(EditEntry, value, 'edit');
-          if (deletedAfter(site.key)) changes.neutralize.push(item.id);
-        }
+        if (value !== undefined && deletedAfter(site.key)) changes.neutralize.push(item.id);
         changes.touched.add(site.key as MessageId);
         break;
       }
       case SegmentRoots.deletions: {
+        if (value === undefined) {
+          // This device's deletion lost to another's deletion of the same message, and Yjs dropped
+          // its value before it was sent: it changes nothing, unless it would take the key.
+          const holder = analysis.holderOf(site);
+          if (holder === 'unknown' || !holder.live) throw ruleBroken('a deletion cannot be undone');
+          break;
+        }
+        const entry = parse(DeletionEntry, value, 'deletion');
         const author = authorOf(site.key);
         if (author !== undefined && author !== sender.userId && !moderator) throw ruleBroken('only the author or a group admin deletes a message');
-        if (value === undefined) throw ruleBroken('a deletion cannot be undone');
-        const entry = parse(DeletionEntry, value, 'deletion');
         if (entry.by !== sender.userId) throw ruleBroken('a deletion is signed by the sender');
-        if (author === undefined) changes.waitingFor.add(site.key as MessageId);
+        if (author === undefined) {
+          changes.waitingFor.add(site.key as MessageId);
+          break;
+        }
         changes.touched.add(site.key as MessageId);
         break;
       }
@@ -151,14 +162,12 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
         if (key.userId !== sender.userId) throw ruleBroken('a reaction key carries the sender’s own user id');
+        if (value !== undefined) parse(ReactionEntry, value, 'reaction');
         if (authorOf(key.messageId) === undefined) {
           changes.waitingFor.add(key.messageId);
           break;
         }
-        if (value !== undefined) {
-          parse(ReactionEntry, value, 'reaction');
-          if (deletedAfter(key.messageId)) changes.neutralize.push(item.id);
-        }
+        if (value !== undefined && deletedAfter(key.messageId)) changes.neutralize.push(item.id);
         changes.touched.add(key.messageId);
         break;
       }
@@ -169,6 +178,10 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
 
+  // A deletion made without seeing the latest edit or someone's reaction leaves those live in
+  // the document: they go with it.
+  if (deletedHere.size > 0) changes.neutralize.push(...liveEntriesOf(doc, deletedHere, analysis));
+
   for (const { site } of removals(analysis)) {
     switch (site.root) {
       case SegmentRoots.messages:
@@ -178,6 +191,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       case SegmentRoots.seq:
         throw ruleBroken('sequence numbers are written by the server only');
       case SegmentRoots.edits:
+        if (changes.waitingFor.has(site.key as MessageId)) break;
         // The author takes an edit back; anyone may clear what is left of a deleted message.
         if (authorOf(site.key) !== sender.userId && !deletedAfter(site.key)) throw ruleBroken('only the author edits a message');
         changes.touched.add(site.key as MessageId);
@@ -185,6 +199,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       case SegmentRoots.reactions: {
         const key = parseReactionKey(site.key);
         if (!key) throw ruleBroken('a reaction key is <messageId>/<emoji>/<userId>');
+        if (changes.waitingFor.has(key.messageId)) break;
         if (key.userId !== sender.userId && !deletedAfter(key.messageId)) throw ruleBroken('only your own reactions can be removed');
         changes.touched.add(key.messageId);
         break;
@@ -194,6 +209,26 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
   return changes;
+}
+
+/**
+ * Live edit and reaction entries of `messages` in the document that the update does not delete
+ * itself. Reactions are found in one pass over the segment's reaction map (its keys start with
+ * the message id), so the cost does not grow with the number of deletions.
+ */
+function liveEntriesOf(doc: Y.Doc, messages: ReadonlySet<string>, analysis: Analysis): Y.ID[] {
+  const deletedByUpdate = new Set(analysis.deletes.map(({ item }) => item));
+  const live = (item: Y.Item | undefined): item is Y.Item => item !== undefined && !item.deleted && !deletedByUpdate.has(item);
+  const ids: Y.ID[] = [];
+  for (const id of messages) {
+    const edit = entryItem(doc, SegmentRoots.edits, id);
+    if (live(edit)) ids.push(edit.id);
+  }
+  const reactions = (doc.getMap(SegmentRoots.reactions) as unknown as { _map: Map<string, Y.Item> })._map;
+  for (const [key, item] of reactions) {
+    if (live(item) && messages.has(key.slice(0, key.indexOf('/')))) ids.push(item.id);
+  }
+  return ids;
 }
 
 /** Judges an update to the sender's own user document (read positions, drafts, notification settings). */

@@ -115,6 +115,8 @@ export class WritePath {
     return this.#locks.with(submission.name, LOCK_DEADLINE_MS, async () => {
       const result = await this.#judgeAndWrite(submission, true);
       if (result === 'applied') await this.#releaseHeld(submission.doc);
+      // An update that changes nothing is answered too: the provider counts down every update it sent.
+      if (result === 'empty') this.#answer(submission);
       return result;
     });
   }
@@ -313,7 +315,10 @@ export class WritePath {
     }
   }
 
-  /** Acknowledges an applied update frame (Hocuspocus acknowledges a sync step 2 itself, unless it was held). */
+  /**
+   * Acknowledges an update frame once it is applied or found to change nothing (Hocuspocus
+   * acknowledges a sync step 2 itself, unless it was held: then it is acknowledged here once released).
+   */
   #answer(submission: Submission, released = false): void {
     if (submission.frame === 'update' || released) submission.connection.send(syncStatusFrame(submission.connection.messageAddress));
   }
