@@ -17,7 +17,7 @@ function newest(target: string): number {
   return readdirSync(target).reduce((max, entry) => Math.max(max, newest(path.join(target, entry))), stat.mtimeMs);
 }
 
-const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'serviceWorkerPlugin.ts'].map((entry) => path.join(web, entry));
+const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'serviceWorkerPlugin.ts', 'precompressPlugin.ts'].map((entry) => path.join(web, entry));
 // The app bundles the SDK, so a changed SDK is a changed app.
 sources.push(path.join(root, 'client', 'src'), path.join(root, 'shared-schema', 'src'));
 

@@ -1,6 +1,7 @@
 // Writes dist/sw.js: a small hand-written service worker that precaches the app shell (every file
-// of this build) so the app starts with no network. It lists the build's files and is versioned
-// by their names, so a new build replaces the old cache. API and sync traffic are never touched.
+// of this build) so the app starts with no network, and opens the message a notification is about
+// when it is clicked. It lists the build's files and is versioned by their names, so a new build
+// replaces the old cache. API and sync traffic are never touched.
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import type { Plugin } from 'vite';
@@ -33,6 +34,24 @@ self.addEventListener('fetch', (event) => {
   }
   event.respondWith(caches.match(request, { cacheName: CACHE }).then((cached) => cached || fetch(request)));
 });
+
+// A click on a notification (shown by the page through this worker) opens its message: in a tab
+// of the app that is already open, which navigates without reloading, else in a new window.
+function openNotification(notification) {
+  notification.close();
+  const path = notification.data && typeof notification.data.url === 'string' ? notification.data.url : '/';
+  const url = new URL(path, self.location.origin);
+  if (url.origin !== self.location.origin) return Promise.resolve();
+  return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => w.focused) || windows.find((w) => w.visibilityState === 'visible') || windows[0];
+    if (!open) return self.clients.openWindow(url.href);
+    open.postMessage({ type: 'outpost:open', path: url.pathname });
+    // Raising a window needs the click's user activation; one that cannot be raised still navigated.
+    return open.focus().catch(() => undefined);
+  });
+}
+
+self.addEventListener('notificationclick', (event) => event.waitUntil(openNotification(event.notification)));
 `;
 
 /** Emits sw.js listing every file of the bundle (hashed names, so the list is the version). */

@@ -3,11 +3,12 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { serviceWorker } from './serviceWorkerPlugin.ts';
+import { precompress } from './precompressPlugin.ts';
 
 const target = process.env.OUTPOST_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
-  plugins: [react(), serviceWorker()],
+  plugins: [react(), serviceWorker(), precompress()],
   build: {
     outDir: process.env.OUTPOST_WEB_OUT ?? 'dist',
     emptyOutDir: true,

@@ -1,9 +1,35 @@
 // Entry point of `npm run bench`: runs each scenario and prints its measurements beside baselines
-// measured in the same run. MESSAGES=n changes the replica's size; BROWSER=0 skips Chromium.
+// measured in the same run.
+//   npm run bench                      the write path's validation cost, then cold start from a replica
+//                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
+//   npm run bench -- validation        only the validation cost
+//   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
+import { serverLoad } from './scenarios/serverLoad.ts';
+import { plans } from './scenarios/serverLoadPlan.ts';
+import { validationCost } from './scenarios/validationCost.ts';
 
-const messages = Number(process.env.MESSAGES ?? 100_000);
-const segmentSize = 1000;
-await replicaColdStart(messages, segmentSize);
-if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
+const [scenario, ...flags] = process.argv.slice(2);
+
+if (scenario === 'server') {
+  // Ctrl-C and kill end the run through process.exit, which kills every child (load/children.ts).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const plan = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
+  const outcome = await serverLoad(plan);
+  if (!outcome.ok) {
+    console.log('\nThe run FAILED: a server stopped early or a message was lost, duplicated or misnumbered (see above).');
+    process.exitCode = 1;
+  }
+} else if (scenario === 'validation') {
+  validationCost();
+} else if (scenario === undefined) {
+  validationCost();
+  const messages = Number(process.env.MESSAGES ?? 100_000);
+  const segmentSize = 1000;
+  await replicaColdStart(messages, segmentSize);
+  if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
+} else {
+  console.error(`unknown scenario ${scenario}: use no argument (validation and cold start), "validation" or "server" [--quick]`);
+  process.exitCode = 2;
+}

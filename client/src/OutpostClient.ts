@@ -8,8 +8,15 @@ import {
   inboxDoc,
   parseDocName,
   readInbox,
-  readPosition,
+  readRemovals,
+  serverDoc,
+  segmentDoc,
+  readNotifyLevel,
+  readPreferences,
   userDoc,
+  userMaps,
+  writeNotifyLevel,
+  writePreference,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -17,6 +24,9 @@ import {
   type DeviceId,
   type InboxEntry,
   type MessageId,
+  type RemovalEntry,
+  type NotifyLevel,
+  type Preferences,
   type PublicUser,
   type Session,
   type UserId,
@@ -24,7 +34,7 @@ import {
 } from '@outpost/shared-schema';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
-import { Conversation } from './conversation/Conversation.ts';
+import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
 import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
@@ -57,7 +67,13 @@ export interface OutpostClientOptions {
   backfill?: boolean;
 }
 
-export interface ConversationListItem extends InboxEntry {
+/** One row of the conversation list: the inbox entry and what the conversation's documents say. */
+export interface ConversationListItem extends InboxEntry, ConversationFacts {
+  id: ConversationId;
+}
+
+/** A conversation the user was removed from (or left): "You were removed from <title> by <name>". */
+export interface RemovalItem extends RemovalEntry {
   id: ConversationId;
 }
 
@@ -79,12 +95,17 @@ export class OutpostClient {
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
   readonly #connection: SyncConnection;
-  readonly #userDoc: Y.Doc;
-  readonly #inbox: Y.Doc;
+  #userDoc: Y.Doc;
+  #inbox: Y.Doc;
   readonly #presence: Presence;
   readonly #conversations = new Map<ConversationId, Conversation>();
   readonly #list: Derived<ConversationListItem[]>;
+  readonly #removals: Derived<RemovalItem[]>;
+  readonly #failedWork: Derived<OutboxEntry[]>;
+  readonly #failed = new Map<string, OutboxEntry>();
   readonly #status: Derived<ConnectionStatus>;
+  readonly #preferences: Derived<Preferences>;
+  readonly #notifyLevels: Derived<ReadonlyMap<ConversationId, NotifyLevel>>;
   #statusValue: ConnectionStatus = 'connecting';
   readonly #refusals: Refusals;
   /** This client instance (a browser tab); pending operations remember which tab made them. */
@@ -111,8 +132,9 @@ export class OutpostClient {
     this.#relay =
       typeof BroadcastChannel === 'undefined' || options.persistence === undefined
         ? null
-        : new TabRelay({ userId: session.user.id, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
-    this.#progress = new SyncProgress(() => [...this.#conversations.values()]);
+        : new TabRelay({ deviceId: session.deviceId, tab: this.tab, docs: this.#docs, outbox: this.#outbox, originFor: (name) => this.#providers.get(name) ?? TAB_ORIGIN });
+    // A conversation the user lost access to is not waiting to sync.
+    this.#progress = new SyncProgress(() => [...this.#conversations.values()].filter((c) => !this.#refusals.accessLost(c.id)));
     this.#status = new Derived(() => this.#statusValue);
     this.#connection = new SyncConnection({
       url: options.url,
@@ -129,7 +151,16 @@ export class OutpostClient {
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
     const me = this.user.id as UserId;
-    this.#refusals = new Refusals({ me, docs: this.#docs, connection: this.#connection, providers: this.#providers, conversation: (id) => this.#conversations.get(id) });
+    this.#refusals = new Refusals({
+      me,
+      deviceId: this.deviceId,
+      docs: this.#docs,
+      connection: this.#connection,
+      providers: this.#providers,
+      conversation: (id) => this.#conversations.get(id),
+      failUnsent: (docName, reason) => this.#failUnsent(docName, reason),
+    });
+    this.#stop.push(this.#docs.onOpen((name, doc) => this.#documentReplaced(name, doc)));
     this.#userDoc = this.#docs.open(userDoc(me));
     this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
@@ -137,17 +168,24 @@ export class OutpostClient {
     this.#presence = new Presence(me, this.#connection);
 
     this.#list = new Derived(() => this.#computeList());
-    this.#inbox.on('update', this.#list.invalidate);
+    this.#removals = new Derived(() => [...readRemovals(this.#inbox)].map(([id, entry]) => ({ id, ...entry })).sort((a, b) => b.at - a.at));
+    this.#failedWork = new Derived(() => [...this.#failed.values()]);
+    this.#watchInbox(this.#inbox);
     this.#userDoc.on('update', this.#list.invalidate);
+    this.#preferences = new Derived(unchanging(() => readPreferences(this.#userDoc)));
+    this.#notifyLevels = new Derived<ReadonlyMap<ConversationId, NotifyLevel>>(
+      unchanging(() => {
+        const levels = new Map<ConversationId, NotifyLevel>();
+        for (const id of userMaps(this.#userDoc).notify.keys()) {
+          const level = readNotifyLevel(this.#userDoc, id as ConversationId);
+          if (level) levels.set(id as ConversationId, level);
+        }
+        return levels;
+      }),
+    );
+    this.#userDoc.on('update', this.#preferences.invalidate);
+    this.#userDoc.on('update', this.#notifyLevels.invalidate);
 
-    if (options.backfill ?? options.persistence !== undefined) {
-      const openAll = () => {
-        for (const id of readInbox(this.#inbox).keys()) this.#open(id);
-        this.#progress.changed();
-      };
-      this.#inbox.on('update', openAll);
-      this.#stop.push(() => this.#inbox.off('update', openAll));
-    }
     void this.#outbox.start((op) => this.#isSettled(op));
     if (!browserOnline()) this.#connection.disconnect();
     this.#stop.push(
@@ -233,6 +271,16 @@ export class OutpostClient {
     return session;
   }
 
+  /**
+   * Signs a session out on the server by its refresh token, with no client running: for a logout
+   * made offline, whose revocation an app keeps and sends when the network returns. Signing out a
+   * session that is already gone succeeds. Rejects with an OutpostError whose `details.offline`
+   * is true when the server cannot be reached (keep the token and try again later).
+   */
+  static async revoke(options: Pick<OutpostClientOptions, 'url'>, refreshToken: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
+  }
+
   /** Revokes this session on the server and drops local state. */
   async logout(): Promise<void> {
     const session = this.#api.session;
@@ -299,12 +347,58 @@ export class OutpostClient {
   #computeList(): ConversationListItem[] {
     const items: ConversationListItem[] = [];
     for (const [id, entry] of readInbox(this.#inbox)) {
-      // The server's count may lag a read made on this device (perhaps offline).
-      const read = readPosition(this.#userDoc, id);
-      const unread = read >= entry.lastSeq ? 0 : Math.min(entry.unread, entry.lastSeq - read);
-      items.push({ ...entry, id, unread, mentions: Math.min(entry.mentions, unread) });
+      const facts = this.#open(id).facts();
+      items.push({ ...entry, ...facts, id, updatedAt: Math.max(facts.updatedAt, entry.joinedAt) });
     }
     return items.sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** Conversations you were removed from (or left), newest first, with who removed you. */
+  removals(): Live<RemovalItem[]> {
+    return this.#removals;
+  }
+
+  /** Every conversation in the inbox is open: the list is derived from their documents. */
+  #watchInbox(inbox: Y.Doc): void {
+    const onInbox = () => {
+      for (const id of readInbox(inbox).keys()) this.#open(id);
+      this.#list.invalidate();
+      this.#removals.invalidate();
+      this.#progress.changed();
+    };
+    inbox.on('update', onInbox);
+    this.#stop.push(() => inbox.off('update', onInbox));
+    onInbox();
+  }
+
+  /** A document was swapped for a fresh copy (quarantine, a rebuilt server document). */
+  #documentReplaced(name: string, doc: Y.Doc): void {
+    if (this.#inbox && name === inboxDoc(this.user.id as UserId) && doc !== this.#inbox) {
+      this.#inbox = doc;
+      this.#watchInbox(doc);
+    }
+    if (this.#userDoc && name === userDoc(this.user.id as UserId) && doc !== this.#userDoc) {
+      this.#userDoc = doc;
+      doc.on('update', this.#list.invalidate);
+      this.#list.invalidate();
+    }
+  }
+
+  /** Unsent work in a document that will never reach the server (access lost): it fails with the reason. */
+  #failUnsent(docName: string, reason: string): void {
+    const doc = parseDocName(docName);
+    if (doc?.kind !== 'segment' && doc?.kind !== 'server') return;
+    // Only what was written into the conversation's documents; a read position lives in the
+    // user's own document, which still syncs.
+    const failed = this.#outbox.fail((op) => op.conversationId === doc.conversationId && parseDocName(op.docName)?.kind !== 'user');
+    for (const op of failed) this.#failed.set(op.key, { ...op, failure: reason });
+    if (failed.length > 0) this.#failedWork.invalidate();
+    this.#progress.changed();
+  }
+
+  /** Work that will not reach the server (you were removed, for instance), each with why. */
+  failedWork(): Live<OutboxEntry[]> {
+    return this.#failedWork;
   }
 
   /** A conversation's live view and actions; the same object for the same id. */
@@ -322,13 +416,18 @@ export class OutpostClient {
   #open(key: ConversationId): Conversation {
     let conversation = this.#conversations.get(key);
     if (!conversation) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getter reads the client's current user document
+      const client = this;
       conversation = new Conversation(
         {
           userId: this.user.id as UserId,
+          username: this.user.username,
           deviceId: this.deviceId,
           docs: this.#docs,
           connection: this.#connection,
-          userDoc: this.#userDoc,
+          get userDoc() {
+            return client.#userDoc;
+          },
           failureOf: (docName) => this.#refusals.stoppedReason(docName),
           onFailuresChanged: (listener) => this.#refusals.onChange(listener),
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
@@ -340,9 +439,32 @@ export class OutpostClient {
         key,
       );
       this.#conversations.set(key, conversation);
+      conversation.onChange(this.#list.invalidate);
       this.#progress.changed();
     }
     return conversation;
+  }
+
+  // ── notification settings: kept in the user document, so every device of the user agrees ──
+
+  /** Do-not-disturb and sound, as any of your devices last set them; works offline. */
+  preferences(): Live<Preferences> {
+    return this.#preferences;
+  }
+
+  /** Sets a preference for all your devices, e.g. `setPreference('dndUntil', Date.now() + 3_600_000)`. */
+  setPreference<K extends keyof Preferences>(key: K, value: Preferences[K]): void {
+    this.#userDoc.transact(() => writePreference(this.#userDoc, key, value));
+  }
+
+  /** The notification level you chose per conversation; a conversation not listed has its kind's default. */
+  notifyLevels(): Live<ReadonlyMap<ConversationId, NotifyLevel>> {
+    return this.#notifyLevels;
+  }
+
+  /** Chooses when a conversation notifies ('none' mutes it); undefined goes back to the default. */
+  setNotifyLevel(conversationId: ConversationId, level: NotifyLevel | undefined): void {
+    this.#userDoc.transact(() => writeNotifyLevel(this.#userDoc, conversationId, level));
   }
 
   // ── the replica: outbox, search, sync progress ──
@@ -382,6 +504,26 @@ export class OutpostClient {
     return this.#refusals.list();
   }
 
+  /** Forgets a failure once the user has seen it. */
+  dismissFailure(docName: string): void {
+    this.#refusals.dismiss(docName);
+  }
+
+  /**
+   * Resolves when the replica's copy of the user's documents and of every conversation in the
+   * inbox (its server document and newest segment) has loaded: an app can tell "empty" from
+   * "not loaded yet".
+   */
+  async loaded(): Promise<void> {
+    await Promise.all([this.#docs.loaded(userDoc(this.user.id as UserId)), this.#docs.loaded(inboxDoc(this.user.id as UserId))]);
+    await Promise.all(
+      [...this.#conversations.values()].flatMap((conversation) => {
+        const head = conversation.meta().get()?.head ?? 0;
+        return [this.#docs.loaded(serverDoc(conversation.id)), this.#docs.loaded(segmentDoc(conversation.id, head))];
+      }),
+    );
+  }
+
   // ── connectivity ──
 
   /** Goes offline on purpose (e.g. airplane mode in tests): nothing is sent until `connect()`. */
@@ -405,11 +547,23 @@ export class OutpostClient {
     this.#outbox.stop();
     this.#relay?.close();
     this.#progress.stop();
+    this.#refusals.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/** Wraps `compute` so that an equal result keeps the previous value (live views re-render less). */
+function unchanging<T>(compute: () => T): () => T {
+  let last: { value: T; json: string } | undefined;
+  return () => {
+    const value = compute();
+    const json = JSON.stringify(value instanceof Map ? [...value] : value);
+    if (last?.json !== json) last = { value, json };
+    return last.value;
+  };
 }
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */

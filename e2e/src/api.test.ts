@@ -109,6 +109,14 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect((await call('POST', '/api/auth/login', { username: 'bystander', password: 'long enough password' })).status).toBe(200);
   });
 
+  it('limits sign-ups per address, as many a minute as AUTH_ATTEMPTS_PER_ADDRESS says', async () => {
+    const server = await startNode({ ...(await freshDatabase(backend)), authAttemptsPerAddress: 3 });
+    const call = api(server.url);
+    const statuses: number[] = [];
+    for (const name of ['one', 'two', 'three', 'four']) statuses.push((await call('POST', '/api/auth/register', { username: name, password: 'long enough password' })).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+  });
+
   it('finds people, opens DMs idempotently, creates groups and changes members', async () => {
     const server = await startNode(await freshDatabase(backend));
     const call = api(server.url);

@@ -63,7 +63,7 @@ describe.each(backends)('convergence on %s', (backend) => {
         },
         () => conversations.map((c) => history(c).map((l) => `${l.seq}:${l.body}:${l.reactions}`)),
       );
-      const conversation = await server.storage.getConversation(id);
+      const conversation = await server.storage.conversations.getConversation(id);
       expect(conversation?.lastSeq).toBe(total);
     } catch (error) {
       throw new Error(`seed ${seed} failed; replay with: SEED=${seed} npx vitest run e2e/src/convergence.test.ts\n${(error as Error).message}`, { cause: error });

@@ -49,7 +49,7 @@ describe.each(backends)('duplicate delivery on %s', (backend) => {
     a.send('after reconnect');
     await until('three messages numbered 1..3', () => history(b).length === 3 && numberedOneToN(history(b)) && numberedOneToN(history(a)), () => history(b));
     await new Promise((resolve) => setTimeout(resolve, 300)); // let any stray duplicate show up
-    expect((await server.storage.getConversation(id))?.lastSeq).toBe(3);
+    expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(3);
     expect(history(b).map((l) => l.body)).toEqual(['only once', 'sent, then the network dropped', 'after reconnect']);
     first.destroy();
     second.destroy();
@@ -100,7 +100,7 @@ describe('duplicate delivery through two nodes on one Postgres database', () => 
     );
     const b = bob.conversation(id);
     await until('bob sees ten numbered messages', () => history(b).length === 10 && numberedOneToN(history(b)), () => history(b));
-    expect((await one.storage.getConversation(id))?.lastSeq).toBe(10);
+    expect((await one.storage.conversations.getConversation(id))?.lastSeq).toBe(10);
     for (const provider of providers) provider.destroy();
   });
 });

@@ -18,9 +18,9 @@ describe.each(backends)('update log on %s', (backend) => {
     await until('synced', () => a.synced());
     for (let i = 1; i <= 260; i++) a.send(`message ${i}`); // one update each: more than a compaction's worth
     await until('all 260 numbered', () => history(a).length === 260 && numberedOneToN(history(a)), () => history(a).filter((l) => l.seq !== null).length);
-    await until('the segment log was compacted', async () => (await first.storage.countUpdates(segmentDoc(id, 0))) < 200, () => '', 30_000);
-    const stored = await first.storage.loadDocument(segmentDoc(id, 0));
-    expect(stored.snapshot).not.toBeNull();
+    await until('the segment log was compacted', async () => (await first.storage.log.countEntries(segmentDoc(id, 0))) < 200, () => '', 30_000);
+    const stored = await first.storage.log.load(segmentDoc(id, 0));
+    expect(stored.base).not.toBeNull();
     const before = history(a);
     ada.close();
     await first.close();

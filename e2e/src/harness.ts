@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutpostClient } from '@outpost/client';
+import { OutpostClient, type OutpostClientOptions } from '@outpost/client';
 import { startPostgres, type PostgresServer } from '@outpost/storage/testing';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { loadConfig, startServer, type Logger, type OutpostServer } from '@outpost/sync-server';
 
 export type Backend = 'sqlite' | 'postgres';
 export const backends: readonly Backend[] = ['sqlite', 'postgres'];
@@ -45,6 +45,16 @@ export interface NodeOptions {
   corsOrigins?: string;
   /** ACCESS_TOKEN_TTL in seconds (short ones make clients refresh often). */
   accessTokenTtl?: number;
+  /** REDIS_URL: nodes that share it relay notices to each other. */
+  redisUrl?: string;
+  /** OUTPOST_SIGNING_KEY: nodes that share it accept each other's tokens. */
+  signingKey?: string;
+  /** Any other settings, e.g. short DATABASE_*_MS deadlines for fault tests. */
+  env?: Record<string, string>;
+  /** AUTH_ATTEMPTS_PER_ADDRESS: sign-ins and sign-ups per address per minute. */
+  authAttemptsPerAddress?: number;
+  /** The node's logger (in-process nodes only), e.g. to count what it refused. */
+  log?: Logger;
 }
 
 function env(options: NodeOptions): Record<string, string> {
@@ -57,12 +67,16 @@ function env(options: NodeOptions): Record<string, string> {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
     ...(options.accessTokenTtl ? { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...(options.signingKey ? { OUTPOST_SIGNING_KEY: options.signingKey } : {}),
+    ...options.env,
+    ...(options.authAttemptsPerAddress ? { AUTH_ATTEMPTS_PER_ADDRESS: String(options.authAttemptsPerAddress) } : {}),
   };
 }
 
 /** A server node in this process. */
 export async function startNode(options: NodeOptions): Promise<OutpostServer> {
-  const server = await startServer(loadConfig(env(options)));
+  const server = await startServer(loadConfig(env(options)), options.log);
   cleanups.push(() => server.close());
   return server;
 }
@@ -73,6 +87,8 @@ export interface SpawnedNode {
   port: number;
   /** SIGKILL: no shutdown hooks, no flushing. */
   kill(): Promise<void>;
+  /** SIGTERM: the node drains (finishes what is in flight, closes sockets with "restarting"). */
+  stop(): Promise<void>;
   /** Starts it again on the same port and storage. */
   restart(): Promise<void>;
 }
@@ -100,15 +116,24 @@ export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
   };
   const kill = async () => {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGKILL');
     });
   };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  };
   await start();
   cleanups.push(kill);
   return {
+    stop,
     get url() {
       return `http://127.0.0.1:${port}`;
     },
@@ -122,17 +147,20 @@ export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
 
 let users = 0;
 
+/** Extra client options (a WebSocket that records what the server says, for instance). */
+type ClientOptions = Omit<OutpostClientOptions, 'url'>;
+
 /** Signs up a new user (unique name) and returns their connected client. */
-export async function signUp(url: string, name = 'user'): Promise<OutpostClient> {
+export async function signUp(url: string, name = 'user', options: ClientOptions = {}): Promise<OutpostClient> {
   users += 1;
-  const client = await OutpostClient.register({ url }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
+  const client = await OutpostClient.register({ url, ...options }, { username: `${name}${users}-${process.pid}`, password: 'correct horse battery' });
   cleanups.push(async () => client.close());
   return client;
 }
 
 /** Signs the same user in again: a second device. */
-export async function secondDevice(url: string, client: OutpostClient): Promise<OutpostClient> {
-  const device = await OutpostClient.login({ url }, { username: client.user.username, password: 'correct horse battery' });
+export async function secondDevice(url: string, client: OutpostClient, options: ClientOptions = {}): Promise<OutpostClient> {
+  const device = await OutpostClient.login({ url, ...options }, { username: client.user.username, password: 'correct horse battery' });
   cleanups.push(async () => device.close());
   return device;
 }

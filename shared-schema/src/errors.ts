@@ -52,8 +52,9 @@ export function isErrorKind(value: unknown): value is ErrorKind {
 }
 
 /**
- * Close codes for a document's connection, in the 4000-4999 range that RFC 6455 leaves to
- * applications. The reason string is always `<kind>: <message>` so the SDK can parse the kind.
+ * Close codes for a whole socket, in the 4000-4999 range that RFC 6455 leaves to applications.
+ * A refusal of one document travels as its reason text instead (see {@link encodeRefusal}):
+ * Hocuspocus closes a single document with a message that carries no code.
  */
 export const CloseCodes = {
   unauthorized: 4401,
@@ -62,20 +63,66 @@ export const CloseCodes = {
   tooLarge: 4413,
   rateLimited: 4429,
   internal: 4500,
+  /** The node is shutting down: reconnect at once (the load balancer picks another node). */
+  restarting: 4503,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCodes;
 
-export function closeReason(kind: ErrorKind, message: string): string {
-  // WebSocket close reasons are capped at 123 bytes.
-  return `${kind}: ${message}`.slice(0, 120);
+/**
+ * What the SDK does when the server closes one of its documents. The code, not the English
+ * message, decides; the message is for people and logs.
+ */
+export const RefusalCodes = {
+  /** Not a member (any more), or another user's document: stop syncing it; unsent work there fails. */
+  accessLost: 'accessLost',
+  /** The session is over (signed out, revoked, expired): sign in again. */
+  signedOut: 'signedOut',
+  /** The update breaks a rule: quarantine the local copy, sync a fresh one, carry over what is still valid. */
+  ruleBroken: 'ruleBroken',
+  /** Something passing (overload, storage trouble, a dependency that never came): sync again after `retryAfterMs`. */
+  retry: 'retry',
+  /** The server rebuilt this server-owned document (a new epoch): drop the local copy and sync a fresh one. */
+  replaced: 'replaced',
+  /** The app speaks another protocol version: reload or update it. */
+  outdated: 'outdated',
+} as const;
+export type RefusalCode = keyof typeof RefusalCodes;
+
+/** A refusal of one document, as the server sends it and the SDK reads it. */
+export interface Refusal {
+  kind: ErrorKind;
+  code: RefusalCode;
+  message: string;
+  /** With `retry`: how long to wait before syncing again. */
+  retryAfterMs?: number;
 }
 
-export function parseCloseReason(reason: string): { kind: ErrorKind; message: string } | null {
-  const colon = reason.indexOf(':');
-  if (colon < 0) return null;
-  const kind = reason.slice(0, colon);
-  return isErrorKind(kind) ? { kind, message: reason.slice(colon + 1).trim() } : null;
+/** WebSocket close reasons are capped at 123 bytes; refusals stay under it. */
+const REASON_BYTES = 120;
+
+/** `kind[code,retryAfterMs]: message`, shortened to fit a close reason. */
+export function encodeRefusal(refusal: Refusal): string {
+  const retry = refusal.retryAfterMs === undefined ? '' : `,${Math.max(0, Math.round(refusal.retryAfterMs))}`;
+  const text = `${refusal.kind}[${refusal.code}${retry}]: ${refusal.message}`;
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= REASON_BYTES) return text;
+  return new TextDecoder().decode(bytes.slice(0, REASON_BYTES)).replace(/\uFFFD$/, '');
+}
+
+const REFUSAL = /^([a-zA-Z]+)\[([a-zA-Z]+)(?:,(\d+))?\]: ?([\s\S]*)$/;
+
+/** The inverse of {@link encodeRefusal}; null for a reason that is not a refusal of ours. */
+export function decodeRefusal(text: string): Refusal | null {
+  const match = REFUSAL.exec(text);
+  if (!match) return null;
+  const [, kind, code, retry, message] = match;
+  if (!isErrorKind(kind) || !isRefusalCode(code)) return null;
+  return { kind, code, message: message ?? '', ...(retry === undefined ? {} : { retryAfterMs: Number(retry) }) };
+}
+
+export function isRefusalCode(value: unknown): value is RefusalCode {
+  return typeof value === 'string' && Object.hasOwn(RefusalCodes, value);
 }
 
 export function assert(condition: unknown, message: string): asserts condition {

@@ -5,7 +5,7 @@ export * from './errors.ts';
 export * from './limits.ts';
 export * from './version.ts';
 export * from './docs/conversation.ts';
-export * from './docs/order.ts';
+export * from './docs/serverClients.ts';
 export * from './docs/server.ts';
 export * from './docs/user.ts';
 export * from './docs/inbox.ts';

@@ -9,6 +9,8 @@ export const Limits = {
   groupMembers: 300,
   /** Characters of the preview kept in the inbox for the last message. */
   preview: 140,
+  /** Users one message may mention. */
+  mentions: 50,
   /** Emoji key length in a reaction key. */
   emoji: 32,
   /** Raw bytes of one WebSocket frame. */

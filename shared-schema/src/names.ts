@@ -17,7 +17,6 @@ export const MAX_SEGMENT = 1_000_000;
 
 export type DocName =
   | { kind: 'segment'; conversationId: ConversationId; segment: number }
-  | { kind: 'order'; conversationId: ConversationId; segment: number }
   | { kind: 'server'; conversationId: ConversationId }
   | { kind: 'user'; userId: UserId }
   | { kind: 'inbox'; userId: UserId }
@@ -29,7 +28,6 @@ export type DocKind = DocName['kind'];
 export function formatDocName(name: DocName): string {
   switch (name.kind) {
     case 'segment': return `conv:${name.conversationId}:${name.segment}`;
-    case 'order': return `conv:${name.conversationId}:${name.segment}:order`;
     case 'server': return `conv:${name.conversationId}:server`;
     case 'user': return `user:${name.userId}`;
     case 'inbox': return `inbox:${name.userId}`;
@@ -53,7 +51,6 @@ export function parseDocName(raw: string): DocName | null {
     const segment = Number(segmentText);
     if (segment > MAX_SEGMENT) return null;
     if (parts.length === 3) return { kind: 'segment', conversationId, segment };
-    if (parts.length === 4 && parts[3] === 'order') return { kind: 'order', conversationId, segment };
     return null;
   }
   if (parts.length !== 2) return null;
@@ -65,8 +62,6 @@ export function parseDocName(raw: string): DocName | null {
 
 export const segmentDoc = (conversationId: ConversationId, segment: number): string =>
   formatDocName({ kind: 'segment', conversationId, segment });
-export const orderDoc = (conversationId: ConversationId, segment: number): string =>
-  formatDocName({ kind: 'order', conversationId, segment });
 export const serverDoc = (conversationId: ConversationId): string =>
   formatDocName({ kind: 'server', conversationId });
 export const userDoc = (userId: UserId): string => formatDocName({ kind: 'user', userId });

@@ -1,19 +1,8 @@
 // @outpost/storage: the one persistence contract of the sync server and its SQLite and Postgres
 // implementations. Most callers need only `openStorage` and the `Storage` type.
-export type {
-  ConversationRecord,
-  MemberRecord,
-  MessageRecord,
-  NewConversation,
-  NewMessage,
-  NumberedMessage,
-  RefreshTokenRecord,
-  RotateResult,
-  Storage,
-  StoredDocument,
-  UserRecord,
-} from './Storage.ts';
+export type * from './Storage.ts';
+export { CLIENTS_PER_DOC_PER_DAY } from './UpdateLog.ts';
 export { openStorage, SQLITE_FILE, type StorageOptions } from './openStorage.ts';
 export { SqliteStorage } from './sqlite/SqliteStorage.ts';
 export { PostgresStorage } from './postgres/PostgresStorage.ts';
-export type { PoolOptions } from './postgres/pool.ts';
+export { defaultPoolTimeouts, type PoolOptions, type PoolTimeouts } from './postgres/pool.ts';

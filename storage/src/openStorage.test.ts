@@ -20,7 +20,7 @@ describe('openStorage', () => {
     const storage = await openStorage({ dataDir });
     try {
       expect(storage).toBeInstanceOf(SqliteStorage);
-      expect(await storage.countUpdates('doc')).toBe(0);
+      expect(await storage.log.countEntries('doc')).toBe(0);
       expect((await stat(join(dataDir, SQLITE_FILE))).isFile()).toBe(true);
     } finally {
       await storage.close();

@@ -2,6 +2,7 @@
 // otherwise the embedded SQLite file under the data directory (one node, nothing else to run).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PoolOptions } from './postgres/pool.ts';
 import { PostgresStorage } from './postgres/PostgresStorage.ts';
 import { SqliteStorage } from './sqlite/SqliteStorage.ts';
 import type { Storage } from './Storage.ts';
@@ -12,6 +13,8 @@ export interface StorageOptions {
   databaseUrl?: string;
   /** Directory of the SQLite file `outpost.db`; created when missing. */
   dataDir: string;
+  /** Pool size, timeouts and the handler of lost idle connections, for Postgres only. */
+  postgres?: PoolOptions;
 }
 
 /** The file name of the SQLite database inside `dataDir`. */
@@ -35,9 +38,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return storage;
 }
 
-async function open({ databaseUrl, dataDir }: StorageOptions): Promise<Storage> {
+async function open({ databaseUrl, dataDir, postgres }: StorageOptions): Promise<Storage> {
   if (databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl)) {
-    return new PostgresStorage(databaseUrl);
+    return new PostgresStorage(databaseUrl, postgres);
   }
   if (databaseUrl !== undefined && databaseUrl !== '') {
     throw new Error(`databaseUrl must be a postgres:// or postgresql:// URL, got ${databaseUrl.split(':')[0]}:…`);

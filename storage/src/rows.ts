@@ -2,7 +2,7 @@
 // conversion to the records of Storage.ts and the small result-shaping steps both share, so
 // the two implementations cannot drift apart.
 import type { ConversationId, ConversationKind, MessageId, Role, UserId } from '@outpost/shared-schema';
-import type { ConversationRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
+import type { ConversationRecord, FormerMemberRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
 
 export interface UserRow {
   id: string;
@@ -40,6 +40,7 @@ export interface MessageRow extends NumberedRow {
   author: string;
   created_at: number;
   body: string;
+  edited_body: string | null;
   reply_to: string | null;
   edited_at: number | null;
   deleted_at: number | null;
@@ -53,7 +54,7 @@ export const conversationColumns = 'id, kind, title, created_by, created_at, hea
 export const numberedColumns = 'id, seq, segment, received_at';
 /** Columns of `messages`, in MessageRow's shape. */
 export const messageColumns =
-  'conversation_id, id, seq, segment, author, created_at, received_at, body, reply_to, edited_at, deleted_at';
+  'conversation_id, id, seq, segment, author, created_at, received_at, body, edited_body, reply_to, edited_at, deleted_at';
 
 export function toUser(row: UserRow): UserRecord {
   return {
@@ -92,7 +93,7 @@ export function toMessage(row: MessageRow): MessageRecord {
     conversationId: row.conversation_id as ConversationId,
     author: row.author as UserId,
     createdAt: row.created_at,
-    body: row.body,
+    body: row.deleted_at !== null ? '' : (row.edited_body ?? row.body),
     replyTo: row.reply_to as MessageId | null,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
@@ -109,13 +110,6 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The number given to message `id` in a numbering pass; every message has one by the end. */
-export function numberOf(numbered: ReadonlyMap<string, NumberedMessage>, id: MessageId): NumberedMessage {
-  const result = numbered.get(id);
-  if (!result) throw new Error(`message ${id} has no number after numbering`);
-  return result;
-}
-
 /** `items` in the order of `ids` (each id once), leaving out ids that matched nothing. */
 export function inGivenOrder<T>(ids: readonly string[], items: readonly T[], idOf: (item: T) => string): T[] {
   const byId = new Map(items.map((item) => [idOf(item), item]));
@@ -125,7 +119,12 @@ export function inGivenOrder<T>(ids: readonly string[], items: readonly T[], idO
   });
 }
 
-/** A LIKE pattern for "@handle" anywhere in a text, with LIKE's wildcards in the handle escaped. */
-export function likeMention(handle: string): string {
-  return `%@${handle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export interface FormerMemberRow {
+  user_id: string;
+  left_at: number;
+  removed_by: string | null;
+}
+
+export function toFormerMember(row: FormerMemberRow): FormerMemberRecord {
+  return { userId: row.user_id as UserId, leftAt: row.left_at, removedBy: row.removed_by as UserId | null };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
@@ -8,6 +11,22 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.segmentSize).toBe(1000);
+    expect(config.authAttemptsPerAddress).toBe(30);
+  });
+
+  it('gives every wait on Postgres a deadline, the driver waiting longer than the server', () => {
+    expect(loadConfig({}).postgres).toEqual({
+      connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
+      queryTimeoutMs: 35_000,
+      idleInTransactionTimeoutMs: 60_000,
+      keepAliveDelayMs: 10_000,
+    });
+    const slow = loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '120000' }).postgres;
+    expect(slow.queryTimeoutMs).toBeGreaterThan(slow.statementTimeoutMs);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS="0" is not valid/);
+    expect(() => loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '1000' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS=1000 is not valid: it must exceed/);
+    expect(() => loadConfig({ DATABASE_KEEPALIVE_DELAY_MS: 'soon' })).toThrow(/DATABASE_KEEPALIVE_DELAY_MS/);
   });
 
   it('names the bad setting', () => {
@@ -15,6 +34,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must start with postgres:/);
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '1' })).toThrow(/ACCESS_TOKEN_TTL/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ AUTH_ATTEMPTS_PER_ADDRESS: '0' })).toThrow(/AUTH_ATTEMPTS_PER_ADDRESS="0" is not valid/);
     expect(() => loadConfig({ OUTPOST_SIGNING_KEY: 'c2hvcnQ=' })).toThrow(/OUTPOST_SIGNING_KEY/);
+  });
+
+  it('serves HTTPS only with both TLS_CERT and TLS_KEY, each a readable PEM file of its kind', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'outpost-config-'));
+    try {
+      const cert = path.join(dir, 'cert.pem');
+      const key = path.join(dir, 'key.pem');
+      writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+      expect(loadConfig({}).tls).toBeUndefined();
+      expect(loadConfig({ TLS_CERT: cert, TLS_KEY: key }).tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
+      expect(() => loadConfig({ TLS_CERT: cert })).toThrow(/TLS_KEY is missing/);
+      expect(() => loadConfig({ TLS_KEY: key })).toThrow(/TLS_CERT is missing/);
+      expect(() => loadConfig({ TLS_CERT: path.join(dir, 'nope.pem'), TLS_KEY: key })).toThrow(/TLS_CERT=.*cannot be read \(ENOENT\)/);
+      expect(() => loadConfig({ TLS_CERT: key, TLS_KEY: key })).toThrow(/TLS_CERT=.*not a PEM file/);
+      expect(() => loadConfig({ TLS_CERT: cert, TLS_KEY: cert })).toThrow(/TLS_KEY=.*not a PEM file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

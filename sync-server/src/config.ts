@@ -1,7 +1,10 @@
 // Reads every setting from the environment once, at start-up, and fails naming the bad one.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
+import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
+import { RateLimits } from './rateLimiter.ts';
 
 export interface Config {
   port: number;
@@ -9,6 +12,8 @@ export interface Config {
   dataDir: string;
   /** postgres:// URL, or undefined for embedded SQLite under dataDir. */
   databaseUrl: string | undefined;
+  /** Deadlines on every wait for Postgres (unused with SQLite). */
+  postgres: PoolTimeouts;
   redisUrl: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -18,9 +23,16 @@ export interface Config {
   audience: string;
   segmentSize: number;
   corsOrigins: string[];
+  /**
+   * Sign-in and sign-up attempts per client address per minute (also the burst). Raise it only
+   * where many people share one address (a NAT, a load bench); per-username limits stay.
+   */
+  authAttemptsPerAddress: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The built web app to serve at /; served only when it holds an index.html. */
   webDir: string;
+  /** Certificate and key (PEM) to serve HTTPS and WSS directly; undefined: plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +75,50 @@ function url(env: Env, key: string, protocols: readonly string[]): string | unde
   return raw;
 }
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+function postgresTimeouts(env: Env): PoolTimeouts {
+  const statementTimeoutMs = integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', defaultPoolTimeouts.statementTimeoutMs, 100, DAY_MS);
+  // By default the driver waits as much longer than the server as it does by default in storage.
+  const queryDefault = statementTimeoutMs + (defaultPoolTimeouts.queryTimeoutMs - defaultPoolTimeouts.statementTimeoutMs);
+  const queryTimeoutMs = integer(env, 'DATABASE_QUERY_TIMEOUT_MS', queryDefault, 100, DAY_MS);
+  if (queryTimeoutMs <= statementTimeoutMs) {
+    throw new ConfigError(
+      `DATABASE_QUERY_TIMEOUT_MS=${queryTimeoutMs} is not valid: it must exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), ` +
+        'so that Postgres cancels a slow statement before the driver drops its connection',
+    );
+  }
+  return {
+    connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', defaultPoolTimeouts.connectTimeoutMs, 100, 10 * MINUTE_MS),
+    statementTimeoutMs,
+    queryTimeoutMs,
+    idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', defaultPoolTimeouts.idleInTransactionTimeoutMs, 100, DAY_MS),
+    keepAliveDelayMs: integer(env, 'DATABASE_KEEPALIVE_DELAY_MS', defaultPoolTimeouts.keepAliveDelayMs, 1_000, 120 * MINUTE_MS),
+  };
+}
+
+function pemFile(env: Env, key: string, marker: RegExp): Buffer {
+  const file = path.resolve(env[key] as string);
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`${key}=${JSON.stringify(env[key])} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!marker.test(content.toString('latin1'))) throw new ConfigError(`${key}=${JSON.stringify(env[key])} is not a PEM file of the expected kind`);
+  return content;
+}
+
+/** TLS_CERT and TLS_KEY come together or not at all. */
+function tls(env: Env): Config['tls'] {
+  const cert = env.TLS_CERT || undefined;
+  const key = env.TLS_KEY || undefined;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new ConfigError(`${cert ? 'TLS_KEY' : 'TLS_CERT'} is missing: TLS_CERT and TLS_KEY are set together`);
+  return { cert: pemFile(env, 'TLS_CERT', /-----BEGIN CERTIFICATE-----/), key: pemFile(env, 'TLS_KEY', /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/) };
+}
+
 /** Parses the settings listed in `.env.example`. */
 export function loadConfig(env: Env = process.env): Config {
   const signingKey = env.OUTPOST_SIGNING_KEY || undefined;
@@ -74,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '127.0.0.1',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    postgres: postgresTimeouts(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
@@ -82,7 +139,9 @@ export function loadConfig(env: Env = process.env): Config {
     audience: env.JWT_AUDIENCE || 'outpost',
     segmentSize: integer(env, 'SEGMENT_SIZE', Limits.segmentSize, 2, 100_000),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    authAttemptsPerAddress: integer(env, 'AUTH_ATTEMPTS_PER_ADDRESS', RateLimits.authPerAddress.capacity, 1, 1_000_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
+    tls: tls(env),
   };
 }

@@ -28,25 +28,25 @@ export class Conversations {
       const other = request.userId as UserId;
       if (other === userId) throw new OutpostError('invalidInput', 'a direct conversation needs another person', { field: 'userId' });
       await this.#requireUsers([other]);
-      const result = await this.#storage.createConversation({
+      const result = await this.#storage.conversations.createConversation({
         id, kind: 'dm', title: '', createdBy: userId, createdAt: now,
         members: [{ userId, role: 'member' }, { userId: other, role: 'member' }],
       });
-      if (result.created) await this.#sync.membershipChanged(result.conversation.id);
+      if (result.created) await this.#sync.membershipChanged(result.conversation.id, [userId, other]);
       return { conversation: await this.#summary(result.conversation), created: result.created };
     }
     const others = [...new Set(request.memberIds as UserId[])].filter((m) => m !== userId);
     await this.#requireUsers(others);
-    const result = await this.#storage.createConversation({
+    const result = await this.#storage.conversations.createConversation({
       id, kind: 'group', title: request.title, createdBy: userId, createdAt: now,
       members: [{ userId, role: 'owner' }, ...others.map((m) => ({ userId: m, role: 'member' as const }))],
     });
-    await this.#sync.membershipChanged(result.conversation.id);
+    await this.#sync.membershipChanged(result.conversation.id, [userId, ...others]);
     return { conversation: await this.#summary(result.conversation), created: true };
   }
 
   async list(userId: UserId): Promise<ConversationSummary[]> {
-    const conversations = await this.#storage.listConversations(userId);
+    const conversations = await this.#storage.conversations.listConversations(userId);
     return Promise.all(conversations.map((c) => this.#summary(c)));
   }
 
@@ -59,13 +59,13 @@ export class Conversations {
     if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'members of a direct conversation cannot change');
     await this.#requireModerator(userId, id);
     await this.#requireUsers(userIds);
-    const members = await this.#storage.getMembers(id);
+    const members = await this.#storage.conversations.getMembers(id);
     const adding = userIds.filter((u) => !members.some((m) => m.userId === u));
     if (members.length + adding.length > Limits.groupMembers) {
       throw new OutpostError('tooLarge', `a group holds at most ${Limits.groupMembers} members`);
     }
-    await this.#storage.addMembers(id, adding, 'member', Date.now());
-    await this.#sync.membershipChanged(id);
+    await this.#storage.conversations.addMembers(id, adding, 'member', Date.now());
+    await this.#sync.membershipChanged(id, adding);
     return this.#summary(conversation);
   }
 
@@ -74,8 +74,8 @@ export class Conversations {
     const conversation = await this.#requireMember(userId, id);
     if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'a direct conversation has no title to change');
     await this.#requireModerator(userId, id, 'only the owner or an admin can rename the group');
-    await this.#storage.setTitle(id, title);
-    await this.#sync.membershipChanged(id);
+    await this.#storage.conversations.setTitle(id, title);
+    await this.#sync.membershipChanged(id, (await this.#storage.conversations.getMembers(id)).map((m) => m.userId));
     return this.#summary({ ...conversation, title });
   }
 
@@ -83,10 +83,10 @@ export class Conversations {
   async setRole(userId: UserId, id: ConversationId, target: UserId, role: 'admin' | 'member'): Promise<void> {
     const conversation = await this.#requireMember(userId, id);
     if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'a direct conversation has no roles');
-    if ((await this.#storage.getMemberRole(id, userId)) !== 'owner') throw new OutpostError('forbidden', 'only the owner changes roles');
+    if ((await this.#storage.conversations.getMemberRole(id, userId)) !== 'owner') throw new OutpostError('forbidden', 'only the owner changes roles');
     if (target === userId) throw new OutpostError('invalidInput', 'the owner stays the owner');
-    if (!(await this.#storage.setMemberRole(id, target, role))) throw new OutpostError('notFound', 'that user is not a member');
-    await this.#sync.membershipChanged(id);
+    if (!(await this.#storage.conversations.setMemberRole(id, target, role))) throw new OutpostError('notFound', 'that user is not a member');
+    await this.#sync.membershipChanged(id, []);
   }
 
   /** Owners and admins remove others; anyone may remove themselves (leave). */
@@ -95,32 +95,34 @@ export class Conversations {
     if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'members of a direct conversation cannot change');
     if (target !== userId) {
       await this.#requireModerator(userId, id);
-      if ((await this.#storage.getMemberRole(id, target)) === 'owner') throw new OutpostError('forbidden', 'the owner cannot be removed');
+      if ((await this.#storage.conversations.getMemberRole(id, target)) === 'owner') throw new OutpostError('forbidden', 'the owner cannot be removed');
     }
-    if (!(await this.#storage.removeMember(id, target))) throw new OutpostError('notFound', 'that user is not a member');
-    await this.#sync.membershipChanged(id, [target]);
+    if (!(await this.#storage.conversations.removeMember(id, target, target === userId ? null : userId, Date.now()))) {
+      throw new OutpostError('notFound', 'that user is not a member');
+    }
+    await this.#sync.membershipChanged(id, [], [target]);
   }
 
   async #requireMember(userId: UserId, id: ConversationId): Promise<ConversationRecord> {
-    const conversation = await this.#storage.getConversation(id);
+    const conversation = await this.#storage.conversations.getConversation(id);
     // Not found and not a member look the same, so ids of others' conversations leak nothing.
-    if (!conversation || !(await this.#storage.getMemberRole(id, userId))) throw new OutpostError('notFound', 'no such conversation');
+    if (!conversation || !(await this.#storage.conversations.getMemberRole(id, userId))) throw new OutpostError('notFound', 'no such conversation');
     return conversation;
   }
 
   async #requireModerator(userId: UserId, id: ConversationId, message = 'only the owner or an admin can change members'): Promise<void> {
-    const role = await this.#storage.getMemberRole(id, userId);
+    const role = await this.#storage.conversations.getMemberRole(id, userId);
     if (role !== 'owner' && role !== 'admin') throw new OutpostError('forbidden', message);
   }
 
   async #requireUsers(ids: readonly UserId[]): Promise<void> {
-    const found = new Set((await this.#storage.getUsersByIds(ids)).map((u) => u.id));
+    const found = new Set((await this.#storage.accounts.getUsersByIds(ids)).map((u) => u.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length > 0) throw new OutpostError('invalidInput', 'unknown user', { userIds: missing });
   }
 
   async #summary(conversation: ConversationRecord): Promise<ConversationSummary> {
-    const members = await this.#storage.getMembers(conversation.id);
+    const members = await this.#storage.conversations.getMembers(conversation.id);
     return {
       id: conversation.id,
       kind: conversation.kind,

@@ -2,3 +2,6 @@
 export { startServer, type OutpostServer } from './server.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
 export { createLogger, type Logger } from './log.ts';
+// The write path's judge, for `npm run bench` (what an update would do; may its sender do it).
+export { analyzeUpdate, UpdateCaps, type Analysis } from './sync/analyze.ts';
+export { validateSegment, validateUser, type SegmentChanges, type UserDocChanges } from './sync/validate.ts';

@@ -1,44 +1,40 @@
-// Token buckets keyed by user, username or address: how Outpost says "slow down" to floods
-// of logins, updates and messages, with the time after which a retry will pass.
+// How Outpost says "slow down" to floods of sign-ins, updates and messages, with the time after
+// which a retry will pass. rate-limiter-flexible keeps the counts: in memory on one node, in
+// Redis when several nodes share it (so a flood spread over nodes is still one flood), with the
+// in-memory limiter taking over while Redis is away.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { OutpostError } from '@outpost/shared-schema';
 
 export interface BucketPolicy {
-  /** Burst size. */
+  /** How many in a burst. */
   capacity: number;
-  /** Tokens regained per second. */
+  /** How many per second, on average. */
   perSecond: number;
 }
 
 export class RateLimiter {
-  readonly #policy: BucketPolicy;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #limiter: RateLimiterAbstract;
   readonly #what: string;
 
-  constructor(what: string, policy: BucketPolicy) {
+  /** A limit of `policy.capacity` per `capacity / perSecond` seconds, shared through `redis` when given. */
+  constructor(what: string, policy: BucketPolicy, redis: Redis | null = null) {
     this.#what = what;
-    this.#policy = policy;
+    const points = policy.capacity;
+    const duration = Math.max(1, Math.round(policy.capacity / policy.perSecond));
+    const keyPrefix = `outpost:limit:${what.replace(/\W+/g, '-')}`;
+    const memory = new RateLimiterMemory({ points, duration, keyPrefix });
+    this.#limiter = redis ? new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory, rejectIfRedisNotReady: true }) : memory;
   }
 
-  /** Takes `cost` tokens from `key`'s bucket, or throws `rateLimited` with `retryAfterMs`. */
-  take(key: string, cost = 1, now = Date.now()): void {
-    const { capacity, perSecond } = this.#policy;
-    const bucket = this.#buckets.get(key) ?? { tokens: capacity, at: now };
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
-    bucket.at = now;
-    if (bucket.tokens < cost) {
-      this.#buckets.set(key, bucket);
-      const retryAfterMs = Math.ceil(((Math.min(cost, capacity) - bucket.tokens) / perSecond) * 1000);
+  /** Takes `cost` from `key`'s allowance, or throws `rateLimited` with `retryAfterMs`. */
+  async take(key: string, cost = 1): Promise<void> {
+    try {
+      await this.#limiter.consume(key, cost);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfterMs = Math.max(1, rejection.msBeforeNext);
       throw new OutpostError('rateLimited', `too many ${this.#what}; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
-    }
-    bucket.tokens -= cost;
-    this.#buckets.set(key, bucket);
-    if (this.#buckets.size > 100_000) this.#sweep(now);
-  }
-
-  /** Drops full buckets so idle keys cost no memory. */
-  #sweep(now: number): void {
-    for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + ((now - bucket.at) / 1000) * this.#policy.perSecond >= this.#policy.capacity) this.#buckets.delete(key);
     }
   }
 }
@@ -47,7 +43,7 @@ export class RateLimiter {
 export const RateLimits = {
   /** Login attempts per username. */
   loginPerUser: { capacity: 10, perSecond: 1 / 30 },
-  /** Logins and sign-ups per address. */
+  /** Logins and sign-ups per address: 30 a minute (the default of AUTH_ATTEMPTS_PER_ADDRESS). */
   authPerAddress: { capacity: 30, perSecond: 1 / 2 },
   /** Update frames a user may send (across devices). */
   updatesPerUser: { capacity: 600, perSecond: 60 },
@@ -55,8 +51,15 @@ export const RateLimits = {
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
 } as const satisfies Record<string, BucketPolicy>;
 
-/** Connection limits: sockets per user and documents per socket. */
+/** `perMinute` attempts per address a minute, with a burst of as many. */
+export function authPerAddressPolicy(perMinute: number): BucketPolicy {
+  return { capacity: perMinute, perSecond: perMinute / 60 };
+}
+
+/** Connection limits: sockets per user, document connections per socket and per document. */
 export const ConnectionLimits = {
   socketsPerUser: 20,
   documentsPerSocket: 5_000,
+  /** The same document opened again on one socket (a re-synced copy beside the old one). */
+  connectionsPerDocument: 4,
 } as const;

@@ -1,12 +1,14 @@
 // Assembles one Outpost node: storage, auth, the REST API and the Hocuspocus endpoint at /sync,
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hocuspocus } from '@hocuspocus/server';
+import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
-import { Limits } from '@outpost/shared-schema';
-import { openStorage, type Storage } from '@outpost/storage';
+import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -15,16 +17,32 @@ import { Conversations } from './conversations.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
+import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
+import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
+import { commitRequests } from './sync/commitRequest.ts';
+import { Committer } from './sync/committer.ts';
+import { sqliteCommitTarget } from './sync/commitWorker.ts';
 import { DocumentStore } from './sync/documentStore.ts';
-import { SyncEngine } from './sync/SyncEngine.ts';
+import { LoadedDocuments } from './sync/documents.ts';
+import { ProjectionWriter } from './sync/projectionWriter.ts';
+import { ServerDocuments } from './sync/serverDocuments.ts';
+import { SyncEngine, openDocuments } from './sync/SyncEngine.ts';
+import { WritePath } from './sync/writePath.ts';
+import { inboundBudget } from './sync/inboundBudget.ts';
 
 export interface OutpostServer {
-  /** http://host:port of the running server. */
+  /** http(s)://host:port of the running server. */
   url: string;
   port: number;
   storage: Storage;
   hocuspocus: Hocuspocus;
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): no new connections, what is in flight finishes (at most
+   * `deadlineMs`), then every socket closes with "server restarting" (the SDK reconnects at
+   * once, through the load balancer to another node), then the node closes.
+   */
+  drain(deadlineMs?: number): Promise<void>;
 }
 
 function toRequest(req: IncomingMessage): Request {
@@ -43,31 +61,106 @@ function bytes(data: RawData): Uint8Array {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    postgres: {
+      ...config.postgres,
+      onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
+    },
+  });
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
-  const store = new DocumentStore(storage, log);
-  const engine = new SyncEngine({ storage, signer, store, segmentSize: config.segmentSize, log });
+  const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
+  // SQLite commits on a worker thread (its fsync never blocks the event loop); Postgres on the pool.
+  const sqliteCommits = config.databaseUrl ? null : sqliteCommitTarget(path.join(config.dataDir, SQLITE_FILE));
+  const committer = new Committer(sqliteCommits?.commit ?? ((requests, now) => commitRequests(storage.log, requests, now)), log);
+  const documents = new LoadedDocuments(storage.log, log);
+  const projection = new ProjectionWriter(storage.projection, log);
+  let hocuspocus: Hocuspocus | undefined = undefined;
+  // The write path's fan-out reaches the parts below once they exist (they need it first).
+  const late: { engine?: SyncEngine; store?: DocumentStore; serverDocuments?: ServerDocuments } = {};
+  const open = openDocuments(() => hocuspocus, (name) => late.store?.loading(name));
+  const writePath = new WritePath({
+    documents,
+    committer,
+    log,
+    segmentSize: config.segmentSize,
+    hooks: {
+      admitMessages: async (userId, count) => late.engine?.admitMessages(userId, count),
+      numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
+      committed: (name, version, entry) => {
+        late.store?.committed(name, version);
+        coordinator.announceAppend({ doc: name, version, update: entry });
+      },
+      segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+        if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
+        const server = open.get(serverDoc(conversationId));
+        if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
+      },
+      readsApplied: (_userId, reads) => late.serverDocuments?.receiptsChanged(reads.map((read) => read.conversationId)),
+    },
+  });
+  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
+  const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
-  const hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
+  hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
+  const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
+  await coordinator.start({
+    append: (notice) => {
+      const doc = loaded(notice.doc);
+      if (doc) void writePath.received(notice.doc, doc, notice).catch((error: unknown) => log.warn('an append notice could not be applied; the next write catches up', { error }));
+    },
+    control: (notice) => engine.onControl(notice),
+    presence: (notice) => engine.onPresence(notice),
+    resumed: () => {
+      for (const [name, doc] of hocuspocus.documents) {
+        void writePath.catchUp(name, doc).catch((error: unknown) => log.warn('could not catch up after redis came back', { document: name, error }));
+      }
+    },
+  });
   const conversations = new Conversations(storage, engine);
-  const app = createApp({ storage, sessions, signer, access: engine.access, conversations, corsOrigins: config.corsOrigins, log });
+  const app = createApp({
+    storage,
+    sessions,
+    signer,
+    access: engine.access,
+    conversations,
+    corsOrigins: config.corsOrigins,
+    authAttemptsPerAddress: config.authAttemptsPerAddress,
+    redis: coordinator.store,
+    log,
+  });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
   }
 
-  const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // With TLS_CERT/TLS_KEY the node speaks HTTPS and WSS itself (phones need it for offline use).
+  const httpServer = (config.tls
+    ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
+    : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
+  let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
+    if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = hocuspocus.handleConnection(ws, toRequest(req));
-      ws.on('message', (data) => connection.handleMessage(bytes(data)));
-      ws.on('close', (code, reason) => connection.handleClose({ code, reason: reason.toString() }));
+      const record = engine.access.openSocket();
+      const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
+      const spend = inboundBudget(ws);
+      ws.on('message', (data) => {
+        const frame = bytes(data);
+        spend(frame.byteLength);
+        connection.handleMessage(frame);
+      });
+      ws.on('close', (code, reason) => {
+        engine.access.closeSocket(record);
+        connection.handleClose({ code, reason: reason.toString() });
+      });
       ws.on('error', (error) => log.warn('websocket error', { error }));
     });
   });
@@ -80,24 +173,41 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      for (const ws of wss.clients) ws.terminate();
+      hocuspocus.closeConnections();
+      await engine.close();
+      await committer.flush();
+      await serverDocuments.close();
+      await projection.flush();
+      await store.flush();
+      writePath.close();
+      await sqliteCommits?.close();
+      await coordinator.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await httpClosed; // in-flight requests finish before storage goes
+      await storage.close();
+    })();
+    return closing;
+  };
   return {
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     storage,
     hocuspocus,
-    close() {
-      closing ??= (async () => {
-        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        httpServer.closeIdleConnections();
-        for (const ws of wss.clients) ws.terminate();
-        hocuspocus.closeConnections();
-        await engine.close();
-        await store.flush();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        await httpClosed; // in-flight requests finish before storage goes
-        await storage.close();
-      })();
-      return closing;
+    close,
+    async drain(deadlineMs = 10_000) {
+      draining = true;
+      httpServer.close();
+      const settled = Promise.all([engine.drain(), committer.flush()]);
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+      const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
+      for (const ws of wss.clients) ws.close(CloseCodes.restarting, 'server restarting');
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      await close();
     },
   };
 }

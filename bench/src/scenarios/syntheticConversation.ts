@@ -1,15 +1,16 @@
 // A conversation of N numbered messages as a long-running client's replica would hold it:
-// segment and order documents, the server document and the inbox. Used in Node and in the page.
+// segments (with the server's sequence numbers), the server document and the inbox. Used in
+// Node and in the page.
 import * as Y from 'yjs';
 import {
+  InboxRoots,
+  SegmentRoots,
+  ServerRoots,
   inboxDoc,
-  orderDoc,
   segmentDoc,
+  serverClientId,
   serverDoc,
-  writeInboxEntry,
   writeMessage,
-  writeMeta,
-  writeSeq,
   type ConversationId,
   type MessageId,
   type Session,
@@ -45,22 +46,27 @@ export function syntheticConversation(messages: number, segmentSize: number): Ma
   let seq = 0;
   for (let s = 0; s < segments; s++) {
     const content = new Y.Doc();
-    const order = new Y.Doc();
+    // The server writes the numbers under its own client id, into the same segment.
+    const numbers = new Y.Doc();
+    numbers.clientID = serverClientId(0);
     // Messages arrive one update at a time in real life; one transaction per message keeps that shape.
     for (let i = 0; i < segmentSize && seq < messages; i++) {
       seq += 1;
       const body = Array.from({ length: 4 + rand(12) }, () => WORDS[rand(WORDS.length)]).join(' ');
       writeMessage(content, messageId(seq), { author: seq % 2 ? me : other, createdAt: 1_700_000_000_000 + seq * 1000, body });
-      writeSeq(order, messageId(seq), { seq, at: 1_700_000_000_000 + seq * 1000 });
+      numbers.getMap(SegmentRoots.seq).set(messageId(seq), { seq, at: 1_700_000_000_000 + seq * 1000 });
     }
+    Y.applyUpdate(content, Y.encodeStateAsUpdate(numbers));
     docs.set(segmentDoc(conversationId, s), content);
-    docs.set(orderDoc(conversationId, s), order);
   }
   const server = new Y.Doc();
-  writeMeta(server, { kind: 'dm', title: '', createdBy: me, createdAt: 1_700_000_000_000, head: segments - 1, lastSeq: messages, segmentSize });
+  server.clientID = serverClientId(1);
+  const meta = { kind: 'dm', title: '', createdBy: me, createdAt: 1_700_000_000_000, head: segments - 1, lastSeq: messages, segmentSize };
+  for (const [key, value] of Object.entries(meta)) server.getMap(ServerRoots.meta).set(key, value);
   docs.set(serverDoc(conversationId), server);
   const inbox = new Y.Doc();
-  writeInboxEntry(inbox, conversationId, { kind: 'dm', title: 'bench', lastSeq: messages, lastMessage: null, unread: 0, mentions: 0, updatedAt: 1 });
+  inbox.clientID = serverClientId(1);
+  inbox.getMap(InboxRoots.conversations).set(conversationId, { kind: 'dm', title: 'bench', joinedAt: 1_700_000_000_000 });
   docs.set(inboxDoc(me), inbox);
   return docs;
 }

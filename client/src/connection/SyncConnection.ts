@@ -3,14 +3,13 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { PROTOCOL_PARAM, PROTOCOL_VERSION, parseCloseReason, type ErrorKind } from '@outpost/shared-schema';
+import { PROTOCOL_PARAM, PROTOCOL_VERSION, decodeRefusal, type Refusal } from '@outpost/shared-schema';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected';
 
-export interface DocumentRefusal {
+/** The server closed one document: why (the refusal's code decides what the SDK does). */
+export interface DocumentRefusal extends Refusal {
   docName: string;
-  kind: ErrorKind;
-  message: string;
 }
 
 export interface SyncConnectionOptions {
@@ -74,11 +73,13 @@ export class SyncConnection {
         if (state) this.#options.onSynced(docName);
       },
       onClose: ({ event }) => {
-        const refusal = parseCloseReason(event.reason ?? '');
+        const refusal = decodeRefusal(event.reason ?? '');
         if (refusal) this.#options.onRefused({ docName, ...refusal });
+        // A document closed on a live socket for a reason we do not know: sync it again.
+        else if (this.#status === 'connected') this.#options.onRefused({ docName, kind: 'internal', code: 'retry', message: event.reason || 'closed by the server', retryAfterMs: 1_000 });
       },
       onAuthenticationFailed: ({ reason }) => {
-        const refusal = parseCloseReason(reason) ?? { kind: 'forbidden' as const, message: reason };
+        const refusal = decodeRefusal(reason) ?? { kind: 'internal' as const, code: 'retry' as const, message: reason, retryAfterMs: 2_000 };
         this.#options.onRefused({ docName, ...refusal });
       },
     });

@@ -1,18 +1,19 @@
 // One conversation as the SDK user sees it: live messages, members and receipts, and the calls
 // that change it. Every call writes the local documents first and returns at once; the socket
-// carries the change when it can.
-import * as Y from 'yjs';
+// carries the change when it can. A message's number arrives in its own segment, in the same
+// update as the message itself (the `seq` root the server writes).
+import type * as Y from 'yjs';
 import {
   Limits,
   OutpostError,
+  bodyProblem,
   isValidEmoji,
   markRead,
-  orderDoc,
+  mentionedHandles,
   readMeta,
   readSegment,
   segmentDoc,
   segmentMaps,
-  seqMap,
   serverDoc,
   serverMaps,
   removeReaction,
@@ -21,11 +22,16 @@ import {
   writeMessage,
   writeReaction,
   readPosition,
+  readNotifyLevel,
+  defaultNotifyLevel,
   userDoc,
+  writeNotifyLevel,
   type ConversationId,
   type ConversationMeta,
   type DeviceId,
+  type MessageEntry,
   type MessageId,
+  type NotifyLevel,
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
@@ -49,9 +55,23 @@ export interface Receipt {
   read: number;
 }
 
+/** What the conversation list shows about a conversation, derived from its documents. */
+export interface ConversationFacts {
+  lastSeq: number;
+  lastMessage: { id: MessageId; author: UserId; preview: string; at: number } | null;
+  /** Numbered messages from others after the user's read position, not deleted. */
+  unread: number;
+  /** Of those, the ones that mention the user (groups only: in a DM everything is for you). */
+  mentions: number;
+  /** Last activity (ms). */
+  updatedAt: number;
+}
+
 /** What a Conversation needs from its client. */
 export interface ConversationHost {
   userId: UserId;
+  /** The user's @handle (for messages sent before their author knew the members). */
+  username: string;
   deviceId: DeviceId;
   docs: DocStore;
   connection: SyncConnection;
@@ -72,13 +92,16 @@ export interface ConversationHost {
 export class Conversation {
   readonly id: ConversationId;
   readonly #host: ConversationHost;
-  readonly #server: Y.Doc;
-  /** Segment number → [content doc, order doc]. */
-  readonly #segments = new Map<number, { content: Y.Doc; order: Y.Doc }>();
+  #server: Y.Doc;
+  /** Segment number → content document (messages, edits, reactions and their numbers). */
+  readonly #segments = new Map<number, Y.Doc>();
   readonly #messages: Derived<MessageItem[]>;
   readonly #members: Derived<Member[]>;
   readonly #receipts: Derived<Receipt[]>;
   readonly #meta: Derived<ConversationMeta | null>;
+  readonly #formerNames: Derived<Map<UserId, string>>;
+  readonly #changeListeners = new Set<() => void>();
+  readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
   #closed = false;
 
@@ -99,23 +122,47 @@ export class Conversation {
       [...serverMaps(this.#server).receipts.entries()].map(([userId, r]) => ({ userId: userId as UserId, read: r.read })),
     );
     this.#meta = new Derived(() => readMeta(this.#server));
+    this.#formerNames = new Derived(
+      () => new Map([...serverMaps(this.#server).formerMembers.entries()].map(([userId, f]) => [userId as UserId, f.displayName || f.username])),
+    );
+    this.#notifyLevel = new Derived(() => readNotifyLevel(host.userDoc, id) ?? defaultNotifyLevel(readMeta(this.#server)?.kind ?? 'group'));
+    host.userDoc.on('update', this.#notifyLevel.invalidate);
+    this.#cleanup.push(() => host.userDoc.off('update', this.#notifyLevel.invalidate));
 
     this.#server = host.docs.open(serverDoc(id));
+    this.#watchServer(this.#server);
     host.sync(serverDoc(id), this.#server);
-    const onServer = () => {
-      this.#members.invalidate();
-      this.#receipts.invalidate();
-      this.#meta.invalidate();
-      this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
-    };
-    this.#server.on('update', onServer);
-    this.#cleanup.push(() => this.#server.off('update', onServer));
-    this.#cleanup.push(host.onFailuresChanged(() => this.#messages.invalidate()));
+    this.#cleanup.push(host.onFailuresChanged(() => this.#changed()));
     this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
     // Segments written offline past the server's head are in the replica only: open them too.
     void host.storedSegments(id).then((numbers) => {
       if (!this.#closed) for (const n of numbers.sort((a, b) => b - a)) this.#segment(n);
     });
+  }
+
+  #watchServer(doc: Y.Doc): void {
+    const onServer = () => {
+      this.#notifyLevel.invalidate();
+      this.#members.invalidate();
+      this.#receipts.invalidate();
+      this.#meta.invalidate();
+      this.#formerNames.invalidate();
+      this.#openSegmentsUpTo(readMeta(doc)?.head ?? 0);
+      this.#changed();
+    };
+    doc.on('update', onServer);
+    this.#cleanup.push(() => doc.off('update', onServer));
+  }
+
+  /** Calls `listener` after any change to the conversation's documents (for derived views). */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(): void {
+    this.#messages.invalidate();
+    for (const listener of this.#changeListeners) listener();
   }
 
   /**
@@ -127,34 +174,41 @@ export class Conversation {
     for (let n = head; n >= 0; n--) this.#segment(n);
   }
 
-  #segment(n: number): { content: Y.Doc; order: Y.Doc } {
+  #segment(n: number): Y.Doc {
     const existing = this.#segments.get(n);
     if (existing) return existing;
     const content = this.#host.docs.open(segmentDoc(this.id, n));
-    const order = this.#host.docs.open(orderDoc(this.id, n));
-    const entry = { content, order };
-    this.#segments.set(n, entry);
+    this.#segments.set(n, content);
     this.#host.sync(segmentDoc(this.id, n), content);
-    this.#host.sync(orderDoc(this.id, n), order);
-    const invalidate = this.#messages.invalidate;
-    content.on('update', invalidate);
-    order.on('update', invalidate);
-    this.#cleanup.push(() => {
-      entry.content.off('update', invalidate);
-      order.off('update', invalidate);
-    });
-    invalidate();
-    return entry;
+    this.#watchSegment(content);
+    this.#changed();
+    return content;
   }
 
-  /** Switches a segment to a fresh copy of its document (after the old one was quarantined). */
-  replaceSegment(n: number, fresh: Y.Doc): void {
-    const entry = this.#segments.get(n);
-    if (!entry) return;
-    entry.content.off('update', this.#messages.invalidate);
-    entry.content = fresh;
-    fresh.on('update', this.#messages.invalidate);
-    this.#messages.invalidate();
+  #watchSegment(doc: Y.Doc): void {
+    const changed = () => this.#changed();
+    doc.on('update', changed);
+    this.#cleanup.push(() => doc.off('update', changed));
+  }
+
+  /** Switches to a fresh copy of a document (after the old one was quarantined or replaced). */
+  replaceDocument(docName: string, fresh: Y.Doc): void {
+    if (docName === serverDoc(this.id)) {
+      this.#server = fresh;
+      this.#watchServer(fresh);
+      this.#members.invalidate();
+      this.#receipts.invalidate();
+      this.#meta.invalidate();
+      this.#formerNames.invalidate();
+      this.#changed();
+      return;
+    }
+    for (const [n, doc] of this.#segments) {
+      if (segmentDoc(this.id, n) !== docName || doc === fresh) continue;
+      this.#segments.set(n, fresh);
+      this.#watchSegment(fresh);
+      this.#changed();
+    }
   }
 
   /**
@@ -164,36 +218,39 @@ export class Conversation {
    */
   #targetSegment(): number {
     let pending = -1;
-    for (const [n, { content, order }] of this.#segments) {
-      const numbered = seqMap(order);
-      for (const [id, entry] of segmentMaps(content).messages.entries()) {
-        if (n > pending && entry.author === this.#host.userId && !numbered.has(id)) pending = n;
+    for (const [n, content] of this.#segments) {
+      if (n <= pending) continue;
+      const maps = segmentMaps(content);
+      for (const [id, entry] of maps.messages.entries()) {
+        if (entry.author === this.#host.userId && !maps.seq.has(id)) {
+          pending = n;
+          break;
+        }
       }
     }
     if (pending >= 0) return pending;
     const meta = readMeta(this.#server);
     let head = meta?.head ?? 0;
     const size = meta?.segmentSize ?? Limits.segmentSize;
-    while (segmentMaps(this.#segment(head).content).messages.size >= size) head += 1;
+    while (segmentMaps(this.#segment(head)).messages.size >= size) head += 1;
     return head;
   }
 
   #segmentOf(messageId: MessageId): { n: number; content: Y.Doc } {
-    for (const [n, { content }] of this.#segments) {
+    for (const [n, content] of this.#segments) {
       if (segmentMaps(content).messages.has(messageId)) return { n, content };
     }
     throw new OutpostError('notFound', 'no such message in this conversation');
   }
 
   #computeMessages(): MessageItem[] {
-    const seqs = new Map<string, number>();
-    for (const { order } of this.#segments.values()) for (const [id, entry] of seqMap(order).entries()) seqs.set(id, entry.seq);
     const items: MessageItem[] = [];
-    for (const [n, { content }] of this.#segments) {
+    for (const [n, content] of this.#segments) {
       const refusal = this.#host.failureOf(segmentDoc(this.id, n));
+      const seqs = segmentMaps(content).seq;
       for (const view of readSegment(content).values()) {
-        const seq = seqs.get(view.id) ?? null;
-        const failure = seq === null && refusal && view.author === this.#host.userId ? `${refusal.kind}: ${refusal.message}` : undefined;
+        const seq = seqs.get(view.id)?.seq ?? null;
+        const failure = seq === null && refusal && view.author === this.#host.userId ? refusal.message : undefined;
         items.push({
           ...view,
           seq,
@@ -216,6 +273,11 @@ export class Conversation {
     return this.#members;
   }
 
+  /** Display names of people who were members and left or were removed (their messages stay theirs). */
+  formerMembers(): Live<Map<UserId, string>> {
+    return this.#formerNames;
+  }
+
   /** Each member's read position (max over their devices), as the server last saw it. */
   receipts(): Live<Receipt[]> {
     return this.#receipts;
@@ -223,6 +285,16 @@ export class Conversation {
 
   meta(): Live<ConversationMeta | null> {
     return this.#meta;
+  }
+
+  /** When this conversation notifies you: your choice on any device, else all messages in a DM and mentions in a group. */
+  notifyLevel(): Live<NotifyLevel> {
+    return this.#notifyLevel;
+  }
+
+  /** Chooses when this conversation notifies you, on all your devices ('none' mutes it; undefined: the default). */
+  setNotifyLevel(level: NotifyLevel | undefined): void {
+    this.#host.userDoc.transact(() => writeNotifyLevel(this.#host.userDoc, this.id, level));
   }
 
   /** Users typing here now (never yourself). */
@@ -235,25 +307,37 @@ export class Conversation {
     checkBody(body);
     const id = globalThis.crypto.randomUUID() as MessageId;
     const n = this.#targetSegment();
-    const doc = this.#segment(n).content;
+    const doc = this.#segment(n);
+    const mentions = this.#mentions(body);
     this.#host.record('send', segmentDoc(this.id, n), id, () =>
       writeMessage(doc, id, {
         author: this.#host.userId,
         createdAt: Date.now(),
         body,
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
       }),
     );
     this.#host.setTyping(null);
     return id;
   }
 
+  /** Members whose @username the body names (never more than the schema allows). */
+  #mentions(body: string): UserId[] {
+    const handles = new Set(mentionedHandles(body));
+    if (handles.size === 0) return [];
+    return [...serverMaps(this.#server).members.entries()]
+      .filter(([, member]) => handles.has((member.username ?? '').toLowerCase()))
+      .map(([userId]) => userId as UserId)
+      .slice(0, Limits.mentions);
+  }
+
   edit(messageId: MessageId, body: string): void {
     checkBody(body);
     const { n, content } = this.#segmentOf(messageId);
-    if (segmentMaps(content).messages.get(messageId)?.author !== this.#host.userId) {
-      throw new OutpostError('forbidden', 'only the author edits a message');
-    }
+    const maps = segmentMaps(content);
+    if (maps.messages.get(messageId)?.author !== this.#host.userId) throw new OutpostError('forbidden', 'only the author edits a message');
+    if (maps.deletions.has(messageId)) throw new OutpostError('notFound', 'this message was deleted');
     this.#host.record('edit', segmentDoc(this.id, n), messageId, () => writeEdit(content, messageId, { body, editedAt: Date.now() }));
   }
 
@@ -266,6 +350,7 @@ export class Conversation {
   react(messageId: MessageId, emoji: string): void {
     if (!isValidEmoji(emoji)) throw new OutpostError('invalidInput', 'not a valid reaction');
     const { n, content } = this.#segmentOf(messageId);
+    if (segmentMaps(content).deletions.has(messageId)) throw new OutpostError('notFound', 'this message was deleted');
     this.#host.record('react', segmentDoc(this.id, n), messageId, () => writeReaction(content, messageId, emoji, this.#host.userId, Date.now()));
   }
 
@@ -276,7 +361,7 @@ export class Conversation {
 
   /** Moves this device's read position to `seq` (default: the newest numbered message). */
   markRead(seq?: number): void {
-    const target = seq ?? this.#lastSeq();
+    const target = Math.min(seq ?? this.lastSeq(), this.lastSeq());
     if (target <= 0) return;
     this.#host.record('read', userDoc(this.#host.userId), undefined, () => markRead(this.#host.userDoc, this.id, this.#host.deviceId, target));
   }
@@ -290,31 +375,81 @@ export class Conversation {
     this.#host.setTyping(typing ? this.id : null);
   }
 
-  #lastSeq(): number {
+  /** The highest number this device knows of (the head segment's numbers are current). */
+  lastSeq(): number {
     let max = readMeta(this.#server)?.lastSeq ?? 0;
-    for (const { order } of this.#segments.values()) for (const entry of seqMap(order).values()) max = Math.max(max, entry.seq);
+    for (const content of this.#segments.values()) for (const entry of segmentMaps(content).seq.values()) max = Math.max(max, entry.seq);
     return max;
+  }
+
+  /** What the conversation list shows: last message, unread and mention counts. */
+  facts(): ConversationFacts {
+    const me = this.#host.userId;
+    const read = this.readPosition();
+    const group = readMeta(this.#server)?.kind === 'group';
+    let lastSeq = readMeta(this.#server)?.lastSeq ?? 0;
+    let last: ConversationFacts['lastMessage'] = null;
+    let lastNumber = 0;
+    let unread = 0;
+    let mentions = 0;
+    for (const content of this.#segments.values()) {
+      const maps = segmentMaps(content);
+      for (const [id, { seq, at }] of maps.seq.entries()) {
+        lastSeq = Math.max(lastSeq, seq);
+        const entry = maps.messages.get(id);
+        if (!entry || maps.deletions.has(id)) continue;
+        if (seq > lastNumber) {
+          lastNumber = seq;
+          last = { id: id as MessageId, author: entry.author, preview: preview(maps.edits.get(id)?.body ?? entry.body), at };
+        }
+        if (seq > read && entry.author !== me) {
+          unread += 1;
+          if (group && this.#mentionsMe(entry)) mentions += 1;
+        }
+      }
+    }
+    return { lastSeq, lastMessage: last, unread, mentions, updatedAt: Math.max(readMeta(this.#server)?.createdAt ?? 0, last?.at ?? 0) };
+  }
+
+  /**
+   * Whether a message mentions the user: by id when its author knew the members when writing,
+   * else by the exact @handle in the text (so @bob never counts for @bobby).
+   */
+  #mentionsMe(entry: MessageEntry): boolean {
+    if (entry.mentions) return entry.mentions.includes(this.#host.userId);
+    return mentionedHandles(entry.body).includes(this.#host.username.toLowerCase());
   }
 
   /** True once the server has numbered (durably stored) the message. */
   isNumbered(messageId: MessageId): boolean {
-    for (const { order } of this.#segments.values()) if (seqMap(order).has(messageId)) return true;
+    for (const content of this.#segments.values()) if (segmentMaps(content).seq.has(messageId)) return true;
     return false;
   }
 
-  /** Resolves when every open document of the conversation is synced with the server. */
+  /** True when every open document of the conversation is synced with the server. */
   synced(): boolean {
-    const names = [serverDoc(this.id), ...[...this.#segments.keys()].flatMap((n) => [segmentDoc(this.id, n), orderDoc(this.id, n)])];
+    const names = [serverDoc(this.id), ...[...this.#segments.keys()].map((n) => segmentDoc(this.id, n))];
     return names.every((name) => this.#host.connection.isSynced(name));
+  }
+
+  /** Names of this conversation's documents (for the client's bookkeeping). */
+  documentNames(): string[] {
+    return [serverDoc(this.id), ...[...this.#segments.keys()].map((n) => segmentDoc(this.id, n))];
   }
 
   close(): void {
     this.#closed = true;
     for (const fn of this.#cleanup.splice(0)) fn();
+    this.#changeListeners.clear();
   }
 }
 
+function preview(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > Limits.preview ? `${flat.slice(0, Limits.preview - 1)}…` : flat;
+}
+
 function checkBody(body: string): void {
-  if (body.trim().length === 0) throw new OutpostError('invalidInput', 'a message needs some text');
-  if (body.length > Limits.messageBody) throw new OutpostError('tooLarge', `a message holds at most ${Limits.messageBody} characters`);
+  const problem = bodyProblem(body);
+  if (problem) throw new OutpostError(body.length > Limits.messageBody ? 'tooLarge' : 'invalidInput', problem);
 }

@@ -38,8 +38,9 @@ export class Presence {
     return this.#awareness.getStates() as Map<number, PresenceState>;
   }
 
-  /** Says where this user types now (null: nowhere). */
+  /** Says where this user types now (null: nowhere). Unchanged, it sends nothing. */
   setTyping(conversationId: ConversationId | null): void {
+    if ((this.#awareness.getLocalState() as PresenceState | null)?.typing === conversationId) return;
     this.#awareness.setLocalStateField('typing', conversationId);
   }
 

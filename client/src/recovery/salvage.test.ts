@@ -42,7 +42,7 @@ describe('salvageSegment', () => {
     const mineNew = id();
     writeMessage(local, mineNew, { author: me, createdAt: 3, body: 'written offline' });
     writeEdit(local, mineOld, { body: 'mine, edited', editedAt: 4 });
-    writeReaction(local, theirs, '👍', me, 5);
+    writeReaction(local, mineOld, '👍', me, 5);
     writeDeletion(local, theirs, { by: me, at: 6 }); // allowed when I was admin; I am not any more
 
     const target = fresh();
@@ -53,7 +53,7 @@ describe('salvageSegment', () => {
     expect(view.get(mineNew)?.body).toBe('written offline');
     expect(view.get(mineOld)?.body).toBe('mine, edited');
     expect(view.get(theirs)?.deleted).toBeUndefined();
-    expect(segmentMaps(target).reactions.has(reactionKey(theirs, '👍', me))).toBe(true);
+    expect(segmentMaps(target).reactions.has(reactionKey(mineOld, '👍', me))).toBe(true);
   });
 
   it('keeps the deletion for a moderator, and un-reacts what was removed locally', () => {
@@ -65,7 +65,8 @@ describe('salvageSegment', () => {
     segmentMaps(local).reactions.delete(reactionKey(theirs, '🎉', me));
     writeDeletion(local, theirs, { by: me, at: 3 });
     const target = fresh();
-    expect(salvageSegment(local, target, me, 'admin')).toEqual({ carried: 2, lost: [] });
+    // The deletion takes the message's reactions with it (the un-reaction needs no extra change).
+    expect(salvageSegment(local, target, me, 'admin')).toEqual({ carried: 1, lost: [] });
     expect(readSegment(target).get(theirs)?.deleted?.by).toBe(me);
     expect(segmentMaps(target).reactions.size).toBe(0);
   });

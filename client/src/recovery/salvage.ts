@@ -1,8 +1,11 @@
 // After the server refuses a document's update, the SDK throws its local copy away, syncs a
 // fresh one from the server, and carries over only what is still valid of its own work. This
 // is the "what is still valid" part: a pure comparison of the quarantined and the fresh copy.
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import {
+  markRead,
+  parseReadKey,
+  userMaps,
   parseReactionKey,
   segmentMaps,
   writeDeletion,
@@ -53,6 +56,10 @@ export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, rol
       const current = server.edits.get(id);
       if (current && current.editedAt >= edit.editedAt) continue;
       if (authorOf(id) !== me) continue; // someone else's edit, or a message that is gone
+      if (server.deletions.has(id)) {
+        lost.push({ kind: 'edit', messageId: id as MessageId, reason: 'the message was deleted' });
+        continue;
+      }
       writeEdit(fresh, id as MessageId, edit);
       carried += 1;
     }
@@ -71,7 +78,7 @@ export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, rol
     for (const [key, at] of local.reactions.entries()) {
       if (!mine(key) || server.reactions.has(key)) continue;
       const target = parseReactionKey(key)?.messageId as MessageId;
-      if (!server.messages.has(target)) {
+      if (!server.messages.has(target) || server.deletions.has(target)) {
         lost.push({ kind: 'reaction', messageId: target, reason: 'the message is not there any more' });
         continue;
       }
@@ -86,4 +93,27 @@ export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, rol
     }
   });
   return { carried, lost };
+}
+
+/**
+ * The same for the user document: this device's read positions (never lower than the server's)
+ * and its drafts carry over; other devices' entries are the server's business.
+ */
+export function salvageUser(quarantined: Y.Doc, fresh: Y.Doc, deviceId: string): Salvage {
+  const local = userMaps(quarantined);
+  const server = userMaps(fresh);
+  let carried = 0;
+  fresh.transact(() => {
+    for (const [key, seq] of local.reads.entries()) {
+      const parsed = parseReadKey(key);
+      if (parsed?.deviceId !== deviceId) continue;
+      if (markRead(fresh, parsed.conversationId, parsed.deviceId, seq)) carried += 1;
+    }
+    for (const [key, draft] of local.drafts.entries()) {
+      if (server.drafts.get(key) === draft) continue;
+      server.drafts.set(key, draft);
+      carried += 1;
+    }
+  });
+  return { carried, lost: [] };
 }

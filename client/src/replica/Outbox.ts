@@ -10,6 +10,8 @@ export interface OutboxEntry extends PendingOperation {
   waitedMs: number;
   /** Made by another tab of this user (that tab settles it). */
   otherTab: boolean;
+  /** Why it will not reach the server (see OutpostClient.failedWork). */
+  failure?: string;
 }
 
 /** Decides whether the server has an operation; the client knows how (seq, acknowledgement). */
@@ -88,6 +90,25 @@ export class Outbox {
     this.#live.invalidate();
     this.#onSettled(done);
     void this.#persistence.settle(done).catch((error: unknown) => console.error('outpost outbox: cannot settle', error));
+  }
+
+  /**
+   * Takes out the operations that will never reach the server (the user lost access): they
+   * leave the replica's pending list and are returned for the caller to report.
+   */
+  fail(match: (op: PendingOperation) => boolean): OutboxEntry[] {
+    const now = Date.now();
+    const failed = [...this.#entries.values()].filter(match);
+    if (failed.length === 0) return [];
+    for (const op of failed) {
+      this.#entries.delete(op.key);
+      this.#settleable.delete(op.key);
+    }
+    this.#live.invalidate();
+    const keys = failed.map((op) => op.key);
+    this.#onSettled(keys);
+    void this.#persistence.settle(keys).catch((error: unknown) => console.error('outpost outbox: cannot drop failed work', error));
+    return failed.map((op) => ({ ...op, waitedMs: now - op.at, otherTab: op.tab !== this.#tab }));
   }
 
   /** The pending operations, oldest first. */

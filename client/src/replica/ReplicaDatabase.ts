@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import type { PendingOperation } from './PendingOperation.ts';
 
 /** The layout this code writes. Bump it, and add a `version(n)` step, when the layout changes. */
-export const REPLICA_SCHEMA_VERSION = 2;
+export const REPLICA_SCHEMA_VERSION = 3;
 
 /** A document's compacted state: every update up to the last compaction, merged. */
 export interface SnapshotRow {
@@ -52,6 +52,7 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
   const db = new Dexie(name, factory ? { indexedDB: factory.indexedDB, IDBKeyRange: factory.IDBKeyRange } : {}) as ReplicaDexie;
   defineLayout(db, 1);
   defineLayout(db, 2);
+  defineLayout(db, 3);
   return db;
 }
 
@@ -59,9 +60,22 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
  * Declares layout `version` on `db`. Exported so tests can build a replica as an older version
  * of this code left it.
  */
-export function defineLayout(db: Dexie, version: 1 | 2): void {
+export function defineLayout(db: Dexie, version: 1 | 2 | 3): void {
   if (version === 1) {
     db.version(1).stores({ docs: 'name' });
+    return;
+  }
+  if (version === 3) {
+    // Protocol 2: sequence numbers moved into the segments and server-owned documents carry
+    // epochs. Copies of server-owned documents (and the retired :order companions) are dropped
+    // and synced afresh; segments, the user document and pending work stay.
+    db.version(3)
+      .stores({ snapshots: 'docName', updates: '++id, docName', outbox: 'key, docName', meta: 'key' })
+      .upgrade(async (tx) => {
+        const serverOwned = (name: string) => name.endsWith(':order') || name.endsWith(':server') || name.startsWith('inbox:');
+        await tx.table<SnapshotRow, string>('snapshots').filter((row) => serverOwned(row.docName)).delete();
+        await tx.table<UpdateRow, number>('updates').filter((row) => serverOwned(row.docName)).delete();
+      });
     return;
   }
   db.version(2)

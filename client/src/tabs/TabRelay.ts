@@ -18,7 +18,8 @@ type TabMessage =
   | { type: 'settled'; tab: string; keys: string[] };
 
 export interface TabRelayOptions {
-  userId: string;
+  /** The signed-in device (session) the tabs share: tabs of one device relay, other devices never do. */
+  deviceId: string;
   tab: string;
   docs: DocStore;
   outbox: Outbox;
@@ -26,9 +27,9 @@ export interface TabRelayOptions {
   originFor(docName: string): unknown;
 }
 
-/** The BroadcastChannel name of a user's tabs. */
-export function tabChannelName(userId: string): string {
-  return `outpost-tabs-${userId}`;
+/** The BroadcastChannel name of one device's tabs (they share its replica and its session). */
+export function tabChannelName(deviceId: string): string {
+  return `outpost-tabs-${deviceId}`;
 }
 
 /** Relays local document changes and outbox events between the tabs of one user. */
@@ -39,7 +40,7 @@ export class TabRelay {
 
   constructor(options: TabRelayOptions) {
     this.#options = options;
-    this.#channel = new BroadcastChannel(tabChannelName(options.userId));
+    this.#channel = new BroadcastChannel(tabChannelName(options.deviceId));
     this.#channel.onmessage = (event: MessageEvent<TabMessage>) => this.#receive(event.data);
     this.#stop.push(
       options.docs.onOpen((docName, doc) => {

@@ -2,7 +2,7 @@
 // people register, talk, react, edit, delete and reply live; groups change; a user goes offline,
 // keeps working, reloads offline and converges; deep links open the right message. Screenshots of
 // the main screens at 1280 and 390 px land in test-results/screenshots/.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,29 @@ afterAll(async () => {
 });
 
 describe('the web app', () => {
+  it('is served compressed, hashed files cached for good and the rest revalidated', async () => {
+    const index = await fetch(server.url, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(index.headers.get('content-encoding')).toBe(null); // too small to be worth it
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
+    if (!script) throw new Error('index.html loads no script');
+    const original = await readFile(path.join(webDir, script), 'utf8');
+    for (const encoding of ['br', 'gzip']) {
+      const response = await fetch(server.url + script, { headers: { 'accept-encoding': encoding } });
+      expect(response.headers.get('content-encoding')).toBe(encoding);
+      expect(Number(response.headers.get('content-length'))).toBeLessThan(original.length / 3);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(response.headers.get('vary')).toContain('Accept-Encoding');
+      expect(await response.text()).toBe(original);
+    }
+    const plain = await fetch(server.url + script, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBe(null);
+    expect(await plain.text()).toBe(original);
+    expect((await fetch(`${server.url}/sw.js`)).headers.get('cache-control')).toBe('no-cache');
+    // A chunk of an older build is gone, not answered with a page cached for a year.
+    expect((await fetch(`${server.url}/assets/index-gone.js`)).status).toBe(404);
+  });
+
   it('two people talk in a DM and see each other’s messages, reactions, edits, deletions, replies and receipts live', async () => {
     ada = await Person.register(browser, server.url, 'Ada');
     bob = await Person.register(browser, server.url, 'Bob');
@@ -62,7 +85,7 @@ describe('the web app', () => {
 
     // Ada edits her message; Bob sees the new text marked as edited.
     await ada.act('north gate', 'Edit');
-    const field = ada.page.getByRole('combobox', { name: 'Edit message' });
+    const field = ada.page.getByRole('textbox', { name: 'Edit message' });
     await field.fill('Morning Bob, is the **south gate** open?');
     await field.press('Enter');
     await bob.message('south gate').locator('.edited').waitFor();
@@ -84,7 +107,7 @@ describe('the web app', () => {
 
     // Typing shows on the other side. The server relays presence to contacts it knows of (its list
     // is cached for a few seconds, so a brand-new DM may miss the first keystrokes): keep typing.
-    const bobField = bob.page.getByRole('combobox', { name: 'Message' });
+    const bobField = bob.page.getByRole('textbox', { name: 'Message' });
     let keystrokes = 0;
     await until('Ada sees that Bob is typing', async () => {
       await bobField.fill(`let me check${'.'.repeat(++keystrokes % 5)}`);
@@ -124,7 +147,7 @@ describe('the web app', () => {
     await cy.message('Welcome to the depot crew').waitFor();
 
     // An @mention picked from the suggestions reaches Cy marked as a mention of Cy.
-    const composer = ada.page.getByRole('combobox', { name: 'Message' });
+    const composer = ada.page.getByRole('textbox', { name: 'Message' });
     await composer.fill(`Thanks @${cy.username.slice(0, 2)}`);
     await ada.page.getByRole('option', { name: new RegExp(cy.username) }).waitFor();
     await composer.press('Enter');
@@ -132,12 +155,13 @@ describe('the web app', () => {
     await composer.press('End');
     await composer.pressSequentially('for joining');
     await composer.press('Enter');
-    await cy.message('for joining').locator('.mention.me', { hasText: `@${cy.username}` }).waitFor();
+    await cy.message('for joining').locator('.mention.mention-me', { hasText: `@${cy.username}` }).waitFor();
 
-    // Ada removes Bob: his screen says so at once and he can no longer write.
+    // Ada removes Bob (after saying yes): his screen says so at once and he can no longer write.
     await ada.page.getByRole('button', { name: 'Remove Bob' }).click();
+    await ada.page.getByRole('alertdialog', { name: 'Remove Bob?' }).getByRole('button', { name: 'Remove' }).click();
     await bob.page.getByText('You are no longer a member of this conversation').waitFor();
-    expect(await bob.page.getByRole('combobox', { name: 'Message' }).isDisabled()).toBe(true);
+    expect(await bob.page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
     await until('the group leaves Bob’s list', async () => (await bob.page.locator('.conversation-item', { hasText: 'Depot crew' }).count()) === 0);
     await ada.send('Bob has moved to the south depot');
     await cy.message('Bob has moved').waitFor();
@@ -157,13 +181,13 @@ describe('the web app', () => {
     await bob.open('Ada');
     await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await ada.context.setOffline(true);
-    await ada.page.getByText("You're offline").waitFor();
+    await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
 
     await ada.send('offline one: fuel at 40%');
     await ada.send('offline two: gate locked');
     await ada.send('offline three: radio check');
     await ada.act('offline two', 'Edit');
-    const field = ada.page.getByRole('combobox', { name: 'Edit message' });
+    const field = ada.page.getByRole('textbox', { name: 'Edit message' });
     await field.fill('offline two: gate locked at 18:00');
     await field.press('Enter');
     await ada.act('offline one', 'React');
@@ -179,7 +203,7 @@ describe('the web app', () => {
     await ada.message('gate locked at 18:00').locator('.edited').waitFor();
     await ada.message('offline one').locator('.reaction', { hasText: '🎉' }).waitFor();
     await ada.message('offline three').waitFor();
-    await ada.page.getByText("You're offline").waitFor();
+    await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
     expect((await ada.history()).filter((m) => m.state === 'pending').map((m) => m.body)).toEqual([
       'offline one: fuel at 40%',
       'offline two: gate locked at 18:00',
@@ -289,10 +313,11 @@ describe('the web app', () => {
 
   it('logging out wipes this device: the replica, the session and the drafts', async () => {
     const userId = await bob.page.evaluate(() => (JSON.parse(localStorage.getItem('outpost.session') ?? '{}') as { user?: { id: string } }).user?.id);
-    await bob.page.getByRole('combobox', { name: 'Message' }).fill('a draft that survives a reload, not a logout');
+    await bob.page.getByRole('textbox', { name: 'Message' }).fill('a draft that survives a reload, not a logout');
     await bob.page.reload();
-    expect(await bob.page.getByRole('combobox', { name: 'Message' }).inputValue()).toBe('a draft that survives a reload, not a logout');
+    expect(await bob.page.getByRole('textbox', { name: 'Message' }).inputValue()).toBe('a draft that survives a reload, not a logout');
     await bob.page.getByRole('button', { name: 'Log out' }).click();
+    await bob.page.getByRole('alertdialog', { name: 'Log out?' }).getByRole('button', { name: 'Log out' }).click();
     await bob.page.getByText('This device no longer holds your messages').waitFor();
     await until('the replica database is gone', async () =>
       bob.page.evaluate(async (id) => !(await indexedDB.databases()).some((db) => db.name === `outpost-replica-${id}`), userId),

@@ -26,10 +26,11 @@ export async function buildWebApp(): Promise<string> {
   return out;
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless; `args` adds switches (e.g. a certificate to trust). */
+export function launchChromium(args: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless', ...args],
   });
 }
 
@@ -54,7 +55,7 @@ export class Person {
     const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
-    page.on('console', (message) => message.type() !== 'log' && console.error(`[${name}] console ${message.type()}:`, message.text()));
+    page.on('console', (message) => !['log', 'debug', 'info'].includes(message.type()) && console.error(`[${name}] console ${message.type()}:`, message.text()));
     await page.goto('/');
     await page.getByRole('button', { name: 'Create an account' }).click();
     await page.getByLabel('Username').fill(username);
@@ -73,6 +74,25 @@ export class Person {
     await this.heading(other.name).waitFor({ timeout: LIMIT });
   }
 
+  /** Creates a group with `members` through "New group" and opens it. */
+  async createGroup(title: string, members: readonly Person[]): Promise<void> {
+    await this.page.getByRole('button', { name: 'New group' }).click();
+    await this.page.getByLabel('Group name').fill(title);
+    for (const member of members) {
+      await this.page.getByLabel('Add people').fill(member.username);
+      await this.page.getByRole('button', { name: new RegExp(member.username) }).click();
+    }
+    await this.page.getByRole('button', { name: 'Create group' }).click();
+    await this.heading(title).waitFor({ timeout: LIMIT });
+  }
+
+  /** Writes `text` and sends it without waiting for it to show (e.g. to time what follows). */
+  async type(text: string): Promise<void> {
+    const field = this.page.getByRole('textbox', { name: 'Message' });
+    await field.fill(text);
+    await field.press('Enter');
+  }
+
   heading(title: string): Locator {
     return this.page.locator('.conversation-header h2', { hasText: title });
   }
@@ -85,7 +105,7 @@ export class Person {
   }
 
   async send(text: string): Promise<void> {
-    const field = this.page.getByRole('combobox', { name: 'Message' });
+    const field = this.page.getByRole('textbox', { name: 'Message' });
     await field.fill(text);
     await field.press('Enter');
     // The screen shows the text with its markup applied.
@@ -117,13 +137,7 @@ export class Person {
 
   /** Screenshots of the current screen at desktop (1280 px) and phone (390 px) width. */
   async screenshots(name: string): Promise<void> {
-    await mkdir(screenshotDir, { recursive: true });
-    for (const [width, height] of [[1280, 800], [390, 844]] as const) {
-      await this.page.setViewportSize({ width, height });
-      await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-      await this.page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`) });
-    }
-    await this.page.setViewportSize({ width: 1280, height: 800 });
+    await shoot(this.page, name);
   }
 
   /** The id of the open conversation, from the address bar. */
@@ -132,6 +146,21 @@ export class Person {
     if (!match?.[1]) throw new Error(`no conversation open at ${this.page.url()}`);
     return match[1];
   }
+}
+
+/**
+ * Screenshots of `page` at desktop (1280 px) and phone (390 px) width, as <name>-<width>.png;
+ * `atEach` runs at each width before the picture is taken. The page is left at 1280 px.
+ */
+export async function shoot(page: Page, name: string, atEach: (width: number) => Promise<void> = async () => {}): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await atEach(width);
+    await page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 /** Waits until `check` holds (a condition, not a timer); says what never happened. */

@@ -1,5 +1,7 @@
 // A content segment `conv:<id>:<n>`: flat top-level maps whose keys show who owns an entry, so
-// the server validates an update by its keys and values alone.
+// the server validates an update by its keys and values alone. Members write `messages`,
+// `edits`, `deletions` and `reactions`; the server alone writes `seq`, the canonical number of
+// each message, in the same log entry as the message itself.
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { Limits } from '../limits.ts';
@@ -10,30 +12,49 @@ export const SegmentRoots = {
   edits: 'edits',
   deletions: 'deletions',
   reactions: 'reactions',
+  /** Written by the server only: messageId → {seq, at}. */
+  seq: 'seq',
 } as const;
 export type SegmentRoot = keyof typeof SegmentRoots;
 
 const uuid = z.string().refine(isUuid, 'must be a UUID');
 const time = z.number().int().nonnegative();
 
+/**
+ * Why a message body is not acceptable, or null when it is. Length is counted in UTF-16 code
+ * units (`string.length`) everywhere: here, in the server's validation and in the SDK.
+ */
+export function bodyProblem(body: string): string | null {
+  if (body.trim().length === 0) return 'a message needs some text';
+  if (body.length > Limits.messageBody) return `a message holds at most ${Limits.messageBody} characters`;
+  return null;
+}
+
+const body = z.string().refine((value) => bodyProblem(value) === null, 'not an acceptable message body');
+
 export const MessageEntry = z.strictObject({
   author: uuid,
   createdAt: time,
-  body: z.string().min(1).max(Limits.messageBody),
+  body,
   replyTo: uuid.optional(),
+  /** Users mentioned in the body (by id, so @bob never counts for @bobby). */
+  mentions: z.array(uuid).max(Limits.mentions).optional(),
 });
-export type MessageEntry = z.infer<typeof MessageEntry> & { author: UserId; replyTo?: MessageId };
+export type MessageEntry = z.infer<typeof MessageEntry> & { author: UserId; replyTo?: MessageId; mentions?: UserId[] };
 
-export const EditEntry = z.strictObject({
-  body: z.string().min(1).max(Limits.messageBody),
-  editedAt: time,
-});
+export const EditEntry = z.strictObject({ body, editedAt: time });
 export type EditEntry = z.infer<typeof EditEntry>;
 
 export const DeletionEntry = z.strictObject({ by: uuid, at: time });
 export type DeletionEntry = z.infer<typeof DeletionEntry> & { by: UserId };
 
 export const ReactionEntry = time;
+
+/** A message's canonical number and the server's receive time (ms). A number is the acknowledgement. */
+export interface SeqEntry {
+  seq: number;
+  at: number;
+}
 
 /** `<messageId>/<emoji>/<userId>`: the reacting user is part of the key, so it cannot be forged. */
 export function reactionKey(messageId: MessageId, emoji: string, userId: UserId): string {
@@ -61,6 +82,7 @@ export function segmentMaps(doc: Y.Doc) {
     edits: doc.getMap<EditEntry>(SegmentRoots.edits),
     deletions: doc.getMap<DeletionEntry>(SegmentRoots.deletions),
     reactions: doc.getMap<number>(SegmentRoots.reactions),
+    seq: doc.getMap<SeqEntry>(SegmentRoots.seq),
   };
 }
 
@@ -71,6 +93,7 @@ export interface MessageView {
   createdAt: number;
   body: string;
   replyTo?: MessageId;
+  mentions?: UserId[];
   editedAt?: number;
   deleted?: { by: UserId; at: number };
   /** emoji → user ids, in no particular order. */
@@ -118,6 +141,7 @@ function foldMessage(
     reactions: deletion ? {} : reactions,
   };
   if (entry.replyTo) view.replyTo = entry.replyTo;
+  if (entry.mentions && !deletion) view.mentions = entry.mentions;
   if (edit && !deletion) view.editedAt = edit.editedAt;
   if (deletion) view.deleted = { by: deletion.by, at: deletion.at };
   return view;
@@ -131,12 +155,14 @@ export function writeEdit(doc: Y.Doc, id: MessageId, entry: EditEntry): void {
   segmentMaps(doc).edits.set(id, entry);
 }
 
+/** Deletes a message: the deletion entry, and away with its edit and reactions in the same transaction. */
 export function writeDeletion(doc: Y.Doc, id: MessageId, entry: DeletionEntry): void {
   const maps = segmentMaps(doc);
   doc.transact(() => {
     maps.deletions.set(id, entry);
-    // A deleted message keeps no text around in the live state.
+    // A deleted message keeps no text or reactions around in the live state.
     if (maps.edits.has(id)) maps.edits.delete(id);
+    for (const key of [...maps.reactions.keys()]) if (key.startsWith(`${id}/`)) maps.reactions.delete(key);
   });
 }
 
@@ -146,4 +172,13 @@ export function writeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, u
 
 export function removeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, userId: UserId): void {
   segmentMaps(doc).reactions.delete(reactionKey(messageId, emoji, userId));
+}
+
+const MENTION = /(?:^|[^\w@])@([a-z0-9_.-]{3,32})/g;
+
+/** The @handles written in a body, lowercased, each once (the SDK turns them into user ids). */
+export function mentionedHandles(body: string): string[] {
+  const handles = new Set<string>();
+  for (const match of body.toLowerCase().matchAll(MENTION)) handles.add(match[1] as string);
+  return [...handles];
 }

@@ -1,36 +1,42 @@
-// `inbox:<id>`, written only by the server: one entry per conversation of the user, enough to
-// draw the conversation list without opening any conversation.
+// `inbox:<id>`, written only by the server: the user's conversations and why one went away.
+// It changes with membership, never per message: previews, unread and mention counts are
+// derived on the client from each conversation's head segment and the user's read positions.
 import * as Y from 'yjs';
 import type { ConversationKind } from './server.ts';
-import type { ConversationId, MessageId, UserId } from '../names.ts';
+import type { ConversationId, UserId } from '../names.ts';
 
 export interface InboxEntry {
   kind: ConversationKind;
+  /** The group's title; for a DM, the other person's display name. */
   title: string;
-  lastSeq: number;
-  lastMessage: { id: MessageId; author: UserId; preview: string; at: number } | null;
-  /** Messages from others after the user's read position. */
-  unread: number;
-  mentions: number;
-  /** Last activity (ms): sorts the list. */
-  updatedAt: number;
+  /** When the user joined (ms). */
+  joinedAt: number;
 }
 
-export const InboxRoots = { conversations: 'conversations' } as const;
+/** A conversation the user was removed from (or left), so the app can say so. */
+export interface RemovalEntry {
+  kind: ConversationKind;
+  title: string;
+  /** Who removed them (null when they left themselves). */
+  by: UserId | null;
+  byName: string;
+  at: number;
+}
+
+export const InboxRoots = { conversations: 'conversations', removals: 'removals' } as const;
 
 export function inboxMap(doc: Y.Doc): Y.Map<InboxEntry> {
   return doc.getMap<InboxEntry>(InboxRoots.conversations);
+}
+
+export function removalsMap(doc: Y.Doc): Y.Map<RemovalEntry> {
+  return doc.getMap<RemovalEntry>(InboxRoots.removals);
 }
 
 export function readInbox(doc: Y.Doc): Map<ConversationId, InboxEntry> {
   return new Map(inboxMap(doc).entries() as Iterable<[ConversationId, InboxEntry]>);
 }
 
-/** Writes the entry only when something changed, so reconciling is free when up to date. */
-export function writeInboxEntry(doc: Y.Doc, id: ConversationId, entry: InboxEntry): boolean {
-  const map = inboxMap(doc);
-  const current = map.get(id);
-  if (current && JSON.stringify(current) === JSON.stringify(entry)) return false;
-  map.set(id, entry);
-  return true;
+export function readRemovals(doc: Y.Doc): Map<ConversationId, RemovalEntry> {
+  return new Map(removalsMap(doc).entries() as Iterable<[ConversationId, RemovalEntry]>);
 }

@@ -1,5 +1,6 @@
 // `conv:<id>:server`, written only by the server: bounded state about a conversation that every
-// member keeps open (meta, members, head segment, change counters, receipts).
+// member keeps open (meta, members, head segment, change counters, receipts). Per-message facts
+// are not here: a message reaches members once, in its segment, with its number.
 import * as Y from 'yjs';
 import type { UserId } from '../names.ts';
 
@@ -16,7 +17,10 @@ export interface ConversationMeta {
   createdAt: number;
   /** The segment that takes new messages. */
   head: number;
-  /** Highest sequence number allocated so far. */
+  /**
+   * Highest sequence number allocated, as of the last coalesced refresh (it may lag a few
+   * hundred milliseconds; the head segment's `seq` entries are current).
+   */
   lastSeq: number;
   /** Messages per segment before `head` moves on; clients roll over by the same rule. */
   segmentSize: number;
@@ -30,18 +34,31 @@ export interface MemberEntry {
   displayName: string;
 }
 
+/** Someone who was a member: their name stays known, so their old messages keep an author. */
+export interface FormerMemberEntry {
+  username: string;
+  displayName: string;
+}
+
 export interface ReceiptEntry {
   /** Highest seq the member has read (max over their devices). */
   read: number;
 }
 
-export const ServerRoots = { meta: 'meta', members: 'members', segments: 'segments', receipts: 'receipts' } as const;
+export const ServerRoots = {
+  meta: 'meta',
+  members: 'members',
+  formerMembers: 'formerMembers',
+  segments: 'segments',
+  receipts: 'receipts',
+} as const;
 
 export function serverMaps(doc: Y.Doc) {
   return {
     meta: doc.getMap<unknown>(ServerRoots.meta),
     members: doc.getMap<MemberEntry>(ServerRoots.members),
-    /** segment number (as a string) → change counter, bumped on every accepted change there. */
+    formerMembers: doc.getMap<FormerMemberEntry>(ServerRoots.formerMembers),
+    /** segment number (as a string) → change counter, bumped when something changes in an older segment. */
     segments: doc.getMap<number>(ServerRoots.segments),
     receipts: doc.getMap<ReceiptEntry>(ServerRoots.receipts),
   };
@@ -60,14 +77,4 @@ export function readMeta(doc: Y.Doc): ConversationMeta | null {
     lastSeq: Number(meta.get('lastSeq') ?? 0),
     segmentSize: Number(meta.get('segmentSize') ?? 1000),
   };
-}
-
-/** Sets only the fields that differ, so reconciling an up-to-date doc writes nothing. */
-export function writeMeta(doc: Y.Doc, meta: Partial<ConversationMeta>): void {
-  const map = serverMaps(doc).meta;
-  doc.transact(() => {
-    for (const [key, value] of Object.entries(meta)) {
-      if (value !== undefined && map.get(key) !== value) map.set(key, value);
-    }
-  });
 }

@@ -110,4 +110,75 @@ CREATE TABLE doc_clients (
 ) STRICT;
 `,
   },
+  {
+    version: 3,
+    description: 'per-document log versions and conditional appends; head counts; former members; edits beside the original body',
+    sql: `
+-- The log: each document's entries at versions 1, 2, 3, … after its base. Server-owned
+-- documents (and the retired :order companions) are views of the tables and are rebuilt on
+-- load, so their old logs are dropped rather than carried over.
+CREATE TABLE doc_bases (
+  doc_name TEXT PRIMARY KEY,
+  version  INTEGER NOT NULL,
+  base     BLOB NOT NULL
+) STRICT;
+CREATE TABLE doc_log (
+  doc_name TEXT NOT NULL,
+  version  INTEGER NOT NULL,
+  "update" BLOB NOT NULL,
+  PRIMARY KEY (doc_name, version)
+) STRICT;
+CREATE TABLE doc_heads (
+  doc_name TEXT PRIMARY KEY,
+  version  INTEGER NOT NULL
+) STRICT;
+
+CREATE TEMP TABLE kept AS
+  SELECT DISTINCT doc_name FROM (SELECT doc_name FROM doc_snapshots UNION SELECT doc_name FROM doc_updates)
+  WHERE doc_name NOT LIKE '%:order' AND doc_name NOT LIKE '%:server' AND doc_name NOT LIKE 'inbox:%';
+-- A snapshot becomes a base at version 1 (a base version of 0 means there is no base), and
+-- the entries after it follow at 2, 3, …; a document without a snapshot starts at 1.
+INSERT INTO doc_bases (doc_name, version, base)
+  SELECT doc_name, 1, snapshot FROM doc_snapshots WHERE doc_name IN (SELECT doc_name FROM kept);
+INSERT INTO doc_log (doc_name, version, "update")
+  SELECT u.doc_name,
+         coalesce((SELECT b.version FROM doc_bases b WHERE b.doc_name = u.doc_name), 0)
+           + row_number() OVER (PARTITION BY u.doc_name ORDER BY u.position),
+         u."update"
+  FROM doc_updates u
+  WHERE u.doc_name IN (SELECT doc_name FROM kept)
+    AND u.position > coalesce((SELECT s.position FROM doc_snapshots s WHERE s.doc_name = u.doc_name), 0);
+INSERT INTO doc_heads (doc_name, version)
+  SELECT k.doc_name,
+         coalesce((SELECT max(version) FROM doc_log l WHERE l.doc_name = k.doc_name), (SELECT version FROM doc_bases b WHERE b.doc_name = k.doc_name), 0)
+  FROM kept k;
+DROP TABLE kept;
+DROP TABLE doc_updates;
+DROP TABLE doc_snapshots;
+DELETE FROM doc_clients WHERE doc_name LIKE '%:order' OR doc_name LIKE '%:server' OR doc_name LIKE 'inbox:%';
+
+ALTER TABLE doc_clients ADD COLUMN claimed_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX doc_clients_user ON doc_clients (doc_name, user_id, claimed_at);
+
+-- Messages numbered in the head segment since it became the head.
+ALTER TABLE conversations ADD COLUMN head_count INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET head_count =
+  (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.segment = conversations.head);
+
+-- The body as first sent stays in body; the winning edit lives beside it.
+ALTER TABLE messages ADD COLUMN edited_body TEXT;
+UPDATE messages SET edited_body = body WHERE edited_at IS NOT NULL;
+-- Deletion is real: version 2 kept a deleted message's text (and edit time) beside deleted_at.
+UPDATE messages SET body = '', edited_body = NULL, edited_at = NULL WHERE deleted_at IS NOT NULL;
+
+CREATE TABLE former_members (
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  left_at         INTEGER NOT NULL,
+  removed_by      TEXT,
+  PRIMARY KEY (conversation_id, user_id)
+) STRICT;
+CREATE INDEX former_members_user ON former_members (user_id, left_at);
+`,
+  },
 ];

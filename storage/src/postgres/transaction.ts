@@ -2,17 +2,29 @@
 // connection in an unknown state to the pool.
 import type pg from 'pg';
 
-/** Runs `work` on a connection of `pool`; a connection that saw an error is closed, not reused. */
+/**
+ * Runs `work` on a connection of `pool`; a connection that saw an error is closed, not reused.
+ * While it is checked out, the pool does not watch it: a connection lost then (the server
+ * restarted, the network reset it) emits 'error' on the client, which would crash the process
+ * unheard. Here it is heard; the statement in flight, or the next one, fails with it.
+ */
 export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost: Error | undefined;
+  const onLost = (error: Error): void => {
+    lost = error;
+  };
+  client.on('error', onLost);
   let result: T;
   try {
     result = await work(client);
   } catch (error) {
-    client.release(error instanceof Error ? error : true);
+    client.off('error', onLost);
+    client.release(lost ?? (error instanceof Error ? error : true));
     throw error;
   }
-  client.release();
+  client.off('error', onLost);
+  client.release(lost);
   return result;
 }
 

@@ -1,14 +1,21 @@
 // Runs the storage contract on SQLite files: every test gets a new file in a temp directory,
 // and "another node" is a second SqliteStorage on the same file. Threads then check what one
-// process cannot: connections that really run at once still number without gaps.
+// thread cannot: connections that really commit at once still number without gaps, and an
+// older compaction that writes last leaves the newer base alone.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { segmentDoc } from '@outpost/shared-schema';
+import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { NumberedMessage } from '../Storage.ts';
-import { createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
+import { accepted, commitOne, createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
+import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
 import { storageContract } from '../testing/storageContract.ts';
+import type { CompactionJob } from './compactionWorker.ts';
 import type { NumberingJob } from './numberingWorker.ts';
 import { SqliteStorage } from './SqliteStorage.ts';
 
@@ -42,7 +49,7 @@ describe('SQLite with several connections at once', () => {
     dir = undefined;
   });
 
-  it('numbers 1..N without gap or duplicate when threads number overlapping batches', async () => {
+  it('numbers 1..N without gap or duplicate when threads commit overlapping batches', async () => {
     dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-threads-'));
     const file = join(dir, 'outpost.db');
     const storage = new SqliteStorage(file);
@@ -69,7 +76,100 @@ describe('SQLite with several connections at once', () => {
     }
     expect(seqById.size).toBe(300);
     expect([...seqById.values()].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
-    expect((await storage.getConversation(group.id))?.lastSeq).toBe(300);
+    expect((await storage.conversations.getConversation(group.id))?.lastSeq).toBe(300);
+    expect((await storage.log.load(segmentDoc(group.id, 0))).version).toBe(180);
     await storage.close();
+  });
+
+  it('keeps the newer base when an older compaction writes last', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-threads-'));
+    const file = join(dir, 'outpost.db');
+    const storage = new SqliteStorage(file);
+    await storage.migrate();
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (update: Uint8Array) => updates.push(update));
+    for (let index = 0; index < 6; index++) source.getMap('messages').set(`a${index}`, index);
+    for (const [index, update] of updates.slice(0, 4).entries()) accepted(await commitOne(storage.log, { doc: 'doc', base: index, entry: update }));
+
+    const signals = new SharedArrayBuffer(8);
+    const job: CompactionJob = { file, doc: 'doc', updates: updates.slice(4), signals };
+    const worker = new Worker(new URL('./compactionWorker.ts', import.meta.url), { workerData: job });
+    const exited = new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', resolve);
+    });
+    try {
+      await storage.log.compact('doc', (parts) => {
+        // Loaded versions 1..4. Before this base is written, another connection appends 5 and 6
+        // and compacts them into a newer base.
+        const flags = new Int32Array(signals);
+        Atomics.store(flags, 0, 1);
+        Atomics.notify(flags, 0);
+        if (Atomics.wait(flags, 1, 0, 30_000) === 'timed-out') throw new Error('the compaction worker did not finish');
+        return Y.mergeUpdates(parts);
+      });
+      expect(await exited).toBe(0);
+      const stored = await storage.log.load('doc');
+      expect(stored).toMatchObject({ baseVersion: 6, entries: [], version: 6 });
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, stored.base!);
+      expect(doc.getMap('messages').toJSON()).toEqual(source.getMap('messages').toJSON());
+    } finally {
+      await worker.terminate();
+      await storage.close();
+    }
+  });
+});
+
+/** Writes `file` as schema version 2 left it (migrations 1 and 2 only), holding `old`'s rows. */
+function buildVersion2(file: string, old: Version2Database): void {
+  const db = new Database(file);
+  try {
+    db.exec(sqliteMigrationsTable);
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 2)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }
+    const bind = (value: OldValue) => (value instanceof Uint8Array ? Buffer.from(value) : value);
+    for (const { table, values } of old.rows) {
+      const columns = Object.keys(values);
+      db.prepare(`INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+        ...columns.map((column) => bind(values[column]!)),
+      );
+    }
+  } finally {
+    db.close();
+  }
+}
+
+describe('migration 3 on SQLite', () => {
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('carries a version-2 database over to versioned logs, head counts and edits beside the body', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-v2-'));
+    const file = join(dir, 'outpost.db');
+    const old = version2Database();
+    buildVersion2(file, old);
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      const raw = new Database(file, { readonly: true });
+      try {
+        await expectMigrated(storage, old, async (conversationId, id) => {
+          const row = raw.prepare('SELECT body, edited_body FROM messages WHERE conversation_id = ? AND id = ?').get(conversationId, id);
+          return row as { body: string; edited_body: string | null };
+        });
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await storage.close();
+    }
   });
 });

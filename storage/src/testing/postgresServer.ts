@@ -3,13 +3,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, chown, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './freePort.ts';
+import { startWatchdog, type Watchdog } from './watchdog.ts';
 
-/** A running throwaway server. kill() and restart() may repeat in any order; stop() is final. */
+/**
+ * A running throwaway server. shutDown(), kill() and restart() may repeat in any order, and keep
+ * its data and port; stop() is final.
+ */
 export interface PostgresServer {
   /** URL of the database `outpost` on this server. */
   readonly url: string;
@@ -17,9 +21,11 @@ export interface PostgresServer {
   createDatabase(): Promise<string>;
   /** Shuts the server down and deletes all its files. */
   stop(): Promise<void>;
+  /** Shuts the server down cleanly (fast shutdown: clients are disconnected). Files and port stay for restart(). */
+  shutDown(): Promise<void>;
   /** SIGKILLs the server and all its backends at once, as a crash would. Files stay. */
   kill(): Promise<void>;
-  /** Starts the server again on the same directory and port (after kill(), or to bounce it). */
+  /** Starts the server again on the same directory and port (after shutDown() or kill(), or to bounce it). */
   restart(): Promise<void>;
 }
 
@@ -52,7 +58,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     await server.init();
     return server;
   } catch (error) {
-    watchdog.stdin?.end(); // the watchdog kills whatever started and removes `dir`
+    watchdog.fire(); // kills whatever started and removes `dir`
     throw error;
   }
 }
@@ -71,13 +77,13 @@ class ThrowawayServer implements PostgresServer {
   readonly #binaries: Binaries;
   readonly #user: OsUser | undefined;
   readonly #dir: string;
-  readonly #watchdog: ChildProcess;
+  readonly #watchdog: Watchdog;
   #port = 0;
   #process: { child: ChildProcess; exited: Promise<void>; running: boolean } | undefined;
   #stopped = false;
   #databases = 0;
 
-  constructor(binaries: Binaries, user: OsUser | undefined, dir: string, watchdog: ChildProcess) {
+  constructor(binaries: Binaries, user: OsUser | undefined, dir: string, watchdog: Watchdog) {
     this.#binaries = binaries;
     this.#user = user;
     this.#dir = dir;
@@ -119,6 +125,18 @@ class ThrowawayServer implements PostgresServer {
     return this.#urlOf(name);
   }
 
+  /** Fast shutdown (SIGINT); SIGKILL if it does not finish in time. */
+  async shutDown(): Promise<void> {
+    const current = this.#process;
+    if (!current?.running) return;
+    current.child.kill('SIGINT');
+    const timeout = delay(SHUTDOWN_TIMEOUT_MS).then(() => 'timeout' as const);
+    if ((await Promise.race([current.exited, timeout])) === 'timeout') {
+      await crash(current.child);
+      await current.exited;
+    }
+  }
+
   async kill(): Promise<void> {
     const current = this.#process;
     if (!current?.running) return;
@@ -128,7 +146,7 @@ class ThrowawayServer implements PostgresServer {
 
   async restart(): Promise<void> {
     if (this.#stopped) throw new Error('this Postgres server was stopped; start a new one');
-    await this.#shutDown();
+    await this.shutDown();
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#launch();
@@ -144,9 +162,9 @@ class ThrowawayServer implements PostgresServer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.#shutDown();
+    await this.shutDown();
     await rm(this.#dir, { recursive: true, force: true });
-    this.#watchdog.stdin?.end('done\n');
+    this.#watchdog.done();
   }
 
   get #dataDir(): string {
@@ -198,7 +216,7 @@ class ThrowawayServer implements PostgresServer {
     });
     child.unref();
     this.#process = server;
-    if (child.pid !== undefined) this.#watchdog.stdin?.write(`${child.pid}\n`);
+    if (child.pid !== undefined) this.#watchdog.watch(child.pid);
     await this.#waitUntilReady(server, logStart);
   }
 
@@ -226,18 +244,6 @@ class ThrowawayServer implements PostgresServer {
     }
     if (this.#process?.running) await crash(this.#process.child);
     throw new Error(`Postgres did not accept connections within ${READY_TIMEOUT_MS} ms: ${String(lastError)}`);
-  }
-
-  /** Fast shutdown (SIGINT); SIGKILL if it does not finish in time. */
-  async #shutDown(): Promise<void> {
-    const current = this.#process;
-    if (!current?.running) return;
-    current.child.kill('SIGINT');
-    const timeout = delay(SHUTDOWN_TIMEOUT_MS).then(() => 'timeout' as const);
-    if ((await Promise.race([current.exited, timeout])) === 'timeout') {
-      await crash(current.child);
-      await current.exited;
-    }
   }
 
   #client(database: string): pg.Client {
@@ -298,39 +304,6 @@ async function serverUser(): Promise<OsUser | undefined> {
     if (name === 'postgres' && uid && gid) return { uid: Number(uid), gid: Number(gid) };
   }
   throw new Error('running as root, but there is no "postgres" OS user to run Postgres as (useradd -r postgres)');
-}
-
-/**
- * A small process that outlives a crashed test run: when our end of its stdin closes without
- * "done", it SIGKILLs the last server process group it was told about and deletes `dir`.
- */
-function startWatchdog(dir: string): ChildProcess {
-  const script = `
-    const dir = process.argv[1];
-    let pid = 0, done = false, pending = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => {
-      pending += chunk;
-      const lines = pending.split('\\n');
-      pending = lines.pop();
-      for (const line of lines) {
-        if (line === 'done') done = true;
-        else pid = Number(line);
-      }
-    });
-    process.stdin.on('end', () => {
-      if (done) return;
-      if (pid > 0) {
-        try { process.kill(-pid, 'SIGKILL'); } catch (error) { if (error.code !== 'ESRCH') throw error; }
-      }
-      require('node:fs').rmSync(dir, { recursive: true, force: true });
-    });`;
-  const watchdog = spawn(process.execPath, ['-e', script, dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  watchdog.unref();
-  // The pipe must not keep a finished test process alive; its closing is the signal.
-  const stdin = watchdog.stdin as (typeof watchdog.stdin & { unref?: () => void }) | null;
-  stdin?.unref?.();
-  return watchdog;
 }
 
 /**
@@ -397,18 +370,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch (error) {
     if (!isCode(error, 'ESRCH')) throw error; // ESRCH: already gone
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
-    });
-  });
 }
 
 async function isExecutable(path: string): Promise<boolean> {

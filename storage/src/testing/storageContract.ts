@@ -5,7 +5,7 @@ import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
-import { messagesContract } from './contract/messages.ts';
+import { projectionContract } from './contract/projection.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
 /** A storage under test, made fresh for every test. */
@@ -71,9 +71,12 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
         const second = await openSecond();
         await Promise.all([storage.migrate(), second.migrate()]);
         const [alice] = await createUsers(storage, 'alice');
-        await storage.migrate();
+        const entry = new Uint8Array([1, 2, 3]);
+        await storage.log.commit([{ doc: 'user:alice', base: 0, entry }], Date.now());
+        await Promise.all([storage.migrate(), second.migrate()]);
         await second.migrate();
-        expect(await second.getUserById(alice!.id)).toEqual(alice);
+        expect(await second.accounts.getUserById(alice!.id)).toEqual(alice);
+        expect(await second.log.load('user:alice')).toMatchObject({ entries: [{ version: 1, update: entry }], version: 1 });
       });
     });
 
@@ -93,8 +96,8 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
 
       accountsContract(context);
       conversationsContract(context);
-      messagesContract(context);
       updateLogContract(context);
+      projectionContract(context);
     });
   });
 }

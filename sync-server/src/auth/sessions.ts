@@ -45,12 +45,12 @@ export class Sessions {
       passwordHash: await hashPassword(request.password),
       createdAt: Date.now(),
     };
-    await this.#storage.createUser(user);
+    await this.#storage.accounts.createUser(user);
     return this.#startSession(user);
   }
 
   async login(request: LoginRequest): Promise<Session> {
-    const user = await this.#storage.getUserByUsername(request.username.toLowerCase());
+    const user = await this.#storage.accounts.getUserByUsername(request.username.toLowerCase());
     // Verify against a dummy hash for unknown users so the response time does not tell.
     const ok = await verifyPassword(request.password, user?.passwordHash ?? (await dummyHash));
     if (!user || !ok) throw new OutpostError('unauthorized', 'wrong username or password');
@@ -60,10 +60,10 @@ export class Sessions {
   async refresh(refreshToken: string): Promise<Session> {
     const now = Date.now();
     const next = this.#newRefreshToken(now);
-    const result = await this.#storage.rotateRefreshToken(hashToken(refreshToken), next.record, now);
+    const result = await this.#storage.accounts.rotateRefreshToken(hashToken(refreshToken), next.record, now);
     switch (result.outcome) {
       case 'rotated': {
-        const user = await this.#storage.getUserById(result.userId);
+        const user = await this.#storage.accounts.getUserById(result.userId);
         if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
         return this.#session(user, result.familyId as DeviceId, next.token);
       }
@@ -80,7 +80,7 @@ export class Sessions {
   }
 
   async logout(refreshToken: string): Promise<void> {
-    const familyId = await this.#storage.revokeRefreshToken(hashToken(refreshToken));
+    const familyId = await this.#storage.accounts.revokeRefreshToken(hashToken(refreshToken));
     if (familyId) this.#onRevoked(familyId as DeviceId);
   }
 
@@ -88,7 +88,7 @@ export class Sessions {
     const now = Date.now();
     const familyId = randomUUID();
     const { token, record } = this.#newRefreshToken(now);
-    await this.#storage.createRefreshToken({ ...record, familyId, userId: user.id });
+    await this.#storage.accounts.createRefreshToken({ ...record, familyId, userId: user.id });
     return this.#session(user, familyId as DeviceId, token);
   }
 

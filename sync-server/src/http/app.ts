@@ -24,7 +24,8 @@ import { publicUser, type Sessions } from '../auth/sessions.ts';
 import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
-import { RateLimiter, RateLimits } from '../rateLimiter.ts';
+import type { Redis } from 'ioredis';
+import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
 
 export interface AppDeps {
@@ -34,6 +35,10 @@ export interface AppDeps {
   access: AccessControl;
   conversations: Conversations;
   corsOrigins: string[];
+  /** Where rate limits are counted when several nodes share them (null: in memory). */
+  redis: Redis | null;
+  /** Sign-in and sign-up attempts per address per minute (AUTH_ATTEMPTS_PER_ADDRESS). */
+  authAttemptsPerAddress: number;
   log: Logger;
 }
 
@@ -84,16 +89,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
-  const authPerAddress = new RateLimiter('sign-in attempts from this address', RateLimits.authPerAddress);
-  const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser);
+  const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
+  const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
-    authPerAddress.take(address(c));
+    await authPerAddress.take(address(c));
     return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
   });
   app.post('/api/auth/login', async (c) => {
-    authPerAddress.take(address(c));
+    await authPerAddress.take(address(c));
     const request = await body(c, LoginRequest);
-    loginPerUser.take(request.username.toLowerCase());
+    await loginPerUser.take(request.username.toLowerCase());
     return c.json(await deps.sessions.login(request));
   });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
@@ -114,14 +119,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   authed.get('/users/me', async (c) => {
-    const user = await deps.storage.getUserById(c.get('auth').userId);
+    const user = await deps.storage.accounts.getUserById(c.get('auth').userId);
     if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
     return c.json(publicUser(user));
   });
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
     if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
-    const users = await deps.storage.searchUsers(query.data.q, 20);
+    const users = await deps.storage.accounts.searchUsers(query.data.q, 20);
     return c.json({ users: users.map(publicUser) });
   });
 

@@ -1,5 +1,7 @@
 // Serves the built web app (web/dist) from the same port as the API: files as they are, and
 // index.html for app routes such as /c/<id>/m/<id>, so deep links work from a cold start.
+// The build writes a brotli and a gzip copy beside every text file (web/precompressPlugin.ts):
+// they are sent to browsers that accept them, so no CPU is spent compressing per request.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -19,6 +21,15 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
+/**
+ * Files under /assets/ carry a hash of their content in their name: cached for a year and never
+ * revalidated. Everything else (index.html, sw.js, the manifest, icons) keeps its name across
+ * builds, so the browser asks again each time (a cheap 200 of a small file) and a new build shows.
+ */
+function cacheControl(requestPath: string): string {
+  return requestPath.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
 /** Mounts the web app when `webDir` holds a build; returns whether it did. */
 export function mountWebApp<E extends object>(app: Hono<E & { Variables: object }>, webDir: string): boolean {
   if (!existsSync(path.join(webDir, 'index.html'))) return false;
@@ -26,14 +37,16 @@ export function mountWebApp<E extends object>(app: Hono<E & { Variables: object 
   const root = path.relative(process.cwd(), webDir) || '.';
   app.use('*', async (c, next) => {
     await next();
+    if (c.req.path.startsWith('/api/') || c.req.path === '/sync' || c.req.path === '/health') return;
     if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res.headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    if (c.req.path.startsWith('/assets/')) c.res.headers.set('Cache-Control', 'public, max-age=31536000, immutable');
+    if (c.res.ok) c.res.headers.set('Cache-Control', cacheControl(c.req.path));
   });
-  app.get('*', serveStatic({ root }));
-  // Any other GET outside the API is an app route: the app decides what it shows.
+  app.get('*', serveStatic({ root, precompressed: true }));
+  // Any other GET outside the API is an app route: the app decides what it shows. A missing file
+  // under /assets/ (a chunk of an older build) stays a 404, never a page cached as immutable.
   app.get('*', async (c, next) => {
-    if (c.req.path.startsWith('/api/') || c.req.path === '/sync' || c.req.path === '/health') return next();
-    return serveStatic({ root, path: 'index.html' })(c, next);
+    if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/assets/') || c.req.path === '/sync' || c.req.path === '/health') return next();
+    return serveStatic({ root, path: 'index.html', precompressed: true })(c, next);
   });
   return true;
 }

@@ -1,72 +1,83 @@
 // Who may open which document, and whether they still may: tokens, membership, sessions and
-// connection limits. Answers are cached for a few seconds, which bounds how long a removed
-// member or a revoked session can last on a node that was not told (the sweep rechecks).
-import {
-  OutpostError,
-  closeReason,
-  parseDocName,
-  unreachable,
-  type ConversationId,
-  type DeviceId,
-  type DocName,
-  type Role,
-  type UserId,
-} from '@outpost/shared-schema';
+// connection limits. Sockets are counted where they open and close (the `ws` layer), so no path
+// through Hocuspocus can leak a slot. Membership and session answers are cached briefly; changes
+// made on this node take effect at once, the sweep catches the rest.
+import { randomUUID } from 'node:crypto';
+import { OutpostError, parseDocName, unreachable, type ConversationId, type DeviceId, type DocName, type Role, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import { ConnectionLimits } from '../rateLimiter.ts';
+import { Refused } from './refusals.ts';
 import type { Sender } from './validate.ts';
 
 /** How long a membership or session answer is trusted before it is asked again. */
-export const RECHECK_MS = 4_000;
+export const RECHECK_MS = 2_000;
 
-/** What a connection carries after authentication. */
+/** One WebSocket: opened and closed by the server, whatever Hocuspocus does with its documents. */
+export class SocketRecord {
+  readonly id = randomUUID();
+  userId: UserId | null = null;
+  closed = false;
+  /** Document connections admitted on this socket: connection key → document name. */
+  readonly connections = new Map<string, string>();
+}
+
+/** What a document connection carries after authentication. */
 export interface ConnectionContext extends Sender {
   doc: DocName;
-  socketId: string;
+  socket: SocketRecord;
+  /** This document connection, among the socket's. */
+  connectionKey: string;
 }
 
-/** An error whose `reason` Hocuspocus sends to the client as the permission-denied reason. */
-function denied(kind: OutpostError['kind'], message: string, cause?: unknown): Error & { reason: string } {
-  const reason = closeReason(kind, message);
-  return Object.assign(new Error(reason, cause ? { cause } : undefined), { reason });
-}
+const denied = (kind: 'unauthorized' | 'forbidden', message: string) => new Refused(kind, kind === 'unauthorized' ? 'signedOut' : 'accessLost', message);
 
 export class AccessControl {
   readonly #storage: Storage;
   readonly #signer: TokenSigner;
   readonly #roles = new Map<string, { role: Role | null; at: number }>();
   readonly #sessions = new Map<DeviceId, { active: boolean; at: number }>();
-  /** socket id → user and the documents it has open; user → sockets. */
-  readonly #sockets = new Map<string, { userId: UserId; documents: Set<string> }>();
-  readonly #userSockets = new Map<UserId, Set<string>>();
+  readonly #userSockets = new Map<UserId, Set<SocketRecord>>();
 
   constructor(storage: Storage, signer: TokenSigner) {
     this.#storage = storage;
     this.#signer = signer;
   }
 
+  /** A WebSocket opened. */
+  openSocket(): SocketRecord {
+    return new SocketRecord();
+  }
+
+  /** A WebSocket closed: its slot is free again, whatever was in flight on it. */
+  closeSocket(socket: SocketRecord): void {
+    socket.closed = true;
+    socket.connections.clear();
+    if (!socket.userId) return;
+    const sockets = this.#userSockets.get(socket.userId);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) this.#userSockets.delete(socket.userId);
+  }
+
   /** Checks the token, the session, the document name, the right to open it and the limits. */
-  async authenticate(token: string, documentName: string, socketId: string): Promise<ConnectionContext> {
+  async authenticate(token: string, documentName: string, socket: SocketRecord): Promise<ConnectionContext> {
     const doc = parseDocName(documentName);
-    if (!doc) throw denied('invalidInput', 'not a valid document name');
+    if (!doc) throw new Refused('invalidInput', 'ruleBroken', 'not a valid document name');
     let sender: Sender;
     try {
       sender = await this.#signer.verify(token);
     } catch (error) {
-      if (error instanceof OutpostError) throw denied(error.kind, error.message, error);
+      if (error instanceof OutpostError) throw new Refused(error.kind, error.kind === 'unauthorized' ? 'signedOut' : 'ruleBroken', error.message);
       throw error;
     }
     if (!(await this.sessionActive(sender.deviceId))) throw denied('unauthorized', 'this session was signed out; sign in again');
     await this.#checkDocument(sender.userId, doc);
-    this.#admit(socketId, sender.userId, documentName);
-    return { ...sender, doc, socketId };
+    return { ...sender, doc, socket, connectionKey: this.#admit(socket, sender.userId, documentName) };
   }
 
   async #checkDocument(userId: UserId, doc: DocName): Promise<void> {
     switch (doc.kind) {
       case 'segment':
-      case 'order':
       case 'server':
         if (!(await this.roleOf(doc.conversationId, userId))) throw denied('forbidden', 'not a member of this conversation');
         return;
@@ -80,34 +91,34 @@ export class AccessControl {
     }
   }
 
-  #admit(socketId: string, userId: UserId, documentName: string): void {
-    let socket = this.#sockets.get(socketId);
-    if (!socket) {
-      const sockets = this.#userSockets.get(userId) ?? new Set<string>();
+  #admit(socket: SocketRecord, userId: UserId, documentName: string): string {
+    if (socket.closed) throw new Refused('unauthorized', 'retry', 'the connection closed', 0);
+    if (socket.userId !== null && socket.userId !== userId) throw denied('forbidden', 'one connection serves one user');
+    if (socket.userId === null) {
+      const sockets = this.#userSockets.get(userId) ?? new Set<SocketRecord>();
       if (sockets.size >= ConnectionLimits.socketsPerUser) {
-        throw denied('rateLimited', `at most ${ConnectionLimits.socketsPerUser} connections per user; close some tabs or devices`);
+        throw new Refused('rateLimited', 'retry', `at most ${ConnectionLimits.socketsPerUser} connections per user; close some tabs or devices`, 10_000);
       }
-      sockets.add(socketId);
+      socket.userId = userId;
+      sockets.add(socket);
       this.#userSockets.set(userId, sockets);
-      socket = { userId, documents: new Set() };
-      this.#sockets.set(socketId, socket);
     }
-    if (socket.documents.size >= ConnectionLimits.documentsPerSocket && !socket.documents.has(documentName)) {
-      throw denied('tooLarge', `at most ${ConnectionLimits.documentsPerSocket} documents per connection`);
+    if (socket.connections.size >= ConnectionLimits.documentsPerSocket) {
+      throw new Refused('tooLarge', 'retry', `at most ${ConnectionLimits.documentsPerSocket} documents per connection`, 10_000);
     }
-    socket.documents.add(documentName);
+    let same = 0;
+    for (const name of socket.connections.values()) if (name === documentName) same += 1;
+    if (same >= ConnectionLimits.connectionsPerDocument) {
+      throw new Refused('tooLarge', 'retry', `a document is open at most ${ConnectionLimits.connectionsPerDocument} times per connection`, 10_000);
+    }
+    const key = randomUUID();
+    socket.connections.set(key, documentName);
+    return key;
   }
 
-  /** A document connection closed; the socket is forgotten with its last document. */
-  released(socketId: string, documentName: string): void {
-    const socket = this.#sockets.get(socketId);
-    if (!socket) return;
-    socket.documents.delete(documentName);
-    if (socket.documents.size > 0) return;
-    this.#sockets.delete(socketId);
-    const sockets = this.#userSockets.get(socket.userId);
-    sockets?.delete(socketId);
-    if (sockets?.size === 0) this.#userSockets.delete(socket.userId);
+  /** A document connection closed. */
+  released(context: ConnectionContext): void {
+    context.socket.connections.delete(context.connectionKey);
   }
 
   /** The member's role, or null when not a member; trusted for RECHECK_MS. */
@@ -115,8 +126,9 @@ export class AccessControl {
     const key = `${conversationId}/${userId}`;
     const cached = this.#roles.get(key);
     if (cached && now - cached.at < RECHECK_MS) return cached.role;
-    const role = await this.#storage.getMemberRole(conversationId, userId);
+    const role = await this.#storage.conversations.getMemberRole(conversationId, userId);
     this.#roles.set(key, { role, at: now });
+    if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
     return role;
   }
 
@@ -124,18 +136,24 @@ export class AccessControl {
   async sessionActive(deviceId: DeviceId, now = Date.now()): Promise<boolean> {
     const cached = this.#sessions.get(deviceId);
     if (cached && now - cached.at < RECHECK_MS) return cached.active;
-    const active = await this.#storage.isSessionActive(deviceId, now);
+    const active = await this.#storage.accounts.isSessionActive(deviceId, now);
     this.#sessions.set(deviceId, { active, at: now });
+    if (this.#sessions.size > 100_000) this.#sweep(this.#sessions, now);
     return active;
   }
 
-  /** Membership of a conversation changed here: ask storage again next time. */
+  /** Membership of a conversation changed: ask storage again next time. */
   forgetConversation(conversationId: ConversationId): void {
     for (const key of [...this.#roles.keys()]) if (key.startsWith(`${conversationId}/`)) this.#roles.delete(key);
   }
 
-  /** A session was revoked here: refuse it at once. */
+  /** A session was revoked: refuse it at once. */
   revokeSession(deviceId: DeviceId): void {
     this.#sessions.set(deviceId, { active: false, at: Date.now() });
+  }
+
+  /** Caches keyed by user or session stay bounded: stale answers go. */
+  #sweep(cache: Map<string, { at: number }>, now: number): void {
+    for (const [key, entry] of cache) if (now - entry.at >= RECHECK_MS) cache.delete(key);
   }
 }

@@ -1,103 +1,122 @@
-// Loads documents from the update log and keeps server-made changes in it. Client updates are
-// logged earlier, on the write path, before they are applied; compaction runs in storage.
+// Loads documents from the update log and brings server-owned views in line as they load;
+// compacts logs in storage (never from a node's memory). Writes go through the write path.
 import * as Y from 'yjs';
-import type { Extension, onChangePayload, onLoadDocumentPayload } from '@hocuspocus/server';
-import type { Storage } from '@outpost/storage';
+import type { Extension, onLoadDocumentPayload } from '@hocuspocus/server';
+import { parseDocName, unreachable } from '@outpost/shared-schema';
+import type { UpdateLog } from '@outpost/storage';
+import type { Coordinator } from '../coordination/Coordinator.ts';
 import type { Logger } from '../log.ts';
+import type { LoadedDocuments } from './documents.ts';
+import { InFlight } from './inFlight.ts';
+import type { ServerDocuments } from './serverDocuments.ts';
+import type { WritePath } from './writePath.ts';
 
-/** Log entries after the snapshot that trigger a compaction. */
-const COMPACT_AFTER = 200;
+/** Log entries after the base that trigger a compaction. */
+export const COMPACT_AFTER = 200;
 
-/** The transaction origin of every server-made change: Hocuspocus broadcasts it, we log it. */
-export const SERVER_ORIGIN = { source: 'local' } as const;
-
-export function isLocalOrigin(origin: unknown): boolean {
-  return typeof origin === 'object' && origin !== null && (origin as { source?: unknown }).source === 'local';
+/**
+ * Merges a base and log entries into one update with deleted content garbage-collected, so a
+ * deleted message's text leaves the base too (Yjs keeps only the length of what was deleted).
+ */
+export function mergeCollected(parts: Uint8Array[]): Uint8Array {
+  const doc = new Y.Doc({ gc: true });
+  Y.transact(doc, () => {
+    for (const part of parts) Y.applyUpdate(doc, part);
+  });
+  // Anything that cannot integrate was never applied anywhere; it does not survive compaction.
+  doc.store.pendingStructs = null;
+  doc.store.pendingDs = null;
+  return Y.encodeStateAsUpdate(doc);
 }
 
 export class DocumentStore implements Extension {
   extensionName = 'OutpostDocumentStore';
-  readonly #storage: Storage;
-  readonly #log: Logger;
-  /** Per document: the tail of its append chain (keeps server writes in order) and entries since compaction. */
-  readonly #appends = new Map<string, Promise<void>>();
-  readonly #sinceCompaction = new Map<string, number>();
+  readonly #log: UpdateLog;
+  readonly #logger: Logger;
+  readonly #documents: LoadedDocuments;
+  readonly #serverDocuments: ServerDocuments;
+  readonly #coordinator: Coordinator;
+  readonly #writePath: WritePath;
+  /** Documents being loaded: Hocuspocus lists a document only once it has loaded, and a change
+   *  made meanwhile (a role, another node's entry) must reach it too. */
+  readonly #loading = new Map<string, Y.Doc>();
   readonly #compacting = new Set<string>();
   /** Loads and compactions under way, awaited by `flush()`. */
-  readonly #work = new Set<Promise<unknown>>();
+  readonly #work = new InFlight();
 
-  constructor(storage: Storage, log: Logger) {
-    this.#storage = storage;
-    this.#log = log;
+  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator; writePath: WritePath }) {
+    this.#coordinator = options.coordinator;
+    this.#writePath = options.writePath;
+    this.#log = options.log;
+    this.#logger = options.logger;
+    this.#documents = options.documents;
+    this.#serverDocuments = options.serverDocuments;
   }
 
   onLoadDocument(payload: onLoadDocumentPayload): Promise<void> {
-    return this.#tracked(this.#load(payload));
+    this.#loading.set(payload.documentName, payload.document);
+    return this.#tracked(this.#load(payload)).catch((error: unknown) => {
+      this.#loading.delete(payload.documentName);
+      throw error;
+    });
   }
 
-  #tracked<T>(work: Promise<T>): Promise<T> {
-    this.#work.add(work);
-    void work.finally(() => this.#work.delete(work)).catch(() => undefined);
-    return work;
+  /** Hocuspocus lists the document from now on. */
+  async afterLoadDocument({ documentName }: { documentName: string }): Promise<void> {
+    this.#loading.delete(documentName);
+  }
+
+  /** A document being loaded, so that changes made meanwhile reach it (they wait for its lock). */
+  loading(name: string): Y.Doc | undefined {
+    return this.#loading.get(name);
   }
 
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
-    const stored = await this.#storage.loadDocument(documentName);
-    Y.transact(document, () => {
-      // One bad entry must not take the whole conversation down: it is skipped and reported.
-      for (const [i, update] of [stored.snapshot, ...stored.updates].entries()) {
-        if (!update) continue;
-        try {
-          Y.applyUpdate(document, update);
-        } catch (error) {
-          this.#log.error('skipped an update log entry that does not apply', { documentName, entry: i, error });
-        }
-      }
-    });
-    this.#sinceCompaction.set(documentName, stored.updates.length);
-    if (stored.updates.length >= COMPACT_AFTER) this.#compactSoon(documentName);
-  }
-
-  /** Server-made changes (sequence numbers, receipts, inboxes) go to the log in order. */
-  async onChange({ documentName, update, transactionOrigin }: onChangePayload): Promise<void> {
-    if (!isLocalOrigin(transactionOrigin)) return;
-    const previous = this.#appends.get(documentName) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.logged(documentName, update))
-      .catch((error: unknown) => this.#log.error('could not log a server write; it is rebuilt on next load', { documentName, error }));
-    this.#appends.set(documentName, next);
-    await next;
-    if (this.#appends.get(documentName) === next) this.#appends.delete(documentName);
-  }
-
-  /** Appends one update durably, and compacts the document when its log has grown. */
-  async logged(documentName: string, update: Uint8Array): Promise<void> {
-    await this.#storage.appendUpdate(documentName, update);
-    const count = (this.#sinceCompaction.get(documentName) ?? 0) + 1;
-    this.#sinceCompaction.set(documentName, count);
-    if (count >= COMPACT_AFTER) this.#compactSoon(documentName);
-  }
-
-  /** Resolves when every server write so far is logged and no load or compaction runs. */
-  async flush(): Promise<void> {
-    while (this.#appends.size > 0 || this.#work.size > 0) {
-      await Promise.allSettled([...this.#appends.values(), ...this.#work]);
+    const name = parseDocName(documentName);
+    if (!name || name.kind === 'presence') return; // presence is awareness only
+    await this.#coordinator.watch(documentName);
+    // Under the document's lock: an entry or server write that reached the loading copy first
+    // is not undone by an older read of the log.
+    await this.#writePath.exclusive(documentName, () => this.#documents.load(documentName, document));
+    switch (name.kind) {
+      case 'segment':
+        return this.#serverDocuments.reconcileSegment(name.conversationId, name.segment, document);
+      case 'server':
+        return this.#serverDocuments.reconcileServer(name.conversationId, document);
+      case 'inbox':
+        return this.#serverDocuments.reconcileInbox(name.userId, document);
+      case 'user':
+        return;
+      default:
+        unreachable(name);
     }
   }
 
+  /** An entry was committed at `version`: compact every COMPACT_AFTER entries. */
+  committed(documentName: string, version: number): void {
+    if (version % COMPACT_AFTER === 0) this.#compactSoon(documentName);
+  }
+
   async afterUnloadDocument({ documentName }: { documentName: string }): Promise<void> {
-    await this.#appends.get(documentName);
-    this.#sinceCompaction.delete(documentName);
+    this.#coordinator.unwatch(documentName);
+  }
+
+  /** Resolves when no load or compaction runs. */
+  async flush(): Promise<void> {
+    await this.#work.settled();
+  }
+
+  #tracked<T>(work: Promise<T>): Promise<T> {
+    return this.#work.track(work);
   }
 
   #compactSoon(documentName: string): void {
     if (this.#compacting.has(documentName)) return;
     this.#compacting.add(documentName);
-    this.#sinceCompaction.set(documentName, 0);
-    this.#tracked(
-      this.#storage
-        .compact(documentName, (parts) => Y.mergeUpdates(parts))
-        .catch((error: unknown) => this.#log.error('compaction failed; the log is intact', { documentName, error }))
+    void this.#tracked(
+      this.#log
+        .compact(documentName, mergeCollected)
+        .catch((error: unknown) => this.#logger.error('compaction failed; the log is intact', { documentName, error }))
         .finally(() => this.#compacting.delete(documentName)),
     );
   }

@@ -1,18 +1,21 @@
-// Reads the Hocuspocus frame header (document, message type, sync step) so the write path can
-// find the Yjs update inside a frame before Hocuspocus applies it.
+// The Hocuspocus frames the write path reads and writes itself: it finds the Yjs update inside a
+// sync frame before Hocuspocus sees it, and acknowledges an update once it is stored.
 import * as decoding from 'lib0/decoding';
-import { OutpostError } from '@outpost/shared-schema';
+import * as encoding from 'lib0/encoding';
+import { Refused } from './refusals.ts';
 
-/** Hocuspocus message types (see @hocuspocus/server MessageType); only the ones we inspect. */
-export const FrameTypes = { sync: 0, awareness: 1, auth: 2, syncReply: 4 } as const;
+/** Hocuspocus message types (see @hocuspocus/server MessageType); only the ones we use. */
+export const FrameTypes = { sync: 0, awareness: 1, auth: 2, syncReply: 4, syncStatus: 8 } as const;
 /** y-protocols sync steps. */
 export const SyncSteps = { step1: 0, step2: 1, update: 2 } as const;
 
 export type Frame =
-  | { kind: 'update'; documentName: string; update: Uint8Array }
+  | { kind: 'update' | 'step2'; documentName: string; update: Uint8Array }
+  /** A sync step 1: the client asks what it lacks (the copy must be caught up first). */
+  | { kind: 'step1'; documentName: string }
   | { kind: 'other'; documentName: string; type: number };
 
-/** Decodes a frame far enough to extract a document update; throws `invalidInput` on garbage. */
+/** Decodes a frame far enough to extract a document update; refuses garbage. */
 export function decodeFrame(raw: Uint8Array): Frame {
   try {
     const decoder = decoding.createDecoder(raw);
@@ -23,11 +26,21 @@ export function decodeFrame(raw: Uint8Array): Frame {
     if (type === FrameTypes.sync || type === FrameTypes.syncReply) {
       const step = decoding.readVarUint(decoder);
       if (step === SyncSteps.step2 || step === SyncSteps.update) {
-        return { kind: 'update', documentName, update: decoding.readVarUint8Array(decoder) };
+        return { kind: step === SyncSteps.update ? 'update' : 'step2', documentName, update: decoding.readVarUint8Array(decoder) };
       }
+      if (step === SyncSteps.step1) return { kind: 'step1', documentName };
     }
     return { kind: 'other', documentName, type };
   } catch (error) {
-    throw new OutpostError('invalidInput', `malformed frame (${(error as Error).message})`);
+    throw new Refused('invalidInput', 'ruleBroken', `malformed frame (${(error as Error).message})`);
   }
+}
+
+/** "Your update is stored": a provider counts these down to know nothing is unsynced. */
+export function syncStatusFrame(address: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarString(encoder, address);
+  encoding.writeVarUint(encoder, FrameTypes.syncStatus);
+  encoding.writeVarUint(encoder, 1);
+  return encoding.toUint8Array(encoder);
 }

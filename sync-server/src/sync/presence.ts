@@ -2,15 +2,21 @@
 // conversation. Each client writes awareness to its own presence document; this relay copies it
 // into the open presence documents of the people who share a conversation with that user,
 // hiding which conversation someone types in from those who are not in it.
+//
+// Relayed states get ids and clocks of the relay's own (above any id a client picks), so a
+// contact can never write into someone else's slot, whatever ids and clocks it sends.
 import type { Document, onAwarenessUpdatePayload } from '@hocuspocus/server';
 import * as encoding from 'lib0/encoding';
 import { applyAwarenessUpdate } from 'y-protocols/awareness';
-import { parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
+import { SERVER_CLIENT_BASE, parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
+import type { PresenceNotice } from '../coordination/Coordinator.ts';
 
 /** Origin of relayed states, so relaying them does not relay again. */
 const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
 const AUDIENCE_TTL_MS = 10_000;
+/** Audiences kept at most (a user's contacts); beyond it the oldest go. */
+const AUDIENCES_KEPT = 10_000;
 
 interface PresenceState {
   user?: { id: UserId };
@@ -35,13 +41,19 @@ export class PresenceRelay {
   readonly #documents: () => Map<string, Document>;
   /** Per user: who shares a conversation with them, and in which conversations. */
   readonly #audiences = new Map<UserId, { at: number; conversations: Map<UserId, Set<ConversationId>> }>();
+  /** A source (user, their awareness client id) → the relay's own id and clock for it. */
+  readonly #slots = new Map<string, { id: number; clock: number }>();
+  #nextSlot = SERVER_CLIENT_BASE;
+  /** Tells the other nodes (their relays deliver to the contacts they hold). */
+  readonly #announce: (notice: PresenceNotice) => void;
 
-  constructor(storage: Storage, documents: () => Map<string, Document>) {
+  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}) {
     this.#storage = storage;
     this.#documents = documents;
+    this.#announce = announce;
   }
 
-  /** Forget cached audiences touching a conversation whose members changed. */
+  /** Forget cached audiences (members changed). */
   forget(): void {
     this.#audiences.clear();
   }
@@ -50,16 +62,27 @@ export class PresenceRelay {
     const cached = this.#audiences.get(userId);
     if (cached && Date.now() - cached.at < AUDIENCE_TTL_MS) return cached.conversations;
     const shared = new Map<UserId, Set<ConversationId>>();
-    for (const conversation of await this.#storage.listConversations(userId)) {
-      for (const member of await this.#storage.getMembers(conversation.id)) {
+    for (const conversation of await this.#storage.conversations.listConversations(userId)) {
+      for (const member of await this.#storage.conversations.getMembers(conversation.id)) {
         if (member.userId === userId) continue;
         let set = shared.get(member.userId);
         if (!set) shared.set(member.userId, (set = new Set()));
         set.add(conversation.id);
       }
     }
+    if (this.#audiences.size >= AUDIENCES_KEPT) this.#audiences.delete(this.#audiences.keys().next().value as UserId);
     this.#audiences.set(userId, { at: Date.now(), conversations: shared });
     return shared;
+  }
+
+  /** The relay's id and next clock for a source state; the slot goes with its state. */
+  #slot(userId: UserId, clientId: number, removed: boolean): { id: number; clock: number } {
+    const key = `${userId}/${clientId}`;
+    let slot = this.#slots.get(key);
+    if (!slot) this.#slots.set(key, (slot = { id: this.#nextSlot++, clock: 0 }));
+    slot.clock += 1;
+    if (removed) this.#slots.delete(key);
+    return { ...slot };
   }
 
   /** Relays a change of a user's own presence states to their contacts' open presence documents. */
@@ -67,13 +90,27 @@ export class PresenceRelay {
     if (transactionOrigin === RELAY_ORIGIN) return;
     const name = parseDocName(documentName);
     if (name?.kind !== 'presence') return;
-    const changed = [...added, ...updated, ...removed];
-    const entries = changed.map((clientId) => ({
+    const gone = new Set(removed);
+    const changes = [...added, ...updated, ...removed].map((clientId) => ({
       clientId,
-      clock: document.awareness.meta.get(clientId)?.clock ?? 0,
-      state: (document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null,
+      state: gone.has(clientId) ? null : ((document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null),
     }));
-    await this.#relay(name.userId, entries);
+    this.#announce({ from: name.userId, entries: changes });
+    await this.#relayChanges(name.userId, changes);
+  }
+
+  /** A user's presence changed on another node. */
+  async relayRemote(notice: PresenceNotice): Promise<void> {
+    const entries = notice.entries.map(({ clientId, state }) => ({ clientId, state: state === null ? null : { typing: state.typing ?? null, user: { id: notice.from } } }));
+    await this.#relayChanges(notice.from, entries as { clientId: number; state: PresenceState | null }[]);
+  }
+
+  async #relayChanges(from: UserId, changes: { clientId: number; state: PresenceState | null }[]): Promise<void> {
+    const entries = changes.map(({ clientId, state }) => {
+      const slot = this.#slot(from, clientId, state === null);
+      return { clientId: slot.id, clock: slot.clock, state };
+    });
+    await this.#relay(from, entries);
   }
 
   /** A contact opened their presence document: show them who of their contacts is online. */
@@ -84,7 +121,10 @@ export class PresenceRelay {
       if (!source) continue;
       const entries = [...source.awareness.getStates()]
         .filter(([, state]) => (state as PresenceState).user?.id === contact)
-        .map(([clientId, state]) => ({ clientId, clock: source.awareness.meta.get(clientId)?.clock ?? 0, state: state as PresenceState }));
+        .map(([clientId, state]) => {
+          const slot = this.#slot(contact, clientId, false);
+          return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
+        });
       this.#deliver(userId, entries, (await this.#audience(contact)).get(userId) ?? new Set());
     }
   }
@@ -96,9 +136,7 @@ export class PresenceRelay {
   #deliver(to: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[], shared: Set<ConversationId>): void {
     const target = this.#documents().get(presenceDoc(to));
     if (!target || entries.length === 0) return;
-    const visible = entries.map((e) =>
-      e.state && e.state.typing && !shared.has(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e,
-    );
+    const visible = entries.map((e) => (e.state && e.state.typing && !shared.has(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
     applyAwarenessUpdate(target.awareness, encodeAwareness(visible), RELAY_ORIGIN);
   }
 }

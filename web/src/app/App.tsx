@@ -1,12 +1,15 @@
 // The app's root: resumes a stored session (offline too), or shows sign-in; the SDK keeps the
-// session saved as tokens rotate; logout wipes local state.
+// session saved as tokens rotate; logout wipes local state, and a logout made offline signs the
+// session out on the server when the network returns.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session } from '@outpost/shared-schema';
 import { ClientContext, type SignedIn } from './ClientContext.ts';
 import { forgetSession, loadSession, saveSession } from './storedSession.ts';
-import { startClient, type Started } from './startClient.ts';
+import { serverUrl, startClient, type Started } from './startClient.ts';
+import { keepSendingQueuedLogouts, queueLogout } from './pendingLogout.ts';
 import { forgetPeople, openPeople } from './people.ts';
 import { forgetDrafts } from './drafts.ts';
+import { forgetNotificationPrompt } from './notifications.ts';
 import { SignInScreen } from '../routes/SignInScreen.tsx';
 import { MainScreen } from '../routes/MainScreen.tsx';
 
@@ -26,6 +29,8 @@ export function App() {
     }
   }, []);
 
+  useEffect(() => keepSendingQueuedLogouts(serverUrl()), []);
+
   const resumed = useRef(false);
   useEffect(() => {
     // Once per page load (StrictMode runs effects twice in development).
@@ -44,17 +49,20 @@ export function App() {
       replica,
       logout: async () => {
         const userId = client.user.id;
+        const { refreshToken } = client.session;
         stopSaving();
         forgetSession();
         forgetDrafts(userId);
         forgetPeople(userId);
+        forgetNotificationPrompt(userId);
         history.replaceState(null, '', '/');
         setState({ phase: 'signedOut', notice: 'You are signed out. This device no longer holds your messages.' });
         try {
           await client.logout();
         } catch (error) {
-          // The local replica is gone either way; the server session expires on its own.
-          console.warn('outpost: could not reach the server to revoke the session', error);
+          // The local replica is gone either way; the server hears of the logout when it can.
+          console.warn('outpost: could not reach the server to revoke the session; it is queued', error);
+          queueLogout(refreshToken);
         }
       },
     };

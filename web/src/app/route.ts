@@ -46,6 +46,12 @@ export function navigate(route: Route, options: { replace?: boolean } = {}): voi
   changed();
 }
 
+/** Goes to an app path such as /c/<id>/m/<id> (a notification's message). */
+export function openPath(path: string): void {
+  const query = path.indexOf('?');
+  navigate(parseRoute(query < 0 ? path : path.slice(0, query), query < 0 ? '' : path.slice(query)));
+}
+
 export function useRoute(): Route {
   const path = useSyncExternalStore(
     (listener) => {

@@ -1,6 +1,7 @@
 // Learns the names of everyone in the user's conversations: the server document lists each
 // member with their username and display name, so names show offline too. (A DM's inbox title
 // is the other person's name: kept as a fallback for documents written before members had names.)
+// Former members' names come from the same document.
 import { useEffect } from 'react';
 import type { ConversationListItem, OutpostClient } from '@outpost/client';
 import { learn, type Person } from './people.ts';
@@ -22,6 +23,13 @@ export function useDirectNames(client: OutpostClient, list: readonly Conversatio
           learn(people);
         }),
     );
-    return () => stops.forEach((stop) => stop());
+    // People who left keep their names, so their old messages keep an author.
+    const former = (JSON.parse(key) as [string, string][]).map(([id]) =>
+      client
+        .conversation(id)
+        .formerMembers()
+        .subscribe((names) => learn([...names].filter(([, name]) => name).map(([userId, name]) => ({ id: userId, displayName: name })))),
+    );
+    return () => [...stops, ...former].forEach((stop) => stop());
   }, [client, key]);
 }

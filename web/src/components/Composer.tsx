@@ -1,11 +1,13 @@
-// Writing a message: a text field with a formatting toolbar and shortcuts (Ctrl/⌘+B, I, E, K),
+// Writing a message: a text field with a formatting toolbar and its shortcuts (see FORMATS),
 // @mention suggestions from the members, reply and edit modes, the draft kept across reloads,
-// and the typing signal. Enter sends, Shift+Enter starts a new line, Escape cancels a mode.
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+// and the typing signal. Enter sends, Shift+Enter starts a new line, Escape closes the
+// suggestions or cancels a mode. (Ctrl/⌘+K belongs to the conversation switcher.)
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import type { MessageItem } from '@outpost/client';
 import { loadDraft, saveDraft } from '../app/drafts.ts';
-import { plainText, wrapSelection } from '../app/markup.ts';
+import { plainText, prefixLines, wrapSelection } from '../app/markup.ts';
 import { nameOf, type Person } from '../app/people.ts';
+import { commandKey, MOD } from '../app/keys.ts';
 import { Icon } from './Icon.tsx';
 
 export type ComposerMode = { kind: 'new' } | { kind: 'reply'; to: MessageItem } | { kind: 'edit'; message: MessageItem };
@@ -22,24 +24,43 @@ interface Props {
   onEditLast(): void;
   mentionable: readonly Person[];
   disabled?: string | undefined;
+  /** The text field, for the screen to focus (on open, on Escape from the messages). */
+  fieldRef: RefObject<HTMLTextAreaElement | null>;
 }
 
-const FORMATS = {
-  bold: { before: '**', after: '**', key: 'b', label: 'Bold', icon: 'B' },
-  italic: { before: '_', after: '_', key: 'i', label: 'Italic', icon: 'I' },
-  code: { before: '`', after: '`', key: 'e', label: 'Inline code', icon: '</>' },
-  link: { before: '[', after: '](https://)', key: 'k', label: 'Link', icon: <Icon name="link" /> },
-} as const;
-type Format = keyof typeof FORMATS;
+interface Format {
+  label: string;
+  icon: ReactNode;
+  /** The shortcut's key, with the command key (and Shift when `shift`). */
+  key: string;
+  shift?: boolean;
+  /** Wraps the selection in before/after, or starts each selected line with `prefix`. */
+  before?: string;
+  after?: string;
+  prefix?: string;
+  placeholder?: string;
+}
 
-const shortcut = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl+';
+const FORMATS: Record<string, Format> = {
+  bold: { label: 'Bold', icon: 'B', key: 'b', before: '**', after: '**' },
+  italic: { label: 'Italic', icon: 'I', key: 'i', before: '_', after: '_' },
+  strike: { label: 'Strikethrough', icon: 'S', key: 'x', shift: true, before: '~~', after: '~~' },
+  code: { label: 'Inline code', icon: '</>', key: 'e', before: '`', after: '`' },
+  codeBlock: { label: 'Code block', icon: '{ }', key: 'e', shift: true, before: '```\n', after: '\n```', placeholder: 'code' },
+  quote: { label: 'Quote', icon: '❝', key: '9', shift: true, prefix: '> ' },
+  bullets: { label: 'Bulleted list', icon: '•', key: '8', shift: true, prefix: '- ' },
+  numbers: { label: 'Numbered list', icon: '1.', key: '7', shift: true, prefix: '1. ' },
+  link: { label: 'Link', icon: <Icon name="link" />, key: 'u', shift: true, before: '[', after: '](https://)', placeholder: 'link text' },
+};
 
-export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit, onTyping, onEditLast, mentionable, disabled }: Props) {
+const hint = (f: Format) => `${f.label} (${MOD}${f.shift ? 'Shift+' : ''}${f.key.toUpperCase()})`;
+
+export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit, onTyping, onEditLast, mentionable, disabled, fieldRef: field }: Props) {
   const [text, setText] = useState(() => loadDraft(userId, conversationId));
   const [error, setError] = useState<string | null>(null);
   const [caret, setCaret] = useState(0);
   const [choice, setChoice] = useState(0);
-  const field = useRef<HTMLTextAreaElement>(null);
+  const [dismissed, setDismissed] = useState<number | null>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const listId = useId();
   const savedDraft = useRef(text);
@@ -49,7 +70,7 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
     if (mode.kind === 'edit') setText(mode.message.body);
     else setText(savedDraft.current);
     if (mode.kind !== 'new') field.current?.focus();
-  }, [mode]);
+  }, [mode, field]);
 
   useEffect(() => () => clearTimeout(typingTimer.current), []);
 
@@ -63,7 +84,9 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
       : mentionable
           .filter((p) => p.username && (p.username.startsWith(partial) || p.displayName.toLowerCase().startsWith(partial)))
           .slice(0, 6);
-  const open = suggestions.length > 0;
+  // Escape closes the suggestions until the caret moves to another word.
+  const wordStart = mentionMatch ? caret - (mentionMatch[1]?.length ?? 0) : null;
+  const open = suggestions.length > 0 && dismissed !== wordStart;
 
   const update = (next: string, selection?: { start: number; end: number }) => {
     setText(next);
@@ -85,11 +108,12 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
     }
   };
 
-  const format = (name: Format) => {
+  const format = (f: Format) => {
     const el = field.current;
     if (!el) return;
-    const f = FORMATS[name];
-    const result = wrapSelection(text, el.selectionStart, el.selectionEnd, f.before, f.after, name === 'link' ? 'link text' : 'text');
+    const result = f.prefix
+      ? prefixLines(text, el.selectionStart, el.selectionEnd, f.prefix)
+      : wrapSelection(text, el.selectionStart, el.selectionEnd, f.before ?? '', f.after ?? '', f.placeholder ?? 'text');
     update(result.text, result);
     el.focus();
   };
@@ -134,11 +158,18 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
         return;
       }
     }
-    if ((event.ctrlKey || event.metaKey) && !event.altKey) {
-      const name = (Object.keys(FORMATS) as Format[]).find((f) => FORMATS[f].key === event.key.toLowerCase());
-      if (name) {
+    if (open && event.key === 'Escape') {
+      event.preventDefault();
+      setDismissed(wordStart);
+      return;
+    }
+    if (commandKey(event)) {
+      // With Shift, event.key is the shifted character ("(" for 9): match the physical key.
+      const pressed = event.code.startsWith('Digit') ? event.code.slice(5) : event.key.toLowerCase();
+      const f = Object.values(FORMATS).find((candidate) => candidate.key === pressed && !!candidate.shift === event.shiftKey);
+      if (f) {
         event.preventDefault();
-        format(name);
+        format(f);
         return;
       }
     }
@@ -179,18 +210,19 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
         </div>
       )}
       <div className="toolbar" role="toolbar" aria-label="Formatting">
-        {(Object.keys(FORMATS) as Format[]).map((name) => (
+        {Object.entries(FORMATS).map(([name, f]) => (
           <button
             key={name}
             type="button"
             className={`format ${name}`}
-            aria-label={`${FORMATS[name].label} (${shortcut}${FORMATS[name].key.toUpperCase()})`}
-            title={`${FORMATS[name].label} (${shortcut}${FORMATS[name].key.toUpperCase()})`}
+            title={hint(f)}
             onMouseDown={(e) => e.preventDefault()}
-            onClick={() => format(name)}
+            onClick={() => format(f)}
             disabled={!!disabled}
           >
-            {FORMATS[name].icon}
+            {/* Named by the hidden words, not the symbol (which a screen reader would spell out). */}
+            <span aria-hidden="true">{f.icon}</span>
+            <span className="visually-hidden">{hint(f)}</span>
           </button>
         ))}
       </div>
@@ -203,8 +235,6 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
           rows={Math.min(8, Math.max(1, text.split('\n').length))}
           value={text}
           disabled={!!disabled}
-          role="combobox"
-          aria-expanded={open}
           aria-controls={listId}
           aria-autocomplete="list"
           aria-activedescendant={open ? `${listId}-${Math.min(choice, suggestions.length - 1)}` : undefined}

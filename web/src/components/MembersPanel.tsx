@@ -1,13 +1,16 @@
-// Who is in a conversation, with roles and who is online now; for groups: rename (owner/admin),
-// add and remove members (owner/admin), make admins (owner), leave. These need the network.
+// Who is in a conversation, with roles and who is online now; when it notifies you (on all your
+// devices); for groups: rename (owner/admin), add and remove members (owner/admin, after asking),
+// make admins (owner), leave. Membership changes need the network.
 import { useId, useState, type FormEvent } from 'react';
 import type { Conversation, Member } from '@outpost/client';
-import type { ConversationMeta } from '@outpost/shared-schema';
+import { defaultNotifyLevel, NotifyLevels, type ConversationMeta, type NotifyLevel } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
+import { usePresence } from '../app/usePresence.ts';
 import { nameOf, usePeople } from '../app/people.ts';
 import { navigate } from '../app/route.ts';
 import { Avatar } from './Avatar.tsx';
+import { ConfirmDialog } from './Dialog.tsx';
 import { PeoplePicker } from './PeoplePicker.tsx';
 
 interface Props {
@@ -19,13 +22,40 @@ interface Props {
 
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 } as const;
 
+const LEVEL_NAMES: Record<NotifyLevel, string> = { all: 'All messages', mentions: 'Mentions of me', none: 'Nothing (muted)' };
+
+/** When the conversation notifies you; the default is its kind's. */
+function NotifySetting({ conversation, kind }: { conversation: Conversation; kind: 'dm' | 'group' }) {
+  const client = useClient();
+  const chosen = useLive(client.notifyLevels(), new Map()).get(conversation.id);
+  const id = useId();
+  const fallback = defaultNotifyLevel(kind);
+  return (
+    <div className="notify-setting">
+      <label htmlFor={id}>Notify me about</label>
+      <select
+        id={id}
+        value={chosen ?? 'default'}
+        onChange={(e) => conversation.setNotifyLevel(e.target.value === 'default' ? undefined : (e.target.value as NotifyLevel))}
+      >
+        <option value="default">Default: {LEVEL_NAMES[fallback].toLowerCase()}</option>
+        {NotifyLevels.map((level) => (
+          <option key={level} value={level}>
+            {LEVEL_NAMES[level]}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function MembersPanel({ conversation, meta, title, onClose }: Props) {
   const client = useClient();
   usePeople();
   const members = useLive(conversation.members(), []);
-  const online = new Set<string>(useLive(client.online(), []));
-  if (useLive(client.status(), 'connecting') === 'connected') online.add(client.user.id);
+  const presence = usePresence();
   const [error, setError] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
   const [newTitle, setNewTitle] = useState(title);
   const titleId = useId();
   const me = members.find((m) => m.userId === client.user.id);
@@ -51,7 +81,7 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
   const label = (member: Member) => (member.userId === client.user.id ? `${nameOf(member.userId)} (you)` : nameOf(member.userId));
 
   return (
-    <aside className="members-panel" aria-label={group ? 'Group details' : 'Conversation details'}>
+    <section className="members-panel" aria-label={group ? 'Group details' : 'Conversation details'}>
       <header className="pane-header">
         <h3>{group ? 'Group details' : 'Details'}</h3>
         <button type="button" className="icon-button" aria-label="Close details" onClick={onClose}>
@@ -69,12 +99,14 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
           </div>
         </form>
       )}
+      <NotifySetting conversation={conversation} kind={meta.kind} />
       <h4>
         {members.length} {members.length === 1 ? 'member' : 'members'}
+        {!presence.connected && ' · online status unknown while you are offline'}
       </h4>
       <ul className="member-list" aria-label="Members">
         {sorted.map((member) => {
-          const isOnline = online.has(member.userId);
+          const isOnline = presence.online(member.userId);
           const canRemove = group && moderator && member.userId !== client.user.id && member.role !== 'owner' && !(me?.role === 'admin' && member.role === 'admin');
           return (
             <li key={member.userId} className="member">
@@ -82,7 +114,8 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
               <span className="member-name">
                 <span>{label(member)}</span>
                 <span className="muted">
-                  {member.role} · {isOnline ? 'online' : 'offline'}
+                  {member.role}
+                  {isOnline !== undefined && ` · ${isOnline ? 'online' : 'offline'}`}
                 </span>
               </span>
               <span className="member-actions">
@@ -92,7 +125,7 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
                   </button>
                 )}
                 {canRemove && (
-                  <button type="button" className="small danger" aria-label={`Remove ${nameOf(member.userId)}`} onClick={() => void attempt(() => client.removeMember(conversation.id, member.userId))}>
+                  <button type="button" className="small danger" aria-label={`Remove ${nameOf(member.userId)}`} onClick={() => setRemoving(member)}>
                     Remove
                   </button>
                 )}
@@ -119,6 +152,23 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
           Leave group
         </button>
       )}
-    </aside>
+      {removing && (
+        <ConfirmDialog
+          title={`Remove ${nameOf(removing.userId)}?`}
+          confirm="Remove"
+          danger
+          onClose={() => setRemoving(null)}
+          onConfirm={() => {
+            const { userId } = removing;
+            setRemoving(null);
+            void attempt(() => client.removeMember(conversation.id, userId));
+          }}
+        >
+          <p>
+            {nameOf(removing.userId)} will no longer see this group or write in it. What this device and theirs already hold stays there.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
   );
 }

@@ -1,7 +1,10 @@
 // The scrolling history of a conversation. The whole history is local, so "infinite scroll" is a
 // window over it that grows as you scroll up (keeping your place); new messages keep you at the
-// bottom if you were there; a deep-linked message is brought into view and highlighted.
-import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+// bottom if you were there; a deep-linked message is brought into view and highlighted; opening
+// a conversation with unread messages lands at the first of them, under a "New messages" line.
+// For the keyboard the list is one tab stop: arrow keys move between messages, Escape goes back
+// to the composer, and the focused message takes its own shortcuts (see MessageRow).
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { MessageItem, Receipt } from '@outpost/client';
 import { nameOf } from '../app/people.ts';
 import { dayLabel, sameDay } from '../app/time.ts';
@@ -14,6 +17,8 @@ const RUN_GAP_MS = 5 * 60_000;
 interface Props {
   messages: readonly MessageItem[];
   targetId: string | undefined;
+  /** The first message that was unread when the conversation opened. */
+  firstUnreadId: string | undefined;
   me: string;
   myUsername: string;
   canDeleteOthers: boolean;
@@ -22,38 +27,56 @@ interface Props {
   actions: MessageActions;
   onAtBottom(atBottom: boolean): void;
   onJumpToLatest(): void;
+  /** Escape on a message: back to writing. */
+  onEscape(): void;
 }
 
-/** For each message, the other members whose read position is exactly there (their latest seen). */
+/**
+ * For each of your messages, the other members whose read position reached it and no later
+ * message of yours: "Seen by" sits under the last of your messages each has read.
+ */
 function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[], me: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  const numbered = messages.filter((m) => m.seq !== null);
+  const mine = messages.filter((m) => m.mine && m.seq !== null && m.deleted === undefined);
   for (const receipt of receipts) {
     if (receipt.userId === me || receipt.read <= 0) continue;
     let last: MessageItem | undefined;
-    for (const m of numbered) if ((m.seq ?? 0) <= receipt.read) last = m;
+    for (const m of mine) if ((m.seq ?? 0) <= receipt.read) last = m;
     if (!last) continue;
     map.set(last.id, [...(map.get(last.id) ?? []), nameOf(receipt.userId)]);
   }
   return map;
 }
 
-export function MessageList({ messages, targetId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest }: Props) {
+export function MessageList({ messages, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   const [atBottom, setAtBottom] = useState(true);
+  const [currentId, setCurrentId] = useState<string | null>(null);
   const stick = useRef(true);
   const restore = useRef<{ height: number; top: number } | null>(null);
   const scrolledTo = useRef<string | null>(null);
+  const landedOnUnread = useRef(false);
 
-  // A deep-linked message must be inside the window.
-  const targetIndex = targetId ? messages.findIndex((m) => m.id === targetId) : -1;
-  const needed = targetIndex >= 0 ? messages.length - targetIndex + 10 : 0;
+  // A deep-linked message, and the first unread one, must be inside the window.
+  const indexOf = (id: string | undefined) => (id ? messages.findIndex((m) => m.id === id) : -1);
+  const anchorIndex = Math.min(...[indexOf(targetId), indexOf(firstUnreadId)].filter((i) => i >= 0), messages.length);
+  const needed = anchorIndex < messages.length ? messages.length - anchorIndex + 10 : 0;
   const shownCount = Math.max(count, needed);
   const start = Math.max(0, messages.length - shownCount);
   const shown = messages.slice(start);
-  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const byId = useMemo(() => new Map<string, MessageItem>(messages.map((m) => [m.id, m])), [messages]);
   const seen = useMemo(() => seenMap(messages, receipts, me), [messages, receipts, me]);
+  // Your message's "Sent · #N" stays in view while it is the conversation's last message.
+  const last = messages[messages.length - 1];
+  const latestOfMine = last?.mine ? last.id : undefined;
+  const focusable = currentId && byId.has(currentId) ? currentId : (targetId ?? shown[shown.length - 1]?.id);
+
+  const settle = (el: HTMLDivElement) => {
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    stick.current = bottom;
+    setAtBottom(bottom);
+  };
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -67,6 +90,7 @@ export function MessageList({ messages, targetId, me, myUsername, canDeleteOther
       const row = document.getElementById(`m-${targetId}`);
       if (row) {
         scrolledTo.current = targetId;
+        landedOnUnread.current = true;
         stick.current = false;
         row.scrollIntoView({ block: 'center' });
         row.focus({ preventScroll: true });
@@ -74,6 +98,15 @@ export function MessageList({ messages, targetId, me, myUsername, canDeleteOther
       }
     }
     if (!targetId) scrolledTo.current = null;
+    if (firstUnreadId && !landedOnUnread.current) {
+      const divider = document.getElementById('new-messages');
+      if (divider) {
+        landedOnUnread.current = true;
+        el.scrollTop = divider.offsetTop - 8;
+        settle(el);
+        return;
+      }
+    }
     if (stick.current) el.scrollTop = el.scrollHeight;
   });
 
@@ -105,47 +138,84 @@ export function MessageList({ messages, targetId, me, myUsername, canDeleteOther
     onJumpToLatest();
   };
 
+  /** Arrow keys move between messages; Escape leaves the list for the composer. */
+  const onKeyDown = (event: KeyboardEvent<HTMLOListElement>) => {
+    const row = (event.target as HTMLElement).closest('li.message');
+    if (!row || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      onEscape();
+      return;
+    }
+    if (event.target !== row) return;
+    const rows = [...(event.currentTarget.querySelectorAll<HTMLElement>('li.message'))];
+    const at = rows.indexOf(row as HTMLElement);
+    const next = { ArrowUp: at - 1, ArrowDown: at + 1, Home: 0, End: rows.length - 1, PageUp: at - 10, PageDown: at + 10 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    if (next < 0 && start > 0) loadEarlier();
+    rows[Math.max(0, Math.min(rows.length - 1, next))]?.focus();
+  };
+
   return (
     <div className="message-area">
-    <div className="message-scroller" ref={scroller} onScroll={onScroll}>
-      {start === 0 ? (
-        <p className="history-start muted">{messages.length === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</p>
-      ) : (
-        <p className="history-start">
-          <button type="button" className="link" onClick={loadEarlier}>
-            Show earlier messages
-          </button>
-        </p>
-      )}
-      <ol className="messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
-        {shown.map((message, i) => {
-          const previous = i > 0 ? shown[i - 1] : start > 0 ? messages[start - 1] : undefined;
-          const newDay = !previous || !sameDay(previous.createdAt, message.createdAt);
-          const showHeader = newDay || !previous || previous.author !== message.author || message.createdAt - previous.createdAt > RUN_GAP_MS;
-          return (
-            <Fragment key={message.id}>
-              {newDay && (
-                <li className="day-separator" role="separator" aria-label={dayLabel(message.createdAt)}>
-                  <span>{dayLabel(message.createdAt)}</span>
-                </li>
-              )}
-              <MessageRow
-                message={message}
-                showHeader={showHeader}
-                me={me}
-                myUsername={myUsername}
-                canDeleteOthers={canDeleteOthers}
-                quoted={message.replyTo ? byId.get(message.replyTo) : undefined}
-                seenBy={seen.get(message.id) ?? NOBODY}
-                highlighted={message.id === targetId}
-                online={online}
-                actions={actions}
-              />
-            </Fragment>
-          );
-        })}
-      </ol>
-    </div>
+      <div className="message-scroller" ref={scroller} onScroll={onScroll}>
+        {start === 0 ? (
+          <p className="history-start muted">{messages.length === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</p>
+        ) : (
+          <p className="history-start">
+            <button type="button" className="link" onClick={loadEarlier}>
+              Show earlier messages
+            </button>
+          </p>
+        )}
+        <ol
+          className="messages"
+          aria-label="Messages (arrow keys move between them)"
+          aria-live="polite"
+          aria-relevant="additions"
+          onKeyDown={onKeyDown}
+          onFocus={(event) => {
+            const id = (event.target as HTMLElement).closest('li.message')?.getAttribute('data-message-id');
+            if (id && id !== currentId) setCurrentId(id);
+          }}
+        >
+          {shown.map((message, i) => {
+            const previous = i > 0 ? shown[i - 1] : start > 0 ? messages[start - 1] : undefined;
+            const newDay = !previous || !sameDay(previous.createdAt, message.createdAt);
+            const unreadStart = message.id === firstUnreadId;
+            const showHeader = newDay || unreadStart || !previous || previous.author !== message.author || message.createdAt - previous.createdAt > RUN_GAP_MS;
+            return (
+              <Fragment key={message.id}>
+                {newDay && (
+                  <li className="day-separator">
+                    <span>{dayLabel(message.createdAt)}</span>
+                  </li>
+                )}
+                {unreadStart && (
+                  <li className="new-messages" id="new-messages">
+                    <span>New messages</span>
+                  </li>
+                )}
+                <MessageRow
+                  message={message}
+                  showHeader={showHeader}
+                  me={me}
+                  myUsername={myUsername}
+                  canDeleteOthers={canDeleteOthers}
+                  quoted={message.replyTo ? byId.get(message.replyTo) : undefined}
+                  seenBy={seen.get(message.id) ?? NOBODY}
+                  highlighted={message.id === targetId}
+                  latestOfMine={message.id === latestOfMine}
+                  current={message.id === focusable}
+                  online={online}
+                  actions={actions}
+                />
+              </Fragment>
+            );
+          })}
+        </ol>
+      </div>
       {!atBottom && (
         <button type="button" className="jump-latest" onClick={jumpToLatest}>
           ↓ Jump to latest

@@ -1,7 +1,8 @@
 // One message: author and time, the quoted message it replies to, the text, edited/deleted marks,
-// reactions, its delivery state (waiting, sent with its number, or refused with the reason), who
-// has seen it, and the actions you may take on it.
-import { memo, useState } from 'react';
+// reactions, its delivery state (waiting and refused always; "Sent · #N" when yours is the last
+// message, else on hover or focus), who has seen it (your messages only), and the actions you may take on
+// it — with the mouse, or with the keyboard on the focused message (R, E, +, C, Delete).
+import { memo, useRef, useState, type KeyboardEvent } from 'react';
 import type { MessageItem } from '@outpost/client';
 import { nameOf } from '../app/people.ts';
 import { plainText } from '../app/markup.ts';
@@ -16,6 +17,7 @@ export interface MessageActions {
   react(message: MessageItem, emoji: string): void;
   unreact(message: MessageItem, emoji: string): void;
   jumpTo(messageId: string): void;
+  copyLink(message: MessageItem): void;
 }
 
 interface Props {
@@ -26,8 +28,13 @@ interface Props {
   myUsername: string;
   canDeleteOthers: boolean;
   quoted: MessageItem | undefined;
+  /** Who has read up to here (only on your own messages). */
   seenBy: readonly string[];
   highlighted: boolean;
+  /** Your message is the conversation's last: its delivery state stays in view. */
+  latestOfMine: boolean;
+  /** The message the keyboard is on (the list's one tab stop). */
+  current: boolean;
   online: boolean;
   actions: MessageActions;
 }
@@ -38,16 +45,46 @@ function statusText(message: MessageItem, online: boolean): string {
   return `Sent · #${message.seq}`;
 }
 
-function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, quoted, seenBy, highlighted, online, actions }: Props) {
+function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, quoted, seenBy, highlighted, latestOfMine, current, online, actions }: Props) {
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const row = useRef<HTMLLIElement>(null);
+  // A closed picker or question gives the focus back to the message, not to the page.
+  const refocus = () => row.current?.focus();
   const author = message.mine ? 'You' : nameOf(message.author);
   const deleted = message.deleted !== undefined;
   const canDelete = !deleted && (message.mine || canDeleteOthers);
+  const canEdit = !deleted && message.mine;
   const classes = ['message', message.mine ? 'mine' : '', message.status, highlighted ? 'highlight' : '', showHeader ? 'first' : ''].filter(Boolean).join(' ');
+  const stateAlwaysShown = message.mine && (message.status !== 'sent' || latestOfMine);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLLIElement>) => {
+    // Only on the message itself, not while typing in or pressing something inside it.
+    if (event.target !== event.currentTarget || event.ctrlKey || event.metaKey || event.altKey || deleted) return;
+    const act: Record<string, (() => void) | undefined> = {
+      r: () => actions.reply(message),
+      e: canEdit ? () => actions.edit(message) : undefined,
+      '+': () => setPicking(true),
+      c: () => actions.copyLink(message),
+      Delete: canDelete ? () => setConfirming(true) : undefined,
+    };
+    const run = act[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (run) {
+      event.preventDefault();
+      run();
+    }
+  };
 
   return (
-    <li id={`m-${message.id}`} className={classes} tabIndex={0} data-message-id={message.id} aria-label={`${author}, ${fullTime(message.createdAt)}`}>
+    <li
+      ref={row}
+      id={`m-${message.id}`}
+      className={classes}
+      tabIndex={current ? 0 : -1}
+      data-message-id={message.id}
+      aria-keyshortcuts={['R', canEdit ? 'E' : '', '+', 'C', canDelete ? 'Delete' : ''].filter(Boolean).join(' ')}
+      onKeyDown={onKeyDown}
+    >
       {showHeader && (
         <div className="message-meta">
           <span className="author">{author}</span>
@@ -57,51 +94,58 @@ function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, 
         </div>
       )}
       {message.replyTo && (
-        <button type="button" className="quote" onClick={() => actions.jumpTo(message.replyTo!)} aria-label={`Replying to ${quoted ? nameOf(quoted.author) : 'a message'}: go to it`}>
+        <button type="button" className="quote" onClick={() => actions.jumpTo(message.replyTo!)}>
+          <span className="visually-hidden">In reply to </span>
           <span className="quote-author">{quoted ? (quoted.mine ? 'You' : nameOf(quoted.author)) : 'Earlier message'}</span>{' '}
           <span className="quote-text">{quoted ? (quoted.deleted ? 'Deleted message' : plainText(quoted.body).slice(0, 140)) : 'not on this device'}</span>
         </button>
       )}
-      {deleted ? (
-        <p className="body deleted">This message was deleted.</p>
-      ) : (
-        <MessageBody body={message.body} me={myUsername} />
+      {deleted ? <p className="body deleted">This message was deleted.</p> : <MessageBody body={message.body} me={myUsername} />}
+      {(stateAlwaysShown || (message.editedAt !== undefined && !deleted)) && (
+        <div className="message-foot">
+          {message.editedAt !== undefined && !deleted && (
+            <span className="edited" title={`Edited ${fullTime(message.editedAt)}`}>
+              (edited)
+            </span>
+          )}
+          {stateAlwaysShown && <span className={`state ${message.status}`}>{statusText(message, online)}</span>}
+        </div>
       )}
-      <div className="message-foot">
-        {message.editedAt !== undefined && !deleted && (
-          <span className="edited" title={`Edited ${fullTime(message.editedAt)}`}>
-            (edited)
-          </span>
-        )}
-        {message.mine && <span className={`state ${message.status}`}>{statusText(message, online)}</span>}
-      </div>
       <ReactionBar reactions={message.reactions} me={me} onToggle={(emoji, mine) => (mine ? actions.unreact(message, emoji) : actions.react(message, emoji))} />
       {seenBy.length > 0 && <p className="seen">Seen by {seenBy.join(', ')}</p>}
       {!deleted && (
-        <div className="message-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" onClick={() => actions.reply(message)}>
-            Reply
-          </button>
-          <button type="button" aria-expanded={picking} onClick={() => setPicking(!picking)}>
-            React
-          </button>
-          {message.mine && (
-            <button type="button" onClick={() => actions.edit(message)}>
-              Edit
-            </button>
-          )}
-          {canDelete && !confirming && (
-            <button type="button" onClick={() => setConfirming(true)}>
-              Delete
-            </button>
+        <div className={`message-actions${confirming ? ' confirming' : ''}`} role="toolbar" aria-label="Message actions">
+          {message.mine && message.status === 'sent' && !stateAlwaysShown && <span className="state sent toolbar-note">{statusText(message, online)}</span>}
+          {!confirming && (
+            <>
+              <button type="button" aria-keyshortcuts="R" title="Reply (R)" onClick={() => actions.reply(message)}>
+                Reply
+              </button>
+              <button type="button" aria-keyshortcuts="+" title="React (+)" aria-expanded={picking} onClick={() => setPicking(!picking)}>
+                React
+              </button>
+              {canEdit && (
+                <button type="button" aria-keyshortcuts="E" title="Edit (E)" onClick={() => actions.edit(message)}>
+                  Edit
+                </button>
+              )}
+              <button type="button" aria-keyshortcuts="C" title="Copy link (C)" onClick={() => actions.copyLink(message)}>
+                Copy link
+              </button>
+              {canDelete && (
+                <button type="button" aria-keyshortcuts="Delete" title="Delete (Delete)" onClick={() => setConfirming(true)}>
+                  Delete
+                </button>
+              )}
+            </>
           )}
           {confirming && (
             <span className="confirm" role="group" aria-label="Delete this message?">
               <span>Delete for everyone?</span>
-              <button type="button" className="danger" onClick={() => (setConfirming(false), actions.remove(message))}>
+              <button type="button" className="danger" onClick={() => (setConfirming(false), actions.remove(message), refocus())}>
                 Yes, delete
               </button>
-              <button type="button" onClick={() => setConfirming(false)}>
+              <button type="button" autoFocus onClick={() => (setConfirming(false), refocus())}>
                 Cancel
               </button>
             </span>
@@ -110,9 +154,10 @@ function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, 
       )}
       {picking && (
         <ReactionPicker
-          onClose={() => setPicking(false)}
+          onClose={() => (setPicking(false), refocus())}
           onPick={(emoji) => {
             setPicking(false);
+            refocus();
             if (message.reactions[emoji]?.includes(me as never)) actions.unreact(message, emoji);
             else actions.react(message, emoji);
           }}

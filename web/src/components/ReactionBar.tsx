@@ -1,7 +1,10 @@
 // Reactions under a message: one chip per emoji with its count and who reacted; pressing your
-// own removes it. The picker offers a few common ones.
+// own removes it. The picker offers eight common ones, and every other emoji behind "More".
+import { useState } from 'react';
 import type { UserId } from '@outpost/shared-schema';
 import { nameOf } from '../app/people.ts';
+import { EmojiPicker } from './EmojiPicker.tsx';
+import { Icon } from './Icon.tsx';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'] as const;
 
@@ -37,6 +40,8 @@ export function ReactionBar({ reactions, me, onToggle }: Props) {
 }
 
 export function ReactionPicker({ onPick, onClose }: { onPick(emoji: string): void; onClose(): void }) {
+  const [all, setAll] = useState(false);
+  if (all) return <EmojiPicker onPick={onPick} onClose={onClose} />;
   return (
     <div
       className="reaction-picker"
@@ -54,6 +59,10 @@ export function ReactionPicker({ onPick, onClose }: { onPick(emoji: string): voi
           {emoji}
         </button>
       ))}
+      <button type="button" className="icon-button more-emoji" aria-label="More emoji" title="More emoji" onClick={() => setAll(true)}>
+        <Icon name="smile" />
+        <span aria-hidden="true">+</span>
+      </button>
     </div>
   );
 }

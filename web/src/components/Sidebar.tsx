@@ -1,10 +1,17 @@
-// The left column: who you are, new conversations, message search, the filtered list.
+// The left column: who you are (with notification settings and logging out), new conversations,
+// message search, the offer of notifications, and the filtered list.
 import { useId, useState } from 'react';
 import { useSignedIn } from '../app/ClientContext.ts';
+import { useLive } from '../app/useLive.ts';
 import { navigate } from '../app/route.ts';
+import { messageTime } from '../app/time.ts';
+import { MOD } from '../app/keys.ts';
 import { ConversationList } from './ConversationList.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icon.tsx';
+import { LogoutDialog } from './LogoutDialog.tsx';
+import { NotificationSettings, useNow } from './NotificationSettings.tsx';
+import { NotificationPrompt } from './NotificationPrompt.tsx';
 
 interface Props {
   selectedId: string | null;
@@ -13,18 +20,30 @@ interface Props {
 }
 
 export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
-  const { client, logout } = useSignedIn();
+  const { client } = useSignedIn();
   const [filter, setFilter] = useState('');
+  const [dialog, setDialog] = useState<'logout' | 'notifications' | null>(null);
+  const { dndUntil } = useLive(client.preferences(), { dndUntil: 0, sound: false });
+  const dnd = dndUntil > useNow(dndUntil);
   const filterId = useId();
   return (
     <nav className="sidebar" aria-label="Conversations and search">
       <header className="sidebar-header">
         <Avatar name={client.user.displayName} />
-        <div className="me">
+        <div className="sidebar-me">
           <strong>{client.user.displayName}</strong>
-          <span className="muted">@{client.user.username}</span>
+          <span className="muted">{dnd ? `Do not disturb until ${messageTime(dndUntil)}` : `@${client.user.username}`}</span>
         </div>
-        <button type="button" className="ghost small" onClick={() => void logout()}>
+        <button
+          type="button"
+          className={`icon-button${dnd ? ' dnd-on' : ''}`}
+          aria-label={dnd ? 'Notifications (do not disturb is on)' : 'Notifications'}
+          title="Notifications"
+          onClick={() => setDialog('notifications')}
+        >
+          <Icon name={dnd ? 'moon' : 'bell'} />
+        </button>
+        <button type="button" className="ghost small" onClick={() => setDialog('logout')}>
           Log out
         </button>
       </header>
@@ -39,11 +58,14 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
           <Icon name="search" /> Search
         </button>
       </div>
+      <NotificationPrompt />
       <label htmlFor={filterId} className="visually-hidden">
         Filter conversations by name
       </label>
-      <input id={filterId} className="filter" type="search" placeholder="Filter conversations" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <input id={filterId} className="filter" type="search" placeholder={`Filter · ${MOD}K to jump`} value={filter} onChange={(e) => setFilter(e.target.value)} />
       <ConversationList filter={filter} selectedId={selectedId} />
+      {dialog === 'logout' && <LogoutDialog onClose={() => setDialog(null)} />}
+      {dialog === 'notifications' && <NotificationSettings onClose={() => setDialog(null)} />}
     </nav>
   );
 }

@@ -1,16 +1,20 @@
 // One conversation: header with its members, the message history, typing, and the composer.
 // Opened by id from the address bar (also a cold start offline); an unknown or forbidden id, or a
-// conversation you were removed from, says so.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+// conversation you were removed from, says so. Opening it lands at the first unread message and
+// puts the focus in the composer (on devices with a keyboard).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Conversation, MessageItem, Receipt, Member } from '@outpost/client';
 import { isUuid } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { useOnline } from '../app/useOnline.ts';
+import { usePresence } from '../app/usePresence.ts';
+import { copyText } from '../app/clipboard.ts';
 import { navigate } from '../app/route.ts';
 import { nameOf, person, usePeople, type Person } from '../app/people.ts';
 import { Link } from '../components/Link.tsx';
 import { Avatar } from '../components/Avatar.tsx';
+import { Icon } from '../components/Icon.tsx';
 import { MessageList } from '../components/MessageList.tsx';
 import type { MessageActions } from '../components/MessageRow.tsx';
 import { Composer, type ComposerMode } from '../components/Composer.tsx';
@@ -59,8 +63,11 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const members = useLive(conversation.members(), NO_MEMBERS);
   const receipts = useLive(conversation.receipts(), NO_RECEIPTS);
   const entry = useLive(client.conversations(), []).find((item) => item.id === conversationId);
-  const onlineUsers = useLive(client.online(), []);
+  const presence = usePresence();
   const online = useOnline();
+  const level = useLive(conversation.notifyLevel(), 'all');
+  const composerField = useRef<HTMLTextAreaElement>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [details, setDetails] = useState(false);
   const [atBottom, setAtBottom] = useState(true);
@@ -71,15 +78,42 @@ function OpenConversation({ conversationId, messageId }: Props) {
     return () => clearTimeout(timer);
   }, []);
 
-  // Reading: what is on screen at the bottom of a visible page counts as read.
+  // The first message that was unread on opening: its "New messages" line stays while the
+  // conversation is open, even after reading moves on. Taken once the history has loaded.
+  const [firstUnreadId, setFirstUnreadId] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    if (firstUnreadId !== undefined || messages.length === 0) return;
+    const read = conversation.readPosition();
+    setFirstUnreadId(messages.find((m) => !m.mine && m.seq !== null && m.seq > read)?.id ?? null);
+  }, [conversation, messages, firstUnreadId]);
+
+  // Writing is what one opens a conversation for; on a phone that would open the keyboard, so there
+  // the composer waits for a tap. A deep-linked message takes the focus instead.
+  const shown = meta !== null || entry !== undefined;
+  useEffect(() => {
+    if (shown && !messageId && matchMedia('(hover: hover) and (pointer: fine)').matches) composerField.current?.focus({ preventScroll: true });
+  }, [messageId, shown]);
+
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice(null), 4000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
+  // Reading: what is at the bottom of the screen counts as read while the app is looked at (visible
+  // and focused): a message arriving in a window in the background stays unread, and notifies.
   const lastSeq = messages.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
   useEffect(() => {
     const mark = () => {
-      if (atBottom && document.visibilityState === 'visible' && lastSeq > conversation.readPosition()) conversation.markRead();
+      if (atBottom && document.visibilityState === 'visible' && document.hasFocus() && lastSeq > conversation.readPosition()) conversation.markRead();
     };
     mark();
     document.addEventListener('visibilitychange', mark);
-    return () => document.removeEventListener('visibilitychange', mark);
+    window.addEventListener('focus', mark);
+    return () => {
+      document.removeEventListener('visibilitychange', mark);
+      window.removeEventListener('focus', mark);
+    };
   }, [conversation, atBottom, lastSeq]);
 
   const actions = useMemo<MessageActions>(
@@ -90,9 +124,14 @@ function OpenConversation({ conversationId, messageId }: Props) {
       react: (message, emoji) => conversation.react(message.id, emoji),
       unreact: (message, emoji) => conversation.unreact(message.id, emoji),
       jumpTo: (id) => navigate({ name: 'conversation', conversationId, messageId: id }),
+      copyLink: (message) => {
+        const url = `${location.origin}/c/${conversationId}/m/${message.id}`;
+        void copyText(url).then((copied) => setNotice(copied ? 'Link copied.' : `Copy this link: ${url}`));
+      },
     }),
     [conversation, conversationId],
   );
+  const focusComposer = useCallback(() => composerField.current?.focus(), []);
   const onAtBottom = useCallback((bottom: boolean) => setAtBottom(bottom), []);
   const onJumpToLatest = useCallback(() => navigate({ name: 'conversation', conversationId }, { replace: true }), [conversationId]);
 
@@ -116,11 +155,16 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const group = (meta?.kind ?? entry?.kind) === 'group';
   const title = conversationTitle({ kind: group ? 'group' : 'dm', title: entry?.title || (group ? (meta?.title ?? '') : '') });
   const others = members.filter((m) => m.userId !== me);
-  const subtitle = group
-    ? `${members.length} members · ${others.filter((m) => onlineUsers.includes(m.userId)).length} online`
-    : others[0] && onlineUsers.includes(others[0].userId)
-      ? 'online'
-      : 'offline';
+  // Counted as the member panel counts (you included); unknown while this device is offline.
+  const subtitle = !presence.connected
+    ? group
+      ? `${members.length} members · you are offline`
+      : 'You are offline · their status is unknown'
+    : group
+      ? `${members.length} members · ${members.filter((m) => presence.online(m.userId)).length} online`
+      : others[0] && presence.online(others[0].userId)
+        ? 'online'
+        : 'offline';
   const mentionable: Person[] = others.map((m) => person(m.userId) ?? { id: m.userId, displayName: nameOf(m.userId) });
   const missingTarget = messageId !== undefined && messages.length > 0 && !messages.some((m) => m.id === messageId);
 
@@ -146,10 +190,17 @@ function OpenConversation({ conversationId, messageId }: Props) {
           <Link to={{ name: 'home' }} className="back" aria-label="Back to conversations">
             ←
           </Link>
-          <Avatar name={title} group={group} />
+          <Avatar name={title} group={group} online={group || !others[0] ? undefined : presence.online(others[0].userId)} />
           <div className="conversation-heading">
             <h2>{title}</h2>
-            <span className="muted">{subtitle}</span>
+            <span className="muted">
+              {level === 'none' && (
+                <span className="muted-mark">
+                  <Icon name="bellOff" /> Muted ·{' '}
+                </span>
+              )}
+              {subtitle}
+            </span>
           </div>
           {meta && (
             <button type="button" className="ghost" aria-expanded={details} onClick={() => setDetails(!details)}>
@@ -167,9 +218,15 @@ function OpenConversation({ conversationId, messageId }: Props) {
             The linked message is not in this conversation on this device (it may have been deleted, or not synced yet).
           </p>
         )}
+        {notice && (
+          <p className="toast" role="status">
+            {notice}
+          </p>
+        )}
         <MessageList
           messages={messages}
           targetId={messageId}
+          firstUnreadId={firstUnreadId ?? undefined}
           me={me}
           myUsername={client.user.username}
           canDeleteOthers={group && (myRole === 'owner' || myRole === 'admin')}
@@ -178,6 +235,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
           actions={actions}
           onAtBottom={onAtBottom}
           onJumpToLatest={onJumpToLatest}
+          onEscape={focusComposer}
         />
         <TypingIndicator conversation={conversation} />
         <Composer
@@ -191,6 +249,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
           onEditLast={editLast}
           mentionable={mentionable}
           disabled={cutOff ? 'You can no longer write here' : undefined}
+          fieldRef={composerField}
         />
       </div>
       {details && meta && <MembersPanel conversation={conversation} meta={meta} title={title} onClose={() => setDetails(false)} />}

@@ -1,30 +1,49 @@
-// The signed-in app: the connection banner, the conversation list beside the open conversation
-// (or search), one of them at a time on a phone-sized screen.
-import { useState } from 'react';
+// The signed-in app: the connection notice, the conversation list beside the open conversation
+// (or search), one of them at a time on a phone-sized screen; Ctrl/⌘+K jumps to a conversation;
+// notifications and the unread count in the title run here for every screen.
+import { useEffect, useState } from 'react';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { useRoute } from '../app/route.ts';
 import { useDirectNames } from '../app/useDirectNames.ts';
+import { useNotifier } from '../app/useNotifier.ts';
+import { useUnreadBadge } from '../app/useUnreadBadge.ts';
+import { commandKey } from '../app/keys.ts';
 import { ConnectionBanner } from '../components/ConnectionBanner.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
 import { NewDirectDialog } from '../components/NewDirectDialog.tsx';
 import { NewGroupDialog } from '../components/NewGroupDialog.tsx';
+import { ConversationSwitcher } from '../components/ConversationSwitcher.tsx';
 import { ConversationScreen } from './ConversationScreen.tsx';
 import { SearchScreen } from './SearchScreen.tsx';
 
 export function MainScreen() {
   const client = useClient();
   const route = useRoute();
-  const [dialog, setDialog] = useState<'direct' | 'group' | null>(null);
+  const [dialog, setDialog] = useState<'direct' | 'group' | 'switcher' | null>(null);
   useDirectNames(client, useLive(client.conversations(), []));
+  useNotifier(client);
+  useUnreadBadge(client);
   const selectedId = route.name === 'conversation' ? route.conversationId : null;
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (commandKey(event) && !event.shiftKey && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        setDialog('switcher');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   return (
     <div className={`shell${route.name === 'home' ? '' : ' has-main'}`}>
+      <h1 className="visually-hidden">Outpost</h1>
       <ConnectionBanner />
-      <div className="panes">
+      <main className="panes">
         <Sidebar selectedId={selectedId} onNewDirect={() => setDialog('direct')} onNewGroup={() => setDialog('group')} />
-        <main className="main-pane">
+        <div className="main-pane">
           {route.name === 'conversation' ? (
             <ConversationScreen key={route.conversationId} conversationId={route.conversationId} messageId={route.messageId} />
           ) : route.name === 'search' ? (
@@ -36,10 +55,11 @@ export function MainScreen() {
               <p className="muted">Everything you do here works offline too.</p>
             </div>
           )}
-        </main>
-      </div>
+        </div>
+      </main>
       {dialog === 'direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
       {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} />}
+      {dialog === 'switcher' && <ConversationSwitcher onClose={() => setDialog(null)} />}
     </div>
   );
 }

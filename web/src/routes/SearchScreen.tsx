@@ -1,5 +1,5 @@
 // Message search over the local replica (offline too): results with the matched words
-// highlighted; choosing one opens the conversation at that message.
+// highlighted, 50 at a time ("Show more"); choosing one opens the conversation at that message.
 import { useId, useState } from 'react';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
@@ -11,14 +11,20 @@ import { Link } from '../components/Link.tsx';
 import { Highlighted } from '../components/Highlighted.tsx';
 import { conversationTitle } from '../components/ConversationList.tsx';
 
+const PAGE = 50;
+
 export function SearchScreen({ query }: { query: string }) {
   const client = useClient();
   usePeople();
   const [text, setText] = useState(query);
+  const [limit, setLimit] = useState(PAGE);
   const list = useLive(client.conversations(), []);
   const inputId = useId();
   // Searched on every render (the index is in memory), so results follow the replica as the list does.
-  const hits = client.search(text, { limit: 50 });
+  // One more than shown tells whether there are more.
+  const found = client.search(text, { limit: limit + 1 });
+  const more = found.length > limit;
+  const hits = more ? found.slice(0, limit) : found;
   const titles = new Map(list.map((item) => [item.id, conversationTitle(item)]));
 
   return (
@@ -41,13 +47,14 @@ export function SearchScreen({ query }: { query: string }) {
           value={text}
           onChange={(e) => {
             setText(e.target.value);
+            setLimit(PAGE);
             navigate({ name: 'search', query: e.target.value }, { replace: true });
           }}
         />
       </div>
       {text.trim() && (
         <p className="muted search-count" role="status">
-          {hits.length === 0 ? 'No messages match.' : hits.length === 1 ? '1 message' : `${hits.length} messages`}
+          {hits.length === 0 ? 'No messages match.' : hits.length === 1 ? '1 message' : `${more ? 'The first ' : ''}${hits.length} messages`}
         </p>
       )}
       <ol className="search-results" aria-label="Search results">
@@ -65,6 +72,13 @@ export function SearchScreen({ query }: { query: string }) {
             </Link>
           </li>
         ))}
+        {more && (
+          <li className="search-more">
+            <button type="button" onClick={() => setLimit(limit + PAGE)}>
+              Show more
+            </button>
+          </li>
+        )}
       </ol>
     </section>
   );

@@ -1,8 +1,31 @@
-// Sign in or create an account. Errors from the server (wrong password, name taken, too many
-// attempts, offline) are shown as the server words them.
+// Sign in or create an account. Creating one says up front what a username may be (the rule is
+// shared-schema's, the one the server applies) and checks it as you type; errors from the server
+// (wrong password, name taken, too many attempts, offline) are shown as the server words them,
+// with the field a refused request names.
 import { useId, useState, type FormEvent } from 'react';
-import type { Session } from '@outpost/shared-schema';
+import { Limits, OutpostError, Username, type Session } from '@outpost/shared-schema';
 import { signIn } from '../app/startClient.ts';
+
+const USERNAME_RULE = `${Username.minLength ?? 3}–${Limits.username} characters: lowercase letters, digits, dot (.), dash (-) and underscore (_). Capitals become lowercase.`;
+const PASSWORD_RULE = `At least ${Limits.passwordMin} characters.`;
+
+/** What is wrong with a username as typed (it is sent trimmed and lowercased), or null. */
+function usernameProblem(typed: string): string | null {
+  const name = typed.trim().toLowerCase();
+  if (name === '' || Username.safeParse(name).success) return null;
+  // The schema's rule decides; a character repeated to a valid length tests the character alone.
+  const bad = [...new Set(name)].filter((c) => !Username.safeParse(c.repeat(Username.minLength ?? 3)).success);
+  if (bad.length > 0) return `A username cannot contain ${bad.map((c) => (c === ' ' ? 'spaces' : `“${c}”`)).join(', ')}.`;
+  if (name.length < (Username.minLength ?? 3)) return `A username has at least ${Username.minLength ?? 3} characters.`;
+  return `A username has at most ${Limits.username} characters.`;
+}
+
+/** The server's words, with the fields a refused request names ("username: …"). */
+function explain(error: OutpostError): string {
+  const issues = (error.details?.issues ?? []) as { path?: string; message?: string }[];
+  if (error.kind !== 'invalidInput' || issues.length === 0) return error.message;
+  return issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message ?? 'not valid'}`).join('; ');
+}
 
 interface Props {
   onSignedIn(session: Session): void;
@@ -16,23 +39,25 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
   const [displayName, setDisplayName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { user: useId(), pass: useId(), name: useId(), error: useId() };
+  const ids = { user: useId(), userHint: useId(), pass: useId(), passHint: useId(), name: useId(), error: useId() };
+  const registering = mode === 'register';
+  const problem = registering ? usernameProblem(username) : null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (problem) return;
     setBusy(true);
     setError(null);
     try {
       const request = { username: username.trim().toLowerCase(), password, ...(mode === 'register' && displayName.trim() ? { displayName: displayName.trim() } : {}) };
       onSignedIn(await signIn(mode, request));
     } catch (caught) {
-      const message = (caught as Error).message;
+      const message = caught instanceof OutpostError ? explain(caught) : (caught as Error).message;
       setError(/cannot reach/.test(message) ? 'No connection to the server. Signing in needs the network once; after that Outpost works offline.' : message);
       setBusy(false);
     }
   };
 
-  const registering = mode === 'register';
   return (
     <main className="sign-in">
       <form className="card sign-in-card" onSubmit={submit} aria-describedby={error ? ids.error : undefined}>
@@ -46,7 +71,25 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
         {notice && <p className="notice" role="status">{notice}</p>}
         <h2>{registering ? 'Create your account' : 'Sign in'}</h2>
         <label htmlFor={ids.user}>Username</label>
-        <input id={ids.user} name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} required minLength={3} value={username} onChange={(e) => setUsername(e.target.value)} />
+        <input
+          id={ids.user}
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          minLength={3}
+          maxLength={Limits.username + 8}
+          aria-describedby={registering ? ids.userHint : undefined}
+          aria-invalid={problem ? true : undefined}
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+        {registering && (
+          <p id={ids.userHint} className={problem ? 'field-hint error' : 'field-hint muted'} aria-live="polite">
+            {problem ?? USERNAME_RULE}
+          </p>
+        )}
         {registering && (
           <>
             <label htmlFor={ids.name}>Display name <span className="muted">(optional)</span></label>
@@ -60,16 +103,22 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
           type="password"
           autoComplete={registering ? 'new-password' : 'current-password'}
           required
-          minLength={registering ? 8 : 1}
+          minLength={registering ? Limits.passwordMin : 1}
+          aria-describedby={registering ? ids.passHint : undefined}
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
+        {registering && (
+          <p id={ids.passHint} className="field-hint muted">
+            {PASSWORD_RULE}
+          </p>
+        )}
         {error && (
           <p id={ids.error} className="error" role="alert">
             {error}
           </p>
         )}
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy || !!problem}>
           {busy ? 'Please wait…' : registering ? 'Create account' : 'Sign in'}
         </button>
         <p className="switch">

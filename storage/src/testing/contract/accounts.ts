@@ -19,7 +19,7 @@ function nextToken(token: string, expiresAt = NOW + HOUR): Omit<RefreshTokenReco
 
 async function issue(context: ContractContext, user: UserRecord, token: string, expiresAt = NOW + HOUR): Promise<string> {
   const familyId = randomUUID();
-  await context.storage().createRefreshToken({ ...nextToken(token, expiresAt), familyId, userId: user.id });
+  await context.storage().accounts.createRefreshToken({ ...nextToken(token, expiresAt), familyId, userId: user.id });
   return familyId;
 }
 
@@ -28,31 +28,31 @@ export function accountsContract(context: ContractContext): void {
     it('finds a user by id and by username, and nothing for unknown ones', async () => {
       const storage = context.storage();
       const alice = userRecord('alice', 'Alice Liddell');
-      await storage.createUser(alice);
-      expect(await storage.getUserById(alice.id)).toEqual(alice);
-      expect(await storage.getUserByUsername('alice')).toEqual(alice);
-      expect(await storage.getUserById(randomUUID() as UserId)).toBeNull();
-      expect(await storage.getUserByUsername('nobody')).toBeNull();
+      await storage.accounts.createUser(alice);
+      expect(await storage.accounts.getUserById(alice.id)).toEqual(alice);
+      expect(await storage.accounts.getUserByUsername('alice')).toEqual(alice);
+      expect(await storage.accounts.getUserById(randomUUID() as UserId)).toBeNull();
+      expect(await storage.accounts.getUserByUsername('nobody')).toBeNull();
     });
 
     it('refuses a taken username with a conflict and keeps the first user', async () => {
       const storage = context.storage();
       const first = userRecord('alice', 'First Alice');
-      await storage.createUser(first);
+      await storage.accounts.createUser(first);
       const second = userRecord('alice', 'Second Alice');
-      const attempt = storage.createUser(second);
+      const attempt = storage.accounts.createUser(second);
       await expect(attempt).rejects.toBeInstanceOf(OutpostError);
       await expect(attempt).rejects.toMatchObject({ kind: 'conflict' });
-      expect(await storage.getUserByUsername('alice')).toEqual(first);
-      expect(await storage.getUserById(second.id)).toBeNull();
+      expect(await storage.accounts.getUserByUsername('alice')).toEqual(first);
+      expect(await storage.accounts.getUserById(second.id)).toBeNull();
     });
 
     it('gets users by ids in the order asked, skipping unknown ids', async () => {
       const storage = context.storage();
       const [alice, , carol] = await createUsers(storage, 'alice', 'bob', 'carol');
-      const found = await storage.getUsersByIds([carol!.id, randomUUID() as UserId, alice!.id]);
+      const found = await storage.accounts.getUsersByIds([carol!.id, randomUUID() as UserId, alice!.id]);
       expect(found.map((user) => user.username)).toEqual(['carol', 'alice']);
-      expect(await storage.getUsersByIds([])).toEqual([]);
+      expect(await storage.accounts.getUsersByIds([])).toEqual([]);
     });
 
     it('searches usernames and display names by substring, ignoring case, by username, up to the limit', async () => {
@@ -64,9 +64,9 @@ export function accountsContract(context: ContractContext): void {
         ['malika', 'Malika'],
         ['emile', 'Émile Zola'],
       ] as const) {
-        await storage.createUser(userRecord(username, displayName));
+        await storage.accounts.createUser(userRecord(username, displayName));
       }
-      const names = async (query: string, limit = 10) => (await storage.searchUsers(query, limit)).map((user) => user.username);
+      const names = async (query: string, limit = 10) => (await storage.accounts.searchUsers(query, limit)).map((user) => user.username);
       expect(await names('ALI')).toEqual(['alice', 'malika', 'zed']);
       expect(await names('ali', 2)).toEqual(['alice', 'malika']);
       expect(await names('builder')).toEqual(['bob']);
@@ -80,8 +80,8 @@ export function accountsContract(context: ContractContext): void {
       const storage = context.storage();
       const [alice] = await createUsers(storage, 'alice');
       const familyId = await issue(context, alice!, 't1');
-      expect(await storage.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW)).toEqual({ outcome: 'rotated', userId: alice!.id, familyId });
-      expect(await storage.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toEqual({ outcome: 'rotated', userId: alice!.id, familyId });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW)).toEqual({ outcome: 'rotated', userId: alice!.id, familyId });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toEqual({ outcome: 'rotated', userId: alice!.id, familyId });
     });
 
     it('treats a token presented again as theft: reports reuse and revokes the whole family', async () => {
@@ -89,15 +89,15 @@ export function accountsContract(context: ContractContext): void {
       const [alice] = await createUsers(storage, 'alice');
       const familyId = await issue(context, alice!, 't1');
       const otherFamily = await issue(context, alice!, 'other-device');
-      await storage.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW);
+      await storage.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW);
 
-      expect(await storage.rotateRefreshToken(tokenHash('t1'), nextToken('t2-thief'), NOW + 1)).toEqual({ outcome: 'reused', userId: alice!.id, familyId });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('t2-thief'), NOW + 1)).toEqual({ outcome: 'reused', userId: alice!.id, familyId });
       // The family's newest token, held by the legitimate device, no longer works either …
-      expect(await storage.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 2)).toMatchObject({ outcome: 'reused' });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 2)).toMatchObject({ outcome: 'reused' });
       // … the thief's would-be successor was never stored …
-      expect(await storage.rotateRefreshToken(tokenHash('t2-thief'), nextToken('t4'), NOW + 3)).toEqual({ outcome: 'unknown' });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t2-thief'), nextToken('t4'), NOW + 3)).toEqual({ outcome: 'unknown' });
       // … and other sessions of the same user are untouched.
-      expect(await storage.rotateRefreshToken(tokenHash('other-device'), nextToken('other-2'), NOW + 4)).toEqual({
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('other-device'), nextToken('other-2'), NOW + 4)).toEqual({
         outcome: 'rotated',
         userId: alice!.id,
         familyId: otherFamily,
@@ -110,12 +110,12 @@ export function accountsContract(context: ContractContext): void {
       const [alice] = await createUsers(storage, 'alice');
       await issue(context, alice!, 't1');
       const outcomes = await Promise.all([
-        storage.rotateRefreshToken(tokenHash('t1'), nextToken('a'), NOW),
-        second.rotateRefreshToken(tokenHash('t1'), nextToken('b'), NOW),
+        storage.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('a'), NOW),
+        second.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('b'), NOW),
       ]);
       expect(outcomes.map((result) => result.outcome).sort()).toEqual(['reused', 'rotated']);
       // Reuse revoked the family, so the token the winner received is dead too.
-      const results = await Promise.all(['a', 'b'].map((token) => storage.rotateRefreshToken(tokenHash(token), nextToken(`${token}-next`), NOW + 1)));
+      const results = await Promise.all(['a', 'b'].map((token) => storage.accounts.rotateRefreshToken(tokenHash(token), nextToken(`${token}-next`), NOW + 1)));
       expect(results.map((result) => result.outcome).sort()).toEqual(['reused', 'unknown']);
     });
 
@@ -123,8 +123,8 @@ export function accountsContract(context: ContractContext): void {
       const storage = context.storage();
       const [alice] = await createUsers(storage, 'alice');
       await issue(context, alice!, 'old', NOW - 1);
-      expect(await storage.rotateRefreshToken(tokenHash('old'), nextToken('new'), NOW)).toEqual({ outcome: 'expired' });
-      expect(await storage.rotateRefreshToken(tokenHash('never-issued'), nextToken('new2'), NOW)).toEqual({ outcome: 'unknown' });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('old'), nextToken('new'), NOW)).toEqual({ outcome: 'expired' });
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('never-issued'), nextToken('new2'), NOW)).toEqual({ outcome: 'unknown' });
     });
 
     it('revokes the family of a token on logout, and says when there is no such token', async () => {
@@ -132,37 +132,14 @@ export function accountsContract(context: ContractContext): void {
       const [alice] = await createUsers(storage, 'alice');
       const family = await issue(context, alice!, 't1');
       const other = await issue(context, alice!, 'laptop');
-      await storage.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW);
-      expect(await storage.isSessionActive(family, NOW)).toBe(true); // t2 is live
-      expect(await storage.revokeRefreshToken(tokenHash('t1'))).toBe(family);
-      expect(await storage.isSessionActive(family, NOW)).toBe(false);
-      expect(await storage.isSessionActive(other, NOW)).toBe(true); // another device stays signed in
-      expect(await storage.isSessionActive(other, NOW + 2 * HOUR)).toBe(false); // until it expires
-      expect(await storage.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toMatchObject({ outcome: 'reused' });
-      expect(await storage.revokeRefreshToken(tokenHash('never-issued'))).toBeNull();
-    });
-  });
-
-  describe('Yjs client ids', () => {
-    it('belong to the first user who claims them in a document, and only in that document', async () => {
-      const storage = context.storage();
-      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
-      expect(await storage.claimClients('doc-a', alice!.id, [1, 2])).toEqual([]);
-      expect(await storage.claimClients('doc-a', alice!.id, [2, 3])).toEqual([]); // own ids again: fine
-      expect((await storage.claimClients('doc-a', bob!.id, [3, 4, 1])).sort()).toEqual([1, 3]);
-      expect(await storage.claimClients('doc-a', alice!.id, [4])).toEqual([4]); // bob got 4 meanwhile
-      expect(await storage.claimClients('doc-b', bob!.id, [1])).toEqual([]);
-      expect(await storage.claimClients('doc-a', bob!.id, [])).toEqual([]);
-    });
-
-    it('give one owner when two users claim the same id at once', async () => {
-      const storage = context.storage();
-      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
-      const results = await Promise.all([
-        storage.claimClients('doc', alice!.id, [7]),
-        storage.claimClients('doc', bob!.id, [7]),
-      ]);
-      expect(results.filter((taken) => taken.length === 0)).toHaveLength(1);
+      await storage.accounts.rotateRefreshToken(tokenHash('t1'), nextToken('t2'), NOW);
+      expect(await storage.accounts.isSessionActive(family, NOW)).toBe(true); // t2 is live
+      expect(await storage.accounts.revokeRefreshToken(tokenHash('t1'))).toBe(family);
+      expect(await storage.accounts.isSessionActive(family, NOW)).toBe(false);
+      expect(await storage.accounts.isSessionActive(other, NOW)).toBe(true); // another device stays signed in
+      expect(await storage.accounts.isSessionActive(other, NOW + 2 * HOUR)).toBe(false); // until it expires
+      expect(await storage.accounts.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toMatchObject({ outcome: 'reused' });
+      expect(await storage.accounts.revokeRefreshToken(tokenHash('never-issued'))).toBeNull();
     });
   });
 }

@@ -1,5 +1,5 @@
 // The contract for conversations: a DM exists once per pair however it is opened, membership
-// changes report what they changed, and the head segment only moves forward, once.
+// changes report what they changed, and people who left are remembered with who removed them.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ConversationId } from '@outpost/shared-schema';
@@ -27,9 +27,9 @@ export function conversationsContract(context: ContractContext): void {
       const [alice, bob, carol] = await createUsers(storage, 'alice', 'bob', 'carol');
       const group = await createGroup(storage, alice!, [bob!], 1_700_000_005_000);
       expect(group).toMatchObject({ kind: 'group', title: 'a group', createdBy: alice!.id, createdAt: 1_700_000_005_000, head: 0, lastSeq: 0 });
-      expect(await storage.getConversation(group.id)).toEqual(group);
-      expect(await storage.getConversation(randomUUID() as ConversationId)).toBeNull();
-      const members = await storage.getMembers(group.id);
+      expect(await storage.conversations.getConversation(group.id)).toEqual(group);
+      expect(await storage.conversations.getConversation(randomUUID() as ConversationId)).toBeNull();
+      const members = await storage.conversations.getMembers(group.id);
       expect(new Map(members.map((member) => [member.userId, member.role]))).toEqual(
         new Map([
           [alice!.id, 'owner'],
@@ -37,10 +37,10 @@ export function conversationsContract(context: ContractContext): void {
         ]),
       );
       expect(members.every((member) => member.joinedAt === 1_700_000_005_000)).toBe(true);
-      expect(await storage.getMemberRole(group.id, alice!.id)).toBe('owner');
-      expect(await storage.getMemberRole(group.id, carol!.id)).toBeNull();
-      expect((await storage.listConversations(bob!.id)).map((conversation) => conversation.id)).toEqual([group.id]);
-      expect(await storage.listConversations(carol!.id)).toEqual([]);
+      expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('owner');
+      expect(await storage.conversations.getMemberRole(group.id, carol!.id)).toBeNull();
+      expect((await storage.conversations.listConversations(bob!.id)).map((conversation) => conversation.id)).toEqual([group.id]);
+      expect(await storage.conversations.listConversations(carol!.id)).toEqual([]);
     });
 
     it('allows many groups with the same members', async () => {
@@ -49,20 +49,20 @@ export function conversationsContract(context: ContractContext): void {
       const first = await createGroup(storage, alice!, [bob!]);
       const second = await createGroup(storage, alice!, [bob!]);
       expect(first.id).not.toBe(second.id);
-      expect(await storage.listConversations(bob!.id)).toHaveLength(2);
+      expect(await storage.conversations.listConversations(bob!.id)).toHaveLength(2);
     });
 
     it('opens a DM once per pair, whichever side asks and however often', async () => {
       const storage = context.storage();
       const [alice, bob, carol] = await createUsers(storage, 'alice', 'bob', 'carol');
-      const first = await storage.createConversation(direct(alice!, bob!));
+      const first = await storage.conversations.createConversation(direct(alice!, bob!));
       expect(first.created).toBe(true);
       const again = direct(bob!, alice!);
-      const second = await storage.createConversation(again);
+      const second = await storage.conversations.createConversation(again);
       expect(second).toEqual({ conversation: first.conversation, created: false });
-      expect(await storage.getConversation(again.id)).toBeNull();
-      expect(await storage.listConversations(alice!.id)).toEqual([first.conversation]);
-      const other = await storage.createConversation(direct(alice!, carol!));
+      expect(await storage.conversations.getConversation(again.id)).toBeNull();
+      expect(await storage.conversations.listConversations(alice!.id)).toEqual([first.conversation]);
+      const other = await storage.conversations.createConversation(direct(alice!, carol!));
       expect(other.created).toBe(true);
       expect(other.conversation.id).not.toBe(first.conversation.id);
     });
@@ -72,15 +72,15 @@ export function conversationsContract(context: ContractContext): void {
       const second = await context.second();
       const [alice, bob] = await createUsers(storage, 'alice', 'bob');
       const results = await Promise.all([
-        storage.createConversation(direct(alice!, bob!)),
-        second.createConversation(direct(bob!, alice!)),
-        storage.createConversation(direct(bob!, alice!)),
-        second.createConversation(direct(alice!, bob!)),
+        storage.conversations.createConversation(direct(alice!, bob!)),
+        second.conversations.createConversation(direct(bob!, alice!)),
+        storage.conversations.createConversation(direct(bob!, alice!)),
+        second.conversations.createConversation(direct(alice!, bob!)),
       ]);
       expect(new Set(results.map((result) => result.conversation.id)).size).toBe(1);
       expect(results.filter((result) => result.created)).toHaveLength(1);
-      expect(await storage.listConversations(alice!.id)).toHaveLength(1);
-      expect(await storage.getMembers(results[0]!.conversation.id)).toHaveLength(2);
+      expect(await storage.conversations.listConversations(alice!.id)).toHaveLength(1);
+      expect(await storage.conversations.getMembers(results[0]!.conversation.id)).toHaveLength(2);
     });
   });
 
@@ -89,59 +89,80 @@ export function conversationsContract(context: ContractContext): void {
       const storage = context.storage();
       const [alice, bob, carol, dave] = await createUsers(storage, 'alice', 'bob', 'carol', 'dave');
       const group = await createGroup(storage, alice!, [bob!]);
-      const added = await storage.addMembers(group.id, [carol!.id, alice!.id, dave!.id, carol!.id], 'admin', 1_700_000_009_000);
+      const added = await storage.conversations.addMembers(group.id, [carol!.id, alice!.id, dave!.id, carol!.id], 'admin', 1_700_000_009_000);
       expect(added).toEqual([carol!.id, dave!.id]);
-      expect(await storage.getMemberRole(group.id, alice!.id)).toBe('owner');
-      expect(await storage.getMemberRole(group.id, carol!.id)).toBe('admin');
-      const carolEntry = (await storage.getMembers(group.id)).find((member) => member.userId === carol!.id);
+      expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('owner');
+      expect(await storage.conversations.getMemberRole(group.id, carol!.id)).toBe('admin');
+      const carolEntry = (await storage.conversations.getMembers(group.id)).find((member) => member.userId === carol!.id);
       expect(carolEntry).toEqual({ userId: carol!.id, role: 'admin', joinedAt: 1_700_000_009_000 });
-      expect(await storage.addMembers(group.id, [carol!.id], 'member', 1_700_000_010_000)).toEqual([]);
+      expect(await storage.conversations.addMembers(group.id, [carol!.id], 'member', 1_700_000_010_000)).toEqual([]);
     });
 
     it('removes a member, reporting whether they were one', async () => {
       const storage = context.storage();
       const [alice, bob] = await createUsers(storage, 'alice', 'bob');
       const group = await createGroup(storage, alice!, [bob!]);
-      expect(await storage.removeMember(group.id, bob!.id)).toBe(true);
-      expect(await storage.getMemberRole(group.id, bob!.id)).toBeNull();
-      expect(await storage.listConversations(bob!.id)).toEqual([]);
-      expect(await storage.removeMember(group.id, bob!.id)).toBe(false);
-      expect((await storage.getMembers(group.id)).map((member) => member.userId)).toEqual([alice!.id]);
-      expect(await storage.setMemberRole(group.id, alice!.id, 'admin')).toBe(true);
-      expect(await storage.getMemberRole(group.id, alice!.id)).toBe('admin');
-      expect(await storage.setMemberRole(group.id, bob!.id, 'admin')).toBe(false); // not a member any more
-      expect(await storage.setTitle(group.id, 'renamed')).toBe(true);
-      expect((await storage.getConversation(group.id))?.title).toBe('renamed');
-      expect(await storage.setTitle(randomUUID() as ConversationId, 'nobody')).toBe(false);
+      expect(await storage.conversations.removeMember(group.id, bob!.id, alice!.id, 1_700_000_009_000)).toBe(true);
+      expect(await storage.conversations.getMemberRole(group.id, bob!.id)).toBeNull();
+      expect(await storage.conversations.listConversations(bob!.id)).toEqual([]);
+      expect(await storage.conversations.removeMember(group.id, bob!.id, alice!.id, 1_700_000_010_000)).toBe(false);
+      expect((await storage.conversations.getMembers(group.id)).map((member) => member.userId)).toEqual([alice!.id]);
+      expect(await storage.conversations.setMemberRole(group.id, alice!.id, 'admin')).toBe(true);
+      expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('admin');
+      expect(await storage.conversations.setMemberRole(group.id, bob!.id, 'admin')).toBe(false); // not a member any more
+      expect(await storage.conversations.setTitle(group.id, 'renamed')).toBe(true);
+      expect((await storage.conversations.getConversation(group.id))?.title).toBe('renamed');
+      expect(await storage.conversations.setTitle(randomUUID() as ConversationId, 'nobody')).toBe(false);
+    });
+
+    it('remembers a removed member with who removed them, until they are added again', async () => {
+      const storage = context.storage();
+      const [alice, bob, carol] = await createUsers(storage, 'alice', 'bob', 'carol');
+      const group = await createGroup(storage, alice!, [bob!, carol!]);
+      expect(await storage.conversations.getFormerMembers(group.id)).toEqual([]);
+      await storage.conversations.removeMember(group.id, bob!.id, alice!.id, 1_700_000_009_000);
+      await storage.conversations.removeMember(group.id, carol!.id, null, 1_700_000_008_000); // she left
+      expect(await storage.conversations.getFormerMembers(group.id)).toEqual([
+        { userId: carol!.id, leftAt: 1_700_000_008_000, removedBy: null },
+        { userId: bob!.id, leftAt: 1_700_000_009_000, removedBy: alice!.id },
+      ]);
+      // Removing someone who is not a member remembers nothing new.
+      expect(await storage.conversations.removeMember(group.id, bob!.id, carol!.id, 1_700_000_010_000)).toBe(false);
+      expect((await storage.conversations.getFormerMembers(group.id)).find((former) => former.userId === bob!.id)?.removedBy).toBe(alice!.id);
+
+      expect(await storage.conversations.addMembers(group.id, [bob!.id], 'member', 1_700_000_011_000)).toEqual([bob!.id]);
+      expect((await storage.conversations.getFormerMembers(group.id)).map((former) => former.userId)).toEqual([carol!.id]);
+      expect(await storage.conversations.listRemovals(bob!.id, 10)).toEqual([]);
+      // Removed again later: remembered with the new time and remover.
+      await storage.conversations.removeMember(group.id, bob!.id, null, 1_700_000_012_000);
+      expect(await storage.conversations.getFormerMembers(group.id)).toEqual([
+        { userId: carol!.id, leftAt: 1_700_000_008_000, removedBy: null },
+        { userId: bob!.id, leftAt: 1_700_000_012_000, removedBy: null },
+      ]);
+    });
+
+    it('lists the conversations a user was removed from, newest first, up to the limit', async () => {
+      const storage = context.storage();
+      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
+      const groups = [await createGroup(storage, alice!, [bob!]), await createGroup(storage, alice!, [bob!]), await createGroup(storage, alice!, [bob!])];
+      await storage.conversations.removeMember(groups[0]!.id, bob!.id, alice!.id, 1_700_000_020_000);
+      await storage.conversations.removeMember(groups[2]!.id, bob!.id, null, 1_700_000_030_000);
+      await storage.conversations.removeMember(groups[1]!.id, bob!.id, alice!.id, 1_700_000_025_000);
+      await storage.conversations.setTitle(groups[2]!.id, 'renamed after bob left');
+      const removals = await storage.conversations.listRemovals(bob!.id, 10);
+      expect(removals).toEqual([
+        { userId: bob!.id, leftAt: 1_700_000_030_000, removedBy: null, conversation: await storage.conversations.getConversation(groups[2]!.id) },
+        { userId: bob!.id, leftAt: 1_700_000_025_000, removedBy: alice!.id, conversation: groups[1] },
+        { userId: bob!.id, leftAt: 1_700_000_020_000, removedBy: alice!.id, conversation: groups[0] },
+      ]);
+      expect((await storage.conversations.listRemovals(bob!.id, 2)).map((removal) => removal.conversation.id)).toEqual([groups[2]!.id, groups[1]!.id]);
+      expect(await storage.conversations.listRemovals(alice!.id, 10)).toEqual([]);
     });
 
     it('refuses to add members to a conversation that does not exist', async () => {
       const storage = context.storage();
       const [alice] = await createUsers(storage, 'alice');
-      await expect(storage.addMembers(randomUUID() as ConversationId, [alice!.id], 'member', 1)).rejects.toMatchObject({ kind: 'notFound' });
-    });
-  });
-
-  describe('head segment', () => {
-    it('moves the head forward only from the segment it is still at', async () => {
-      const storage = context.storage();
-      const [alice] = await createUsers(storage, 'alice');
-      const group = await createGroup(storage, alice!);
-      expect(await storage.advanceHead(group.id, 0)).toBe(1);
-      expect(await storage.advanceHead(group.id, 0)).toBe(1);
-      expect(await storage.advanceHead(group.id, 1)).toBe(2);
-      expect((await storage.getConversation(group.id))?.head).toBe(2);
-    });
-
-    it('moves the head once when two nodes decide to move it at the same moment', async () => {
-      const storage = context.storage();
-      const second = await context.second();
-      const [alice] = await createUsers(storage, 'alice');
-      const group = await createGroup(storage, alice!);
-      const heads = await Promise.all([storage.advanceHead(group.id, 0), second.advanceHead(group.id, 0), storage.advanceHead(group.id, 0)]);
-      expect(heads).toEqual([1, 1, 1]);
-      expect((await second.getConversation(group.id))?.head).toBe(1);
+      await expect(storage.conversations.addMembers(randomUUID() as ConversationId, [alice!.id], 'member', 1)).rejects.toMatchObject({ kind: 'notFound' });
     });
   });
 }
-

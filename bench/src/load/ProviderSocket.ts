@@ -1,0 +1,94 @@
+// One Hocuspocus socket per simulated client, multiplexing a provider per document as the SDK
+// does (client/src/connection/SyncConnection.ts), without the SDK's replica and live views: the
+// generator must spend its CPU on the wire, not on recomputing histories.
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import type { Awareness } from 'y-protocols/awareness';
+import type * as Y from 'yjs';
+import type { ClientEnvironment, ClientEvents } from './protocol.ts';
+
+export interface OpenOptions {
+  awareness?: Awareness;
+  /**
+   * Resolve only once the server has confirmed everything sent so far (no unsynced changes),
+   * for protocols that count the server's sync-status replies as acknowledgements.
+   */
+  settled?: boolean;
+}
+
+/** How long a document may take to sync before the client reports it as failed. */
+const SYNC_TIMEOUT_MS = 60_000;
+
+export class ProviderSocket {
+  readonly #socket: HocuspocusProviderWebsocket;
+  readonly #providers: HocuspocusProvider[] = [];
+  readonly #token: string;
+  readonly #events: ClientEvents;
+  readonly #sessionAwareness: boolean;
+  #closed = false;
+
+  /** `path` is appended to the server's ws:// URL (e.g. `/sync?v=1`). */
+  constructor(environment: ClientEnvironment, path: string, token: string, events: ClientEvents, options: { sessionAwareness: boolean }) {
+    this.#token = token;
+    this.#events = events;
+    this.#sessionAwareness = options.sessionAwareness;
+    this.#socket = new HocuspocusProviderWebsocket({
+      url: `${environment.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`,
+      WebSocketPolyfill: environment.WebSocket,
+      autoConnect: true,
+      delay: 250,
+      minDelay: 250,
+      maxDelay: 10_000,
+      factor: 2,
+      jitter: true,
+      maxAttempts: 0,
+    });
+  }
+
+  /** Starts syncing `doc` as `name`; resolves once synced (and settled, if asked). */
+  open(name: string, doc: Y.Doc, options: OpenOptions = {}): Promise<HocuspocusProvider> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => finish(new Error(`${name} did not sync within ${SYNC_TIMEOUT_MS / 1000} s`)), SYNC_TIMEOUT_MS);
+      const finish = (error?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        provider.off('synced', check);
+        provider.off('unsyncedChanges', check);
+        if (error) reject(error);
+        else resolve(provider);
+      };
+      const check = () => {
+        if (provider.synced && (!options.settled || !provider.hasUnsyncedChanges)) finish();
+      };
+      const provider: HocuspocusProvider = new HocuspocusProvider({
+        websocketProvider: this.#socket,
+        name,
+        document: doc,
+        awareness: options.awareness ?? null,
+        token: this.#token,
+        sessionAwareness: this.#sessionAwareness,
+        onClose: ({ event }) => {
+          if (!event.reason || this.#closed) return;
+          this.#events.refused(name, event.reason);
+          finish(new Error(`${name} closed: ${event.reason}`));
+        },
+        onAuthenticationFailed: ({ reason }) => {
+          if (this.#closed) return;
+          this.#events.refused(name, reason);
+          finish(new Error(`${name} refused: ${reason}`));
+        },
+      });
+      provider.on('synced', check);
+      provider.on('unsyncedChanges', check);
+      provider.attach();
+      this.#providers.push(provider);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const provider of this.#providers.splice(0)) provider.destroy();
+    this.#socket.destroy();
+  }
+}

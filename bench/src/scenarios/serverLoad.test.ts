@@ -1,0 +1,34 @@
+// Keeps `npm run bench -- server` working: a tiny run of the whole scenario (three servers as child
+// processes, two generator processes, every phase, the check after each run). It asserts that all
+// three were measured and every message checked out, never how fast anything was.
+import { describe, expect, it } from 'vitest';
+import { serverLoad } from './serverLoad.ts';
+import { plans } from './serverLoadPlan.ts';
+
+describe('the server load bench scenario', () => {
+  it('measures the raw relay, plain Hocuspocus and Outpost, and checks every message', async () => {
+    const printed: string[] = [];
+    const plan = plans.tiny;
+    const outcome = await serverLoad(plan, { log: () => undefined, print: (line) => printed.push(line) });
+
+    expect(outcome.results.map((r) => r.key)).toEqual(['relay', 'hocuspocus', 'outpost']);
+    for (const result of outcome.results) {
+      expect({ server: result.key, failure: result.failure, problems: result.correctness.problems }).toEqual({ server: result.key, failure: null, problems: [] });
+      expect(result.idle?.connections).toBe(plan.idleClients);
+      expect(result.steady?.sent).toBeGreaterThan(0);
+      expect(result.steady?.deliver.count).toBeGreaterThan(0);
+      expect(result.steady?.bytesPerMessage).toBeGreaterThan(0);
+      expect(result.steps.length).toBeGreaterThan(0);
+      expect(result.closed?.ack.count).toBeGreaterThan(0);
+      expect(result.health?.probes).toBeGreaterThan(0);
+      expect(result.correctness.checked).toBe(true);
+    }
+    // Outpost's storage was read after the node stopped and holds every message as acknowledged.
+    const outpost = outcome.results[2];
+    expect(outpost?.correctness.stored).toBe(outpost?.correctness.messages);
+    expect(outcome.sqlite.rates.every((r) => r.perSecond > 0)).toBe(true);
+    expect(outcome.ok).toBe(true);
+    expect(printed.join('\n')).toMatch(/raw ws relay .* plain Hocuspocus 4 .* Outpost/);
+    expect(printed.join('\n')).toContain('Targets (issue 9)');
+  }, 180_000);
+});

@@ -1,0 +1,73 @@
+// A member removed while offline, in real Chromium against a real server: their queued work
+// fails with the reason instead of waiting for ever, the status notice clears, the list says who
+// removed them, and people who left keep their names on another member's new device.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+
+let browser: Browser;
+let server: OutpostServer;
+let dataDir: string;
+let webDir: string;
+
+beforeAll(async () => {
+  webDir = await buildWebApp();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-removed-e2e-'));
+  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('removed from a group', () => {
+  it('queued work fails with the reason, the notice clears, the list says who removed you; names of people who left stay', async () => {
+    const ada = await Person.register(browser, server.url, 'Ada');
+    const cyd = await Person.register(browser, server.url, 'Cyd');
+    const bob = await Person.register(browser, server.url, 'Bob');
+    await ada.createGroup('Pump crew', [cyd, bob]);
+    await ada.send('Pump 3 is down');
+    await cyd.open('Pump crew');
+    await cyd.send('On my way');
+
+    // Cyd works offline; meanwhile Ada removes her.
+    await cyd.context.setOffline(true);
+    await cyd.type('I will be there at noon');
+    await cyd.act('Pump 3 is down', 'React');
+    await cyd.page.getByRole('button', { name: 'React with 🎉' }).click();
+    await cyd.page.getByText(/2 changes waiting to be sent/).waitFor();
+    await ada.page.getByRole('button', { name: 'Members' }).click();
+    await ada.page.getByRole('button', { name: 'Remove Cyd' }).click();
+    await ada.page.getByRole('alertdialog', { name: 'Remove Cyd?' }).getByRole('button', { name: 'Remove' }).click();
+    await cyd.context.setOffline(false);
+
+    // The group leaves Cyd's list, with who removed her and what could not be sent.
+    const notice = cyd.page.locator('.removal-list .removal');
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.textContent()).toMatch(/You were removed from Pump crew by Ada · 2 changes you made there could not be sent/);
+    await until('the group is gone from the list', async () => (await cyd.page.locator('.conversation-title', { hasText: 'Pump crew' }).count()) === 0);
+    // Nothing is left waiting: the status notice says nothing about changes to send.
+    await until('no change is waiting', async () => !/waiting to be sent|Sending/.test((await cyd.page.getByTestId('connection-banner').textContent()) ?? ''));
+    await cyd.screenshots('removed-notice');
+
+    // Bob on a new device (a new browser profile): Cyd's old message keeps her name.
+    const bobElsewhere = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    const page = await bobElsewhere.newPage();
+    await page.goto('/');
+    await page.getByLabel('Username').fill(bob.username);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.conversation-item', { hasText: 'Pump crew' }).click({ timeout: 30_000 });
+    const row = page.locator('li.message', { has: page.locator('.body', { hasText: 'On my way' }) });
+    await row.waitFor({ timeout: 30_000 });
+    await until('the author of the old message is shown by name', async () => (await row.textContent())?.includes('Cyd') === true && !(await row.textContent())?.includes('Member '));
+    await bobElsewhere.close();
+  });
+});

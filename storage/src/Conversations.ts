@@ -1,0 +1,58 @@
+// Conversations, their members and the people who left them. Where a conversation's messages
+// go (`head`) and how far it is numbered (`lastSeq`) move only inside an UpdateLog commit.
+import type { ConversationId, ConversationKind, ConversationMeta, Role, UserId } from '@outpost/shared-schema';
+
+/** A conversation as stored: the server document's meta (less the node's segment size) and its id. */
+export interface ConversationRecord extends Omit<ConversationMeta, 'segmentSize'> {
+  id: ConversationId;
+}
+
+export interface MemberRecord {
+  userId: UserId;
+  role: Role;
+  joinedAt: number;
+}
+
+/** Someone who is no longer a member, and who removed them (null: they left). */
+export interface FormerMemberRecord {
+  userId: UserId;
+  leftAt: number;
+  removedBy: UserId | null;
+}
+
+export interface NewConversation {
+  id: ConversationId;
+  kind: ConversationKind;
+  title: string;
+  createdBy: UserId;
+  createdAt: number;
+  members: { userId: UserId; role: Role }[];
+}
+
+export interface Conversations {
+  /**
+   * Creates a conversation. For a DM, asking twice for the same pair returns the first one:
+   * `created` tells which happened.
+   */
+  createConversation(conversation: NewConversation): Promise<{ conversation: ConversationRecord; created: boolean }>;
+  getConversation(id: ConversationId): Promise<ConversationRecord | null>;
+  listConversations(userId: UserId): Promise<ConversationRecord[]>;
+  getMembers(id: ConversationId): Promise<MemberRecord[]>;
+  getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null>;
+  /**
+   * Adds members (existing ones keep their role); returns the ones actually added. A former
+   * member who is added again is no longer listed as former.
+   * Throws OutpostError('notFound') when the conversation does not exist.
+   */
+  addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]>;
+  /** Removes a member and remembers them as former; returns false when the user was not a member. */
+  removeMember(id: ConversationId, userId: UserId, removedBy: UserId | null, now: number): Promise<boolean>;
+  /** People who were members and are not any more. */
+  getFormerMembers(id: ConversationId): Promise<FormerMemberRecord[]>;
+  /** Conversations the user was removed from (or left), newest first, at most `limit`. */
+  listRemovals(userId: UserId, limit: number): Promise<(FormerMemberRecord & { conversation: ConversationRecord })[]>;
+  /** Renames a conversation; returns false when there is no such conversation. */
+  setTitle(id: ConversationId, title: string): Promise<boolean>;
+  /** Sets a member's role; returns false when the user is not a member. */
+  setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean>;
+}

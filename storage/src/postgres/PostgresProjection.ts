@@ -1,0 +1,81 @@
+// The message read model and read positions on Postgres.
+import type pg from 'pg';
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
+import type { MessageRecord, MessageState, NumberedMessage, Projection } from '../Projection.ts';
+import { messageColumns, numberedColumns, toMessage, toNumbered, type MessageRow, type NumberedRow } from '../rows.ts';
+import { all, one } from './query.ts';
+
+export class PostgresProjection implements Projection {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async getMessage(conversationId: ConversationId, messageId: MessageId): Promise<MessageRecord | null> {
+    const row = await one<MessageRow>(this.#pool, `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 AND id = $2`, [conversationId, messageId]);
+    return row ? toMessage(row) : null;
+  }
+
+  async listSegmentNumbers(conversationId: ConversationId, segment: number): Promise<NumberedMessage[]> {
+    const rows = await all<NumberedRow>(
+      this.#pool,
+      `SELECT ${numberedColumns} FROM messages WHERE conversation_id = $1 AND segment = $2 ORDER BY seq`,
+      [conversationId, segment],
+    );
+    return rows.map(toNumbered);
+  }
+
+  async listMessages(conversationId: ConversationId, afterSeq: number, limit: number): Promise<MessageRecord[]> {
+    const rows = await all<MessageRow>(
+      this.#pool,
+      `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [conversationId, afterSeq, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async applyMessageStates(given: readonly MessageState[]): Promise<void> {
+    if (given.length === 0) return;
+    const states = lastStates(given);
+    // One statement for the batch. Deletion is real: the text goes from the read model too.
+    await this.#pool.query(
+      `UPDATE messages AS m SET
+         body        = CASE WHEN s.deleted_at IS NOT NULL THEN '' ELSE m.body END,
+         edited_body = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_body END,
+         edited_at   = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_at END,
+         deleted_at  = coalesce(m.deleted_at, s.deleted_at)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+         AS s (conversation_id, id, edited_body, edited_at, deleted_at)
+       WHERE m.conversation_id = s.conversation_id AND m.id = s.id AND (m.deleted_at IS NULL OR s.deleted_at IS NOT NULL)`,
+      [
+        states.map((s) => s.conversationId),
+        states.map((s) => s.id),
+        states.map((s) => s.edit?.body ?? null),
+        states.map((s) => s.edit?.editedAt ?? null),
+        states.map((s) => s.deletedAt),
+      ],
+    );
+  }
+
+  async getReadPositions(conversationId: ConversationId): Promise<Map<UserId, number>> {
+    const rows = await all<{ user_id: string; seq: number }>(this.#pool, 'SELECT user_id, seq FROM read_positions WHERE conversation_id = $1', [conversationId]);
+    return new Map(rows.map((row) => [row.user_id as UserId, row.seq]));
+  }
+}
+
+/**
+ * One state per message, as applying `states` one after another would leave it: the last one,
+ * unless an earlier one deleted the message (the first deletion stays). UPDATE … FROM uses an
+ * unpredictable one of several rows that match the same message, so they must not reach it.
+ */
+function lastStates(states: readonly MessageState[]): MessageState[] {
+  const byMessage = new Map<string, MessageState>();
+  for (const state of states) {
+    const key = `${state.conversationId}/${state.id}`;
+    const earlier = byMessage.get(key);
+    if (earlier && earlier.deletedAt !== null) continue;
+    byMessage.set(key, state);
+  }
+  return [...byMessage.values()];
+}

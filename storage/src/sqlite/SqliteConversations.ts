@@ -1,0 +1,124 @@
+// Conversations and membership on SQLite.
+import { OutpostError, type ConversationId, type Role, type UserId } from '@outpost/shared-schema';
+import type { ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
+import { directKey } from '../directKey.ts';
+import {
+  conversationColumns,
+  toConversation,
+  toFormerMember,
+  toMember,
+  type ConversationRow,
+  type FormerMemberRow,
+  type MemberRow,
+} from '../rows.ts';
+import type { SqliteDatabase } from './SqliteDatabase.ts';
+
+export class SqliteConversations implements Conversations {
+  readonly #sql: SqliteDatabase;
+
+  constructor(sql: SqliteDatabase) {
+    this.#sql = sql;
+  }
+
+  async createConversation(conversation: NewConversation): Promise<{ conversation: ConversationRecord; created: boolean }> {
+    return this.#sql.immediate(() => {
+      const dmKey = directKey(conversation);
+      if (dmKey !== null) {
+        const existing = this.#sql.get<ConversationRow>(`SELECT ${conversationColumns} FROM conversations WHERE dm_key = ?`, dmKey);
+        if (existing) return { conversation: toConversation(existing), created: false };
+      }
+      this.#sql.run(
+        `INSERT INTO conversations (id, kind, title, created_by, created_at, dm_key) VALUES (?, ?, ?, ?, ?, ?)`,
+        conversation.id, conversation.kind, conversation.title, conversation.createdBy, conversation.createdAt, dmKey,
+      );
+      for (const member of conversation.members) {
+        this.#sql.run(
+          `INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (conversation_id, user_id) DO NOTHING`,
+          conversation.id, member.userId, member.role, conversation.createdAt,
+        );
+      }
+      const created = this.#sql.get<ConversationRow>(`SELECT ${conversationColumns} FROM conversations WHERE id = ?`, conversation.id);
+      if (!created) throw new Error(`conversation ${conversation.id} vanished inside its own transaction`);
+      return { conversation: toConversation(created), created: true };
+    });
+  }
+
+  async getConversation(id: ConversationId): Promise<ConversationRecord | null> {
+    const row = this.#sql.get<ConversationRow>(`SELECT ${conversationColumns} FROM conversations WHERE id = ?`, id);
+    return row ? toConversation(row) : null;
+  }
+
+  async listConversations(userId: UserId): Promise<ConversationRecord[]> {
+    const rows = this.#sql.all<ConversationRow>(
+      `SELECT ${conversationColumns} FROM conversations
+       WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?)
+       ORDER BY created_at, id`,
+      userId,
+    );
+    return rows.map(toConversation);
+  }
+
+  async getMembers(id: ConversationId): Promise<MemberRecord[]> {
+    const rows = this.#sql.all<MemberRow>('SELECT user_id, role, joined_at FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id', id);
+    return rows.map(toMember);
+  }
+
+  async getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null> {
+    const row = this.#sql.get<MemberRow>('SELECT user_id, role, joined_at FROM members WHERE conversation_id = ? AND user_id = ?', id, userId);
+    return row ? toMember(row).role : null;
+  }
+
+  async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]> {
+    return this.#sql.immediate(() => {
+      if (!this.#sql.get('SELECT 1 FROM conversations WHERE id = ?', id)) throw new OutpostError('notFound', 'no such conversation');
+      const added: UserId[] = [];
+      for (const userId of new Set(userIds)) {
+        const result = this.#sql.run(
+          `INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (conversation_id, user_id) DO NOTHING`,
+          id, userId, role, now,
+        );
+        if (result.changes === 0) continue;
+        added.push(userId);
+        this.#sql.run('DELETE FROM former_members WHERE conversation_id = ? AND user_id = ?', id, userId);
+      }
+      return added;
+    });
+  }
+
+  async removeMember(id: ConversationId, userId: UserId, removedBy: UserId | null, now: number): Promise<boolean> {
+    return this.#sql.immediate(() => {
+      if (this.#sql.run('DELETE FROM members WHERE conversation_id = ? AND user_id = ?', id, userId).changes === 0) return false;
+      this.#sql.run(
+        `INSERT INTO former_members (conversation_id, user_id, left_at, removed_by) VALUES (?, ?, ?, ?)
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = excluded.left_at, removed_by = excluded.removed_by`,
+        id, userId, now, removedBy,
+      );
+      return true;
+    });
+  }
+
+  async getFormerMembers(id: ConversationId): Promise<FormerMemberRecord[]> {
+    const rows = this.#sql.all<FormerMemberRow>('SELECT user_id, left_at, removed_by FROM former_members WHERE conversation_id = ? ORDER BY left_at, user_id', id);
+    return rows.map(toFormerMember);
+  }
+
+  async listRemovals(userId: UserId, limit: number): Promise<(FormerMemberRecord & { conversation: ConversationRecord })[]> {
+    const rows = this.#sql.all<FormerMemberRow & ConversationRow>(
+      `SELECT f.user_id, f.left_at, f.removed_by, ${conversationColumns.split(', ').map((c) => `c.${c}`).join(', ')}
+       FROM former_members f JOIN conversations c ON c.id = f.conversation_id
+       WHERE f.user_id = ? ORDER BY f.left_at DESC LIMIT ?`,
+      userId, limit,
+    );
+    return rows.map((row) => ({ ...toFormerMember(row), conversation: toConversation(row) }));
+  }
+
+  async setTitle(id: ConversationId, title: string): Promise<boolean> {
+    return this.#sql.run('UPDATE conversations SET title = ? WHERE id = ?', title, id).changes > 0;
+  }
+
+  async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
+    return this.#sql.run('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?', role, id, userId).changes > 0;
+  }
+}

@@ -1,0 +1,64 @@
+// A worker thread that commits batches to the SQLite file on its own connection, so the fsync of
+// `synchronous=FULL` never blocks the node's event loop; while it runs, the next batch gathers.
+// The node talks to it through `sqliteCommitTarget`.
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { SqliteStorage } from '@outpost/storage';
+import type { CommitTarget } from './committer.ts';
+import { commitRequests, type CommitRequest, type CommitResult } from './commitRequest.ts';
+
+type Request = { id: number; requests: CommitRequest[]; now: number };
+type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
+
+/** The node's side: a commit target backed by a worker on `file`; `close()` ends it. */
+export function sqliteCommitTarget(file: string): { commit: CommitTarget; close(): Promise<void> } {
+  let worker: Worker | null = null;
+  let next = 0;
+  const waiting = new Map<number, { resolve: (results: CommitResult[]) => void; reject: (error: Error) => void }>();
+  const start = (): Worker => {
+    const started = new Worker(new URL(import.meta.url), { workerData: { file } });
+    started.on('message', (reply: Reply) => {
+      const pending = waiting.get(reply.id);
+      if (!pending) return;
+      waiting.delete(reply.id);
+      if ('error' in reply) pending.reject(Object.assign(new Error(reply.error.message), reply.error.code ? { code: reply.error.code } : {}));
+      else pending.resolve(reply.results);
+    });
+    // A crashed worker fails what it held (those writes are refused as "try again") and is replaced.
+    const fail = (error: Error) => {
+      for (const pending of waiting.values()) pending.reject(error);
+      waiting.clear();
+      if (worker === started) worker = null;
+    };
+    started.on('error', fail);
+    started.on('exit', (code) => fail(new Error(`the commit worker exited (${code})`)));
+    return started;
+  };
+  // Started now, not on the first write, so its memory is part of the node from the start.
+  worker = start();
+  return {
+    commit: (requests, now) =>
+      new Promise((resolve, reject) => {
+        worker ??= start();
+        const id = next++;
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, requests: [...requests], now } satisfies Request);
+      }),
+    close: async () => {
+      const running = worker;
+      worker = null;
+      if (running) await running.terminate();
+    },
+  };
+}
+
+// The worker's side.
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const storage = new SqliteStorage((workerData as { file: string }).file);
+  port.on('message', ({ id, requests, now }: Request) => {
+    commitRequests(storage.log, requests, now).then(
+      (results) => port.postMessage({ id, results } satisfies Reply),
+      (error: unknown) => port.postMessage({ id, error: { message: (error as Error).message, code: (error as { code?: string }).code } } satisfies Reply),
+    );
+  });
+}

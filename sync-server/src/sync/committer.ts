@@ -1,0 +1,91 @@
+// Group commit: writes from every document wait at most one commit for the next batch, and a
+// batch is one transaction (one fsync on SQLite, one round trip per table on Postgres). While
+// a commit runs, new writes gather for the next one, so the batch grows with the load. Where the
+// commit runs is the target's business: on SQLite it is a worker thread (commitWorker.ts), so
+// the fsync never blocks the event loop; on Postgres it is the connection pool.
+import type { Logger } from '../log.ts';
+import type { CommitRequest, CommitResult } from './commitRequest.ts';
+
+/** Commits a batch in one transaction; rejects when the database is away. */
+export type CommitTarget = (requests: readonly CommitRequest[], now: number) => Promise<CommitResult[]>;
+
+interface Pending {
+  request: CommitRequest;
+  resolve: (result: CommitResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Largest batch; beyond it, writes wait for the next commit. */
+const MAX_BATCH = 512;
+
+export class Committer {
+  readonly #target: CommitTarget;
+  readonly #logger: Logger;
+  #queue: Pending[] = [];
+  #running: Promise<void> | null = null;
+  /** Batches committed and writes in them, for the bench and metrics. */
+  readonly stats = { batches: 0, writes: 0 };
+
+  constructor(target: CommitTarget, logger: Logger) {
+    this.#target = target;
+    this.#logger = logger;
+  }
+
+  /** Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault. */
+  commit(request: CommitRequest): Promise<CommitResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      // Start on the next turn, so the frames read in this turn join the same batch.
+      this.#running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
+    });
+  }
+
+  /** Writes waiting for a commit. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves when every write handed in so far is committed (or failed). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.slice(0, MAX_BATCH);
+        this.#queue = this.#queue.slice(batch.length);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.#target(
+        batch.map((pending) => pending.request),
+        Date.now(),
+      );
+      this.stats.batches += 1;
+      this.stats.writes += batch.length;
+      batch.forEach((pending, index) => pending.resolve(results[index] as CommitResult));
+    } catch (error) {
+      if (batch.length === 1 || !isDataError(error)) {
+        // The database is away or stalled: every write of the batch is refused as "try again".
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      // One bad write must not fail the others: try each on its own.
+      this.#logger.warn('a commit batch failed; committing its writes one by one', { size: batch.length, error });
+      for (const pending of batch) await this.#commit([pending]);
+    }
+  }
+}
+
+/** An error caused by one write's data (a constraint), as opposed to the database being away. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('SQLITE_CONSTRAINT'));
+}

@@ -1,0 +1,98 @@
+// A change made while a document loads reaches it: Hocuspocus lists a document only once it has
+// loaded, so a role changed between the load's reading of the tables and that moment was lost
+// (a member who became admin kept seeing "member" until something else changed).
+import * as Y from 'yjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServerRoots, type ConversationId, type MemberEntry, type UserId } from '@outpost/shared-schema';
+import { SqliteStorage } from '@outpost/storage';
+import { LocalCoordinator } from '../coordination/Coordinator.ts';
+import { createLogger } from '../log.ts';
+import { commitRequests, type CommitRequest } from './commitRequest.ts';
+import { Committer } from './committer.ts';
+import { DocumentStore } from './documentStore.ts';
+import { LoadedDocuments } from './documents.ts';
+import { ServerDocuments } from './serverDocuments.ts';
+import { WritePath } from './writePath.ts';
+
+const log = createLogger('error');
+const opened: SqliteStorage[] = [];
+afterEach(async () => {
+  for (const storage of opened.splice(0)) await storage.close();
+});
+
+/** A node's document pieces over an in-memory SQLite, with commits that can be held at a gate. */
+function node(storage: SqliteStorage) {
+  let gate: { name: string; reached: () => void; open: Promise<void> } | null = null;
+  const committer = new Committer(async (requests: readonly CommitRequest[], now) => {
+    const held = gate;
+    if (held && requests.some((request) => request.doc === held.name)) {
+      gate = null;
+      held.reached();
+      await held.open;
+    }
+    return commitRequests(storage.log, requests, now);
+  }, log);
+  const documents = new LoadedDocuments(storage.log, log);
+  const listed = new Map<string, Y.Doc>();
+  const late: { store?: DocumentStore } = {};
+  const open = { get: (name: string) => listed.get(name) ?? late.store?.loading(name) };
+  const writePath = new WritePath({
+    documents,
+    committer,
+    log,
+    segmentSize: 100,
+    hooks: { admitMessages: async () => {}, numberedIn: async () => null, committed: () => {}, segmentApplied: () => {}, readsApplied: () => {} },
+  });
+  const serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: 100, log });
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator: new LocalCoordinator(), writePath }));
+  return {
+    serverDocuments,
+    /** Loads `name` as Hocuspocus does: the hooks, then it is listed. */
+    async load(name: string): Promise<Y.Doc> {
+      const doc = new Y.Doc();
+      await store.onLoadDocument({ documentName: name, document: doc } as never);
+      await store.afterLoadDocument({ documentName: name });
+      listed.set(name, doc);
+      return doc;
+    },
+    /** The next commit to `name` waits until the returned `open()` is called. */
+    holdCommit(name: string): { reached: Promise<void>; open: () => void } {
+      let reached = () => {};
+      let open = () => {};
+      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+      gate = { name, reached, open: new Promise<void>((resolve) => (open = resolve)) };
+      return { reached: reachedPromise, open };
+    },
+    close: () => writePath.close(),
+  };
+}
+
+describe('a document that is loading', () => {
+  it('receives a role changed while its load reconciles it with the tables', async () => {
+    const storage = new SqliteStorage(':memory:');
+    opened.push(storage);
+    await storage.migrate();
+    const ada = 'a0000000-0000-4000-8000-000000000001' as UserId;
+    const cyd = 'c0000000-0000-4000-8000-000000000003' as UserId;
+    for (const [id, name] of [[ada, 'ada'], [cyd, 'cyd']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
+    const group = '0a000000-0000-4000-8000-000000000000' as ConversationId;
+    await storage.conversations.createConversation({ id: group, kind: 'group', title: 'crew', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }, { userId: cyd, role: 'member' }] });
+    const { serverDocuments, load, holdCommit, close } = node(storage);
+    const name = `conv:${group}:server`;
+
+    // The load reads the tables (cyd: member) and its write is held before it commits…
+    const held = holdCommit(name);
+    const loading = load(name);
+    await held.reached;
+    // …when ada makes cyd an admin; the node tells the open documents, as the API does.
+    await storage.conversations.setMemberRole(group, cyd, 'admin');
+    const told = serverDocuments.conversationChanged(group, [cyd]);
+    held.open();
+    const doc = await loading;
+    await told;
+
+    const members = doc.getMap<MemberEntry>(ServerRoots.members);
+    expect(members.get(cyd)?.role).toBe('admin');
+    close();
+  });
+});

@@ -1,0 +1,214 @@
+// Server-owned documents (`conv:<id>:server`, `inbox:<id>`) are views of the relational tables,
+// and each segment's `seq` root is a view of the numbering. They are brought in line with the
+// tables when they load and when the tables change, through the write path (committed before
+// any client sees them). Per-member facts that change often (receipts) are pushed coalesced.
+import type * as Y from 'yjs';
+import {
+  ServerRoots,
+  InboxRoots,
+  epochOf,
+  isServerClientId,
+  segmentMaps,
+  serverClientId,
+  type ConversationId,
+  type FormerMemberEntry,
+  type InboxEntry,
+  type MemberEntry,
+  type MessageEntry,
+  type MessageId,
+  type RemovalEntry,
+  type UserId,
+} from '@outpost/shared-schema';
+import type { NewMessage, Storage } from '@outpost/storage';
+import type { Logger } from '../log.ts';
+import { InFlight } from './inFlight.ts';
+import { reconcileOps, type MapOp } from './serverWrites.ts';
+import { SEGMENT_SERVER_CLIENT, type WritePath } from './writePath.ts';
+
+/** How often coalesced receipts are pushed into open server documents. */
+const RECEIPTS_EVERY_MS = 500;
+/** Removals an inbox remembers. */
+const REMOVALS_KEPT = 50;
+
+/** The server's client id in a server-owned document: its current epoch (1 for a new one). */
+function serverClientOf(doc: Y.Doc): number {
+  let epoch = 0;
+  for (const client of doc.store.clients.keys()) if (isServerClientId(client)) epoch = Math.max(epoch, epochOf(client));
+  return serverClientId(Math.max(epoch, 1));
+}
+
+export interface OpenDocuments {
+  get(name: string): Y.Doc | undefined;
+}
+
+export class ServerDocuments {
+  readonly #storage: Storage;
+  readonly #writePath: WritePath;
+  readonly #open: OpenDocuments;
+  readonly #segmentSize: number;
+  readonly #log: Logger;
+  readonly #dirtyReceipts = new Set<ConversationId>();
+  #receiptsTimer: NodeJS.Timeout | null = null;
+  readonly #work = new InFlight();
+
+  constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger }) {
+    this.#storage = options.storage;
+    this.#writePath = options.writePath;
+    this.#open = options.open;
+    this.#segmentSize = options.segmentSize;
+    this.#log = options.log;
+  }
+
+  // ── reconciling one document with the tables ──
+
+  /** `conv:<id>:server`: meta, members, former members and receipts as the tables hold them. */
+  async reconcileServer(conversationId: ConversationId, doc: Y.Doc): Promise<void> {
+    const { conversations, accounts, projection } = this.#storage;
+    const conversation = await conversations.getConversation(conversationId);
+    if (!conversation) return;
+    const [members, former, reads] = await Promise.all([
+      conversations.getMembers(conversationId),
+      conversations.getFormerMembers(conversationId),
+      projection.getReadPositions(conversationId),
+    ]);
+    const users = new Map((await accounts.getUsersByIds([...members, ...former].map((m) => m.userId))).map((u) => [u.id, u]));
+    const desired = {
+      [ServerRoots.meta]: {
+        kind: conversation.kind,
+        title: conversation.title,
+        createdBy: conversation.createdBy,
+        createdAt: conversation.createdAt,
+        head: conversation.head,
+        lastSeq: conversation.lastSeq,
+        segmentSize: this.#segmentSize,
+      },
+      [ServerRoots.members]: Object.fromEntries(
+        members.map((m): [string, MemberEntry] => [
+          m.userId,
+          { role: m.role, joinedAt: m.joinedAt, username: users.get(m.userId)?.username ?? '', displayName: users.get(m.userId)?.displayName ?? '' },
+        ]),
+      ),
+      [ServerRoots.formerMembers]: Object.fromEntries(
+        former.map((f): [string, FormerMemberEntry] => [f.userId, { username: users.get(f.userId)?.username ?? '', displayName: users.get(f.userId)?.displayName ?? '' }]),
+      ),
+      [ServerRoots.receipts]: Object.fromEntries(members.map((m) => [m.userId, { read: reads.get(m.userId) ?? 0 }])),
+    };
+    await this.#write(`conv:${conversationId}:server`, doc, (current) =>
+      reconcileOps(current, desired, [ServerRoots.members, ServerRoots.formerMembers, ServerRoots.receipts]),
+    );
+  }
+
+  /** `inbox:<id>`: the user's conversations and the ones they were removed from. */
+  async reconcileInbox(userId: UserId, doc: Y.Doc): Promise<void> {
+    const { conversations, accounts } = this.#storage;
+    const [mine, removals] = await Promise.all([conversations.listConversations(userId), conversations.listRemovals(userId, REMOVALS_KEPT)]);
+    const entries: Record<string, InboxEntry> = {};
+    const peers = new Map<ConversationId, UserId>();
+    const joined = new Map<ConversationId, number>();
+    for (const conversation of mine) {
+      const members = await conversations.getMembers(conversation.id);
+      joined.set(conversation.id, members.find((m) => m.userId === userId)?.joinedAt ?? conversation.createdAt);
+      const peer = members.find((m) => m.userId !== userId)?.userId;
+      if (conversation.kind === 'dm' && peer) peers.set(conversation.id, peer);
+    }
+    const names = new Map(
+      (await accounts.getUsersByIds([...peers.values(), ...removals.flatMap((r) => (r.removedBy ? [r.removedBy] : []))])).map((u) => [u.id, u.displayName]),
+    );
+    for (const conversation of mine) {
+      const peer = peers.get(conversation.id);
+      entries[conversation.id] = {
+        kind: conversation.kind,
+        title: conversation.kind === 'dm' ? ((peer && names.get(peer)) ?? conversation.title) : conversation.title,
+        joinedAt: joined.get(conversation.id) ?? conversation.createdAt,
+      };
+    }
+    const gone: Record<string, RemovalEntry> = {};
+    for (const removal of removals) {
+      if (entries[removal.conversation.id]) continue;
+      gone[removal.conversation.id] = {
+        kind: removal.conversation.kind,
+        title: removal.conversation.title,
+        by: removal.removedBy,
+        byName: removal.removedBy ? (names.get(removal.removedBy) ?? '') : '',
+        at: removal.leftAt,
+      };
+    }
+    await this.#write(`inbox:${userId}`, doc, (current) => reconcileOps(current, { [InboxRoots.conversations]: entries, [InboxRoots.removals]: gone }, [InboxRoots.conversations, InboxRoots.removals]));
+  }
+
+  /**
+   * A segment's `seq` root holds every number storage has for it; messages the log holds that
+   * were never numbered (a log written before numbering moved into the commit) get one now.
+   */
+  async reconcileSegment(conversationId: ConversationId, segment: number, doc: Y.Doc): Promise<void> {
+    const numbered = await this.#storage.projection.listSegmentNumbers(conversationId, segment);
+    const known = new Set<string>(numbered.map((n) => n.id));
+    const maps = segmentMaps(doc);
+    const unnumbered: NewMessage[] = [];
+    for (const [id, entry] of maps.messages.entries() as IterableIterator<[string, MessageEntry]>) {
+      if (known.has(id)) continue;
+      // An id numbered in another segment (a forgery an older server let in) is never numbered again.
+      if (await this.#storage.projection.getMessage(conversationId, id as MessageId)) continue;
+      unnumbered.push({ id: id as MessageId, segment, author: entry.author, createdAt: entry.createdAt, body: entry.body, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}) });
+    }
+    unnumbered.sort((a, b) => a.createdAt - b.createdAt);
+    const missing = numbered.filter((n) => maps.messages.has(n.id) && !maps.seq.has(n.id)).map((n) => ({ id: n.id, seq: n.seq, at: n.receivedAt }));
+    if (missing.length === 0 && unnumbered.length === 0) return;
+    if (unnumbered.length > 0) this.#log.info('numbering messages found unnumbered on load', { conversationId, segment, count: unnumbered.length });
+    await this.#writePath.serverWrite(`conv:${conversationId}:${segment}`, doc, () => ({
+      client: SEGMENT_SERVER_CLIENT,
+      ops: [],
+      knownSeq: missing,
+      ...(unnumbered.length > 0 ? { messages: { conversationId, segmentSize: this.#segmentSize, list: unnumbered } } : {}),
+    }));
+  }
+
+  // ── when the tables change ──
+
+  /** Members, roles, titles or names changed: the open server doc and the affected inboxes follow. */
+  async conversationChanged(conversationId: ConversationId, users: readonly UserId[]): Promise<void> {
+    const server = this.#open.get(`conv:${conversationId}:server`);
+    if (server) await this.reconcileServer(conversationId, server);
+    for (const userId of new Set(users)) {
+      const inbox = this.#open.get(`inbox:${userId}`);
+      if (inbox) await this.reconcileInbox(userId, inbox);
+    }
+  }
+
+  /** The head moved on (a segment filled up): members' server docs say where to write now. */
+  headMoved(conversationId: ConversationId): void {
+    this.#track(this.conversationChanged(conversationId, []));
+  }
+
+  /** Read positions moved: receipts follow within RECEIPTS_EVERY_MS, coalesced per conversation. */
+  receiptsChanged(conversationIds: Iterable<ConversationId>): void {
+    for (const id of conversationIds) this.#dirtyReceipts.add(id);
+    this.#receiptsTimer ??= setTimeout(() => {
+      this.#receiptsTimer = null;
+      const dirty = [...this.#dirtyReceipts];
+      this.#dirtyReceipts.clear();
+      for (const id of dirty) {
+        const server = this.#open.get(`conv:${id}:server`);
+        if (server) this.#track(this.reconcileServer(id, server));
+      }
+    }, RECEIPTS_EVERY_MS);
+  }
+
+  /** Resolves when pushed changes are written; stops the coalescing timer. */
+  async close(): Promise<void> {
+    if (this.#receiptsTimer) clearTimeout(this.#receiptsTimer);
+    this.#receiptsTimer = null;
+    await this.#work.settled();
+  }
+
+  #track(work: Promise<unknown>): void {
+    void this.#work.track(work.catch((error: unknown) => this.#log.warn('a server-owned document could not be brought in line; it is on its next load', { error })));
+  }
+
+  async #write(name: string, doc: Y.Doc, ops: (doc: Y.Doc) => MapOp[]): Promise<void> {
+    await this.#writePath.serverWrite(name, doc, (current) => {
+      const planned = ops(current);
+      return planned.length === 0 ? null : { client: serverClientOf(current), ops: planned };
+    });
+  }
+}

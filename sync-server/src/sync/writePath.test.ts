@@ -1,0 +1,73 @@
+// The write path's answers to a connection: the provider counts down every update frame it sent
+// by the acknowledgements it receives, so each one must be answered exactly once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { Connection, Document } from '@hocuspocus/server';
+import { reactionKey, segmentDoc, segmentMaps, writeMessage, writeReaction, type ConversationId, type DeviceId, type MessageId, type UserId } from '@outpost/shared-schema';
+import { SqliteStorage } from '@outpost/storage';
+import type { Logger } from '../log.ts';
+import { Committer } from './committer.ts';
+import { commitRequests } from './commitRequest.ts';
+import { LoadedDocuments } from './documents.ts';
+import { WritePath, type Submission } from './writePath.ts';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+let storage: SqliteStorage;
+let writePath: WritePath;
+
+beforeAll(async () => {
+  storage = new SqliteStorage(':memory:');
+  await storage.migrate();
+  writePath = new WritePath({
+    documents: new LoadedDocuments(storage.log, quiet),
+    committer: new Committer((requests, now) => commitRequests(storage.log, requests, now), quiet),
+    log: quiet,
+    segmentSize: 1000,
+    hooks: { admitMessages: async () => undefined, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
+  });
+});
+afterAll(async () => {
+  writePath.close();
+  await storage.close();
+});
+
+describe('acknowledgements', () => {
+  it('an update frame that changes nothing is acknowledged too', async () => {
+    // Found by honestSessions.test.ts (seeds 356 and 507) and the end-to-end sessions: a frame
+    // whose changes reached the server another way (a removed reaction that an owner's deletion
+    // removed already, a frame resent after the step 2 carried it) was never acknowledged, and
+    // the provider showed "unsynced changes" (the outbox "waiting") until it reconnected.
+    const ada = crypto.randomUUID() as UserId;
+    const conversationId = crypto.randomUUID() as ConversationId;
+    await storage.accounts.createUser({ id: ada, username: 'ada-acks', displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
+    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
+    const name = segmentDoc(conversationId, 0);
+    const server = new Y.Doc();
+    const acks: Uint8Array[] = [];
+    const connection = { context: {}, messageAddress: name, send: (frame: Uint8Array) => acks.push(frame), close: () => undefined };
+    const submit = (update: Uint8Array) =>
+      writePath.submit({
+        name,
+        docName: { kind: 'segment', conversationId, segment: 0 },
+        doc: server as Document,
+        update,
+        sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
+        role: 'owner',
+        connection: connection as unknown as Connection,
+        frame: 'update',
+      } satisfies Submission);
+
+    const phone = new Y.Doc();
+    const id = crypto.randomUUID() as MessageId;
+    const sent: Uint8Array[] = [];
+    phone.on('update', (update: Uint8Array) => sent.push(update));
+    writeMessage(phone, id, { author: ada, createdAt: 1, body: 'hi' });
+    writeReaction(phone, id, '👍', ada, 2);
+    segmentMaps(phone).reactions.delete(reactionKey(id, '👍', ada));
+    expect(await submit(sent[0] as Uint8Array)).toBe('applied');
+    expect(await submit(Y.mergeUpdates(sent))).toBe('applied');
+    // The same removal again (a second tab, or a frame resent after the step 2 carried it).
+    expect(await submit(sent[2] as Uint8Array)).toBe('empty');
+    expect(acks).toHaveLength(3);
+  });
+});

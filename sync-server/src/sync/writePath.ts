@@ -1,0 +1,377 @@
+// The write path, in one place: a client's update to a content segment or to its user document
+//
+//   decode → judge (analyze: what would it do; validate: may this sender do it)
+//          → commit (log entry + sequence numbers + read positions, one batched transaction)
+//          → apply (exactly the committed bytes; Hocuspocus broadcasts them) → fan out
+//
+// all inside the document's lock, so what was judged is what is applied. An update that cannot
+// integrate yet, or refers to a message the segment does not hold yet, waits (held.ts) and is
+// judged when more has arrived. The server's own writes (sequence
+// numbers, server-owned documents) take the same path: committed before anyone sees them.
+import type { Connection, Document } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import {
+  serverClientId,
+  type ConversationId,
+  type DocName,
+  type MessageId,
+  type Role,
+  type SeqEntry,
+  type UserId,
+} from '@outpost/shared-schema';
+import type { CommitOutcome } from '@outpost/storage';
+import type { CommitRequest, CommitResult } from './commitRequest.ts';
+import type { Logger } from '../log.ts';
+import { analyzeUpdate, type Analysis } from './analyze.ts';
+import type { Committer } from './committer.ts';
+import type { LoadedDocuments } from './documents.ts';
+import { DocLocks } from './docLock.ts';
+import { HeldUpdates } from './held.ts';
+import { Refused, retryLater, ruleBroken } from './refusals.ts';
+import { syncStatusFrame } from './frames.ts';
+import { encodeServerWrite, type DeleteRange, type MapOp } from './serverWrites.ts';
+import { validateSegment, validateUser, type SegmentChanges, type Sender, type UserDocChanges } from './validate.ts';
+
+/** The server's client id in content segments (they are never rebuilt, so epoch 0 for ever). */
+export const SEGMENT_SERVER_CLIENT = serverClientId(0);
+
+/** How long an update waits for its document's lock before it is refused as "try again". */
+const LOCK_DEADLINE_MS = 10_000;
+/** Catch-up rounds when another node keeps appending first. */
+const STALE_RETRIES = 5;
+/** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
+const WAITING_LOOKUPS = 8;
+
+/** A client's update as the write path receives it. */
+export interface Submission {
+  name: string;
+  docName: Extract<DocName, { kind: 'segment' | 'user' }>;
+  doc: Document;
+  update: Uint8Array;
+  sender: Sender;
+  /** The sender's role in the conversation (segments). */
+  role: Role | null;
+  connection: Connection;
+  /** Update frames are acknowledged by the write path; a sync step 2 by Hocuspocus (unless held). */
+  frame: 'update' | 'step2';
+}
+
+/**
+ * A server write: map ops against the current copy; with `messages`, those are numbered in the
+ * same commit and their `seq` entries follow the ops.
+ */
+export interface ServerPlan {
+  client: number;
+  ops: readonly MapOp[];
+  deletes?: readonly DeleteRange[];
+  messages?: CommitRequest['messages'];
+  /** `seq` entries for messages numbered before (new keys of a segment's `seq` root). */
+  knownSeq?: readonly ({ id: string } & SeqEntry)[];
+}
+
+/** Where the write path hands over: admission of new messages, and fan-out once applied. */
+export interface WritePathHooks {
+  /** Throws (rateLimited) when the sender may not write this many new messages now. */
+  admitMessages(userId: UserId, count: number): Promise<void>;
+  /** The segment where a message of the conversation was numbered, or null when none was. */
+  numberedIn(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
+  /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
+  committed(name: string, version: number, entry: Uint8Array): void;
+  segmentApplied(conversationId: ConversationId, segment: number, doc: Y.Doc, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void;
+  readsApplied(userId: UserId, reads: UserDocChanges['reads']): void;
+}
+
+type Held = { submission: Submission };
+
+export class WritePath {
+  readonly #documents: LoadedDocuments;
+  readonly #committer: Committer;
+  readonly #log: Logger;
+  readonly #segmentSize: number;
+  readonly #hooks: WritePathHooks;
+  readonly #locks = new DocLocks();
+  readonly #held = new HeldUpdates<Held>();
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(options: { documents: LoadedDocuments; committer: Committer; log: Logger; segmentSize: number; hooks: WritePathHooks }) {
+    this.#documents = options.documents;
+    this.#committer = options.committer;
+    this.#log = options.log;
+    this.#segmentSize = options.segmentSize;
+    this.#hooks = options.hooks;
+    this.#sweep = setInterval(() => this.#expireHeld(), 5_000);
+    this.#sweep.unref();
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+  }
+
+  /**
+   * Judges, commits and applies a client's update. Resolves once it is applied (acknowledged),
+   * found to change nothing, or held for what it builds on; throws Refused otherwise.
+   */
+  async submit(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
+    return this.#locks.with(submission.name, LOCK_DEADLINE_MS, async () => {
+      const result = await this.#judgeAndWrite(submission, true);
+      if (result === 'applied') await this.#releaseHeld(submission.doc);
+      // An update that changes nothing is answered too: the provider counts down every update it sent.
+      if (result === 'empty') this.#answer(submission);
+      return result;
+    });
+  }
+
+  /**
+   * Commits and applies a server write to a loaded document (sequence numbers, server-owned
+   * documents). `plan` runs against the caught-up copy; null means nothing to write.
+   */
+  async serverWrite(name: string, doc: Y.Doc, plan: (doc: Y.Doc) => ServerPlan | null): Promise<Extract<CommitOutcome, { ok: true }> | null> {
+    return this.#locks.with(name, LOCK_DEADLINE_MS, async () => {
+      await this.#documents.catchUp(name, doc);
+      for (let attempt = 0; ; attempt++) {
+        const current = plan(doc);
+        if (!current) return null;
+        const { outcome, entry } = await this.#commit({
+          doc: name,
+          base: this.#documents.version(doc),
+          update: encodeServerWrite(doc, current.client, current.ops, current.deletes),
+          ...(current.messages ? { messages: current.messages } : {}),
+          ...(current.messages || current.knownSeq
+            ? {
+                numbering: {
+                  client: current.client,
+                  // After the items the ops write (one per value set).
+                  clock: Y.getState(doc.store, current.client) + current.ops.filter((op) => op.value !== undefined).length,
+                  known: current.knownSeq ?? [],
+                  deletes: [],
+                },
+              }
+            : {}),
+        });
+        if (outcome.ok) {
+          this.#applied(name, doc, entry as Uint8Array, outcome.version);
+          return outcome;
+        }
+        if (outcome.reason !== 'stale' || attempt >= STALE_RETRIES) throw new Error(`a server write to ${name} was refused: ${outcome.reason}`);
+        await this.#documents.catchUp(name, doc, true);
+      }
+    });
+  }
+
+  /**
+   * Another node appended to a document this node holds: apply that entry when it follows
+   * directly, else catch up from the log; then judge what waited for it.
+   */
+  async received(name: string, doc: Document, notice: { version: number; update: Uint8Array | null }): Promise<void> {
+    this.#documents.announce(name, notice.version);
+    await this.#locks.with(name, LOCK_DEADLINE_MS, async () => {
+      if (notice.update && notice.version === this.#documents.version(doc) + 1) this.#documents.applyCommitted(name, doc, notice.update, notice.version);
+      else await this.#documents.catchUp(name, doc);
+      await this.#releaseHeld(doc);
+    });
+  }
+
+  /** Asks the log for what this copy may have missed (notices were lost), then judges what waited. */
+  async catchUp(name: string, doc: Document): Promise<void> {
+    await this.#locks.with(name, LOCK_DEADLINE_MS, async () => {
+      await this.#documents.catchUp(name, doc, true);
+      await this.#releaseHeld(doc);
+    });
+  }
+
+  /** Brings a copy up to what notices announced before a client reads it (sync step 1). */
+  async current(name: string, doc: Document): Promise<void> {
+    if (!this.#documents.behind(name, doc)) return;
+    await this.#locks.with(name, LOCK_DEADLINE_MS, () => this.#documents.catchUp(name, doc));
+  }
+
+  /** Forgets what a closed connection had waiting. */
+  connectionClosed(context: unknown): void {
+    this.#held.dropWhere((held) => held.sender.submission.connection.context === context);
+  }
+
+  /** Runs `work` under a document's lock (loading and reconciling a document). */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.#locks.with(name, LOCK_DEADLINE_MS, work);
+  }
+
+  async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
+    const { name, doc, update } = submission;
+    await this.#documents.catchUp(name, doc);
+    // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
+    // decided again after asking the log once: another node may have written what it lacks.
+    let askedLog = false;
+    const askLog = async (): Promise<boolean> => {
+      if (askedLog) return false;
+      askedLog = true;
+      const before = this.#documents.version(doc);
+      await this.#documents.catchUp(name, doc, true);
+      return this.#documents.version(doc) !== before;
+    };
+    for (let attempt = 0; ; attempt++) {
+      const analysis = analyzeUpdate(doc, update);
+      if (analysis.empty) return 'empty';
+      if (!analysis.integrable) {
+        if (await askLog()) continue;
+        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        return 'held';
+      }
+      let outcome: 'applied' | 'stale' | 'waiting';
+      try {
+        outcome = submission.docName.kind === 'segment' ? await this.#writeSegment(submission, analysis) : await this.#writeUser(submission, analysis);
+      } catch (error) {
+        if (error instanceof Refused && error.code === 'ruleBroken' && (await askLog())) continue;
+        throw error;
+      }
+      if (outcome === 'waiting') {
+        if (await askLog()) continue;
+        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        return 'held';
+      }
+      if (outcome !== 'stale') return 'applied';
+      if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
+      askedLog = true;
+      await this.#documents.catchUp(name, doc, true);
+    }
+  }
+
+  async #writeSegment(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale' | 'waiting'> {
+    const { name, doc, update, sender } = submission;
+    const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
+    if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
+    const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    // A message this update refers to and the segment does not hold: numbered in another
+    // segment, it is a forgery; else it may still be on its way (written offline), so wait.
+    // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
+    // the cost of an update that names thousands of messages.
+    for (const id of [...changes.waitingFor].slice(0, WAITING_LOOKUPS)) {
+      const numbered = await this.#hooks.numberedIn(conversationId, id);
+      if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
+    }
+    if (changes.waitingFor.size > 0) return 'waiting';
+    await this.#hooks.admitMessages(sender.userId, changes.messages.length);
+    const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
+    const { outcome, entry } = await this.#commit({
+      doc: name,
+      base: this.#documents.version(doc),
+      update,
+      clients: { userId: sender.userId, ids: [...analysis.clients] },
+      messages: {
+        conversationId,
+        segmentSize: this.#segmentSize,
+        list: changes.messages.map(({ id, entry: m }) => ({
+          id,
+          segment,
+          author: m.author,
+          createdAt: m.createdAt,
+          body: m.body,
+          ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+        })),
+      },
+      numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
+    });
+    if (!outcome.ok) {
+      if (outcome.reason === 'stale') return 'stale';
+      throw refusalOf(outcome, 'segment');
+    }
+    this.#applied(name, doc, entry as Uint8Array, outcome.version);
+    this.#answer(submission);
+    this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
+    return 'applied';
+  }
+
+  async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
+    const { name, doc, update, sender } = submission;
+    const changes = validateUser(analysis, sender);
+    const { outcome } = await this.#commit({
+      doc: name,
+      base: this.#documents.version(doc),
+      update,
+      clients: { userId: sender.userId, ids: [...analysis.clients] },
+      reads: changes.reads.map((read) => ({ ...read, userId: sender.userId })),
+    });
+    if (!outcome.ok) {
+      if (outcome.reason === 'stale') return 'stale';
+      throw refusalOf(outcome, 'user');
+    }
+    this.#applied(name, doc, update, outcome.version);
+    this.#answer(submission);
+    if (changes.reads.length > 0) this.#hooks.readsApplied(sender.userId, changes.reads);
+    return 'applied';
+  }
+
+  #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
+    this.#documents.applyCommitted(name, doc, entry, version);
+    this.#hooks.committed(name, version, entry);
+  }
+
+  /** A storage fault becomes a refusal to retry; the update is not applied. */
+  async #commit(request: CommitRequest): Promise<CommitResult> {
+    try {
+      return await this.#committer.commit(request);
+    } catch (error) {
+      this.#log.error('a commit failed', { document: request.doc, error });
+      throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
+    }
+  }
+
+  /**
+   * Acknowledges an update frame once it is applied or found to change nothing (Hocuspocus
+   * acknowledges a sync step 2 itself, unless it was held: then it is acknowledged here once released).
+   */
+  #answer(submission: Submission, released = false): void {
+    if (submission.frame === 'update' || released) submission.connection.send(syncStatusFrame(submission.connection.messageAddress));
+  }
+
+  /** Judges what waited in `doc` again, until nothing more can integrate. */
+  async #releaseHeld(doc: Document): Promise<void> {
+    for (let progress = true; progress && this.#held.has(doc); ) {
+      progress = false;
+      for (const held of this.#held.take(doc)) {
+        const submission = held.sender.submission;
+        try {
+          const result = await this.#judgeAndWrite(submission, false);
+          if (result === 'held') {
+            this.#held.hold(doc, held);
+            continue;
+          }
+          progress = progress || result === 'applied';
+          if (result === 'empty' || submission.frame === 'step2') this.#answer(submission, true);
+        } catch (error) {
+          const refusal = error instanceof Refused ? error : retryLater('internal', 'a waiting change could not be stored', 1_000);
+          this.#log.warn('a held update was refused', { document: submission.name, userId: submission.sender.userId, reason: refusal.message });
+          submission.connection.close({ code: 4000, reason: refusal.reason });
+        }
+      }
+    }
+  }
+
+  #expireHeld(): void {
+    for (const held of this.#held.expired(Date.now())) {
+      const { submission } = held.sender;
+      const refusal = retryLater('internal', 'a change waited too long for the changes it builds on; the document will be synced again', 0);
+      submission.connection.close({ code: 4000, reason: refusal.reason });
+    }
+  }
+}
+
+/** A refused commit, as the client is told. */
+function refusalOf(outcome: Exclude<CommitOutcome, { ok: true }>, kind: 'segment' | 'user'): Refused {
+  switch (outcome.reason) {
+    case 'duplicateMessage':
+      return ruleBroken('a message id is used once in a conversation');
+    case 'beyondHead':
+      return ruleBroken(`new messages go to segment ${outcome.head + 1} at most`);
+    case 'readBeyondEnd':
+      return ruleBroken('a read position cannot be past the last message');
+    case 'noConversation':
+      // A segment of a conversation that is gone; a read position for one never existed.
+      return kind === 'segment' ? new Refused('forbidden', 'accessLost', 'no such conversation') : ruleBroken('a read position names no conversation');
+    case 'clientTaken':
+      return ruleBroken('the update reuses another user’s Yjs client id');
+    case 'tooManyClients':
+      return new Refused('rateLimited', 'retry', `at most ${outcome.limit} new Yjs client ids per day in one document`, 3_600_000);
+    case 'stale':
+      return retryLater('internal', 'the document moved on; the change will be sent again', 200);
+  }
+}
