@@ -132,7 +132,7 @@ describe('faults on postgres', () => {
       await Promise.race([stalled, new Promise((_, reject) => setTimeout(() => reject(new Error('the server document was never written')), 20_000))]);
       await node.kill();
       // Meanwhile another node (here: the test, on the same database) renames the group.
-      await direct.conversations.setTitle(group, 'renamed while the node was down');
+      await direct.conversations.setTitle(group, 'renamed while the node was down', ada.client.user.id as UserId, Date.now());
       proxy.resume();
       await node.restart();
 

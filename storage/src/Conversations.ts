@@ -1,6 +1,6 @@
 // Conversations, their members and the people who left them. Where a conversation's messages
 // go (`head`) and how far it is numbered (`lastSeq`) move only inside an UpdateLog commit.
-import type { ConversationId, ConversationKind, ConversationMeta, Role, UserId } from '@outpost/shared-schema';
+import type { ConversationId, ConversationKind, ConversationMeta, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
 
 /** A conversation as stored: the server document's meta (less the node's segment size) and its id. */
 export interface ConversationRecord extends Omit<ConversationMeta, 'segmentSize'> {
@@ -20,6 +20,20 @@ export interface FormerMemberRecord {
   removedBy: UserId | null;
 }
 
+/** Something that happened to a group, recorded in the same transaction as the change itself. */
+export interface ConversationEvent {
+  /** Grows with every event of the server (so within a conversation too). */
+  id: number;
+  kind: TimelineEventKind;
+  at: number;
+  /** Who did it (who left, for `left`). */
+  actor: UserId;
+  /** Who was added or removed. */
+  subject: UserId | null;
+  /** The title after `created` or `renamed`. */
+  title: string | null;
+}
+
 export interface NewConversation {
   id: ConversationId;
   kind: ConversationKind;
@@ -32,7 +46,7 @@ export interface NewConversation {
 export interface Conversations {
   /**
    * Creates a conversation. For a DM, asking twice for the same pair returns the first one:
-   * `created` tells which happened.
+   * `created` tells which happened. A group's creation is its first event.
    */
   createConversation(conversation: NewConversation): Promise<{ conversation: ConversationRecord; created: boolean }>;
   getConversation(id: ConversationId): Promise<ConversationRecord | null>;
@@ -40,19 +54,24 @@ export interface Conversations {
   getMembers(id: ConversationId): Promise<MemberRecord[]>;
   getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null>;
   /**
-   * Adds members (existing ones keep their role); returns the ones actually added. A former
-   * member who is added again is no longer listed as former.
+   * Adds members (existing ones keep their role); returns the ones actually added, each with an
+   * `added` event by `by`. A former member who is added again is no longer listed as former.
    * Throws OutpostError('notFound') when the conversation does not exist.
    */
-  addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]>;
-  /** Removes a member and remembers them as former; returns false when the user was not a member. */
+  addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number, by: UserId): Promise<UserId[]>;
+  /**
+   * Removes a member and remembers them as former, with a `removed` event (or `left` when
+   * `removedBy` is null); returns false when the user was not a member.
+   */
   removeMember(id: ConversationId, userId: UserId, removedBy: UserId | null, now: number): Promise<boolean>;
   /** People who were members and are not any more. */
   getFormerMembers(id: ConversationId): Promise<FormerMemberRecord[]>;
   /** Conversations the user was removed from (or left), newest first, at most `limit`. */
   listRemovals(userId: UserId, limit: number): Promise<(FormerMemberRecord & { conversation: ConversationRecord })[]>;
-  /** Renames a conversation; returns false when there is no such conversation. */
-  setTitle(id: ConversationId, title: string): Promise<boolean>;
+  /** Renames a conversation, with a `renamed` event by `by`; returns false when there is no such conversation. */
+  setTitle(id: ConversationId, title: string, by: UserId, now: number): Promise<boolean>;
+  /** The latest `limit` events of a conversation, oldest first. */
+  listEvents(id: ConversationId, limit: number): Promise<ConversationEvent[]>;
   /** Sets a member's role; returns false when the user is not a member. */
   setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean>;
 }

@@ -1,8 +1,8 @@
 // The row shapes both SQL backends return (same column names, same meaning), their
 // conversion to the records of Storage.ts and the small result-shaping steps both share, so
 // the two implementations cannot drift apart.
-import type { ConversationId, ConversationKind, MessageId, Role, UserId } from '@outpost/shared-schema';
-import type { ConversationRecord, FormerMemberRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
+import type { ConversationId, ConversationKind, MessageId, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
+import type { ConversationEvent, ConversationRecord, FormerMemberRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
 
 export interface UserRow {
   id: string;
@@ -127,4 +127,26 @@ export interface FormerMemberRow {
 
 export function toFormerMember(row: FormerMemberRow): FormerMemberRecord {
   return { userId: row.user_id as UserId, leftAt: row.left_at, removedBy: row.removed_by as UserId | null };
+}
+
+export interface EventRow {
+  id: number;
+  kind: string;
+  at: number;
+  actor: string;
+  subject: string | null;
+  title: string | null;
+}
+
+export const eventColumns = 'id, kind, at, actor, subject, title';
+
+export function toEvent(row: EventRow): ConversationEvent {
+  return {
+    id: Number(row.id),
+    kind: row.kind as TimelineEventKind,
+    at: Number(row.at),
+    actor: row.actor as UserId,
+    subject: row.subject as UserId | null,
+    title: row.title,
+  };
 }

@@ -64,7 +64,7 @@ export class Conversations {
     if (members.length + adding.length > Limits.groupMembers) {
       throw new OutpostError('tooLarge', `a group holds at most ${Limits.groupMembers} members`);
     }
-    await this.#storage.conversations.addMembers(id, adding, 'member', Date.now());
+    await this.#storage.conversations.addMembers(id, adding, 'member', Date.now(), userId);
     await this.#sync.membershipChanged(id, adding);
     return this.#summary(conversation);
   }
@@ -74,7 +74,7 @@ export class Conversations {
     const conversation = await this.#requireMember(userId, id);
     if (conversation.kind !== 'group') throw new OutpostError('invalidInput', 'a direct conversation has no title to change');
     await this.#requireModerator(userId, id, 'only the owner or an admin can rename the group');
-    await this.#storage.conversations.setTitle(id, title);
+    await this.#storage.conversations.setTitle(id, title, userId, Date.now());
     await this.#sync.membershipChanged(id, (await this.#storage.conversations.getMembers(id)).map((m) => m.userId));
     return this.#summary({ ...conversation, title });
   }

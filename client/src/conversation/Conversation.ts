@@ -33,6 +33,7 @@ import {
   type MessageId,
   type NotifyLevel,
   type Role,
+  type TimelineEventEntry,
   type UserId,
 } from '@outpost/shared-schema';
 import { Derived, type Live } from '../live.ts';
@@ -47,6 +48,12 @@ export interface Member {
   joinedAt: number;
   username: string;
   displayName: string;
+}
+
+/** Something that happened to the group (created, added, removed, left, renamed), for its timeline. */
+export interface TimelineEvent extends TimelineEventEntry {
+  /** Its number: events are shown in this order. */
+  id: number;
 }
 
 export interface Receipt {
@@ -100,6 +107,7 @@ export class Conversation {
   readonly #receipts: Derived<Receipt[]>;
   readonly #meta: Derived<ConversationMeta | null>;
   readonly #formerNames: Derived<Map<UserId, string>>;
+  readonly #events: Derived<TimelineEvent[]>;
   readonly #changeListeners = new Set<() => void>();
   readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
@@ -125,6 +133,9 @@ export class Conversation {
     this.#formerNames = new Derived(
       () => new Map([...serverMaps(this.#server).formerMembers.entries()].map(([userId, f]) => [userId as UserId, f.displayName || f.username])),
     );
+    this.#events = new Derived(() =>
+      [...serverMaps(this.#server).events.entries()].map(([id, entry]) => ({ ...entry, id: Number(id) })).sort((a, b) => a.id - b.id),
+    );
     this.#notifyLevel = new Derived(() => readNotifyLevel(host.userDoc, id) ?? defaultNotifyLevel(readMeta(this.#server)?.kind ?? 'group'));
     host.userDoc.on('update', this.#notifyLevel.invalidate);
     this.#cleanup.push(() => host.userDoc.off('update', this.#notifyLevel.invalidate));
@@ -147,6 +158,7 @@ export class Conversation {
       this.#receipts.invalidate();
       this.#meta.invalidate();
       this.#formerNames.invalidate();
+      this.#events.invalidate();
       this.#openSegmentsUpTo(readMeta(doc)?.head ?? 0);
       this.#changed();
     };
@@ -200,6 +212,7 @@ export class Conversation {
       this.#receipts.invalidate();
       this.#meta.invalidate();
       this.#formerNames.invalidate();
+      this.#events.invalidate();
       this.#changed();
       return;
     }
@@ -276,6 +289,11 @@ export class Conversation {
   /** Display names of people who were members and left or were removed (their messages stay theirs). */
   formerMembers(): Live<Map<UserId, string>> {
     return this.#formerNames;
+  }
+
+  /** What happened to the group (the latest events, oldest first), to show between its messages. */
+  events(): Live<TimelineEvent[]> {
+    return this.#events;
   }
 
   /** Each member's read position (max over their devices), as the server last saw it. */

@@ -1,6 +1,7 @@
 // A member removed while offline, in real Chromium against a real server: their queued work
 // fails with the reason instead of waiting for ever, the status notice clears, the list says who
-// removed them, and people who left keep their names on another member's new device.
+// removed them, people who left keep their names on another member's new device, and the
+// group's timeline says who removed whom.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,12 @@ describe('removed from a group', () => {
     await until('no change is waiting', async () => !/waiting to be sent|Sending/.test((await cyd.page.getByTestId('connection-banner').textContent()) ?? ''));
     await cyd.screenshots('removed-notice');
 
+    // The group's timeline tells what happened, between the messages, on Ada's screen.
+    await ada.page.locator('.timeline-event', { hasText: 'You removed Cyd' }).waitFor({ timeout: 30_000 });
+    const story = await ada.page.locator('.timeline-event').allTextContents();
+    expect(story.map((line) => line.replace(/\s*\d{1,2}:\d{2}.*$/, ''))).toEqual(['You created the group “Pump crew”', 'You removed Cyd']);
+    await ada.screenshots('timeline');
+
     // Bob on a new device (a new browser profile): Cyd's old message keeps her name.
     const bobElsewhere = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
     const page = await bobElsewhere.newPage();
@@ -68,6 +75,7 @@ describe('removed from a group', () => {
     const row = page.locator('li.message', { has: page.locator('.body', { hasText: 'On my way' }) });
     await row.waitFor({ timeout: 30_000 });
     await until('the author of the old message is shown by name', async () => (await row.textContent())?.includes('Cyd') === true && !(await row.textContent())?.includes('Member '));
+    await page.locator('.timeline-event', { hasText: 'Ada removed Cyd' }).waitFor({ timeout: 30_000 });
     await bobElsewhere.close();
   });
 });

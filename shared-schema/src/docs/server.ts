@@ -45,12 +45,32 @@ export interface ReceiptEntry {
   read: number;
 }
 
+/** What happened to a group, shown in its timeline between the messages. */
+export const TimelineEventKinds = { created: 'created', added: 'added', removed: 'removed', left: 'left', renamed: 'renamed' } as const;
+export type TimelineEventKind = keyof typeof TimelineEventKinds;
+
+/**
+ * One event, keyed by its number in the conversation (as a string; they only grow). `by` did it;
+ * `user` is who was added or removed; `title` is the group's title after `created` or `renamed`.
+ */
+export interface TimelineEventEntry {
+  kind: TimelineEventKind;
+  at: number;
+  by: UserId;
+  user?: UserId;
+  title?: string;
+}
+
+/** Timeline events a server document keeps: the latest ones (older ones are not shown). */
+export const TIMELINE_EVENTS_KEPT = 200;
+
 export const ServerRoots = {
   meta: 'meta',
   members: 'members',
   formerMembers: 'formerMembers',
   segments: 'segments',
   receipts: 'receipts',
+  events: 'events',
 } as const;
 
 export function serverMaps(doc: Y.Doc) {
@@ -61,6 +81,7 @@ export function serverMaps(doc: Y.Doc) {
     /** segment number (as a string) → change counter, bumped when something changes in an older segment. */
     segments: doc.getMap<number>(ServerRoots.segments),
     receipts: doc.getMap<ReceiptEntry>(ServerRoots.receipts),
+    events: doc.getMap<TimelineEventEntry>(ServerRoots.events),
   };
 }
 

@@ -181,4 +181,28 @@ CREATE TABLE former_members (
 CREATE INDEX former_members_user ON former_members (user_id, left_at);
 `,
   },
+  {
+    version: 4,
+    description: 'timeline events of groups: created, added, removed, left, renamed',
+    sql: `
+CREATE TABLE conversation_events (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  at              INTEGER NOT NULL,
+  kind            TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  subject         TEXT,
+  title           TEXT
+) STRICT;
+CREATE INDEX conversation_events_conversation ON conversation_events (conversation_id, id);
+
+-- What the tables already tell of groups made before: their creation, and who left or was removed.
+INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, title)
+  SELECT id, created_at, 'created', created_by, NULL, title FROM conversations WHERE kind = 'group' ORDER BY created_at;
+INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, title)
+  SELECT f.conversation_id, f.left_at, CASE WHEN f.removed_by IS NULL THEN 'left' ELSE 'removed' END,
+         coalesce(f.removed_by, f.user_id), CASE WHEN f.removed_by IS NULL THEN NULL ELSE f.user_id END, NULL
+  FROM former_members f ORDER BY f.left_at;
+`,
+  },
 ];

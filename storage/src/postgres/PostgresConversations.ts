@@ -1,15 +1,18 @@
 // Conversations and membership on Postgres.
 import type pg from 'pg';
 import { OutpostError, type ConversationId, type Role, type UserId } from '@outpost/shared-schema';
-import type { ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
+import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
 import { directKey } from '../directKey.ts';
 import {
   conversationColumns,
+  eventColumns,
   inGivenOrder,
   toConversation,
+  toEvent,
   toFormerMember,
   toMember,
   type ConversationRow,
+  type EventRow,
   type FormerMemberRow,
   type MemberRow,
 } from '../rows.ts';
@@ -45,6 +48,7 @@ export class PostgresConversations implements Conversations {
          ON CONFLICT (conversation_id, user_id) DO NOTHING`,
         [conversation.id, conversation.members.map((member) => member.userId), conversation.members.map((member) => member.role), conversation.createdAt],
       );
+      if (conversation.kind === 'group') await event(client, conversation.id, conversation.createdAt, 'created', conversation.createdBy, null, conversation.title);
       return { conversation: toConversation(inserted), created: true };
     });
   }
@@ -79,7 +83,7 @@ export class PostgresConversations implements Conversations {
     return row ? toMember(row).role : null;
   }
 
-  async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]> {
+  async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number, by: UserId): Promise<UserId[]> {
     return inTransaction(this.#pool, async (client) => {
       if (!(await one(client, 'SELECT 1 AS found FROM conversations WHERE id = $1', [id]))) throw new OutpostError('notFound', 'no such conversation');
       const rows = await all<{ user_id: string }>(
@@ -90,9 +94,10 @@ export class PostgresConversations implements Conversations {
          RETURNING user_id`,
         [id, userIds, role, now],
       );
-      const added = rows.map((row) => row.user_id);
+      const added = inGivenOrder(userIds, rows.map((row) => row.user_id) as UserId[], (userId) => userId);
       if (added.length > 0) await client.query('DELETE FROM former_members WHERE conversation_id = $1 AND user_id = ANY($2::text[])', [id, added]);
-      return inGivenOrder(userIds, added as UserId[], (userId) => userId);
+      for (const userId of added) await event(client, id, now, 'added', by, userId, null);
+      return added;
     });
   }
 
@@ -105,6 +110,8 @@ export class PostgresConversations implements Conversations {
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = EXCLUDED.left_at, removed_by = EXCLUDED.removed_by`,
         [id, userId, now, removedBy],
       );
+      if (removedBy === null) await event(client, id, now, 'left', userId, null, null);
+      else await event(client, id, now, 'removed', removedBy, userId, null);
       return true;
     });
   }
@@ -129,13 +136,27 @@ export class PostgresConversations implements Conversations {
     return rows.map((row) => ({ ...toFormerMember(row), conversation: toConversation(row) }));
   }
 
-  async setTitle(id: ConversationId, title: string): Promise<boolean> {
-    const result = await this.#pool.query('UPDATE conversations SET title = $2 WHERE id = $1', [id, title]);
-    return (result.rowCount ?? 0) > 0;
+  async setTitle(id: ConversationId, title: string, by: UserId, now: number): Promise<boolean> {
+    return inTransaction(this.#pool, async (client) => {
+      const result = await client.query('UPDATE conversations SET title = $2 WHERE id = $1', [id, title]);
+      if ((result.rowCount ?? 0) === 0) return false;
+      await event(client, id, now, 'renamed', by, null, title);
+      return true;
+    });
+  }
+
+  async listEvents(id: ConversationId, limit: number): Promise<ConversationEvent[]> {
+    const rows = await all<EventRow>(this.#pool, `SELECT ${eventColumns} FROM conversation_events WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`, [id, limit]);
+    return rows.reverse().map(toEvent);
   }
 
   async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
     const result = await this.#pool.query('UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2', [id, userId, role]);
     return (result.rowCount ?? 0) > 0;
   }
+}
+
+/** Records an event; called inside the transaction of the change it tells of. */
+async function event(client: pg.PoolClient, id: ConversationId, at: number, kind: ConversationEvent['kind'], actor: UserId, subject: UserId | null, title: string | null): Promise<void> {
+  await client.query('INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, title) VALUES ($1, $2, $3, $4, $5, $6)', [id, at, kind, actor, subject, title]);
 }

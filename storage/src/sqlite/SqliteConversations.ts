@@ -1,13 +1,16 @@
 // Conversations and membership on SQLite.
 import { OutpostError, type ConversationId, type Role, type UserId } from '@outpost/shared-schema';
-import type { ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
+import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
 import { directKey } from '../directKey.ts';
 import {
   conversationColumns,
+  eventColumns,
   toConversation,
+  toEvent,
   toFormerMember,
   toMember,
   type ConversationRow,
+  type EventRow,
   type FormerMemberRow,
   type MemberRow,
 } from '../rows.ts';
@@ -38,6 +41,7 @@ export class SqliteConversations implements Conversations {
           conversation.id, member.userId, member.role, conversation.createdAt,
         );
       }
+      if (conversation.kind === 'group') this.#event(conversation.id, conversation.createdAt, 'created', conversation.createdBy, null, conversation.title);
       const created = this.#sql.get<ConversationRow>(`SELECT ${conversationColumns} FROM conversations WHERE id = ?`, conversation.id);
       if (!created) throw new Error(`conversation ${conversation.id} vanished inside its own transaction`);
       return { conversation: toConversation(created), created: true };
@@ -69,7 +73,7 @@ export class SqliteConversations implements Conversations {
     return row ? toMember(row).role : null;
   }
 
-  async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number): Promise<UserId[]> {
+  async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number, by: UserId): Promise<UserId[]> {
     return this.#sql.immediate(() => {
       if (!this.#sql.get('SELECT 1 FROM conversations WHERE id = ?', id)) throw new OutpostError('notFound', 'no such conversation');
       const added: UserId[] = [];
@@ -82,6 +86,7 @@ export class SqliteConversations implements Conversations {
         if (result.changes === 0) continue;
         added.push(userId);
         this.#sql.run('DELETE FROM former_members WHERE conversation_id = ? AND user_id = ?', id, userId);
+        this.#event(id, now, 'added', by, userId, null);
       }
       return added;
     });
@@ -95,6 +100,8 @@ export class SqliteConversations implements Conversations {
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = excluded.left_at, removed_by = excluded.removed_by`,
         id, userId, now, removedBy,
       );
+      if (removedBy === null) this.#event(id, now, 'left', userId, null, null);
+      else this.#event(id, now, 'removed', removedBy, userId, null);
       return true;
     });
   }
@@ -114,11 +121,25 @@ export class SqliteConversations implements Conversations {
     return rows.map((row) => ({ ...toFormerMember(row), conversation: toConversation(row) }));
   }
 
-  async setTitle(id: ConversationId, title: string): Promise<boolean> {
-    return this.#sql.run('UPDATE conversations SET title = ? WHERE id = ?', title, id).changes > 0;
+  async setTitle(id: ConversationId, title: string, by: UserId, now: number): Promise<boolean> {
+    return this.#sql.immediate(() => {
+      if (this.#sql.run('UPDATE conversations SET title = ? WHERE id = ?', title, id).changes === 0) return false;
+      this.#event(id, now, 'renamed', by, null, title);
+      return true;
+    });
+  }
+
+  async listEvents(id: ConversationId, limit: number): Promise<ConversationEvent[]> {
+    const rows = this.#sql.all<EventRow>(`SELECT ${eventColumns} FROM conversation_events WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, id, limit);
+    return rows.reverse().map(toEvent);
   }
 
   async setMemberRole(id: ConversationId, userId: UserId, role: Role): Promise<boolean> {
     return this.#sql.run('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?', role, id, userId).changes > 0;
+  }
+
+  /** Records an event; called inside the transaction of the change it tells of. */
+  #event(id: ConversationId, at: number, kind: ConversationEvent['kind'], actor: UserId, subject: UserId | null, title: string | null): void {
+    this.#sql.run('INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, title) VALUES (?, ?, ?, ?, ?, ?)', id, at, kind, actor, subject, title);
   }
 }

@@ -233,4 +233,10 @@ export async function expectMigrated(
   expect((await storage.accounts.getUserById(old.bob))?.username).toBe('bob');
   expect(await storage.conversations.removeMember(old.conversation, old.bob, old.alice, T + 70_000)).toBe(true);
   expect(await storage.conversations.getFormerMembers(old.conversation)).toEqual([{ userId: old.bob, leftAt: T + 70_000, removedBy: old.alice }]);
+
+  // Migration 4: a group made before has its creation as the first event of its timeline.
+  expect((await storage.conversations.listEvents(old.conversation, 10)).map(({ id: _id, ...event }) => event)).toEqual([
+    { kind: 'created', at: T, actor: old.alice, subject: null, title: 'old' },
+    { kind: 'removed', at: T + 70_000, actor: old.alice, subject: old.bob, title: null },
+  ]);
 }

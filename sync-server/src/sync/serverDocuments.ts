@@ -17,7 +17,9 @@ import {
   type MessageEntry,
   type MessageId,
   type RemovalEntry,
+  type TimelineEventEntry,
   type UserId,
+  TIMELINE_EVENTS_KEPT,
 } from '@outpost/shared-schema';
 import type { NewMessage, Storage } from '@outpost/storage';
 import type { Logger } from '../log.ts';
@@ -66,10 +68,11 @@ export class ServerDocuments {
     const { conversations, accounts, projection } = this.#storage;
     const conversation = await conversations.getConversation(conversationId);
     if (!conversation) return;
-    const [members, former, reads] = await Promise.all([
+    const [members, former, reads, events] = await Promise.all([
       conversations.getMembers(conversationId),
       conversations.getFormerMembers(conversationId),
       projection.getReadPositions(conversationId),
+      conversations.listEvents(conversationId, TIMELINE_EVENTS_KEPT),
     ]);
     const users = new Map((await accounts.getUsersByIds([...members, ...former].map((m) => m.userId))).map((u) => [u.id, u]));
     const desired = {
@@ -92,9 +95,15 @@ export class ServerDocuments {
         former.map((f): [string, FormerMemberEntry] => [f.userId, { username: users.get(f.userId)?.username ?? '', displayName: users.get(f.userId)?.displayName ?? '' }]),
       ),
       [ServerRoots.receipts]: Object.fromEntries(members.map((m) => [m.userId, { read: reads.get(m.userId) ?? 0 }])),
+      [ServerRoots.events]: Object.fromEntries(
+        events.map((e): [string, TimelineEventEntry] => [
+          String(e.id),
+          { kind: e.kind, at: e.at, by: e.actor, ...(e.subject ? { user: e.subject } : {}), ...(e.title !== null ? { title: e.title } : {}) },
+        ]),
+      ),
     };
     await this.#write(`conv:${conversationId}:server`, doc, (current) =>
-      reconcileOps(current, desired, [ServerRoots.members, ServerRoots.formerMembers, ServerRoots.receipts]),
+      reconcileOps(current, desired, [ServerRoots.members, ServerRoots.formerMembers, ServerRoots.receipts, ServerRoots.events]),
     );
   }
 

@@ -2,10 +2,12 @@
 // window over it that grows as you scroll up (keeping your place); new messages keep you at the
 // bottom if you were there; a deep-linked message is brought into view and highlighted; opening
 // a conversation with unread messages lands at the first of them, under a "New messages" line.
+// What happened to a group (created, renamed, people added, removed or gone) sits between the
+// messages at the time it happened.
 // For the keyboard the list is one tab stop: arrow keys move between messages, Escape goes back
 // to the composer, and the focused message takes its own shortcuts (see MessageRow).
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { MessageItem, Receipt } from '@outpost/client';
+import type { MessageItem, Receipt, TimelineEvent } from '@outpost/client';
 import { nameOf } from '../app/people.ts';
 import { dayLabel, sameDay } from '../app/time.ts';
 import { MessageRow, type MessageActions } from './MessageRow.tsx';
@@ -16,6 +18,7 @@ const RUN_GAP_MS = 5 * 60_000;
 
 interface Props {
   messages: readonly MessageItem[];
+  events: readonly TimelineEvent[];
   targetId: string | undefined;
   /** The first message that was unread when the conversation opened. */
   firstUnreadId: string | undefined;
@@ -29,6 +32,30 @@ interface Props {
   onJumpToLatest(): void;
   /** Escape on a message: back to writing. */
   onEscape(): void;
+}
+
+/** "Ada added Cyd", "You renamed the group to “Pump crew”". */
+export function describeEvent(event: TimelineEvent, me: string): string {
+  const who = (id: string | undefined) => (id === undefined ? 'someone' : id === me ? 'you' : nameOf(id));
+  const by = who(event.by);
+  const actor = by.charAt(0).toUpperCase() + by.slice(1);
+  switch (event.kind) {
+    case 'created':
+      return `${actor} created the group${event.title ? ` “${event.title}”` : ''}`;
+    case 'added':
+      return `${actor} added ${who(event.user)}`;
+    case 'removed':
+      return `${actor} removed ${who(event.user)}`;
+    case 'left':
+      return `${actor} left`;
+    case 'renamed':
+      return `${actor} renamed the group to “${event.title ?? ''}”`;
+  }
+}
+
+/** The events after `after` (exclusive) up to `until` (inclusive), by time. */
+function eventsBetween(events: readonly TimelineEvent[], after: number, until: number): TimelineEvent[] {
+  return events.filter((event) => event.at > after && event.at <= until);
 }
 
 /**
@@ -48,7 +75,7 @@ function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[],
   return map;
 }
 
-export function MessageList({ messages, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
+export function MessageList({ messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   const [atBottom, setAtBottom] = useState(true);
@@ -182,16 +209,28 @@ export function MessageList({ messages, targetId, firstUnreadId, me, myUsername,
         >
           {shown.map((message, i) => {
             const previous = i > 0 ? shown[i - 1] : start > 0 ? messages[start - 1] : undefined;
-            const newDay = !previous || !sameDay(previous.createdAt, message.createdAt);
+            const happened = eventsBetween(events, previous?.createdAt ?? -Infinity, message.createdAt);
+            // A day line goes before the first thing of each day, event or message.
+            let dayOfLast = previous?.createdAt;
+            const dayLine = (at: number) => {
+              const newDay = dayOfLast === undefined || !sameDay(dayOfLast, at);
+              dayOfLast = at;
+              return newDay;
+            };
+            const eventLines = happened.map((event) => (
+              <Fragment key={`event-${event.id}`}>
+                {dayLine(event.at) && <DayLine at={event.at} />}
+                <TimelineLine event={event} me={me} />
+              </Fragment>
+            ));
+            const newDay = dayLine(message.createdAt);
             const unreadStart = message.id === firstUnreadId;
-            const showHeader = newDay || unreadStart || !previous || previous.author !== message.author || message.createdAt - previous.createdAt > RUN_GAP_MS;
+            const showHeader =
+              newDay || unreadStart || happened.length > 0 || !previous || previous.author !== message.author || message.createdAt - previous.createdAt > RUN_GAP_MS;
             return (
               <Fragment key={message.id}>
-                {newDay && (
-                  <li className="day-separator">
-                    <span>{dayLabel(message.createdAt)}</span>
-                  </li>
-                )}
+                {eventLines}
+                {newDay && <DayLine at={message.createdAt} />}
                 {unreadStart && (
                   <li className="new-messages" id="new-messages">
                     <span>New messages</span>
@@ -214,6 +253,15 @@ export function MessageList({ messages, targetId, firstUnreadId, me, myUsername,
               </Fragment>
             );
           })}
+          {eventsBetween(events, messages.at(-1)?.createdAt ?? -Infinity, Infinity).map((event, i, after) => {
+            const since = i > 0 ? after[i - 1]?.at : messages.at(-1)?.createdAt;
+            return (
+              <Fragment key={`event-${event.id}`}>
+                {(since === undefined || !sameDay(since, event.at)) && <DayLine at={event.at} />}
+                <TimelineLine event={event} me={me} />
+              </Fragment>
+            );
+          })}
         </ol>
       </div>
       {!atBottom && (
@@ -222,5 +270,22 @@ export function MessageList({ messages, targetId, firstUnreadId, me, myUsername,
         </button>
       )}
     </div>
+  );
+}
+
+function TimelineLine({ event, me }: { event: TimelineEvent; me: string }) {
+  return (
+    <li className="timeline-event muted" data-event-kind={event.kind}>
+      <span>{describeEvent(event, me)}</span>{' '}
+      <time dateTime={new Date(event.at).toISOString()}>{new Date(event.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
+    </li>
+  );
+}
+
+function DayLine({ at }: { at: number }) {
+  return (
+    <li className="day-separator">
+      <span>{dayLabel(at)}</span>
+    </li>
   );
 }

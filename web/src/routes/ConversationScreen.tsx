@@ -3,7 +3,7 @@
 // conversation you were removed from, says so. Opening it lands at the first unread message and
 // puts the focus in the composer (on devices with a keyboard).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Conversation, MessageItem, Receipt, Member } from '@outpost/client';
+import type { Conversation, MessageItem, Receipt, Member, TimelineEvent } from '@outpost/client';
 import { isUuid } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
@@ -25,6 +25,7 @@ import { conversationTitle } from '../components/ConversationList.tsx';
 const NO_MESSAGES: MessageItem[] = [];
 const NO_MEMBERS: Member[] = [];
 const NO_RECEIPTS: Receipt[] = [];
+const NO_EVENTS: TimelineEvent[] = [];
 const NEW: ComposerMode = { kind: 'new' };
 /** How long to wait for a conversation to appear before saying it is not there. */
 const PATIENCE_MS = 4000;
@@ -62,6 +63,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const messages = useLive(conversation.messages(), NO_MESSAGES);
   const members = useLive(conversation.members(), NO_MEMBERS);
   const receipts = useLive(conversation.receipts(), NO_RECEIPTS);
+  const events = useLive(conversation.events(), NO_EVENTS);
   const entry = useLive(client.conversations(), []).find((item) => item.id === conversationId);
   const presence = usePresence();
   const online = useOnline();
@@ -225,6 +227,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
         )}
         <MessageList
           messages={messages}
+          events={events}
           targetId={messageId}
           firstUnreadId={firstUnreadId ?? undefined}
           me={me}

@@ -89,13 +89,13 @@ export function conversationsContract(context: ContractContext): void {
       const storage = context.storage();
       const [alice, bob, carol, dave] = await createUsers(storage, 'alice', 'bob', 'carol', 'dave');
       const group = await createGroup(storage, alice!, [bob!]);
-      const added = await storage.conversations.addMembers(group.id, [carol!.id, alice!.id, dave!.id, carol!.id], 'admin', 1_700_000_009_000);
+      const added = await storage.conversations.addMembers(group.id, [carol!.id, alice!.id, dave!.id, carol!.id], 'admin', 1_700_000_009_000, alice!.id);
       expect(added).toEqual([carol!.id, dave!.id]);
       expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('owner');
       expect(await storage.conversations.getMemberRole(group.id, carol!.id)).toBe('admin');
       const carolEntry = (await storage.conversations.getMembers(group.id)).find((member) => member.userId === carol!.id);
       expect(carolEntry).toEqual({ userId: carol!.id, role: 'admin', joinedAt: 1_700_000_009_000 });
-      expect(await storage.conversations.addMembers(group.id, [carol!.id], 'member', 1_700_000_010_000)).toEqual([]);
+      expect(await storage.conversations.addMembers(group.id, [carol!.id], 'member', 1_700_000_010_000, alice!.id)).toEqual([]);
     });
 
     it('removes a member, reporting whether they were one', async () => {
@@ -110,9 +110,9 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.conversations.setMemberRole(group.id, alice!.id, 'admin')).toBe(true);
       expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('admin');
       expect(await storage.conversations.setMemberRole(group.id, bob!.id, 'admin')).toBe(false); // not a member any more
-      expect(await storage.conversations.setTitle(group.id, 'renamed')).toBe(true);
+      expect(await storage.conversations.setTitle(group.id, 'renamed', alice!.id, 1_700_000_011_000)).toBe(true);
       expect((await storage.conversations.getConversation(group.id))?.title).toBe('renamed');
-      expect(await storage.conversations.setTitle(randomUUID() as ConversationId, 'nobody')).toBe(false);
+      expect(await storage.conversations.setTitle(randomUUID() as ConversationId, 'nobody', alice!.id, 1_700_000_012_000)).toBe(false);
     });
 
     it('remembers a removed member with who removed them, until they are added again', async () => {
@@ -130,7 +130,7 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.conversations.removeMember(group.id, bob!.id, carol!.id, 1_700_000_010_000)).toBe(false);
       expect((await storage.conversations.getFormerMembers(group.id)).find((former) => former.userId === bob!.id)?.removedBy).toBe(alice!.id);
 
-      expect(await storage.conversations.addMembers(group.id, [bob!.id], 'member', 1_700_000_011_000)).toEqual([bob!.id]);
+      expect(await storage.conversations.addMembers(group.id, [bob!.id], 'member', 1_700_000_011_000, alice!.id)).toEqual([bob!.id]);
       expect((await storage.conversations.getFormerMembers(group.id)).map((former) => former.userId)).toEqual([carol!.id]);
       expect(await storage.conversations.listRemovals(bob!.id, 10)).toEqual([]);
       // Removed again later: remembered with the new time and remover.
@@ -148,7 +148,7 @@ export function conversationsContract(context: ContractContext): void {
       await storage.conversations.removeMember(groups[0]!.id, bob!.id, alice!.id, 1_700_000_020_000);
       await storage.conversations.removeMember(groups[2]!.id, bob!.id, null, 1_700_000_030_000);
       await storage.conversations.removeMember(groups[1]!.id, bob!.id, alice!.id, 1_700_000_025_000);
-      await storage.conversations.setTitle(groups[2]!.id, 'renamed after bob left');
+      await storage.conversations.setTitle(groups[2]!.id, 'renamed after bob left', alice!.id, 1_700_000_031_000);
       const removals = await storage.conversations.listRemovals(bob!.id, 10);
       expect(removals).toEqual([
         { userId: bob!.id, leftAt: 1_700_000_030_000, removedBy: null, conversation: await storage.conversations.getConversation(groups[2]!.id) },
@@ -159,10 +159,36 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.conversations.listRemovals(alice!.id, 10)).toEqual([]);
     });
 
+    it('records what happened to a group, in the transaction of each change, and lists the latest events oldest first', async () => {
+      const storage = context.storage();
+      const [alice, bob, carol] = await createUsers(storage, 'alice', 'bob', 'carol');
+      const group = await createGroup(storage, alice!, [bob!], 1_700_000_040_000);
+      await storage.conversations.addMembers(group.id, [carol!.id, bob!.id], 'member', 1_700_000_041_000, bob!.id);
+      await storage.conversations.setTitle(group.id, 'pump crew', alice!.id, 1_700_000_042_000);
+      await storage.conversations.removeMember(group.id, carol!.id, alice!.id, 1_700_000_043_000);
+      await storage.conversations.removeMember(group.id, bob!.id, null, 1_700_000_044_000);
+      // What changed nothing is no event.
+      await storage.conversations.removeMember(group.id, bob!.id, null, 1_700_000_045_000);
+      await storage.conversations.addMembers(group.id, [alice!.id], 'member', 1_700_000_046_000, alice!.id);
+      const events = await storage.conversations.listEvents(group.id, 10);
+      expect(events.map(({ id: _id, ...event }) => event)).toEqual([
+        { kind: 'created', at: 1_700_000_040_000, actor: alice!.id, subject: null, title: 'a group' },
+        { kind: 'added', at: 1_700_000_041_000, actor: bob!.id, subject: carol!.id, title: null },
+        { kind: 'renamed', at: 1_700_000_042_000, actor: alice!.id, subject: null, title: 'pump crew' },
+        { kind: 'removed', at: 1_700_000_043_000, actor: alice!.id, subject: carol!.id, title: null },
+        { kind: 'left', at: 1_700_000_044_000, actor: bob!.id, subject: null, title: null },
+      ]);
+      expect(events.map((event) => event.id)).toEqual([...events.map((event) => event.id)].sort((a, b) => a - b));
+      expect((await storage.conversations.listEvents(group.id, 2)).map((event) => event.kind)).toEqual(['removed', 'left']);
+      // A DM has no timeline; another conversation's events are its own.
+      const dm = await storage.conversations.createConversation(direct(alice!, bob!));
+      expect(await storage.conversations.listEvents(dm.conversation.id, 10)).toEqual([]);
+    });
+
     it('refuses to add members to a conversation that does not exist', async () => {
       const storage = context.storage();
       const [alice] = await createUsers(storage, 'alice');
-      await expect(storage.conversations.addMembers(randomUUID() as ConversationId, [alice!.id], 'member', 1)).rejects.toMatchObject({ kind: 'notFound' });
+      await expect(storage.conversations.addMembers(randomUUID() as ConversationId, [alice!.id], 'member', 1, alice!.id)).rejects.toMatchObject({ kind: 'notFound' });
     });
   });
 }
