@@ -117,6 +117,24 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     expect(statuses).toEqual([201, 201, 201, 429]);
   });
 
+  it('behind a trusted proxy (TRUST_PROXY), limits each client by the address the proxy forwarded, and ignores that header from anyone else', async () => {
+    const register = (url: string, username: string, forwardedFor: string) =>
+      fetch(`${url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ username, password: 'long enough password' }),
+      }).then((response) => response.status);
+    // The test is the proxy, on loopback: a load balancer in front of the nodes.
+    const behind = await startNode({ ...(await freshDatabase(backend)), authAttemptsPerAddress: 2, env: { TRUST_PROXY: 'loopback' } });
+    expect([await register(behind.url, 'ann1', '203.0.113.7'), await register(behind.url, 'ann2', '203.0.113.7'), await register(behind.url, 'ann3', '203.0.113.7')]).toEqual([201, 201, 429]);
+    // Another client behind the same proxy has its own limit; a spoofed entry before the proxy's is not believed.
+    expect(await register(behind.url, 'bea1', '203.0.113.9')).toBe(201);
+    expect(await register(behind.url, 'ann4', '198.51.100.1, 203.0.113.7')).toBe(429);
+    // Without TRUST_PROXY the header is anyone's to write, so it changes nothing.
+    const direct = await startNode({ ...(await freshDatabase(backend)), authAttemptsPerAddress: 2 });
+    expect([await register(direct.url, 'cal1', '192.0.2.1'), await register(direct.url, 'cal2', '192.0.2.2'), await register(direct.url, 'cal3', '192.0.2.3')]).toEqual([201, 201, 429]);
+  });
+
   it('finds people, opens DMs idempotently, creates groups and changes members', async () => {
     const server = await startNode(await freshDatabase(backend));
     const call = api(server.url);

@@ -126,7 +126,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const nodes: SpawnedNode[] = [];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-cluster-'));
   for (let i = 0; i < (options.nodes ?? 3); i++) {
-    nodes.push(await spawnNode({ dataDir, databaseUrl, redisUrl: redis.url, signingKey, ...(options.segmentSize ? { segmentSize: options.segmentSize } : {}) }));
+    // nginx, on loopback, forwards each client's address: rate limits are per client, not per nginx.
+    nodes.push(
+      await spawnNode({ dataDir, databaseUrl, redisUrl: redis.url, signingKey, env: { TRUST_PROXY: 'loopback' }, ...(options.segmentSize ? { segmentSize: options.segmentSize } : {}) }),
+    );
   }
   const nginx = await startNginx(
     nodes.map((node) => node.port),

@@ -1,6 +1,7 @@
 // Reads every setting from the environment once, at start-up, and fails naming the bad one.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { fileURLToPath } from 'node:url';
 import { Limits } from '@outpost/shared-schema';
 import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
@@ -28,6 +29,12 @@ export interface Config {
    * where many people share one address (a NAT, a load bench); per-username limits stay.
    */
   authAttemptsPerAddress: number;
+  /**
+   * Proxies (addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`) whose
+   * X-Forwarded-For is believed: behind them the client's address is the last one they did not
+   * add themselves. Empty: the peer's address is the client's.
+   */
+  trustProxy: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The built web app to serve at /; served only when it holds an index.html. */
   webDir: string;
@@ -140,8 +147,19 @@ export function loadConfig(env: Env = process.env): Config {
     segmentSize: integer(env, 'SEGMENT_SIZE', Limits.segmentSize, 2, 100_000),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     authAttemptsPerAddress: integer(env, 'AUTH_ATTEMPTS_PER_ADDRESS', RateLimits.authPerAddress.capacity, 1, 1_000_000),
+    trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
     tls: tls(env),
   };
+}
+
+function trustProxy(env: Record<string, string | undefined>): string[] {
+  const list = (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    proxyaddr.compile(list);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY must list addresses, CIDR ranges or loopback/linklocal/uniquelocal (${(error as Error).message})`);
+  }
+  return list;
 }

@@ -130,6 +130,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     conversations,
     corsOrigins: config.corsOrigins,
     authAttemptsPerAddress: config.authAttemptsPerAddress,
+    trustProxy: config.trustProxy,
     redis: coordinator.store,
     log,
   });

@@ -1,5 +1,7 @@
 // The REST API. Hono: Web-standard Request/Response, typed routes, small, with CORS and security
 // headers built in, and it runs on the same Node http.Server as the /sync WebSocket endpoint.
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from 'proxy-addr';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
@@ -39,14 +41,24 @@ export interface AppDeps {
   redis: Redis | null;
   /** Sign-in and sign-up attempts per address per minute (AUTH_ATTEMPTS_PER_ADDRESS). */
   authAttemptsPerAddress: number;
+  /** Proxies whose X-Forwarded-For is believed (Config.trustProxy). */
+  trustProxy: readonly string[];
   log: Logger;
 }
 
-type Env = { Variables: { auth: AccessClaims }; Bindings: { incoming?: { socket?: { remoteAddress?: string } } } };
+type Env = { Variables: { auth: AccessClaims }; Bindings: { incoming?: IncomingMessage } };
 
-/** The peer address (behind a proxy, the proxy's: it is a coarse key for rate limits). */
-function address(c: Context<Env>): string {
-  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+/**
+ * The client's address, the key of per-address rate limits: the peer's, or behind trusted
+ * proxies (TRUST_PROXY) the last address in X-Forwarded-For that they did not add themselves —
+ * without it, every client behind a load balancer would share one limit.
+ */
+function addressOf(trusted: (address: string, hop: number) => boolean): (c: Context<Env>) => string {
+  return (c) => {
+    const incoming = c.env?.incoming;
+    if (!incoming?.socket?.remoteAddress) return 'unknown';
+    return proxyaddr(incoming, trusted);
+  };
 }
 
 async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
@@ -89,6 +101,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ ok: true }));
 
+  const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
   const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
