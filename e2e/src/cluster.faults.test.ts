@@ -3,7 +3,7 @@
 // every message anyone saw numbered is on every member's replica exactly once, numbered 1..N,
 // and the replicas are identical.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutpostClient } from '@outpost/client';
+import { OutpostClient } from '@outpost/client';
 import type { ConversationId } from '@outpost/shared-schema';
 import { startCluster, type Cluster } from './cluster.ts';
 import { signUp, teardown, until } from './harness.ts';
@@ -71,6 +71,23 @@ describe('three nodes through faults', () => {
     await converged(people, group, 18, 'cross-node delivery resumes and everyone converges');
     await burst(people, group, 1, 'after');
     await converged(people, group, 21, 'and new messages cross nodes live again');
+  });
+
+  it('Redis away: a removal and a sign-out on one node still cut connections on the others, by the sweep', async () => {
+    const [a, b, c] = cluster.nodes.map((node) => node.url) as [string, string, string];
+    const ada = await signUp(a, 'ada');
+    const cyd = await signUp(c, 'cyd');
+    const group = await ada.createGroup('crew', [cyd.user.id]);
+    await until('cyd has the group on node C', () => cyd.conversation(group).synced());
+    const elsewhere = await OutpostClient.resume({ url: b }, cyd.session);
+    await until('another tab of that device is connected on node B', () => elsewhere.status().get() === 'connected' && elsewhere.conversations().get() !== undefined);
+    await cluster.redis.kill(); // no notice crosses nodes now
+    await ada.removeMember(group, cyd.user.id);
+    await until('cyd is cut off on node C', () => cyd.failures().some((f) => f.docName.includes(group) && f.code === 'accessLost'), () => cyd.failures(), 15_000);
+    await cyd.logout();
+    await until('the session on node B is signed out too', () => elsewhere.failures().some((f) => f.code === 'signedOut'), () => elsewhere.failures(), 15_000);
+    elsewhere.close();
+    await cluster.redis.restart();
   });
 
   it('Postgres stopped and restarted: updates wait as retryable, are sent again, and nothing is lost', async () => {

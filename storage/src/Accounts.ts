@@ -47,4 +47,6 @@ export interface Accounts {
   revokeRefreshToken(tokenHash: string): Promise<string | null>;
   /** True while the family (a signed-in device) has a token that is neither used, revoked nor expired. */
   isSessionActive(familyId: string, now: number): Promise<boolean>;
+  /** Of `familyIds`, the ones still signed in (as isSessionActive), in one query. */
+  activeSessions(familyIds: readonly string[], now: number): Promise<Set<string>>;
 }

@@ -53,6 +53,8 @@ export interface Conversations {
   listConversations(userId: UserId): Promise<ConversationRecord[]>;
   getMembers(id: ConversationId): Promise<MemberRecord[]>;
   getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null>;
+  /** The roles of many (conversation, user) pairs in one query; pairs that are not members are left out. */
+  getMemberRoles(pairs: readonly { conversationId: ConversationId; userId: UserId }[]): Promise<{ conversationId: ConversationId; userId: UserId; role: Role }[]>;
   /**
    * Adds members (existing ones keep their role); returns the ones actually added, each with an
    * `added` event by `by`. A former member who is added again is no longer listed as former.

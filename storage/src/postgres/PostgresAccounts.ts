@@ -103,4 +103,14 @@ export class PostgresAccounts implements Accounts {
     );
     return n > 0;
   }
+
+  async activeSessions(familyIds: readonly string[], now: number): Promise<Set<string>> {
+    const rows = await all<{ family_id: string }>(
+      this.#pool,
+      `SELECT DISTINCT family_id FROM refresh_tokens
+       WHERE family_id = ANY($1::text[]) AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`,
+      [familyIds, now],
+    );
+    return new Set(rows.map((row) => row.family_id));
+  }
 }

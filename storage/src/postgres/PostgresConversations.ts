@@ -83,6 +83,17 @@ export class PostgresConversations implements Conversations {
     return row ? toMember(row).role : null;
   }
 
+  async getMemberRoles(pairs: readonly { conversationId: ConversationId; userId: UserId }[]): Promise<{ conversationId: ConversationId; userId: UserId; role: Role }[]> {
+    if (pairs.length === 0) return [];
+    const rows = await all<{ conversation_id: string; user_id: string; role: string }>(
+      this.#pool,
+      `SELECT m.conversation_id, m.user_id, m.role FROM unnest($1::text[], $2::text[]) AS p (conversation_id, user_id)
+       JOIN members m ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
+      [pairs.map((pair) => pair.conversationId), pairs.map((pair) => pair.userId)],
+    );
+    return rows.map((row) => ({ conversationId: row.conversation_id as ConversationId, userId: row.user_id as UserId, role: row.role as Role }));
+  }
+
   async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number, by: UserId): Promise<UserId[]> {
     return inTransaction(this.#pool, async (client) => {
       if (!(await one(client, 'SELECT 1 AS found FROM conversations WHERE id = $1', [id]))) throw new OutpostError('notFound', 'no such conversation');

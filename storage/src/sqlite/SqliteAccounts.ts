@@ -93,4 +93,13 @@ export class SqliteAccounts implements Accounts {
       ) > 0
     );
   }
+
+  async activeSessions(familyIds: readonly string[], now: number): Promise<Set<string>> {
+    const rows = this.#sql.all<{ family_id: string }>(
+      `SELECT DISTINCT family_id FROM refresh_tokens
+       WHERE family_id IN (SELECT value FROM json_each(?)) AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
+      JSON.stringify(familyIds), now,
+    );
+    return new Set(rows.map((row) => row.family_id));
+  }
 }

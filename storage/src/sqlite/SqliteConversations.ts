@@ -73,6 +73,16 @@ export class SqliteConversations implements Conversations {
     return row ? toMember(row).role : null;
   }
 
+  async getMemberRoles(pairs: readonly { conversationId: ConversationId; userId: UserId }[]): Promise<{ conversationId: ConversationId; userId: UserId; role: Role }[]> {
+    if (pairs.length === 0) return [];
+    const rows = this.#sql.all<{ conversation_id: string; user_id: string; role: string }>(
+      `SELECT m.conversation_id, m.user_id, m.role FROM json_each(?) AS p
+       JOIN members m ON m.conversation_id = json_extract(p.value, '$[0]') AND m.user_id = json_extract(p.value, '$[1]')`,
+      JSON.stringify(pairs.map((pair) => [pair.conversationId, pair.userId])),
+    );
+    return rows.map((row) => ({ conversationId: row.conversation_id as ConversationId, userId: row.user_id as UserId, role: row.role as Role }));
+  }
+
   async addMembers(id: ConversationId, userIds: readonly UserId[], role: Role, now: number, by: UserId): Promise<UserId[]> {
     return this.#sql.immediate(() => {
       if (!this.#sql.get('SELECT 1 FROM conversations WHERE id = ?', id)) throw new OutpostError('notFound', 'no such conversation');

@@ -146,7 +146,20 @@ export class SyncEngine implements Extension {
 
   /** Closes connections whose member was removed or whose session was revoked elsewhere. */
   async #recheckConnections(): Promise<void> {
-    for (const document of this.#instance?.documents.values() ?? []) {
+    const documents = [...(this.#instance?.documents.values() ?? [])];
+    // One query for the sessions and one for the memberships of every connection here; the
+    // checks below then hit the cache.
+    const contexts = documents.flatMap((document) =>
+      document.getConnections().flatMap((connection) => {
+        const context = connection.context as ConnectionContext | undefined;
+        return context?.doc ? [context] : [];
+      }),
+    );
+    await this.access.refreshSessions(contexts.map((context) => context.deviceId));
+    await this.access.refreshRoles(
+      contexts.flatMap(({ doc, userId }) => (doc.kind === 'segment' || doc.kind === 'server' ? [{ conversationId: doc.conversationId, userId }] : [])),
+    );
+    for (const document of documents) {
       for (const connection of document.getConnections()) {
         const context = connection.context as ConnectionContext | undefined;
         if (!context?.doc) continue;

@@ -142,6 +142,35 @@ export class AccessControl {
     return active;
   }
 
+  /**
+   * Asks storage once about every session in `deviceIds` whose answer is no longer trusted, so
+   * a sweep over thousands of connections costs one query, not one per device.
+   */
+  async refreshSessions(deviceIds: Iterable<DeviceId>, now = Date.now()): Promise<void> {
+    const stale = [...new Set(deviceIds)].filter((deviceId) => {
+      const cached = this.#sessions.get(deviceId);
+      return !cached || now - cached.at >= RECHECK_MS;
+    });
+    if (stale.length === 0) return;
+    const active = await this.#storage.accounts.activeSessions(stale, now);
+    for (const deviceId of stale) this.#sessions.set(deviceId, { active: active.has(deviceId), at: now });
+    if (this.#sessions.size > 100_000) this.#sweep(this.#sessions, now);
+  }
+
+  /** As refreshSessions, for the roles of (conversation, user) pairs. */
+  async refreshRoles(pairs: Iterable<{ conversationId: ConversationId; userId: UserId }>, now = Date.now()): Promise<void> {
+    const stale = new Map<string, { conversationId: ConversationId; userId: UserId }>();
+    for (const pair of pairs) {
+      const key = `${pair.conversationId}/${pair.userId}`;
+      const cached = this.#roles.get(key);
+      if (!cached || now - cached.at >= RECHECK_MS) stale.set(key, pair);
+    }
+    if (stale.size === 0) return;
+    const found = new Map((await this.#storage.conversations.getMemberRoles([...stale.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
+    for (const key of stale.keys()) this.#roles.set(key, { role: found.get(key) ?? null, at: now });
+    if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
+  }
+
   /** Membership of a conversation changed: ask storage again next time. */
   forgetConversation(conversationId: ConversationId): void {
     for (const key of [...this.#roles.keys()]) if (key.startsWith(`${conversationId}/`)) this.#roles.delete(key);

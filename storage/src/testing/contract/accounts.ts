@@ -138,6 +138,10 @@ export function accountsContract(context: ContractContext): void {
       expect(await storage.accounts.isSessionActive(family, NOW)).toBe(false);
       expect(await storage.accounts.isSessionActive(other, NOW)).toBe(true); // another device stays signed in
       expect(await storage.accounts.isSessionActive(other, NOW + 2 * HOUR)).toBe(false); // until it expires
+      // Asked together, in one query: the same answers.
+      expect(await storage.accounts.activeSessions([family, other, 'no-such-family', other], NOW)).toEqual(new Set([other]));
+      expect(await storage.accounts.activeSessions([family, other], NOW + 2 * HOUR)).toEqual(new Set());
+      expect(await storage.accounts.activeSessions([], NOW)).toEqual(new Set());
       expect(await storage.accounts.rotateRefreshToken(tokenHash('t2'), nextToken('t3'), NOW + 1)).toMatchObject({ outcome: 'reused' });
       expect(await storage.accounts.revokeRefreshToken(tokenHash('never-issued'))).toBeNull();
     });

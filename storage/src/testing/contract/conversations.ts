@@ -38,6 +38,16 @@ export function conversationsContract(context: ContractContext): void {
       );
       expect(members.every((member) => member.joinedAt === 1_700_000_005_000)).toBe(true);
       expect(await storage.conversations.getMemberRole(group.id, alice!.id)).toBe('owner');
+      // Many pairs in one query: members with their roles, the rest left out.
+      const roles = await storage.conversations.getMemberRoles([
+        { conversationId: group.id, userId: alice!.id },
+        { conversationId: group.id, userId: bob!.id },
+        { conversationId: group.id, userId: carol!.id },
+        { conversationId: randomUUID() as ConversationId, userId: alice!.id },
+      ]);
+      expect(new Set(roles.map((r) => `${r.userId}:${r.role}`))).toEqual(new Set([`${alice!.id}:owner`, `${bob!.id}:member`]));
+      expect(roles.every((r) => r.conversationId === group.id)).toBe(true);
+      expect(await storage.conversations.getMemberRoles([])).toEqual([]);
       expect(await storage.conversations.getMemberRole(group.id, carol!.id)).toBeNull();
       expect((await storage.conversations.listConversations(bob!.id)).map((conversation) => conversation.id)).toEqual([group.id]);
       expect(await storage.conversations.listConversations(carol!.id)).toEqual([]);
