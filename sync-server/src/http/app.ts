@@ -21,12 +21,15 @@ import {
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import { publicUser, type Sessions } from '../auth/sessions.ts';
-import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
+import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
 import type { Redis } from 'ioredis';
 import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
+import type { FileService } from '../files/FileService.ts';
+import type { Env } from './env.ts';
+import { mountFileRoutes } from './files.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -34,6 +37,7 @@ export interface AppDeps {
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
+  files: FileService;
   corsOrigins: string[];
   /** Where rate limits are counted when several nodes share them (null: in memory). */
   redis: Redis | null;
@@ -42,7 +46,6 @@ export interface AppDeps {
   log: Logger;
 }
 
-type Env = { Variables: { auth: AccessClaims }; Bindings: { incoming?: { socket?: { remoteAddress?: string } } } };
 
 /** The peer address (behind a proxy, the proxy's: it is a coarse key for rate limits). */
 function address(c: Context<Env>): string {
@@ -158,6 +161,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
     return c.body(null, 204);
   });
+
+  mountFileRoutes(authed, deps.files);
 
   app.route('/api', authed);
   return app;
