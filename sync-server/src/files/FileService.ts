@@ -127,6 +127,12 @@ export class FileService {
     return { entry: file.entry, type, inline: image && isInlineType(type), key, blob };
   }
 
+  /** The limits a client checks before uploading, and how much of the quota `userId` uses. */
+  async limits(userId: UserId): Promise<{ maxBytes: number; maxImagePixels: number; quotaBytes: number; usedBytes: number }> {
+    const { maxBytes, maxImagePixels, quotaBytes } = this.#limits;
+    return { maxBytes, maxImagePixels, quotaBytes, usedBytes: await this.#storage.files.usage(userId) };
+  }
+
   /** What a file is (its entry), for a current member of its conversation. */
   async describe(userId: UserId, conversationId: ConversationId, fileId: string): Promise<AttachmentEntry> {
     await this.#requireMember(conversationId, userId);

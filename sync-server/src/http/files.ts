@@ -27,6 +27,8 @@ export function contentDisposition(kind: 'inline' | 'attachment', name: string):
 }
 
 export function mountFileRoutes(authed: Hono<Env>, files: FileService): void {
+  authed.get('/files/limits', async (c) => c.json(await files.limits(c.get('auth').userId as UserId)));
+
   authed.put('/conversations/:id/files/:fileId', async (c) => {
     const { conversationId, fileId } = ids(c);
     const name = c.req.query('name') ?? '';
