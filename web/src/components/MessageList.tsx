@@ -15,6 +15,7 @@ const NOBODY: readonly string[] = [];
 const RUN_GAP_MS = 5 * 60_000;
 
 interface Props {
+  conversationId: string;
   messages: readonly MessageItem[];
   targetId: string | undefined;
   /** The first message that was unread when the conversation opened. */
@@ -48,7 +49,7 @@ function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[],
   return map;
 }
 
-export function MessageList({ messages, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
+export function MessageList({ conversationId, messages, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   const [atBottom, setAtBottom] = useState(true);
@@ -198,6 +199,7 @@ export function MessageList({ messages, targetId, firstUnreadId, me, myUsername,
                   </li>
                 )}
                 <MessageRow
+                  conversationId={conversationId}
                   message={message}
                   showHeader={showHeader}
                   me={me}
