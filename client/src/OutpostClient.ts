@@ -123,6 +123,8 @@ export class OutpostClient {
   readonly #stop: (() => void)[] = [];
   #storedDocuments: Promise<string[]> | undefined;
   readonly #uploads: Uploads;
+  /** The outbox and the messages waiting for their files, as one list. */
+  readonly #pending: Live<OutboxEntry[]>;
   readonly #copies: FileCopies;
   #fileLimits: FileLimitsView = { maxBytes: Limits.fileBytes };
   #thumbnailScan: ReturnType<typeof setTimeout> | undefined;
@@ -149,6 +151,24 @@ export class OutpostClient {
       changed: (conversationId) => this.#conversations.get(conversationId)?.changed(),
     });
     this.#copies = new FileCopies(api, files, (fileId) => this.#uploads.file(fileId));
+    this.#pending = joined(this.#outbox.list(), this.#uploads.list(), (operations, waiting) => {
+      const now = Date.now();
+      const uploads = waiting.map(
+        (message): OutboxEntry => ({
+          key: `upload:${message.id}`,
+          kind: 'send',
+          docName: '',
+          conversationId: message.conversationId,
+          messageId: message.id,
+          at: message.createdAt,
+          tab: this.tab,
+          waitedMs: now - message.createdAt,
+          otherTab: false,
+          ...(message.failure ? { failure: message.failure } : {}),
+        }),
+      );
+      return uploads.length === 0 ? operations : [...operations, ...uploads].sort((a, b) => a.at - b.at);
+    });
     // Tabs relay only when they share a replica; memory-only clients are separate devices.
     this.#relay =
       typeof BroadcastChannel === 'undefined' || options.persistence === undefined
@@ -561,9 +581,13 @@ export class OutpostClient {
 
   // ── the replica: outbox, search, sync progress ──
 
-  /** Your writes the server has not acknowledged yet, oldest first (from every tab). */
+  /**
+   * Your writes the server has not acknowledged yet, oldest first (from every tab), messages
+   * waiting for their files to upload included (their `docName` is empty: they are in no
+   * document yet).
+   */
   outbox(): Live<OutboxEntry[]> {
-    return this.#outbox.list();
+    return this.#pending;
   }
 
   /** Resolves when every change made so far is stored in the replica (not yet the server). */
@@ -647,6 +671,30 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/**
+ * A live value made of two others: computed again only when either has a new value (so `get()`
+ * is current at once after a write, and the same object while nothing changed).
+ */
+function joined<A, B, T>(a: Live<A>, b: Live<B>, combine: (a: A, b: B) => T): Live<T> {
+  let last: { a: A; b: B; value: T } | undefined;
+  const get = (): T => {
+    const [va, vb] = [a.get(), b.get()];
+    if (!last || last.a !== va || last.b !== vb) last = { a: va, b: vb, value: combine(va, vb) };
+    return last.value;
+  };
+  return {
+    get,
+    subscribe(listener) {
+      let ready = false;
+      const changed = () => ready && listener(get());
+      const stops = [a.subscribe(changed), b.subscribe(changed)];
+      ready = true;
+      listener(get());
+      return () => stops.forEach((stop) => stop());
+    },
+  };
 }
 
 /** Wraps `compute` so that an equal result keeps the previous value (live views re-render less). */

@@ -5,6 +5,7 @@
 // the server stored them. So a message never reaches the server before its files do.
 import { OutpostError, type AttachmentEntry, type ConversationId, type MessageId } from '@outpost/shared-schema';
 import type { Api } from '../connection/api.ts';
+import { Derived, type Live } from '../live.ts';
 import type { OutgoingFile, OutgoingMessage, ReplicaFiles } from '../replica/ReplicaFiles.ts';
 
 /** How an outgoing message's upload is going. */
@@ -50,12 +51,23 @@ export class Uploads {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   readonly #loaded: Promise<void>;
+  readonly #live = new Derived<OutgoingMessage[]>(() => [...this.#messages.values()].sort((a, b) => a.createdAt - b.createdAt));
 
   constructor(host: UploadsHost) {
     this.#host = host;
     this.#channel = typeof BroadcastChannel === 'undefined' || host.channel === null ? null : new BroadcastChannel(host.channel);
     if (this.#channel) this.#channel.onmessage = () => void this.#reload();
     this.#loaded = this.#reload();
+  }
+
+  /** Every outgoing message, oldest first. */
+  list(): Live<OutgoingMessage[]> {
+    return this.#live;
+  }
+
+  #changed(conversationId: ConversationId): void {
+    this.#live.invalidate();
+    this.#host.changed(conversationId);
   }
 
   /** Outgoing messages of a conversation, oldest first. */
@@ -79,7 +91,7 @@ export class Uploads {
   /** Stores a new outgoing message and starts uploading if the server can be reached. */
   async add(message: OutgoingMessage): Promise<void> {
     this.#messages.set(message.id, message);
-    this.#host.changed(message.conversationId);
+    this.#changed(message.conversationId);
     await this.#host.files.saveOutgoing(message);
     this.#announce();
     this.kick();
@@ -89,7 +101,7 @@ export class Uploads {
   async update(message: OutgoingMessage): Promise<void> {
     if (!this.#messages.has(message.id)) return;
     this.#messages.set(message.id, message);
-    this.#host.changed(message.conversationId);
+    this.#changed(message.conversationId);
     await this.#host.files.saveOutgoing(message);
     this.#announce();
   }
@@ -101,7 +113,7 @@ export class Uploads {
     this.#messages.delete(id);
     this.#progress.delete(id);
     await this.#host.files.dropOutgoing(id);
-    if (message) this.#host.changed(message.conversationId);
+    if (message) this.#changed(message.conversationId);
     this.#announce();
   }
 
@@ -158,7 +170,7 @@ export class Uploads {
       this.#messages.set(message.id, message);
       touched.add(message.conversationId);
     }
-    for (const id of touched) this.#host.changed(id);
+    for (const id of touched) this.#changed(id);
   }
 
   #announce(): void {
@@ -182,7 +194,7 @@ export class Uploads {
     if (!message) {
       const gone = this.#messages.get(id);
       this.#messages.delete(id);
-      if (gone) this.#host.changed(gone.conversationId);
+      if (gone) this.#changed(gone.conversationId);
       return 'skipped';
     }
     if (message.failure) return 'skipped';
@@ -201,7 +213,7 @@ export class Uploads {
         const { maxBytes } = this.#host.limits();
         if (file.size > maxBytes) return await this.#fail(message, `${file.name} is larger than the ${formatBytes(maxBytes)} a file may have`);
         this.#progress.set(id, { state: 'uploading', sent: before, total });
-        this.#host.changed(message.conversationId);
+        this.#changed(message.conversationId);
         const path = `/api/conversations/${message.conversationId}/files/${file.id}?name=${encodeURIComponent(file.name)}`;
         const start = before;
         let reported = 0;
@@ -213,7 +225,7 @@ export class Uploads {
             // Progress events come often; the views need a few a second at most.
             if (Date.now() - reported > 150) {
               reported = Date.now();
-              this.#host.changed(message.conversationId);
+              this.#changed(message.conversationId);
             }
           },
           abort.signal,
@@ -234,14 +246,14 @@ export class Uploads {
     } finally {
       this.#aborts.delete(id);
       this.#progress.delete(id);
-      this.#host.changed(message.conversationId);
+      this.#changed(message.conversationId);
     }
   }
 
   async #finish(message: OutgoingMessage): Promise<void> {
     this.#messages.delete(message.id);
     await this.#host.files.dropOutgoing(message.id);
-    this.#host.changed(message.conversationId);
+    this.#changed(message.conversationId);
     this.#announce();
   }
 

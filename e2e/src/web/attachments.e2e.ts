@@ -140,6 +140,8 @@ describe('attachments in the web app', () => {
     await until('ada sees her own thumbnail, drawn on her device', () => thumbnailLoaded(row));
     await row.getByText(/Waiting for network to upload/).waitFor();
     expect(await row.getAttribute('class')).toContain('pending');
+    // Counted with the rest of the unsent work (the banner; logging out would ask first).
+    await ada.page.getByText(/1 change waiting to be sent/).waitFor();
     const portrait = await box(row.locator('.thumbnail'));
     expect(portrait.height).toBeGreaterThan(portrait.width);
     await ada.screenshots('attach-offline');
