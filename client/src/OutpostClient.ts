@@ -148,6 +148,8 @@ export class OutpostClient {
       online: () => this.#statusValue === 'connected',
       deliver: (message, attachments) => this.#open(message.conversationId).deliver(message, attachments),
       delivered: (message) => this.#open(message.conversationId).has(message.id),
+      ready: () => this.loaded(),
+      stored: () => this.stored(),
       changed: (conversationId) => this.#conversations.get(conversationId)?.changed(),
     });
     this.#copies = new FileCopies(api, files, (fileId) => this.#uploads.file(fileId));

@@ -299,7 +299,10 @@ export class Conversation {
         });
       }
     }
+    const written = new Set(items.map((item) => item.id));
     for (const message of this.#host.outgoing(this.id)) {
+      // Delivered a moment ago: its segment shows it now.
+      if (written.has(message.id)) continue;
       const upload = this.#host.uploadState(message.id);
       items.push({
         id: message.id,

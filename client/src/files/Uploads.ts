@@ -28,6 +28,10 @@ export interface UploadsHost {
   deliver(message: OutgoingMessage, attachments: AttachmentEntry[]): void;
   /** True when the message is in its conversation's documents already (delivered before a restart). */
   delivered(message: OutgoingMessage): boolean;
+  /** Resolves once the replica's documents are loaded (so `delivered` can be trusted). */
+  ready(): Promise<void>;
+  /** Resolves once every change handed to the replica is stored. */
+  stored(): Promise<void>;
   /** The BroadcastChannel that tabs sharing this replica tell each other of changes on; null when nothing is shared. */
   channel: string | null;
   limits(): FileLimitsView;
@@ -199,6 +203,7 @@ export class Uploads {
     }
     if (message.failure) return 'skipped';
     this.#messages.set(id, message);
+    await this.#host.ready();
     if (this.#host.delivered(message)) {
       await this.#finish(message);
       return 'done';
@@ -251,6 +256,8 @@ export class Uploads {
   }
 
   async #finish(message: OutgoingMessage): Promise<void> {
+    // The message is stored in its segment before it stops being stored as outgoing.
+    await this.#host.stored();
     this.#messages.delete(message.id);
     await this.#host.files.dropOutgoing(message.id);
     this.#changed(message.conversationId);
