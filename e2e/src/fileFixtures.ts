@@ -92,6 +92,12 @@ export async function gradientPng(width = 300, height = 200): Promise<Uint8Array
   return new Uint8Array(await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer());
 }
 
+/** An animated GIF of three 40 × 30 frames. */
+export async function animatedGif(): Promise<Uint8Array> {
+  const frames = await Promise.all(['red', 'green', 'blue'].map((background) => sharp({ create: { width: 40, height: 30, channels: 3, background } }).png().toBuffer()));
+  return new Uint8Array(await sharp(frames, { join: { animated: true } }).gif({ delay: [200, 200, 200] }).toBuffer());
+}
+
 export const htmlPage = new TextEncoder().encode('<!doctype html><html><body><script>alert(document.cookie)</script>Click me</body></html>\n');
 
 export const svgWithScript = new TextEncoder().encode(

@@ -10,7 +10,7 @@ import type { OutpostClient } from '@outpost/client';
 import { segmentDoc, writeDeletion, writeMessage, type AttachmentEntry, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
 import type { OutpostServer } from '@outpost/sync-server';
 import { attempt } from './attacker.ts';
-import { gpsOf, gradientPng, htmlPage, pdf, photoWithGps, pngBomb, program, svgWithScript } from './fileFixtures.ts';
+import { animatedGif, gpsOf, gradientPng, htmlPage, pdf, photoWithGps, pngBomb, program, svgWithScript } from './fileFixtures.ts';
 import { backends, freshDatabase, signUp, startNode, teardown, until, type Backend } from './harness.ts';
 
 afterAll(teardown);
@@ -129,6 +129,16 @@ describe.each(backends)('attached files on %s', (backend: Backend) => {
     expect(response.headers.get('content-disposition')).toBe(`attachment; filename="Wartungsplan M_rz.pdf"; filename*=UTF-8''Wartungsplan%20M%C3%A4rz.pdf`);
     expect(await bytesOf(response)).toEqual(pdf);
     expect(await errorOf(await get(server.url, carol, group, document.id, 'thumb'))).toMatchObject({ status: 404, kind: 'notFound' });
+  });
+
+  it('keeps an animated GIF moving, with a still thumbnail', async () => {
+    const entry = await uploaded(server.url, ada, group, await animatedGif(), 'blink.gif');
+    expect(entry).toMatchObject({ type: 'image/gif', width: 40, height: 30 });
+    const original = await bytesOf(await get(server.url, bob, group, entry.id, 'original'));
+    expect(await sharp(original, { animated: true }).metadata()).toMatchObject({ format: 'gif', pages: 3, width: 40, pageHeight: 30 });
+    const thumb = await bytesOf(await get(server.url, bob, group, entry.id, 'thumb'));
+    const still = await sharp(thumb, { animated: true }).metadata();
+    expect([still.format, still.pages ?? 1]).toEqual(['webp', 1]);
   });
 
   it('never serves HTML named .png or an SVG with a script as an image: they are text, downloaded', async () => {

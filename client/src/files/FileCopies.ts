@@ -20,6 +20,7 @@ export class FileCopies {
   readonly #files: ReplicaFiles;
   readonly #outgoing: (fileId: string) => OutgoingFile | undefined;
   readonly #fetching = new Map<string, Promise<Blob | null>>();
+  readonly #refused = new Set<string>();
   #kept: Promise<Set<string>> | null = null;
   readonly #usage: Derived<CacheUsage | null>;
   #usageValue: CacheUsage | null = null;
@@ -58,8 +59,14 @@ export class FileCopies {
   async keepThumbnails(attachments: readonly { conversationId: ConversationId; attachment: AttachmentEntry }[]): Promise<void> {
     const kept = await this.#keptKeys();
     for (const { conversationId, attachment } of attachments) {
-      if (!isImage(attachment) || kept.has(`${attachment.id}/thumb`) || this.#outgoing(attachment.id)) continue;
-      if ((await this.get(conversationId, attachment, 'thumb')) === null) return; // offline: another time
+      const key = `${attachment.id}/thumb`;
+      if (!isImage(attachment) || kept.has(key) || this.#refused.has(key) || this.#outgoing(attachment.id)) continue;
+      try {
+        if ((await this.get(conversationId, attachment, 'thumb')) === null) return; // offline: another time
+      } catch {
+        // Refused (the file was deleted, or access lost): not asked again while this client runs.
+        this.#refused.add(key);
+      }
     }
   }
 

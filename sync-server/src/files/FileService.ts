@@ -123,7 +123,7 @@ export class FileService {
     if (!key) throw new OutpostError('notFound', `this file has no ${variant} (it is not an image)`);
     const blob = await this.#storage.files.readBlob(key);
     if (!blob) throw new OutpostError('notFound', 'the bytes of this file are gone');
-    const type = variant === 'original' ? file.entry.type : variant === 'thumb' ? 'image/webp' : await this.#displayType(file);
+    const type = variant === 'original' ? file.entry.type : variant === 'thumb' ? 'image/webp' : displayType(file);
     return { entry: file.entry, type, inline: image && isInlineType(type), key, blob };
   }
 
@@ -193,11 +193,6 @@ export class FileService {
     return key;
   }
 
-  async #displayType(file: FileRecord): Promise<string> {
-    if (!file.blobs.display || file.blobs.display === file.blobs.original) return file.entry.type;
-    return file.entry.type === 'image/gif' ? 'image/gif' : 'image/webp';
-  }
-
   #ownUpload(existing: FileRecord, upload: Upload): AttachmentEntry {
     if (existing.uploader !== upload.userId || existing.conversationId !== upload.conversationId) {
       throw new OutpostError('conflict', 'this file id is taken; upload under a new random id');
@@ -221,6 +216,12 @@ export class FileService {
       else this.#imageSlots += 1;
     }
   }
+}
+
+/** What the display size is: the original's type when it is the original, else a WebP (a GIF when animated). */
+function displayType(file: FileRecord): string {
+  if (!file.blobs.display || file.blobs.display === file.blobs.original) return file.entry.type;
+  return file.entry.type === 'image/gif' ? 'image/gif' : 'image/webp';
 }
 
 /** Streams `body` into a new file at `path`, stopping (tooLarge) past `maxBytes`; returns the size. */

@@ -40,10 +40,12 @@ export type Detected = { kind: 'image'; type: string; output: ImageOutput } | { 
 export async function detectType(path: string): Promise<Detected> {
   const found = await fileTypeFromFile(path);
   if (found) {
-    if (REFUSED.has(found.mime)) throw new OutpostError('invalidInput', `programs cannot be shared (this file is ${found.mime})`, { allowed: ALLOWED, type: found.mime });
-    const output = IMAGES[found.mime];
-    if (output) return { kind: 'image', type: found.mime, output };
-    return { kind: 'file', type: found.mime };
+    // As messages carry it: the bare type in lowercase ("audio/ogg; codecs=opus" is audio/ogg).
+    const type = (found.mime.split(';')[0] ?? '').trim().toLowerCase();
+    if (REFUSED.has(type)) throw new OutpostError('invalidInput', `programs cannot be shared (this file is ${type})`, { allowed: ALLOWED, type });
+    const output = IMAGES[type];
+    if (output) return { kind: 'image', type, output };
+    return { kind: 'file', type };
   }
   return { kind: 'file', type: (await looksLikeText(path)) ? 'text/plain' : 'application/octet-stream' };
 }

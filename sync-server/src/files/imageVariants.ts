@@ -60,13 +60,14 @@ export async function makeImageVariants(input: string, output: ImageOutput, dir:
     const long = Math.max(original.width, animated ? (original.pageHeight ?? original.height) : original.height);
     const display =
       long > DISPLAY_SIZE
-        ? await encode(open().resize({ width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true }), animated ? 'gif' : 'webp').toFile(paths.display)
+        ? await encode(open().resize({ width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true }), output === 'gif' ? 'gif' : 'webp').toFile(paths.display)
         : null;
     await open(false).resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 70 }).toFile(paths.thumb);
     const tiny = await open(false).resize({ width: PLACEHOLDER_SIZE, height: PLACEHOLDER_SIZE, fit: 'inside' }).webp({ quality: 30 }).toBuffer();
     return {
       original: { path: paths.original, type: InlineTypes[output] },
-      display: display ? { path: paths.display, type: animated ? InlineTypes.gif : InlineTypes.webp } : null,
+      // A GIF stays a GIF (it may move); anything else is shown as WebP.
+      display: display ? { path: paths.display, type: output === 'gif' ? InlineTypes.gif : InlineTypes.webp } : null,
       thumb: { path: paths.thumb, type: InlineTypes.webp },
       width: original.width,
       height: animated ? (original.pageHeight ?? original.height) : original.height,
