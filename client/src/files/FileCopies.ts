@@ -24,6 +24,7 @@ export class FileCopies {
   #kept: Promise<Set<string>> | null = null;
   readonly #usage: Derived<CacheUsage | null>;
   #usageValue: CacheUsage | null = null;
+  #usageRead = false;
 
   constructor(api: Api, files: ReplicaFiles, outgoing: (fileId: string) => OutgoingFile | undefined) {
     this.#api = api;
@@ -72,7 +73,11 @@ export class FileCopies {
 
   /** What the kept copies take, and the budget for full-size ones. */
   usage(): Live<CacheUsage | null> {
-    void this.#refreshUsage();
+    // Read once here, then again after each copy is kept (not on every call: views call it often).
+    if (!this.#usageRead) {
+      this.#usageRead = true;
+      void this.#refreshUsage();
+    }
     return this.#usage;
   }
 

@@ -33,6 +33,7 @@ export function SharedFilesPanel({ conversation, onOpenImage, onClose }: Props) 
   const shared = useLive(conversation.files(), NONE);
   const images = shared.filter((f) => isImage(f.attachment));
   const files = shared.filter((f) => !isImage(f.attachment));
+  const kept = useLive(client.fileStorage(), null);
   return (
     <section className="members-panel shared-files" aria-label="Shared images and files">
       <header className="pane-header">
@@ -73,6 +74,12 @@ export function SharedFilesPanel({ conversation, onOpenImage, onClose }: Props) 
             </li>
           ))}
         </ul>
+      )}
+      {kept && (
+        <p className="muted small-print kept-files">
+          On this device, for offline use: {kept.thumbs.count} thumbnails ({formatSize(kept.thumbs.bytes)}) from all conversations, and {kept.full.count}{' '}
+          full-size pictures you opened ({formatSize(kept.full.bytes)} of {formatSize(kept.budget)}; the oldest go first).
+        </p>
       )}
     </section>
   );
