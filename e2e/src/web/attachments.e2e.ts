@@ -182,7 +182,7 @@ describe('attachments in the web app', () => {
     await panel.getByRole('button', { name: 'Open image pump.jpg' }).waitFor();
     await panel.getByRole('button', { name: 'Download report.pdf' }).waitFor();
     // What the device keeps for offline use, and its budget.
-    await panel.getByText(/On this device, for offline use: 2 thumbnails .* full-size pictures you opened .* of 200.0 MB/).waitFor();
+    await panel.getByText(/On this device, for offline use: 2 thumbnails .* pictures and files you opened .* of 200.0 MB/).waitFor();
     await expectAccessible(bob.page, 'shared images and files');
     await bob.screenshots('shared-files');
     await bob.page.getByRole('button', { name: 'Close shared files' }).click();

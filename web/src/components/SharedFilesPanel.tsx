@@ -78,7 +78,7 @@ export function SharedFilesPanel({ conversation, onOpenImage, onClose }: Props) 
       {kept && (
         <p className="muted small-print kept-files">
           On this device, for offline use: {kept.thumbs.count} thumbnails ({formatSize(kept.thumbs.bytes)}) from all conversations, and {kept.full.count}{' '}
-          full-size pictures you opened ({formatSize(kept.full.bytes)} of {formatSize(kept.budget)}; the oldest go first).
+          pictures and files you opened ({formatSize(kept.full.bytes)} of {formatSize(kept.budget)}; the oldest go first).
         </p>
       )}
     </section>
