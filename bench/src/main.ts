@@ -3,8 +3,10 @@
 //   npm run bench                      the write path's validation cost, then cold start from a replica
 //                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
 //   npm run bench -- validation        only the validation cost
+//   npm run bench -- files             only what attached files cost (re-encoding, uploads)
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
+import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
 import { plans } from './scenarios/serverLoadPlan.ts';
@@ -23,13 +25,16 @@ if (scenario === 'server') {
   }
 } else if (scenario === 'validation') {
   validationCost();
+} else if (scenario === 'files') {
+  await fileUploads();
 } else if (scenario === undefined) {
   validationCost();
+  await fileUploads();
   const messages = Number(process.env.MESSAGES ?? 100_000);
   const segmentSize = 1000;
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation and cold start), "validation" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files" or "server" [--quick]`);
   process.exitCode = 2;
 }

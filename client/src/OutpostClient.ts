@@ -4,6 +4,7 @@
 // at once, online or not.
 import * as Y from 'yjs';
 import {
+  Limits,
   OutpostError,
   inboxDoc,
   parseDocName,
@@ -22,6 +23,7 @@ import {
   type ConversationSummary,
   type CreateConversationRequest,
   type DeviceId,
+  type AttachmentEntry,
   type InboxEntry,
   type MessageId,
   type RemovalEntry,
@@ -44,6 +46,9 @@ import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalS
 import { TabRelay } from './tabs/TabRelay.ts';
 import { Refusals, type Failure } from './recovery/Refusals.ts';
 import { Presence } from './presence/Presence.ts';
+import { Uploads, type FileLimitsView } from './files/Uploads.ts';
+import { FileCopies, type FileVariant } from './files/FileCopies.ts';
+import { memoryFiles, type CacheUsage, type ReplicaFiles } from './replica/ReplicaFiles.ts';
 import { browserOnline, followBrowserNetwork } from './network/browserNetwork.ts';
 import type { HocuspocusProvider } from '@hocuspocus/provider';
 
@@ -117,6 +122,12 @@ export class OutpostClient {
   readonly #relay: TabRelay | null;
   readonly #stop: (() => void)[] = [];
   #storedDocuments: Promise<string[]> | undefined;
+  readonly #uploads: Uploads;
+  /** The outbox and the messages waiting for their files, as one list. */
+  readonly #pending: Live<OutboxEntry[]>;
+  readonly #copies: FileCopies;
+  #fileLimits: FileLimitsView = { maxBytes: Limits.fileBytes };
+  #thumbnailScan: ReturnType<typeof setTimeout> | undefined;
   /** The app's wish (connect/disconnect); the browser's offline signal overrides it meanwhile. */
   #wantOnline = true;
 
@@ -128,6 +139,38 @@ export class OutpostClient {
     this.#docs = new DocStore(this.#persistence);
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
+    const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
+    this.#uploads = new Uploads({
+      api,
+      files,
+      channel: this.#persistence.files ? `outpost-uploads-${session.deviceId}` : null,
+      limits: () => this.#fileLimits,
+      online: () => this.#statusValue === 'connected',
+      deliver: (message, attachments) => this.#open(message.conversationId).deliver(message, attachments),
+      delivered: (message) => this.#open(message.conversationId).has(message.id),
+      ready: () => this.loaded(),
+      stored: () => this.stored(),
+      changed: (conversationId) => this.#conversations.get(conversationId)?.changed(),
+    });
+    this.#copies = new FileCopies(api, files, (fileId) => this.#uploads.file(fileId));
+    this.#pending = joined(this.#outbox.list(), this.#uploads.list(), (operations, waiting) => {
+      const now = Date.now();
+      const uploads = waiting.map(
+        (message): OutboxEntry => ({
+          key: `upload:${message.id}`,
+          kind: 'send',
+          docName: '',
+          conversationId: message.conversationId,
+          messageId: message.id,
+          at: message.createdAt,
+          tab: this.tab,
+          waitedMs: now - message.createdAt,
+          otherTab: false,
+          ...(message.failure ? { failure: message.failure } : {}),
+        }),
+      );
+      return uploads.length === 0 ? operations : [...operations, ...uploads].sort((a, b) => a.at - b.at);
+    });
     // Tabs relay only when they share a replica; memory-only clients are separate devices.
     this.#relay =
       typeof BroadcastChannel === 'undefined' || options.persistence === undefined
@@ -185,6 +228,16 @@ export class OutpostClient {
     );
     this.#userDoc.on('update', this.#preferences.invalidate);
     this.#userDoc.on('update', this.#notifyLevels.invalidate);
+
+    // Uploads start when the server can be reached, and again each time it can after a break.
+    this.#stop.push(
+      this.#status.subscribe((status) => {
+        if (status !== 'connected') return;
+        void this.#refreshFileLimits();
+        this.#uploads.kick();
+        this.#scanThumbnails();
+      }),
+    );
 
     void this.#outbox.start((op) => this.#isSettled(op));
     if (!browserOnline()) this.#connection.disconnect();
@@ -435,11 +488,18 @@ export class OutpostClient {
           sync: (docName, doc) => this.#sync(docName, doc),
           record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
           storedSegments: (conversationId) => this.#storedSegments(conversationId),
+          outgoing: (conversationId) => this.#uploads.in(conversationId),
+          uploadState: (messageId) => this.#uploads.progress(messageId),
+          addOutgoing: (message) => this.#uploads.add(message),
+          updateOutgoing: (message) => this.#uploads.update(message),
+          cancelOutgoing: (messageId) => this.#uploads.cancel(messageId),
+          retryOutgoing: (messageId) => this.#uploads.retry(messageId),
         },
         key,
       );
       this.#conversations.set(key, conversation);
       conversation.onChange(this.#list.invalidate);
+      conversation.onChange(() => this.#scanThumbnails());
       this.#progress.changed();
     }
     return conversation;
@@ -467,11 +527,69 @@ export class OutpostClient {
     this.#userDoc.transact(() => writeNotifyLevel(this.#userDoc, conversationId, level));
   }
 
+  // ── attached files ──
+
+  /**
+   * The bytes of an attached file: from this device when it has them (a file still uploading,
+   * a kept thumbnail or viewed image), else from the server (and kept: thumbnails always,
+   * full-size images within the replica's budget). Null when offline and not on this device.
+   *
+   * @example
+   * const blob = await client.file(conversationId, message.attachments[0], 'thumb');
+   * img.src = URL.createObjectURL(blob);
+   */
+  file(conversationId: ConversationId | string, attachment: AttachmentEntry, variant: FileVariant = 'original'): Promise<Blob | null> {
+    return this.#copies.get(conversationId as ConversationId, attachment, variant);
+  }
+
+  /** What kept files take on this device (thumbnails; full-size images within their budget). */
+  fileStorage(): Live<CacheUsage | null> {
+    return this.#copies.usage();
+  }
+
+  /** The largest file the server takes (as it last said; the default until it could be asked). */
+  fileLimits(): FileLimitsView {
+    return this.#fileLimits;
+  }
+
+  async #refreshFileLimits(): Promise<void> {
+    try {
+      this.#fileLimits = await this.#api.request<FileLimitsView>('GET', '/api/files/limits');
+      void this.#persistence.remember('fileLimits', this.#fileLimits).catch(() => undefined);
+    } catch {
+      const remembered = (await this.#persistence.recall('fileLimits').catch(() => undefined)) as FileLimitsView | undefined;
+      if (remembered?.maxBytes) this.#fileLimits = remembered;
+    }
+  }
+
+  /** Keeps the thumbnail of every image in every conversation on this device (soon after a change). */
+  #scanThumbnails(): void {
+    if (this.#thumbnailScan !== undefined) return;
+    this.#thumbnailScan = setTimeout(() => {
+      this.#thumbnailScan = undefined;
+      if (this.#statusValue !== 'connected') return;
+      const wanted = [...this.#conversations.values()].flatMap((c) =>
+        c.files().get().map(({ attachment }) => ({ conversationId: c.id, attachment })),
+      );
+      void this.#copies.keepThumbnails(wanted).catch((error: unknown) => console.error('outpost: cannot keep thumbnails', error));
+    }, 500);
+    (this.#thumbnailScan as { unref?: () => void }).unref?.();
+  }
+
+  /** Resolves once no file is uploading (tests, and before signing out). */
+  uploadsIdle(): Promise<void> {
+    return this.#uploads.idle();
+  }
+
   // ── the replica: outbox, search, sync progress ──
 
-  /** Your writes the server has not acknowledged yet, oldest first (from every tab). */
+  /**
+   * Your writes the server has not acknowledged yet, oldest first (from every tab), messages
+   * waiting for their files to upload included (their `docName` is empty: they are in no
+   * document yet).
+   */
   outbox(): Live<OutboxEntry[]> {
-    return this.#outbox.list();
+    return this.#pending;
   }
 
   /** Resolves when every change made so far is stored in the replica (not yet the server). */
@@ -544,6 +662,8 @@ export class OutpostClient {
 
   close(): void {
     for (const stop of this.#stop.splice(0)) stop();
+    clearTimeout(this.#thumbnailScan);
+    this.#uploads.close();
     this.#outbox.stop();
     this.#relay?.close();
     this.#progress.stop();
@@ -553,6 +673,30 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/**
+ * A live value made of two others: computed again only when either has a new value (so `get()`
+ * is current at once after a write, and the same object while nothing changed).
+ */
+function joined<A, B, T>(a: Live<A>, b: Live<B>, combine: (a: A, b: B) => T): Live<T> {
+  let last: { a: A; b: B; value: T } | undefined;
+  const get = (): T => {
+    const [va, vb] = [a.get(), b.get()];
+    if (!last || last.a !== va || last.b !== vb) last = { a: va, b: vb, value: combine(va, vb) };
+    return last.value;
+  };
+  return {
+    get,
+    subscribe(listener) {
+      let ready = false;
+      const changed = () => ready && listener(get());
+      const stops = [a.subscribe(changed), b.subscribe(changed)];
+      ready = true;
+      listener(get());
+      return () => stops.forEach((stop) => stop());
+    },
+  };
 }
 
 /** Wraps `compute` so that an equal result keeps the previous value (live views re-render less). */

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import { startCluster, type Cluster } from './cluster.ts';
+import { photoWithGps } from './fileFixtures.ts';
 import { signUp, teardown, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 
@@ -49,6 +50,25 @@ describe('three nodes, one Postgres, one Redis', () => {
     views[0]!.setTyping(true);
     await until('cyd (node C) sees ada (node A) typing', () => views[2]!.typing().get().includes(ada.user.id as never));
     expect(third).toBeTruthy();
+  });
+
+  it('a photo attached through nginx on one node is numbered, and read through another', async () => {
+    const [a, b] = cluster.nodes.map((node) => node.url) as [string, string];
+    const ada = await signUp(cluster.url, 'ada');
+    const bob = await signUp(b, 'bob');
+    const dm = await ada.openDirect(bob.user.id);
+    // Larger than nginx lets other requests carry: uploads stream through to the node.
+    const photo = await photoWithGps(2400, 1600);
+    const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7919) % 251);
+    const sent = ada.conversation(dm).send('from the gate', { attachments: [{ data: photo, name: 'gate.jpg' }, { data: bytes, name: 'log.bin' }] });
+    const onB = bob.conversation(dm);
+    await until('bob (node B) sees it numbered with both files', () => (onB.messages().get().find((m) => m.id === sent)?.attachments?.length ?? 0) === 2 && onB.messages().get().find((m) => m.id === sent)?.seq != null);
+    const [image, file] = onB.messages().get().find((m) => m.id === sent)!.attachments!;
+    expect(image).toMatchObject({ type: 'image/jpeg', width: 1600, height: 2400 });
+    expect(new Uint8Array(await ((await bob.file(dm, file!)) as Blob).arrayBuffer())).toEqual(bytes);
+    const viaA = await OutpostClient.login({ url: a }, { username: bob.user.username, password: 'correct horse battery' });
+    expect((await viaA.file(dm, image!, 'thumb'))?.size).toBeGreaterThan(0);
+    viaA.close();
   });
 
   it('a client moves to another node mid-conversation, with offline work in between: nothing refused, converges', async () => {

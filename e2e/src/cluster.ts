@@ -70,7 +70,18 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).joi
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   server {
     listen 127.0.0.1:${port};
-    client_max_body_size 25m;
+    client_max_body_size 1m;
+    # File uploads stream through to a node, which decides their size limit (deploy/nginx.conf).
+    location ~ ^/api/conversations/[0-9a-f-]+/files/ {
+      client_max_body_size 0;
+      proxy_request_buffering off;
+      proxy_pass http://outpost_nodes;
+      proxy_http_version 1.1;
+      proxy_set_header Connection '';
+      proxy_set_header Host $host;
+      proxy_buffering off;
+      proxy_connect_timeout 2s;
+    }
     location / {
       proxy_pass http://outpost_nodes;
       proxy_http_version 1.1;

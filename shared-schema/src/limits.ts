@@ -24,4 +24,12 @@ export const Limits = {
   passwordMax: 256,
   /** Messages per segment before the server moves `head` on (configurable on the server). */
   segmentSize: 1_000,
+  /** Files attached to one message. */
+  attachmentsPerMessage: 10,
+  /** Characters in an attached file's name. */
+  fileName: 255,
+  /** Characters of an attachment's blurred placeholder (a data: URL of a tiny image). */
+  placeholder: 2_048,
+  /** Bytes of one uploaded file by default (the server's FILES_MAX_BYTES setting decides). */
+  fileBytes: 25 * 1024 * 1024,
 } as const;

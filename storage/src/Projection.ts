@@ -1,7 +1,7 @@
 // The relational read model of messages (for history, search, export and moderation) and the
 // read positions of members. Messages enter it when an UpdateLog commit numbers them; edits
 // and deletions follow the value the document converged to, written after it is applied.
-import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
+import type { AttachmentEntry, ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 
 /** A message as the server first saw it in a segment, to be numbered and projected. */
 export interface NewMessage {
@@ -11,6 +11,11 @@ export interface NewMessage {
   createdAt: number;
   body: string;
   replyTo?: MessageId;
+  /**
+   * Files the message carries. The commit numbers it only if each is a file its author uploaded
+   * to this conversation, not carried by another message, recorded exactly as named here.
+   */
+  attachments?: readonly AttachmentEntry[];
 }
 
 export interface NumberedMessage {
@@ -49,7 +54,10 @@ export interface Projection {
   listSegmentNumbers(conversationId: ConversationId, segment: number): Promise<NumberedMessage[]>;
   /** Messages by seq, from `afterSeq` (exclusive), at most `limit`. */
   listMessages(conversationId: ConversationId, afterSeq: number, limit: number): Promise<MessageRecord[]>;
-  /** Brings messages in line with their documents (edit winner, deletion), in one transaction. */
+  /**
+   * Brings messages in line with their documents (edit winner, deletion), in one transaction. A
+   * deleted message's files are forgotten with it (their blobs go at the next collection).
+   */
   applyMessageStates(states: readonly MessageState[]): Promise<void>;
   /** Each user's read position (max over their devices). */
   getReadPositions(conversationId: ConversationId): Promise<Map<UserId, number>>;

@@ -1,7 +1,8 @@
-// The persistence of one Outpost deployment: four small interfaces, each with its own contract
+// The persistence of one Outpost deployment: five small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
 import type { Conversations } from './Conversations.ts';
+import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
@@ -10,6 +11,7 @@ export interface Storage {
   readonly conversations: Conversations;
   readonly log: UpdateLog;
   readonly projection: Projection;
+  readonly files: Files;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -17,5 +19,6 @@ export interface Storage {
 
 export type * from './Accounts.ts';
 export type * from './Conversations.ts';
+export type * from './Files.ts';
 export type * from './Projection.ts';
 export type * from './UpdateLog.ts';

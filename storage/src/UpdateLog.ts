@@ -58,6 +58,11 @@ export type CommitOutcome =
   /** A read position past the conversation's last seq. */
   | { ok: false; reason: 'readBeyondEnd'; conversationId: ConversationId; lastSeq: number }
   | { ok: false; reason: 'noConversation'; conversationId: ConversationId }
+  /**
+   * A message names files the server does not have for it: missing, uploaded by someone else or
+   * to another conversation, carried by another message, or named otherwise than recorded.
+   */
+  | { ok: false; reason: 'badAttachment'; ids: string[] }
   /** A Yjs client id that belongs to another user in this document. */
   | { ok: false; reason: 'clientTaken'; ids: number[] }
   /** More new client ids than a user may bring to one document in a day. */

@@ -1,8 +1,9 @@
 // Decides a commit batch from the facts both backends read under their locks, so SQLite and
 // Postgres cannot drift apart on what a commit accepts: conditional appends, conversation-wide
-// message ids, numbering 1..N, head moves, read positions and client-id ownership.
-import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-import type { NumberedMessage } from './Projection.ts';
+// message ids, numbering 1..N, head moves, read positions, client-id ownership and the files a
+// new message names.
+import type { AttachmentEntry, ConversationId, MessageId, UserId } from '@outpost/shared-schema';
+import type { NewMessage, NumberedMessage } from './Projection.ts';
 import { CLIENTS_PER_DOC_PER_DAY, type CommitOutcome, type LogWrite } from './UpdateLog.ts';
 
 /** What the backend read for a batch, keyed as below. */
@@ -17,6 +18,16 @@ export interface CommitFacts {
   owners: Map<string, UserId>;
   /** `${doc}/${userId}` → client ids claimed in the last day. */
   recentClaims: Map<string, number>;
+  /** file id → what the file's record says, for the files the batch's new messages name. */
+  files: Map<string, FileFacts>;
+}
+
+/** What a commit needs to know of a file a new message names. */
+export interface FileFacts {
+  conversationId: ConversationId;
+  uploader: UserId;
+  messageId: MessageId | null;
+  entry: AttachmentEntry;
 }
 
 /** Rows to write for the accepted writes of a batch. */
@@ -27,13 +38,15 @@ export interface CommitRows {
   conversations: { id: ConversationId; lastSeq: number; head: number; headCount: number }[];
   reads: { conversationId: ConversationId; userId: UserId; seq: number }[];
   claims: { doc: string; clientId: number; userId: UserId; at: number }[];
+  /** Files now carried by a numbered message. */
+  attachments: { fileId: string; messageId: MessageId }[];
 }
 
 export const numberKey = (conversationId: string, messageId: string): string => `${conversationId}/${messageId}`;
 
 /** Decides every write in order against `facts` (which it updates), and lists the rows to write. */
 export function planCommit(writes: readonly LogWrite[], facts: CommitFacts, now: number): { outcomes: CommitOutcome[]; rows: CommitRows } {
-  const rows: CommitRows = { entries: [], heads: [], messages: [], conversations: [], reads: [], claims: [] };
+  const rows: CommitRows = { entries: [], heads: [], messages: [], conversations: [], reads: [], claims: [], attachments: [] };
   const touched = new Map<ConversationId, { lastSeq: number; head: number; headCount: number }>();
   const outcomes = writes.map((write) => decide(write, facts, rows, touched, now));
   for (const [id, state] of touched) rows.conversations.push({ id, ...state });
@@ -76,6 +89,8 @@ function decide(
     if (!current) return { ok: false, reason: 'noConversation', conversationId };
     const state = { ...current };
     const duplicates: string[] = [];
+    const badFiles: string[] = [];
+    const carried = new Map<string, MessageId>();
     const seen = new Map<string, NumberedMessage>();
     for (const message of list) {
       const known = seen.get(message.id) ?? facts.numbered.get(numberKey(conversationId, message.id));
@@ -85,6 +100,7 @@ function decide(
         continue;
       }
       if (message.segment > state.head + 1) return { ok: false, reason: 'beyondHead', head: state.head };
+      badFiles.push(...unacceptableFiles(message, conversationId, facts.files, carried));
       if (message.segment === state.head + 1) {
         state.head += 1;
         state.headCount = 0;
@@ -103,6 +119,7 @@ function decide(
       }
     }
     if (duplicates.length > 0) return { ok: false, reason: 'duplicateMessage', ids: duplicates };
+    if (badFiles.length > 0) return { ok: false, reason: 'badAttachment', ids: badFiles };
     cursor = { id: conversationId, state };
   }
 
@@ -145,6 +162,11 @@ function decide(
         replyTo: message.replyTo ?? null,
         receivedAt: numbered.receivedAt,
       });
+      for (const attachment of message.attachments ?? []) {
+        rows.attachments.push({ fileId: attachment.id, messageId: numbered.id });
+        const file = facts.files.get(attachment.id);
+        if (file) file.messageId = numbered.id;
+      }
     }
   }
   for (const read of write.reads ?? []) rows.reads.push({ ...read });
@@ -156,6 +178,41 @@ function decide(
   };
 }
 
+/**
+ * The files `message` names that it may not carry: each must be a file its author uploaded to
+ * this conversation, carried by no other message, and named exactly as recorded — so no message
+ * is ever numbered pointing at a file the server does not have, or at someone else's.
+ */
+function unacceptableFiles(
+  message: NewMessage,
+  conversationId: ConversationId,
+  files: ReadonlyMap<string, FileFacts>,
+  /** Files claimed by earlier messages of the same write. */
+  carried: Map<string, MessageId>,
+): string[] {
+  const bad: string[] = [];
+  for (const attachment of message.attachments ?? []) {
+    const file = files.get(attachment.id);
+    const carrier = carried.get(attachment.id) ?? file?.messageId ?? null;
+    const acceptable =
+      file !== undefined &&
+      file.conversationId === conversationId &&
+      file.uploader === message.author &&
+      (carrier === null || carrier === message.id) &&
+      sameEntry(file.entry, attachment);
+    if (!acceptable) bad.push(attachment.id);
+    else carried.set(attachment.id, message.id);
+  }
+  return bad;
+}
+
+function sameEntry(a: AttachmentEntry, b: AttachmentEntry): boolean {
+  return (
+    a.id === b.id && a.name === b.name && a.type === b.type && a.size === b.size &&
+    a.width === b.width && a.height === b.height && a.placeholder === b.placeholder
+  );
+}
+
 /** The keys a backend must read facts for. */
 export function factKeys(writes: readonly LogWrite[]): {
   docs: string[];
@@ -164,6 +221,8 @@ export function factKeys(writes: readonly LogWrite[]): {
   messageIds: { conversationId: ConversationId; id: MessageId }[];
   clients: { doc: string; clientId: number }[];
   claimants: { doc: string; userId: UserId }[];
+  /** Ids of the files new messages name, sorted (Postgres locks their rows in this order). */
+  files: string[];
 } {
   const docs = new Set<string>();
   const numbering = new Set<ConversationId>();
@@ -171,12 +230,14 @@ export function factKeys(writes: readonly LogWrite[]): {
   const messageIds = new Map<string, { conversationId: ConversationId; id: MessageId }>();
   const clients = new Map<string, { doc: string; clientId: number }>();
   const claimants = new Map<string, { doc: string; userId: UserId }>();
+  const files = new Set<string>();
   for (const write of writes) {
     docs.add(write.doc);
     if (write.messages && write.messages.list.length > 0) {
       numbering.add(write.messages.conversationId);
       for (const message of write.messages.list) {
         messageIds.set(numberKey(write.messages.conversationId, message.id), { conversationId: write.messages.conversationId, id: message.id });
+        for (const attachment of message.attachments ?? []) files.add(attachment.id);
       }
     }
     for (const read of write.reads ?? []) reading.add(read.conversationId);
@@ -194,6 +255,7 @@ export function factKeys(writes: readonly LogWrite[]): {
     messageIds: [...messageIds.values()],
     clients: [...clients.values()],
     claimants: [...claimants.values()],
+    files: sorted(files),
   };
 }
 

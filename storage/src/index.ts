@@ -2,6 +2,7 @@
 // implementations. Most callers need only `openStorage` and the `Storage` type.
 export type * from './Storage.ts';
 export { CLIENTS_PER_DOC_PER_DAY } from './UpdateLog.ts';
+export { FileVariants } from './Files.ts';
 export { openStorage, SQLITE_FILE, type StorageOptions } from './openStorage.ts';
 export { SqliteStorage } from './sqlite/SqliteStorage.ts';
 export { PostgresStorage } from './postgres/PostgresStorage.ts';

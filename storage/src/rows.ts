@@ -1,8 +1,8 @@
 // The row shapes both SQL backends return (same column names, same meaning), their
 // conversion to the records of Storage.ts and the small result-shaping steps both share, so
 // the two implementations cannot drift apart.
-import type { ConversationId, ConversationKind, MessageId, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
-import type { ConversationEvent, ConversationRecord, FormerMemberRecord, MemberRecord, MessageRecord, NumberedMessage, UserRecord } from './Storage.ts';
+import type { AttachmentEntry, ConversationId, ConversationKind, MessageId, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
+import type { ConversationEvent, ConversationRecord, FileRecord, FormerMemberRecord, MemberRecord, MessageRecord, NewFile, NumberedMessage, UserRecord } from './Storage.ts';
 
 export interface UserRow {
   id: string;
@@ -149,4 +149,58 @@ export function toEvent(row: EventRow): ConversationEvent {
     subject: row.subject as UserId | null,
     title: row.title,
   };
+}
+
+export interface FileRow {
+  id: string;
+  conversation_id: string;
+  uploader: string;
+  name: string;
+  type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  placeholder: string | null;
+  original_key: string;
+  display_key: string | null;
+  thumb_key: string | null;
+  created_at: number;
+  message_id: string | null;
+}
+
+/** Columns of `files`, in FileRow's shape. */
+export const fileColumns =
+  'id, conversation_id, uploader, name, type, size, width, height, placeholder, original_key, display_key, thumb_key, created_at, message_id';
+
+export function toFile(row: FileRow): FileRecord {
+  return {
+    entry: toAttachment(row),
+    conversationId: row.conversation_id as ConversationId,
+    uploader: row.uploader as UserId,
+    blobs: { original: row.original_key, display: row.display_key, thumb: row.thumb_key },
+    createdAt: row.created_at,
+    messageId: row.message_id as MessageId | null,
+  };
+}
+
+/** What a message names of a file, as its row records it (absent fields stay absent). */
+export function toAttachment(row: Pick<FileRow, 'id' | 'name' | 'type' | 'size' | 'width' | 'height' | 'placeholder'>): AttachmentEntry {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    size: row.size,
+    ...(row.width !== null ? { width: row.width } : {}),
+    ...(row.height !== null ? { height: row.height } : {}),
+    ...(row.placeholder !== null ? { placeholder: row.placeholder } : {}),
+  };
+}
+
+/** A file's row values, in `fileColumns` order. */
+export function fileValues(file: NewFile): (string | number | null)[] {
+  const { entry } = file;
+  return [
+    entry.id, file.conversationId, file.uploader, entry.name, entry.type, entry.size, entry.width ?? null, entry.height ?? null,
+    entry.placeholder ?? null, file.blobs.original, file.blobs.display, file.blobs.thumb, file.createdAt, null,
+  ];
 }

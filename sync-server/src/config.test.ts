@@ -12,6 +12,7 @@ describe('loadConfig', () => {
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.segmentSize).toBe(1000);
     expect(config.authAttemptsPerAddress).toBe(30);
+    expect(config.files).toEqual({ maxBytes: 25 * 1024 * 1024, quotaBytes: 2 * 1024 ** 3, uploadsPerMinute: 60, maxImagePixels: 100_000_000 });
   });
 
   it('gives every wait on Postgres a deadline, the driver waiting longer than the server', () => {
@@ -36,6 +37,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ AUTH_ATTEMPTS_PER_ADDRESS: '0' })).toThrow(/AUTH_ATTEMPTS_PER_ADDRESS="0" is not valid/);
     expect(() => loadConfig({ OUTPOST_SIGNING_KEY: 'c2hvcnQ=' })).toThrow(/OUTPOST_SIGNING_KEY/);
+    expect(() => loadConfig({ FILES_MAX_BYTES: '25MB' })).toThrow(/FILES_MAX_BYTES="25MB" is not valid/);
+    expect(() => loadConfig({ FILES_QUOTA_BYTES: '0' })).toThrow(/FILES_QUOTA_BYTES="0" is not valid/);
   });
 
   it('serves HTTPS only with both TLS_CERT and TLS_KEY, each a readable PEM file of its kind', () => {

@@ -40,6 +40,19 @@ export interface Config {
   webDir: string;
   /** Certificate and key (PEM) to serve HTTPS and WSS directly; undefined: plain HTTP. */
   tls: { cert: Buffer; key: Buffer } | undefined;
+  /** Attached files: size, quota, pace and image limits. */
+  files: FileLimits;
+}
+
+export interface FileLimits {
+  /** Bytes of one uploaded file (FILES_MAX_BYTES). */
+  maxBytes: number;
+  /** Bytes of files one user may keep stored (FILES_QUOTA_BYTES). */
+  quotaBytes: number;
+  /** Uploads one user may start per minute, also the burst (FILES_UPLOADS_PER_MINUTE). */
+  uploadsPerMinute: number;
+  /** Pixels of one image (all frames); a larger one is refused as a decompression bomb (FILES_MAX_IMAGE_PIXELS). */
+  maxImagePixels: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +164,12 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: path.resolve(env.WEB_DIR || fileURLToPath(new URL('../../web/dist', import.meta.url))),
     tls: tls(env),
+    files: {
+      maxBytes: integer(env, 'FILES_MAX_BYTES', Limits.fileBytes, 1, 2 ** 40),
+      quotaBytes: integer(env, 'FILES_QUOTA_BYTES', 2 * 1024 ** 3, 1, 2 ** 50),
+      uploadsPerMinute: integer(env, 'FILES_UPLOADS_PER_MINUTE', 60, 1, 1_000_000),
+      maxImagePixels: integer(env, 'FILES_MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 40),
+    },
   };
 }
 

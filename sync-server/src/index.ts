@@ -5,3 +5,5 @@ export { createLogger, type Logger } from './log.ts';
 // The write path's judge, for `npm run bench` (what an update would do; may its sender do it).
 export { analyzeUpdate, UpdateCaps, type Analysis } from './sync/analyze.ts';
 export { validateSegment, validateUser, type SegmentChanges, type UserDocChanges } from './sync/validate.ts';
+// What storing an image costs, for `npm run bench` (its stored forms, made with sharp).
+export { makeImageVariants } from './files/imageVariants.ts';

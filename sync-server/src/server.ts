@@ -14,6 +14,7 @@ import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { Conversations } from './conversations.ts';
+import { FileService } from './files/FileService.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -122,12 +123,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const conversations = new Conversations(storage, engine);
+  const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
+  await files.start();
   const app = createApp({
     storage,
     sessions,
     signer,
     access: engine.access,
     conversations,
+    files,
     corsOrigins: config.corsOrigins,
     authAttemptsPerAddress: config.authAttemptsPerAddress,
     trustProxy: config.trustProxy,
@@ -180,6 +184,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       httpServer.closeIdleConnections();
       for (const ws of wss.clients) ws.terminate();
       hocuspocus.closeConnections();
+      files.close();
       await engine.close();
       await committer.flush();
       await serverDocuments.close();

@@ -99,6 +99,52 @@ export class Api {
     return this.#refreshing;
   }
 
+  /**
+   * Uploads `body` with PUT, reporting bytes sent (XMLHttpRequest where there is one: browsers
+   * report upload progress nowhere else). Resolves with the JSON answer and its status; rejects
+   * with an OutpostError (`details.offline` when the server cannot be reached, `details.aborted`
+   * when `signal` aborted it).
+   */
+  async upload<T>(path: string, body: Blob, onProgress: (sent: number) => void, signal: AbortSignal): Promise<{ status: number; body: T }> {
+    const send = async (): Promise<{ status: number; text: string }> => {
+      const token = await this.accessToken();
+      const url = `${this.#baseUrl}${path}`;
+      if (typeof XMLHttpRequest !== 'undefined') return xhrPut(url, token, body, onProgress, signal);
+      try {
+        const response = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body, signal });
+        onProgress(body.size);
+        return { status: response.status, text: await response.text() };
+      } catch (error) {
+        if (signal.aborted) throw new OutpostError('internal', 'the upload was cancelled', { aborted: true });
+        throw new OutpostError('internal', `cannot reach the server (${(error as Error).message})`, { offline: true });
+      }
+    };
+    let answer = await send();
+    if (answer.status === 401) {
+      await this.refresh();
+      answer = await send();
+    }
+    return { status: answer.status, body: parseAnswer<T>(answer.status, answer.text) };
+  }
+
+  /** GETs bytes (a file) with the access token; rejects like `request`. */
+  async download(path: string, signal?: AbortSignal): Promise<Blob> {
+    const send = async () => {
+      try {
+        return await fetch(`${this.#baseUrl}${path}`, { headers: { authorization: `Bearer ${await this.accessToken()}` }, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        throw new OutpostError('internal', `cannot reach the server (${(error as Error).message})`, { offline: true });
+      }
+    };
+    let response = await send();
+    if (response.status === 401) {
+      await this.refresh();
+      response = await send();
+    }
+    if (!response.ok) parseAnswer(response.status, await response.text());
+    return response.blob();
+  }
+
   async request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
@@ -130,4 +176,37 @@ export class Api {
     }
     return json as T;
   }
+}
+
+/** The JSON of an answer; an error answer becomes the OutpostError it describes. */
+function parseAnswer<T>(status: number, text: string): T {
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new OutpostError('internal', `server answered ${status} with non-JSON`);
+  }
+  if (status < 200 || status >= 300) {
+    const error = (json as { error?: { kind?: unknown; message?: unknown; details?: Record<string, unknown> } })?.error;
+    const kind = isErrorKind(error?.kind) ? error.kind : 'internal';
+    throw new OutpostError(kind, String(error?.message ?? `HTTP ${status}`), error?.details);
+  }
+  return json as T;
+}
+
+/** A PUT through XMLHttpRequest, for its upload progress events. */
+function xhrPut(url: string, token: string, body: Blob, onProgress: (sent: number) => void, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });
+    xhr.onerror = () => reject(new OutpostError('internal', 'cannot reach the server', { offline: true }));
+    xhr.onabort = () => reject(new OutpostError('internal', 'the upload was cancelled', { aborted: true }));
+    if (signal.aborted) return reject(new OutpostError('internal', 'the upload was cancelled', { aborted: true }));
+    signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
 }

@@ -27,6 +27,7 @@ import {
   userDoc,
   writeNotifyLevel,
   type ConversationId,
+  type AttachmentEntry,
   type ConversationMeta,
   type DeviceId,
   type MessageEntry,
@@ -41,6 +42,20 @@ import type { DocStore } from '../replica/DocStore.ts';
 import type { SyncConnection } from '../connection/SyncConnection.ts';
 import { compareMessages, type MessageItem } from './messageOrder.ts';
 import type { OperationKind } from '../replica/PendingOperation.ts';
+import type { OutgoingMessage } from '../replica/ReplicaFiles.ts';
+import type { UploadState } from '../files/Uploads.ts';
+import { devicePreview } from '../files/devicePreview.ts';
+
+/** A file to attach: a browser File (its name is used), or bytes with a name. */
+export type AttachmentInput = File | { data: Blob | Uint8Array; name: string; type?: string };
+
+/** A file shared in the conversation, for "shared images and files". */
+export interface SharedFile {
+  messageId: MessageId;
+  author: UserId;
+  at: number;
+  attachment: AttachmentEntry;
+}
 
 export interface Member {
   userId: UserId;
@@ -94,6 +109,14 @@ export interface ConversationHost {
   record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
   /** Segment numbers the replica holds for a conversation (some may be past the server's head). */
   storedSegments(conversationId: ConversationId): Promise<number[]>;
+  /** Messages with files waiting to upload, oldest first. */
+  outgoing(conversationId: ConversationId): OutgoingMessage[];
+  uploadState(messageId: MessageId): UploadState;
+  /** Stores a message with files and starts uploading them. */
+  addOutgoing(message: OutgoingMessage): Promise<void>;
+  updateOutgoing(message: OutgoingMessage): Promise<void>;
+  cancelOutgoing(messageId: MessageId): Promise<void>;
+  retryOutgoing(messageId: MessageId): Promise<void>;
 }
 
 export class Conversation {
@@ -103,6 +126,7 @@ export class Conversation {
   /** Segment number → content document (messages, edits, reactions and their numbers). */
   readonly #segments = new Map<number, Y.Doc>();
   readonly #messages: Derived<MessageItem[]>;
+  readonly #files: Derived<SharedFile[]>;
   readonly #members: Derived<Member[]>;
   readonly #receipts: Derived<Receipt[]>;
   readonly #meta: Derived<ConversationMeta | null>;
@@ -117,6 +141,14 @@ export class Conversation {
     this.#host = host;
     this.id = id;
     this.#messages = new Derived(() => this.#computeMessages());
+    this.#files = new Derived(() =>
+      // Newest message first; a message's files in the order they were attached.
+      this.#messages
+        .get()
+        .filter((m) => m.seq !== null && m.attachments)
+        .reverse()
+        .flatMap((m) => (m.attachments ?? []).map((attachment) => ({ messageId: m.id, author: m.author, at: m.createdAt, attachment }))),
+    );
     this.#members = new Derived(() =>
       [...serverMaps(this.#server).members.entries()].map(([userId, m]) => ({
         userId: userId as UserId,
@@ -172,8 +204,14 @@ export class Conversation {
     return () => this.#changeListeners.delete(listener);
   }
 
+  /** Something outside the documents changed (an upload's progress): the views follow. */
+  changed(): void {
+    this.#changed();
+  }
+
   #changed(): void {
     this.#messages.invalidate();
+    this.#files.invalidate();
     for (const listener of this.#changeListeners) listener();
   }
 
@@ -274,6 +312,28 @@ export class Conversation {
         });
       }
     }
+    const written = new Set(items.map((item) => item.id));
+    for (const message of this.#host.outgoing(this.id)) {
+      // Delivered a moment ago: its segment shows it now.
+      if (written.has(message.id)) continue;
+      const upload = this.#host.uploadState(message.id);
+      items.push({
+        id: message.id,
+        author: message.author,
+        createdAt: message.createdAt,
+        body: message.body,
+        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+        ...(message.mentions ? { mentions: message.mentions } : {}),
+        attachments: message.files.map((file) => file.uploaded ?? localEntry(file)),
+        reactions: {},
+        seq: null,
+        status: message.failure ? 'failed' : 'pending',
+        ...(message.failure ? { failure: message.failure } : {}),
+        segment: -1,
+        mine: true,
+        upload,
+      });
+    }
     return items.sort(compareMessages);
   }
 
@@ -320,9 +380,18 @@ export class Conversation {
     return this.#host.typingIn(this.id);
   }
 
-  /** Writes a message locally and returns its id at once; it syncs when connected. */
-  send(body: string, options: { replyTo?: MessageId } = {}): MessageId {
-    checkBody(body);
+  /**
+   * Writes a message locally and returns its id at once; it syncs when connected. With
+   * `attachments`, the message and its files are kept in the replica and shown as pending (with a
+   * preview made on the device); the files upload when the server can be reached, and only then is
+   * the message sent, so it is never numbered before the server has its files. The body is then an
+   * optional caption.
+   */
+  send(body: string, options: { replyTo?: MessageId; attachments?: readonly AttachmentInput[] } = {}): MessageId {
+    const files = options.attachments ?? [];
+    checkBody(body, files.length);
+    if (files.length > Limits.attachmentsPerMessage) throw new OutpostError('tooLarge', `a message carries at most ${Limits.attachmentsPerMessage} files`);
+    if (files.length > 0) return this.#sendWithFiles(body, files, options.replyTo);
     const id = globalThis.crypto.randomUUID() as MessageId;
     const n = this.#targetSegment();
     const doc = this.#segment(n);
@@ -338,6 +407,80 @@ export class Conversation {
     );
     this.#host.setTyping(null);
     return id;
+  }
+
+  #sendWithFiles(body: string, inputs: readonly AttachmentInput[], replyTo: MessageId | undefined): MessageId {
+    const id = globalThis.crypto.randomUUID() as MessageId;
+    const mentions = this.#mentions(body);
+    const message: OutgoingMessage = {
+      id,
+      conversationId: this.id,
+      author: this.#host.userId,
+      body,
+      createdAt: Date.now(),
+      ...(replyTo ? { replyTo } : {}),
+      ...(mentions.length > 0 ? { mentions } : {}),
+      files: inputs.map((input) => {
+        const data = input instanceof Blob ? input : input.data instanceof Blob ? input.data : new Blob([input.data as Uint8Array<ArrayBuffer>], input.type ? { type: input.type } : {});
+        const type = (input instanceof Blob ? input.type : (input.type ?? data.type)) || 'application/octet-stream';
+        const name = ('name' in input && input.name ? input.name : 'file').slice(0, Limits.fileName);
+        return { id: globalThis.crypto.randomUUID(), name, type: /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/.test(type) ? type : 'application/octet-stream', size: data.size, data };
+      }),
+    };
+    void this.#host.addOutgoing(message).then(async () => {
+      // Previews are made after the message is stored: it shows at once, its pictures a moment later.
+      let withPreviews = false;
+      for (const file of message.files) {
+        const preview = await devicePreview(file.data);
+        if (preview) {
+          file.preview = preview;
+          withPreviews = true;
+        }
+      }
+      if (withPreviews) await this.#host.updateOutgoing({ ...message });
+    }).catch((error: unknown) => console.error('outpost: cannot store a message with files', error));
+    this.#host.setTyping(null);
+    return id;
+  }
+
+  /**
+   * Writes a message whose files the server has into its segment (the SDK calls this once the
+   * uploads are done). `attachments` are the files as the server stored them.
+   */
+  deliver(message: OutgoingMessage, attachments: AttachmentEntry[]): void {
+    const n = this.#targetSegment();
+    const doc = this.#segment(n);
+    this.#host.record('send', segmentDoc(this.id, n), message.id, () =>
+      writeMessage(doc, message.id, {
+        author: this.#host.userId,
+        createdAt: message.createdAt,
+        body: message.body,
+        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+        ...(message.mentions ? { mentions: message.mentions } : {}),
+        attachments,
+      }),
+    );
+  }
+
+  /** True when the message is in one of the conversation's segments. */
+  has(messageId: MessageId): boolean {
+    for (const content of this.#segments.values()) if (segmentMaps(content).messages.has(messageId)) return true;
+    return false;
+  }
+
+  /** Gives up a message whose files have not all uploaded: it is removed from this device. */
+  cancelSend(messageId: MessageId): Promise<void> {
+    return this.#host.cancelOutgoing(messageId);
+  }
+
+  /** Tries again a message whose upload the server refused (after the user changed nothing but the network). */
+  retrySend(messageId: MessageId): Promise<void> {
+    return this.#host.retryOutgoing(messageId);
+  }
+
+  /** The images and files shared here, newest first (from numbered messages that are not deleted). */
+  files(): Live<SharedFile[]> {
+    return this.#files;
   }
 
   /** Members whose @username the body names (never more than the schema allows). */
@@ -418,7 +561,7 @@ export class Conversation {
         if (!entry || maps.deletions.has(id)) continue;
         if (seq > lastNumber) {
           lastNumber = seq;
-          last = { id: id as MessageId, author: entry.author, preview: preview(maps.edits.get(id)?.body ?? entry.body), at };
+          last = { id: id as MessageId, author: entry.author, preview: preview(maps.edits.get(id)?.body || entry.body || filesLabel(entry.attachments)), at };
         }
         if (seq > read && entry.author !== me) {
           unread += 1;
@@ -467,7 +610,26 @@ function preview(body: string): string {
   return flat.length > Limits.preview ? `${flat.slice(0, Limits.preview - 1)}…` : flat;
 }
 
-function checkBody(body: string): void {
-  const problem = bodyProblem(body);
+/** "📎 plan.pdf", "📷 Photo", "📷 3 photos" for a message without a caption. */
+export function filesLabel(attachments: readonly AttachmentEntry[] | undefined): string {
+  if (!attachments || attachments.length === 0) return '';
+  const images = attachments.filter((a) => a.type.startsWith('image/') && a.width !== undefined).length;
+  if (images === attachments.length) return images === 1 ? '📷 Photo' : `📷 ${images} photos`;
+  return attachments.length === 1 ? `📎 ${attachments[0]?.name ?? 'File'}` : `📎 ${attachments.length} files`;
+}
+
+/** What a message shows of a file before the server has it. */
+function localEntry(file: OutgoingMessage['files'][number]): AttachmentEntry {
+  return {
+    id: file.id,
+    name: file.name,
+    type: file.type,
+    size: file.size,
+    ...(file.preview ? { width: file.preview.width, height: file.preview.height } : {}),
+  };
+}
+
+function checkBody(body: string, attachments = 0): void {
+  const problem = bodyProblem(body, attachments);
   if (problem) throw new OutpostError(body.length > Limits.messageBody ? 'tooLarge' : 'invalidInput', problem);
 }

@@ -3,9 +3,12 @@
 // operation that caused it, so the replica can store both in one transaction.
 import * as Y from 'yjs';
 import type { PendingOperation } from './PendingOperation.ts';
+import type { ReplicaFiles } from './ReplicaFiles.ts';
 
 /** Where a replica keeps document state between runs. */
 export interface ReplicaPersistence {
+  /** Files waiting to upload and copies of served files; without it they live in memory. */
+  readonly files?: ReplicaFiles;
   /** Everything stored for the document, as updates to apply in any order (Yjs merges them). */
   load(docName: string): Promise<Uint8Array[]>;
   /**

@@ -143,4 +143,33 @@ describe('IndexedDbReplica', () => {
     expect(await keysStored(replica)).toEqual(['before', 'during']);
     replica.close();
   });
+
+  it('keeps messages waiting for their files, with the bytes, across a restart; full-size copies stay within the budget', async () => {
+    const factory = profile();
+    const replica = await IndexedDbReplica.open({ userId: user, factory, fullSizeBudget: 130 });
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    await replica.files.saveOutgoing({
+      id: '00000000-0000-4000-8000-0000000000d1' as never,
+      conversationId: '00000000-0000-4000-8000-0000000000c0' as never,
+      author: user as never,
+      body: 'gauge',
+      createdAt: 1,
+      files: [{ id: '00000000-0000-4000-8000-0000000000f1', name: 'gauge.jpg', type: 'image/jpeg', size: 4, data: new Blob([bytes]) }],
+    });
+    await replica.files.keep('a/thumb', new Blob([new Uint8Array(500)]), 'thumb');
+    for (const key of ['a/original', 'b/original', 'c/original']) await replica.files.keep(key, new Blob([new Uint8Array(40)]), 'full');
+    await replica.files.kept('a/original'); // used again: b is now the least recently used
+    await replica.files.keep('d/original', new Blob([new Uint8Array(40)]), 'full');
+    replica.close();
+
+    const reopened = await IndexedDbReplica.open({ userId: user, factory, fullSizeBudget: 130 });
+    const [waiting] = await reopened.files.outgoing();
+    expect(waiting?.files[0]?.name).toBe('gauge.jpg');
+    expect(new Uint8Array(await waiting!.files[0]!.data.arrayBuffer())).toEqual(bytes);
+    expect((await reopened.files.keptKeys()).sort()).toEqual(['a/original', 'a/thumb', 'c/original', 'd/original']);
+    expect(await reopened.files.usage()).toEqual({ thumbs: { count: 1, bytes: 500 }, full: { count: 3, bytes: 120 }, budget: 130 });
+    await reopened.files.dropOutgoing(waiting!.id);
+    expect(await reopened.files.outgoing()).toEqual([]);
+    reopened.close();
+  });
 });

@@ -5,6 +5,8 @@ import * as Y from 'yjs';
 import { OutpostError } from '@outpost/shared-schema';
 import type { ReplicaPersistence } from './DocStore.ts';
 import type { PendingOperation } from './PendingOperation.ts';
+import { DEFAULT_FULL_SIZE_BUDGET, overBudget, usageOf, type CachedKind, type CacheUsage, type OutgoingMessage, type ReplicaFiles } from './ReplicaFiles.ts';
+import type { MessageId } from '@outpost/shared-schema';
 import { replicaDatabase, REPLICA_SCHEMA_VERSION, type IndexedDbFactory, type ReplicaDexie } from './ReplicaDatabase.ts';
 import { StoragePressure, isQuotaError, type StorageStatus } from './StoragePressure.ts';
 import { Derived, type Live } from '../live.ts';
@@ -16,6 +18,8 @@ export interface IndexedDbReplicaOptions {
   factory?: IndexedDbFactory;
   /** Updates appended to one document before it is compacted; 64 by default. */
   compactAfter?: number;
+  /** Bytes of full-size images kept for offline viewing (thumbnails are always kept); 200 MB by default. */
+  fullSizeBudget?: number;
 }
 
 /** Why the replica was started empty although one existed. */
@@ -75,9 +79,12 @@ export class IndexedDbReplica implements ReplicaPersistence {
   #closed = false;
   /** Set when an existing replica could not be used and was replaced by an empty one. */
   readonly rebuilt: RebuildReason | null;
+  /** Files waiting to upload and copies of served files, in the same database. */
+  readonly files: ReplicaFiles;
 
   private constructor(db: ReplicaDexie, options: IndexedDbReplicaOptions, rebuilt: RebuildReason | null) {
     this.#db = db;
+    this.files = indexedDbFiles(db, options.fullSizeBudget ?? DEFAULT_FULL_SIZE_BUDGET, () => this.#closed);
     this.#compactAfter = options.compactAfter ?? 64;
     this.rebuilt = rebuilt;
     this.#pressure = new StoragePressure();
@@ -106,7 +113,9 @@ export class IndexedDbReplica implements ReplicaPersistence {
     }
     const owner = await db.meta.get('owner');
     if (owner && owner.value !== options.userId) {
-      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta], () => Promise.all([db.snapshots.clear(), db.updates.clear(), db.outbox.clear(), db.meta.clear()]));
+      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta, db.outgoing, db.files], () =>
+        Promise.all([db.snapshots.clear(), db.updates.clear(), db.outbox.clear(), db.meta.clear(), db.outgoing.clear(), db.files.clear()]),
+      );
       rebuilt = 'otherOwner';
     }
     await db.meta.bulkPut([
@@ -293,4 +302,41 @@ export class IndexedDbReplica implements ReplicaPersistence {
     const db = this.#db;
     void Promise.allSettled([...this.#inflight]).then(() => db.close());
   }
+}
+
+/** The replica's files, in two tables of its database (blobs are stored as they are). */
+function indexedDbFiles(db: ReplicaDexie, budget: number, closed: () => boolean): ReplicaFiles {
+  // Across tabs, "recently used" only needs to grow: time, made strictly increasing here.
+  let last = 0;
+  const tick = () => (last = Math.max(last + 1, Date.now()));
+  return {
+    saveOutgoing: async (message: OutgoingMessage) => {
+      if (!closed()) await db.outgoing.put(message);
+    },
+    outgoing: async () => (await db.outgoing.toArray()).sort((a, b) => a.createdAt - b.createdAt),
+    dropOutgoing: async (id: MessageId) => {
+      if (!closed()) await db.outgoing.delete(id);
+    },
+    keep: async (key: string, blob: Blob, kind: CachedKind) => {
+      if (closed()) return;
+      await db.transaction('rw', db.files, async () => {
+        await db.files.put({ key, blob, kind, size: blob.size, usedAt: tick() });
+        if (kind !== 'full') return;
+        const full = await db.files.where('kind').equals('full').toArray();
+        const drop = overBudget(full.map(({ key: k, size, kind: c, usedAt }) => ({ key: k, size, kind: c, usedAt })), budget);
+        if (drop.length > 0) await db.files.bulkDelete(drop);
+      });
+    },
+    kept: async (key: string) => {
+      const row = await db.files.get(key);
+      if (row?.kind === 'full' && !closed()) await db.files.update(key, { usedAt: tick() });
+      return row?.blob;
+    },
+    keptKeys: async () => (await db.files.toCollection().primaryKeys()).map(String),
+    usage: async (): Promise<CacheUsage> => {
+      const entries: { size: number; kind: CachedKind }[] = [];
+      await db.files.each((row) => void entries.push({ size: row.size, kind: row.kind }));
+      return usageOf(entries, budget);
+    },
+  };
 }

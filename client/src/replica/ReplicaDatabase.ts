@@ -3,9 +3,10 @@
 import { Dexie, type EntityTable } from 'dexie';
 import * as Y from 'yjs';
 import type { PendingOperation } from './PendingOperation.ts';
+import type { CachedKind, OutgoingMessage } from './ReplicaFiles.ts';
 
 /** The layout this code writes. Bump it, and add a `version(n)` step, when the layout changes. */
-export const REPLICA_SCHEMA_VERSION = 3;
+export const REPLICA_SCHEMA_VERSION = 4;
 
 /** A document's compacted state: every update up to the last compaction, merged. */
 export interface SnapshotRow {
@@ -34,11 +35,23 @@ export interface LegacyDocRow {
   updates: Uint8Array[];
 }
 
+/** A copy of a file's bytes the server served (`<fileId>/<variant>`). */
+export interface FileRow {
+  key: string;
+  blob: Blob;
+  kind: CachedKind;
+  size: number;
+  /** Increasing: the least recently used full-size copies go first when over budget. */
+  usedAt: number;
+}
+
 export type ReplicaDexie = Dexie & {
   snapshots: EntityTable<SnapshotRow, 'docName'>;
   updates: EntityTable<UpdateRow, 'id'>;
   outbox: EntityTable<PendingOperation, 'key'>;
   meta: EntityTable<MetaRow, 'key'>;
+  outgoing: EntityTable<OutgoingMessage, 'id'>;
+  files: EntityTable<FileRow, 'key'>;
 };
 
 /** Options Dexie needs where the platform has no global IndexedDB (Node with fake-indexeddb). */
@@ -53,6 +66,7 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
   defineLayout(db, 1);
   defineLayout(db, 2);
   defineLayout(db, 3);
+  defineLayout(db, 4);
   return db;
 }
 
@@ -60,7 +74,12 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
  * Declares layout `version` on `db`. Exported so tests can build a replica as an older version
  * of this code left it.
  */
-export function defineLayout(db: Dexie, version: 1 | 2 | 3): void {
+export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4): void {
+  if (version === 4) {
+    // Attachments: messages waiting for their files to upload, and copies of served files.
+    db.version(4).stores({ snapshots: 'docName', updates: '++id, docName', outbox: 'key, docName', meta: 'key', outgoing: 'id, conversationId', files: 'key, kind, usedAt' });
+    return;
+  }
   if (version === 1) {
     db.version(1).stores({ docs: 'name' });
     return;

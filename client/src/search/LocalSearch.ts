@@ -13,6 +13,8 @@ export interface SearchHit {
   createdAt: number;
   /** The current text (edits applied). */
   body: string;
+  /** Names of the files the message carries (found by name too). */
+  files: string[];
   /** Relevance: higher is better. */
   score: number;
   /** The words of the query the message matched (after prefix and fuzzy matching). */
@@ -32,13 +34,15 @@ interface IndexedMessage {
   author: UserId;
   createdAt: number;
   body: string;
+  /** Attachment names, space-separated (a file is found by its name). */
+  files: string;
 }
 
 /** Finds messages by their words in every segment document opened in this client. */
 export class LocalSearch {
   readonly #index = new MiniSearch<IndexedMessage>({
-    fields: ['body'],
-    storeFields: ['conversationId', 'author', 'createdAt', 'body'],
+    fields: ['body', 'files'],
+    storeFields: ['conversationId', 'author', 'createdAt', 'body', 'files'],
     searchOptions: { prefix: true, combineWith: 'AND' },
   });
 
@@ -74,7 +78,7 @@ export class LocalSearch {
       const view = readMessage(doc, id as MessageId);
       if (this.#index.has(id)) this.#index.discard(id);
       if (!view || view.deleted) continue;
-      this.#index.add({ id: view.id, conversationId, author: view.author, createdAt: view.createdAt, body: view.body });
+      this.#index.add({ id: view.id, conversationId, author: view.author, createdAt: view.createdAt, body: view.body, files: (view.attachments ?? []).map((a) => a.name).join('\n') });
     }
   }
 
@@ -89,6 +93,7 @@ export class LocalSearch {
       author: r.author as UserId,
       createdAt: r.createdAt as number,
       body: r.body as string,
+      files: ((r.files as string | undefined) ?? '').split('\n').filter(Boolean),
       score: r.score,
       terms: r.terms,
     }));

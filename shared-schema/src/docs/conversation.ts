@@ -22,24 +22,50 @@ const time = z.number().int().nonnegative();
 
 /**
  * Why a message body is not acceptable, or null when it is. Length is counted in UTF-16 code
- * units (`string.length`) everywhere: here, in the server's validation and in the SDK.
+ * units (`string.length`) everywhere: here, in the server's validation and in the SDK. A message
+ * that carries files may have no text (the caption is optional).
  */
-export function bodyProblem(body: string): string | null {
-  if (body.trim().length === 0) return 'a message needs some text';
+export function bodyProblem(body: string, attachments = 0): string | null {
+  if (body.trim().length === 0 && attachments === 0) return 'a message needs some text';
   if (body.length > Limits.messageBody) return `a message holds at most ${Limits.messageBody} characters`;
   return null;
 }
 
 const body = z.string().refine((value) => bodyProblem(value) === null, 'not an acceptable message body');
 
-export const MessageEntry = z.strictObject({
-  author: uuid,
-  createdAt: time,
-  body,
-  replyTo: uuid.optional(),
-  /** Users mentioned in the body (by id, so @bob never counts for @bobby). */
-  mentions: z.array(uuid).max(Limits.mentions).optional(),
+/**
+ * A file a message carries, exactly as the server stored it when it was uploaded (the server
+ * checks every field against its record before the message is numbered). `type` is what the
+ * server decided from the bytes; width, height and the placeholder are there for images.
+ */
+export const AttachmentEntry = z.strictObject({
+  id: uuid,
+  name: z.string().min(1).max(Limits.fileName),
+  type: z.string().max(100).regex(/^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/),
+  size: z.number().int().nonnegative(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  /** A tiny blurred image (data: URL) shown while the thumbnail loads. */
+  placeholder: z.string().max(Limits.placeholder).regex(/^data:image\/webp;base64,[A-Za-z0-9+/]+=*$/).optional(),
 });
+export type AttachmentEntry = z.infer<typeof AttachmentEntry>;
+
+export const MessageEntry = z
+  .strictObject({
+    author: uuid,
+    createdAt: time,
+    body: z.string(),
+    replyTo: uuid.optional(),
+    /** Users mentioned in the body (by id, so @bob never counts for @bobby). */
+    mentions: z.array(uuid).max(Limits.mentions).optional(),
+    /** Files, in the order the author attached them; the body is then an optional caption. */
+    attachments: z.array(AttachmentEntry).min(1).max(Limits.attachmentsPerMessage).optional(),
+  })
+  .refine((entry) => bodyProblem(entry.body, entry.attachments?.length ?? 0) === null, { message: 'not an acceptable message body', path: ['body'] })
+  .refine((entry) => new Set(entry.attachments?.map((a) => a.id)).size === (entry.attachments?.length ?? 0), {
+    message: 'a file is attached once',
+    path: ['attachments'],
+  });
 export type MessageEntry = z.infer<typeof MessageEntry> & { author: UserId; replyTo?: MessageId; mentions?: UserId[] };
 
 export const EditEntry = z.strictObject({ body, editedAt: time });
@@ -94,6 +120,8 @@ export interface MessageView {
   body: string;
   replyTo?: MessageId;
   mentions?: UserId[];
+  /** Files the message carries (none once it is deleted). */
+  attachments?: AttachmentEntry[];
   editedAt?: number;
   deleted?: { by: UserId; at: number };
   /** emoji → user ids, in no particular order. */
@@ -142,6 +170,7 @@ function foldMessage(
   };
   if (entry.replyTo) view.replyTo = entry.replyTo;
   if (entry.mentions && !deletion) view.mentions = entry.mentions;
+  if (entry.attachments && !deletion) view.attachments = entry.attachments;
   if (edit && !deletion) view.editedAt = edit.editedAt;
   if (deletion) view.deleted = { by: deletion.by, at: deletion.at };
   return view;

@@ -177,8 +177,7 @@ CREATE TABLE former_members (
 );
 CREATE INDEX former_members_user ON former_members (user_id, left_at);
 `,
-  },
-  {
+  },  {
     version: 4,
     description: 'timeline events of groups: created, added, removed, left, renamed',
     sql: `
@@ -200,6 +199,53 @@ INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, titl
   SELECT f.conversation_id, f.left_at, CASE WHEN f.removed_by IS NULL THEN 'left' ELSE 'removed' END,
          coalesce(f.removed_by, f.user_id), CASE WHEN f.removed_by IS NULL THEN NULL ELSE f.user_id END, NULL
   FROM former_members f ORDER BY f.left_at;
+`,
+  },
+  {
+    version: 5,
+    description: 'files attached to messages and their content-addressed blobs',
+    sql: `
+-- A blob is immutable bytes under their SHA-256, kept in Postgres so every node reaches them:
+-- chunks first, then the blobs row (a reader that finds the row finds every chunk). stored_at is
+-- the last time someone stored them (collection spares recent ones and chunks still being written).
+CREATE TABLE blobs (
+  key       TEXT PRIMARY KEY,
+  size      BIGINT NOT NULL,
+  stored_at BIGINT NOT NULL
+);
+CREATE INDEX blobs_stored ON blobs (stored_at);
+CREATE TABLE blob_chunks (
+  key        TEXT NOT NULL,
+  n          INTEGER NOT NULL,
+  bytes      BYTEA NOT NULL,
+  written_at BIGINT NOT NULL,
+  PRIMARY KEY (key, n)
+);
+
+-- A file someone uploaded to a conversation; message_id is set in the commit that numbers the
+-- message carrying it. Ids are made by the uploading device (random UUIDs), never paths.
+CREATE TABLE files (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  uploader        TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  size            BIGINT NOT NULL,
+  width           INTEGER,
+  height          INTEGER,
+  placeholder     TEXT,
+  original_key    TEXT NOT NULL,
+  display_key     TEXT,
+  thumb_key       TEXT,
+  created_at      BIGINT NOT NULL,
+  message_id      TEXT
+);
+CREATE INDEX files_message ON files (conversation_id, message_id);
+CREATE INDEX files_uploader ON files (uploader);
+CREATE INDEX files_unattached ON files (created_at) WHERE message_id IS NULL;
+CREATE INDEX files_original ON files (original_key);
+CREATE INDEX files_display ON files (display_key);
+CREATE INDEX files_thumb ON files (thumb_key);
 `,
   },
 ];

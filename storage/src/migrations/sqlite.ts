@@ -180,8 +180,7 @@ CREATE TABLE former_members (
 ) STRICT;
 CREATE INDEX former_members_user ON former_members (user_id, left_at);
 `,
-  },
-  {
+  },  {
     version: 4,
     description: 'timeline events of groups: created, added, removed, left, renamed',
     sql: `
@@ -203,6 +202,46 @@ INSERT INTO conversation_events (conversation_id, at, kind, actor, subject, titl
   SELECT f.conversation_id, f.left_at, CASE WHEN f.removed_by IS NULL THEN 'left' ELSE 'removed' END,
          coalesce(f.removed_by, f.user_id), CASE WHEN f.removed_by IS NULL THEN NULL ELSE f.user_id END, NULL
   FROM former_members f ORDER BY f.left_at;
+`,
+  },
+  {
+    version: 5,
+    description: 'files attached to messages and their content-addressed blobs',
+    sql: `
+-- A blob is immutable bytes under their SHA-256; the bytes themselves are files in the data
+-- directory (DATA_DIR/files). stored_at is the last time someone stored them (collection spares
+-- recent ones, so an upload in progress never loses a blob it found already there).
+CREATE TABLE blobs (
+  key       TEXT PRIMARY KEY,
+  size      INTEGER NOT NULL,
+  stored_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX blobs_stored ON blobs (stored_at);
+
+-- A file someone uploaded to a conversation; message_id is set in the commit that numbers the
+-- message carrying it. Ids are made by the uploading device (random UUIDs), never paths.
+CREATE TABLE files (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  uploader        TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  size            INTEGER NOT NULL,
+  width           INTEGER,
+  height          INTEGER,
+  placeholder     TEXT,
+  original_key    TEXT NOT NULL,
+  display_key     TEXT,
+  thumb_key       TEXT,
+  created_at      INTEGER NOT NULL,
+  message_id      TEXT
+) STRICT;
+CREATE INDEX files_message ON files (conversation_id, message_id);
+CREATE INDEX files_uploader ON files (uploader);
+CREATE INDEX files_unattached ON files (created_at) WHERE message_id IS NULL;
+CREATE INDEX files_original ON files (original_key);
+CREATE INDEX files_display ON files (display_key);
+CREATE INDEX files_thumb ON files (thumb_key);
 `,
   },
 ];

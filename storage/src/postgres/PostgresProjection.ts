@@ -4,6 +4,7 @@ import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 import type { MessageRecord, MessageState, NumberedMessage, Projection } from '../Projection.ts';
 import { messageColumns, numberedColumns, toMessage, toNumbered, type MessageRow, type NumberedRow } from '../rows.ts';
 import { all, one } from './query.ts';
+import { inTransaction } from './transaction.ts';
 
 export class PostgresProjection implements Projection {
   readonly #pool: pg.Pool;
@@ -38,24 +39,34 @@ export class PostgresProjection implements Projection {
   async applyMessageStates(given: readonly MessageState[]): Promise<void> {
     if (given.length === 0) return;
     const states = lastStates(given);
-    // One statement for the batch. Deletion is real: the text goes from the read model too.
-    await this.#pool.query(
-      `UPDATE messages AS m SET
-         body        = CASE WHEN s.deleted_at IS NOT NULL THEN '' ELSE m.body END,
-         edited_body = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_body END,
-         edited_at   = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_at END,
-         deleted_at  = coalesce(m.deleted_at, s.deleted_at)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-         AS s (conversation_id, id, edited_body, edited_at, deleted_at)
-       WHERE m.conversation_id = s.conversation_id AND m.id = s.id AND (m.deleted_at IS NULL OR s.deleted_at IS NOT NULL)`,
-      [
-        states.map((s) => s.conversationId),
-        states.map((s) => s.id),
-        states.map((s) => s.edit?.body ?? null),
-        states.map((s) => s.edit?.editedAt ?? null),
-        states.map((s) => s.deletedAt),
-      ],
-    );
+    const deletions = states.filter((s) => s.deletedAt !== null);
+    // One statement per table for the batch. Deletion is real: the text goes from the read model
+    // too, and the message's files with it, in the same transaction.
+    await inTransaction(this.#pool, async (client) => {
+      await client.query(
+        `UPDATE messages AS m SET
+           body        = CASE WHEN s.deleted_at IS NOT NULL THEN '' ELSE m.body END,
+           edited_body = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_body END,
+           edited_at   = CASE WHEN s.deleted_at IS NOT NULL THEN NULL ELSE s.edited_at END,
+           deleted_at  = coalesce(m.deleted_at, s.deleted_at)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+           AS s (conversation_id, id, edited_body, edited_at, deleted_at)
+         WHERE m.conversation_id = s.conversation_id AND m.id = s.id AND (m.deleted_at IS NULL OR s.deleted_at IS NOT NULL)`,
+        [
+          states.map((s) => s.conversationId),
+          states.map((s) => s.id),
+          states.map((s) => s.edit?.body ?? null),
+          states.map((s) => s.edit?.editedAt ?? null),
+          states.map((s) => s.deletedAt),
+        ],
+      );
+      if (deletions.length > 0) {
+        await client.query(
+          'DELETE FROM files AS f USING unnest($1::text[], $2::text[]) AS d (conversation_id, id) WHERE f.conversation_id = d.conversation_id AND f.message_id = d.id',
+          [deletions.map((s) => s.conversationId), deletions.map((s) => s.id)],
+        );
+      }
+    });
   }
 
   async getReadPositions(conversationId: ConversationId): Promise<Map<UserId, number>> {

@@ -7,6 +7,7 @@ import { postgresMigrations, postgresMigrationsTable } from '../migrations/postg
 import type { Storage } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
+import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
@@ -28,6 +29,7 @@ export class PostgresStorage implements Storage {
   readonly conversations: PostgresConversations;
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
+  readonly files: PostgresFiles;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
@@ -36,6 +38,7 @@ export class PostgresStorage implements Storage {
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
+    this.files = new PostgresFiles(this.#pool);
   }
 
   async migrate(): Promise<void> {

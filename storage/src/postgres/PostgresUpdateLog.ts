@@ -4,9 +4,9 @@
 // statement per table. Versions are assigned under the head lock, so a committed version k
 // means 1..k are committed: compaction needs no lock beyond its own transaction.
 import type pg from 'pg';
-import type { ConversationId, UserId } from '@outpost/shared-schema';
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 import { CLAIM_WINDOW_MS, factKeys, numberKey, planCommit, type CommitFacts, type CommitRows } from '../commitPlan.ts';
-import { asBuffer, toBytes, toNumbered, type NumberedRow } from '../rows.ts';
+import { asBuffer, toAttachment, toBytes, toNumbered, type FileRow, type NumberedRow } from '../rows.ts';
 import type { CommitOutcome, LogEntry, LogWrite, StoredDocument, UpdateLog } from '../UpdateLog.ts';
 import { all, count, type Queryable } from './query.ts';
 import { inTransaction } from './transaction.ts';
@@ -80,7 +80,7 @@ export class PostgresUpdateLog implements UpdateLog {
 
 async function facts(client: Queryable, writes: readonly LogWrite[], now: number): Promise<CommitFacts> {
   const keys = factKeys(writes);
-  const result: CommitFacts = { heads: new Map(), conversations: new Map(), numbered: new Map(), owners: new Map(), recentClaims: new Map() };
+  const result: CommitFacts = { heads: new Map(), conversations: new Map(), numbered: new Map(), owners: new Map(), recentClaims: new Map(), files: new Map() };
 
   await client.query('INSERT INTO doc_heads (doc_name, version) SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING', [keys.docs]);
   for (const row of await all<{ doc_name: string; version: number }>(
@@ -139,6 +139,23 @@ async function facts(client: Queryable, writes: readonly LogWrite[], now: number
       result.recentClaims.set(`${row.doc_name}/${row.user_id}`, row.n);
     }
   }
+  if (keys.files.length > 0) {
+    // Locked (in id order), so a clean-up of unattached files cannot delete one between this
+    // read and the update that attaches it.
+    for (const row of await all<FileRow>(
+      client,
+      `SELECT id, conversation_id, uploader, name, type, size, width, height, placeholder, message_id
+       FROM files WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+      [keys.files],
+    )) {
+      result.files.set(row.id, {
+        conversationId: row.conversation_id as ConversationId,
+        uploader: row.uploader as UserId,
+        messageId: row.message_id as MessageId | null,
+        entry: toAttachment(row),
+      });
+    }
+  }
   return result;
 }
 
@@ -192,6 +209,13 @@ async function write(client: Queryable, rows: CommitRows): Promise<void> {
        ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = GREATEST(read_positions.seq, EXCLUDED.seq)`,
       [r.map((x) => x.conversationId), r.map((x) => x.userId), r.map((x) => x.seq)],
     );
+  }
+  if (rows.attachments.length > 0) {
+    const a = rows.attachments;
+    await client.query('UPDATE files AS f SET message_id = k.message_id FROM unnest($1::text[], $2::text[]) AS k (id, message_id) WHERE f.id = k.id', [
+      a.map((x) => x.fileId),
+      a.map((x) => x.messageId),
+    ]);
   }
   if (rows.claims.length > 0) {
     const c = rows.claims;

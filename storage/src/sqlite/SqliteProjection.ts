@@ -43,6 +43,7 @@ export class SqliteProjection implements Projection {
              WHERE conversation_id = ? AND id = ?`,
             state.deletedAt, state.conversationId, state.id,
           );
+          this.#sql.run('DELETE FROM files WHERE conversation_id = ? AND message_id = ?', state.conversationId, state.id);
         } else {
           this.#sql.run(
             'UPDATE messages SET edited_body = ?, edited_at = ? WHERE conversation_id = ? AND id = ? AND deleted_at IS NULL',

@@ -1,12 +1,14 @@
 // The embedded default: Storage on one SQLite file (better-sqlite3). Every write that reads
 // before it writes runs in a BEGIN IMMEDIATE transaction, so several instances on the same
 // file (or several processes) still number messages without gaps.
+import { dirname, join } from 'node:path';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { Storage } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
+import { SqliteFiles } from './SqliteFiles.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
@@ -23,11 +25,17 @@ export class SqliteStorage implements Storage {
   readonly conversations: SqliteConversations;
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
+  readonly files: SqliteFiles;
   readonly #sql: SqliteDatabase;
 
-  /** Opens (or creates) the database file; `':memory:'` gives a private in-memory database. */
+  /**
+   * Opens (or creates) the database file; `':memory:'` gives a private in-memory database.
+   * Attached files' bytes live in `files/` beside the database file (for an in-memory database,
+   * in a temporary directory removed on close).
+   */
   constructor(filename: string) {
     this.#sql = new SqliteDatabase(filename);
+    this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
@@ -47,5 +55,6 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     this.#sql.close();
+    await this.files.close();
   }
 }

@@ -1,8 +1,8 @@
 // The update log on SQLite. A commit is one BEGIN IMMEDIATE transaction (SQLite has one writer
 // at a time, so reading the facts and writing the rows cannot interleave with another commit).
-import type { ConversationId, UserId } from '@outpost/shared-schema';
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 import { CLAIM_WINDOW_MS, factKeys, numberKey, planCommit, type CommitFacts, type CommitRows } from '../commitPlan.ts';
-import { asBuffer, toBytes, toNumbered, type NumberedRow } from '../rows.ts';
+import { asBuffer, toAttachment, toBytes, toNumbered, type FileRow, type NumberedRow } from '../rows.ts';
 import type { CommitOutcome, LogEntry, LogWrite, StoredDocument, UpdateLog } from '../UpdateLog.ts';
 import type { SqliteDatabase } from './SqliteDatabase.ts';
 
@@ -67,7 +67,7 @@ export class SqliteUpdateLog implements UpdateLog {
 
   #facts(writes: readonly LogWrite[], now: number): CommitFacts {
     const keys = factKeys(writes);
-    const facts: CommitFacts = { heads: new Map(), conversations: new Map(), numbered: new Map(), owners: new Map(), recentClaims: new Map() };
+    const facts: CommitFacts = { heads: new Map(), conversations: new Map(), numbered: new Map(), owners: new Map(), recentClaims: new Map(), files: new Map() };
     for (const doc of keys.docs) {
       const row = this.#sql.get<{ version: number }>('SELECT version FROM doc_heads WHERE doc_name = ?', doc);
       facts.heads.set(doc, row?.version ?? 0);
@@ -87,6 +87,17 @@ export class SqliteUpdateLog implements UpdateLog {
     for (const { doc, userId } of keys.claimants) {
       const n = this.#sql.count('SELECT count(*) AS n FROM doc_clients WHERE doc_name = ? AND user_id = ? AND claimed_at > ?', doc, userId, now - CLAIM_WINDOW_MS);
       facts.recentClaims.set(`${doc}/${userId}`, n);
+    }
+    for (const id of keys.files) {
+      const row = this.#sql.get<FileRow>('SELECT id, conversation_id, uploader, name, type, size, width, height, placeholder, message_id FROM files WHERE id = ?', id);
+      if (row) {
+        facts.files.set(id, {
+          conversationId: row.conversation_id as ConversationId,
+          uploader: row.uploader as UserId,
+          messageId: row.message_id as MessageId | null,
+          entry: toAttachment(row),
+        });
+      }
     }
     return facts;
   }
@@ -114,6 +125,7 @@ export class SqliteUpdateLog implements UpdateLog {
         read.conversationId, read.userId, read.seq,
       );
     }
+    for (const { fileId, messageId } of rows.attachments) this.#sql.run('UPDATE files SET message_id = ? WHERE id = ?', messageId, fileId);
     for (const claim of rows.claims) {
       this.#sql.run('INSERT INTO doc_clients (doc_name, client_id, user_id, claimed_at) VALUES (?, ?, ?, ?)', claim.doc, claim.clientId, claim.userId, claim.at);
     }

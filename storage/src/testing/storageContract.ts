@@ -5,6 +5,7 @@ import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
+import { filesContract } from './contract/files.ts';
 import { projectionContract } from './contract/projection.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
@@ -98,6 +99,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       conversationsContract(context);
       updateLogContract(context);
       projectionContract(context);
+      filesContract(context);
     });
   });
 }

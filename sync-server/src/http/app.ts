@@ -1,6 +1,5 @@
 // The REST API. Hono: Web-standard Request/Response, typed routes, small, with CORS and security
 // headers built in, and it runs on the same Node http.Server as the /sync WebSocket endpoint.
-import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
@@ -23,12 +22,15 @@ import {
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import { publicUser, type Sessions } from '../auth/sessions.ts';
-import type { AccessClaims, TokenSigner } from '../auth/tokens.ts';
+import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
 import type { Redis } from 'ioredis';
 import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts';
 import type { AccessControl } from '../sync/access.ts';
+import type { FileService } from '../files/FileService.ts';
+import type { Env } from './env.ts';
+import { mountFileRoutes } from './files.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -36,6 +38,7 @@ export interface AppDeps {
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
+  files: FileService;
   corsOrigins: string[];
   /** Where rate limits are counted when several nodes share them (null: in memory). */
   redis: Redis | null;
@@ -46,7 +49,6 @@ export interface AppDeps {
   log: Logger;
 }
 
-type Env = { Variables: { auth: AccessClaims }; Bindings: { incoming?: IncomingMessage } };
 
 /**
  * The client's address, the key of per-address rate limits: the peer's, or behind trusted
@@ -171,6 +173,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
     return c.body(null, 204);
   });
+
+  mountFileRoutes(authed, deps.files);
 
   app.route('/api', authed);
   return app;

@@ -246,6 +246,37 @@ describe('honest work is accepted', () => {
   });
 });
 
+describe('messages with files', () => {
+  const file = (id: string = crypto.randomUUID()) => ({ id, name: 'pump.jpg', type: 'image/jpeg', size: 1000, width: 800, height: 1200, placeholder: 'data:image/webp;base64,UklGRg==' });
+  const write = (server: Y.Doc, entry: Record<string, unknown>) =>
+    updateFrom(server, (d) => segmentMaps(d).messages.set(crypto.randomUUID(), { author: ada, createdAt: 1, body: '', ...entry } as never));
+
+  it('accepts a message of files with no caption, and passes the files on to the commit', () => {
+    const server = new Y.Doc();
+    const changes = accept(server, write(server, { attachments: [file(), file()] }), ada);
+    expect(changes.messages[0]?.entry.attachments).toHaveLength(2);
+  });
+
+  it('refuses malformed files: too many, twice the same, no caption and no file, a type or placeholder that is not what it must be', () => {
+    const server = new Y.Doc();
+    const id = crypto.randomUUID();
+    for (const entry of [
+      { attachments: Array.from({ length: 11 }, () => file()) },
+      { attachments: [file(id), file(id)] },
+      { attachments: [] },
+      { body: '   ' },
+      { attachments: [{ ...file(), type: 'text/html; charset=utf-8' }] },
+      { attachments: [{ ...file(), placeholder: 'https://tracker.example/pixel.png' }] },
+      { attachments: [{ ...file(), id: '../../etc/passwd' }] },
+      { attachments: [{ ...file(), size: -1 }] },
+      { attachments: [{ ...file(), extra: 'field' }] },
+      { attachments: [{ ...file(), name: '' }] },
+    ]) {
+      expect(() => judge(server, write(server, entry), ada), JSON.stringify(entry).slice(0, 80)).toThrow(/message is malformed/);
+    }
+  });
+});
+
 describe('forgeries are refused', () => {
   it('a forged author, a rewritten message, a second write of one id in one update', () => {
     const server = new Y.Doc();

@@ -266,6 +266,7 @@ export class WritePath {
           createdAt: m.createdAt,
           body: m.body,
           ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+          ...(m.attachments ? { attachments: m.attachments } : {}),
         })),
       },
       numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
@@ -367,6 +368,8 @@ function refusalOf(outcome: Exclude<CommitOutcome, { ok: true }>, kind: 'segment
     case 'noConversation':
       // A segment of a conversation that is gone; a read position for one never existed.
       return kind === 'segment' ? new Refused('forbidden', 'accessLost', 'no such conversation') : ruleBroken('a read position names no conversation');
+    case 'badAttachment':
+      return ruleBroken('a message carries only files its author uploaded to this conversation, as they were stored');
     case 'clientTaken':
       return ruleBroken('the update reuses another user’s Yjs client id');
     case 'tooManyClients':

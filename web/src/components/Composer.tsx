@@ -1,8 +1,11 @@
 // Writing a message: a text field with a formatting toolbar and its shortcuts (see FORMATS),
 // @mention suggestions from the members, reply and edit modes, the draft kept across reloads,
-// and the typing signal. Enter sends, Shift+Enter starts a new line, Escape closes the
-// suggestions or cancels a mode. (Ctrl/⌘+K belongs to the conversation switcher.)
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
+// the typing signal, and files to send with it (the paperclip, pasting, or dropping them on the
+// conversation; on a phone the picker offers the camera), the text then being their caption.
+// Enter sends, Shift+Enter starts a new line, Escape closes the suggestions or cancels a mode.
+// (Ctrl/⌘+K belongs to the conversation switcher.)
+import { useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
+import { formatSize } from '../app/files.ts';
 import type { MessageItem } from '@outpost/client';
 import { loadDraft, saveDraft } from '../app/drafts.ts';
 import { plainText, prefixLines, wrapSelection } from '../app/markup.ts';
@@ -17,8 +20,11 @@ interface Props {
   conversationId: string;
   mode: ComposerMode;
   onCancelMode(): void;
-  /** Sends (or saves an edit); returns an error message to show, or null. */
-  onSubmit(text: string): string | null;
+  /** Sends (or saves an edit) with `files`; returns an error message to show, or null. */
+  onSubmit(text: string, files: readonly File[]): string | null;
+  /** Files chosen to go with the next message (kept by the screen, which also takes dropped ones). */
+  files: readonly File[];
+  onFiles(files: readonly File[]): void;
   onTyping(typing: boolean): void;
   /** Asks to edit your latest message (ArrowUp in an empty field). */
   onEditLast(): void;
@@ -55,7 +61,26 @@ const FORMATS: Record<string, Format> = {
 
 const hint = (f: Format) => `${f.label} (${MOD}${f.shift ? 'Shift+' : ''}${f.key.toUpperCase()})`;
 
-export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit, onTyping, onEditLast, mentionable, disabled, fieldRef: field }: Props) {
+/** One file waiting in the composer: its name, size and (for an image) a small preview. */
+function TrayItem({ file, onRemove }: { file: File; onRemove(): void }) {
+  const url = useMemo(() => (file.type.startsWith('image/') ? URL.createObjectURL(file) : null), [file]);
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+  return (
+    <li className="tray-item">
+      {url ? <img src={url} alt="" /> : <Icon name="file" />}
+      <span className="tray-name" title={file.name}>
+        {file.name}
+      </span>
+      <span className="muted">{formatSize(file.size)}</span>
+      <button type="button" className="icon-button small" aria-label={`Remove ${file.name}`} onClick={onRemove}>
+        ✕
+      </button>
+    </li>
+  );
+}
+
+export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit, files, onFiles, onTyping, onEditLast, mentionable, disabled, fieldRef: field }: Props) {
+  const picker = useRef<HTMLInputElement>(null);
   const [text, setText] = useState(() => loadDraft(userId, conversationId));
   const [error, setError] = useState<string | null>(null);
   const [caret, setCaret] = useState(0);
@@ -127,8 +152,8 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
   };
 
   const submit = () => {
-    if (!text.trim() || disabled) return;
-    const problem = onSubmit(text);
+    if ((!text.trim() && files.length === 0) || disabled) return;
+    const problem = onSubmit(text, mode.kind === 'edit' ? [] : files);
     if (problem) {
       setError(problem);
       return;
@@ -140,8 +165,23 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
       savedDraft.current = '';
       saveDraft(userId, conversationId, '');
       setText('');
+      onFiles([]);
     }
     setCaret(0);
+  };
+
+  const addFiles = (added: readonly File[]) => {
+    if (added.length === 0) return;
+    setError(null);
+    onFiles([...files, ...added]);
+    field.current?.focus();
+  };
+
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const pasted = [...event.clipboardData.files];
+    if (pasted.length === 0 || mode.kind === 'edit') return;
+    event.preventDefault();
+    addFiles(pasted);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -226,12 +266,42 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
           </button>
         ))}
       </div>
+      {files.length > 0 && (
+        <ul className="attach-tray" aria-label="Files to send">
+          {files.map((file, i) => (
+            <TrayItem key={`${file.name}-${file.size}-${file.lastModified}-${i}`} file={file} onRemove={() => onFiles(files.filter((_, j) => j !== i))} />
+          ))}
+        </ul>
+      )}
       <div className="composer-row">
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          data-testid="file-picker"
+          onChange={(e) => {
+            addFiles([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
+        <button
+          type="button"
+          className="icon-button attach"
+          aria-label="Attach files"
+          title="Attach files (or paste or drop them)"
+          disabled={!!disabled || mode.kind === 'edit'}
+          onClick={() => picker.current?.click()}
+        >
+          <Icon name="paperclip" />
+        </button>
         <textarea
           ref={field}
           className="composer-field"
           aria-label={mode.kind === 'edit' ? 'Edit message' : 'Message'}
-          placeholder={disabled ?? 'Write a message…'}
+          placeholder={disabled ?? (files.length > 0 ? 'Add a caption…' : 'Write a message…')}
           rows={Math.min(8, Math.max(1, text.split('\n').length))}
           value={text}
           disabled={!!disabled}
@@ -244,9 +314,10 @@ export function Composer({ userId, conversationId, mode, onCancelMode, onSubmit,
           }}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => onTyping(false)}
         />
-        <button type="submit" className="primary send" disabled={!text.trim() || !!disabled}>
+        <button type="submit" className="primary send" disabled={(!text.trim() && files.length === 0) || !!disabled}>
           {mode.kind === 'edit' ? 'Save' : 'Send'}
         </button>
       </div>

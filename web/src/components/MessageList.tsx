@@ -17,6 +17,7 @@ const NOBODY: readonly string[] = [];
 const RUN_GAP_MS = 5 * 60_000;
 
 interface Props {
+  conversationId: string;
   messages: readonly MessageItem[];
   events: readonly TimelineEvent[];
   targetId: string | undefined;
@@ -75,7 +76,7 @@ function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[],
   return map;
 }
 
-export function MessageList({ messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
+export function MessageList({ conversationId, messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   const [atBottom, setAtBottom] = useState(true);
@@ -237,6 +238,7 @@ export function MessageList({ messages, events, targetId, firstUnreadId, me, myU
                   </li>
                 )}
                 <MessageRow
+                  conversationId={conversationId}
                   message={message}
                   showHeader={showHeader}
                   me={me}

@@ -3,10 +3,11 @@
 // message, else on hover or focus), who has seen it (your messages only), and the actions you may take on
 // it — with the mouse, or with the keyboard on the focused message (R, E, +, C, Delete).
 import { memo, useRef, useState, type KeyboardEvent } from 'react';
-import type { MessageItem } from '@outpost/client';
+import { filesLabel, type MessageItem } from '@outpost/client';
 import { nameOf } from '../app/people.ts';
 import { plainText } from '../app/markup.ts';
 import { fullTime, messageTime } from '../app/time.ts';
+import { Attachments } from './Attachments.tsx';
 import { MessageBody } from './MessageBody.tsx';
 import { ReactionBar, ReactionPicker } from './ReactionBar.tsx';
 
@@ -18,9 +19,15 @@ export interface MessageActions {
   unreact(message: MessageItem, emoji: string): void;
   jumpTo(messageId: string): void;
   copyLink(message: MessageItem): void;
+  /** Opens an image of the conversation full screen. */
+  openImage(attachmentId: string): void;
+  /** Gives up, or tries again, a message whose files are still uploading. */
+  cancelSend(message: MessageItem): void;
+  retrySend(message: MessageItem): void;
 }
 
 interface Props {
+  conversationId: string;
   message: MessageItem;
   /** Start of a run of messages by one author: show name and time. */
   showHeader: boolean;
@@ -45,7 +52,7 @@ function statusText(message: MessageItem, online: boolean): string {
   return `Sent · #${message.seq}`;
 }
 
-function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, quoted, seenBy, highlighted, latestOfMine, current, online, actions }: Props) {
+function MessageRowView({ conversationId, message, showHeader, me, myUsername, canDeleteOthers, quoted, seenBy, highlighted, latestOfMine, current, online, actions }: Props) {
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const row = useRef<HTMLLIElement>(null);
@@ -97,10 +104,20 @@ function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, 
         <button type="button" className="quote" onClick={() => actions.jumpTo(message.replyTo!)}>
           <span className="visually-hidden">In reply to </span>
           <span className="quote-author">{quoted ? (quoted.mine ? 'You' : nameOf(quoted.author)) : 'Earlier message'}</span>{' '}
-          <span className="quote-text">{quoted ? (quoted.deleted ? 'Deleted message' : plainText(quoted.body).slice(0, 140)) : 'not on this device'}</span>
+          <span className="quote-text">{quoted ? (quoted.deleted ? 'Deleted message' : plainText(quoted.body || filesLabel(quoted.attachments)).slice(0, 140)) : 'not on this device'}</span>
         </button>
       )}
-      {deleted ? <p className="body deleted">This message was deleted.</p> : <MessageBody body={message.body} me={myUsername} />}
+      {deleted ? <p className="body deleted">This message was deleted.</p> : message.body !== '' && <MessageBody body={message.body} me={myUsername} />}
+      {!deleted && message.attachments && (
+        <Attachments
+          conversationId={conversationId}
+          message={message}
+          online={online}
+          onOpenImage={actions.openImage}
+          onCancel={() => actions.cancelSend(message)}
+          onRetry={() => actions.retrySend(message)}
+        />
+      )}
       {(stateAlwaysShown || (message.editedAt !== undefined && !deleted)) && (
         <div className="message-foot">
           {message.editedAt !== undefined && !deleted && (
@@ -113,7 +130,7 @@ function MessageRowView({ message, showHeader, me, myUsername, canDeleteOthers, 
       )}
       <ReactionBar reactions={message.reactions} me={me} onToggle={(emoji, mine) => (mine ? actions.unreact(message, emoji) : actions.react(message, emoji))} />
       {seenBy.length > 0 && <p className="seen">Seen by {seenBy.join(', ')}</p>}
-      {!deleted && (
+      {!deleted && !message.upload && (
         <div className={`message-actions${confirming ? ' confirming' : ''}`} role="toolbar" aria-label="Message actions">
           {message.mine && message.status === 'sent' && !stateAlwaysShown && <span className="state sent toolbar-note">{statusText(message, online)}</span>}
           {!confirming && (

@@ -2,8 +2,8 @@
 // Opened by id from the address bar (also a cold start offline); an unknown or forbidden id, or a
 // conversation you were removed from, says so. Opening it lands at the first unread message and
 // puts the focus in the composer (on devices with a keyboard).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Conversation, MessageItem, Receipt, Member, TimelineEvent } from '@outpost/client';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { isImage, type Conversation, type MessageItem, type Receipt, type Member, type TimelineEvent } from '@outpost/client';
 import { isUuid } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
@@ -20,6 +20,9 @@ import type { MessageActions } from '../components/MessageRow.tsx';
 import { Composer, type ComposerMode } from '../components/Composer.tsx';
 import { TypingIndicator } from '../components/TypingIndicator.tsx';
 import { MembersPanel } from '../components/MembersPanel.tsx';
+import { SharedFilesPanel } from '../components/SharedFilesPanel.tsx';
+import { ImageViewer, type ViewedImage } from '../components/ImageViewer.tsx';
+import { fullTime } from '../app/time.ts';
 import { conversationTitle } from '../components/ConversationList.tsx';
 
 const NO_MESSAGES: MessageItem[] = [];
@@ -72,6 +75,11 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const [notice, setNotice] = useState<string | null>(null);
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [details, setDetails] = useState(false);
+  const [shared, setShared] = useState(false);
+  const [files, setFiles] = useState<readonly File[]>([]);
+  const [dragging, setDragging] = useState(false);
+  /** The image open full screen, by attachment id. */
+  const [viewing, setViewing] = useState<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [patient, setPatient] = useState(false);
 
@@ -126,6 +134,9 @@ function OpenConversation({ conversationId, messageId }: Props) {
       react: (message, emoji) => conversation.react(message.id, emoji),
       unreact: (message, emoji) => conversation.unreact(message.id, emoji),
       jumpTo: (id) => navigate({ name: 'conversation', conversationId, messageId: id }),
+      openImage: (attachmentId) => setViewing(attachmentId),
+      cancelSend: (message) => void conversation.cancelSend(message.id),
+      retrySend: (message) => void conversation.retrySend(message.id),
       copyLink: (message) => {
         const url = `${location.origin}/c/${conversationId}/m/${message.id}`;
         void copyText(url).then((copied) => setNotice(copied ? 'Link copied.' : `Copy this link: ${url}`));
@@ -170,10 +181,13 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const mentionable: Person[] = others.map((m) => person(m.userId) ?? { id: m.userId, displayName: nameOf(m.userId) });
   const missingTarget = messageId !== undefined && messages.length > 0 && !messages.some((m) => m.id === messageId);
 
-  const submit = (text: string): string | null => {
+  const submit = (text: string, attached: readonly File[]): string | null => {
     try {
+      const { maxBytes } = client.fileLimits();
+      const tooLarge = attached.filter((file) => file.size > maxBytes);
+      if (tooLarge.length > 0) return `${tooLarge.map((f) => f.name).join(', ')}: a file may be at most ${Math.round(maxBytes / 1024 / 1024)} MB`;
       if (mode.kind === 'edit') conversation.edit(mode.message.id, text);
-      else conversation.send(text, mode.kind === 'reply' ? { replyTo: mode.to.id } : {});
+      else conversation.send(text, { ...(mode.kind === 'reply' ? { replyTo: mode.to.id } : {}), ...(attached.length > 0 ? { attachments: attached } : {}) });
       setMode(NEW);
       return null;
     } catch (caught) {
@@ -185,8 +199,48 @@ function OpenConversation({ conversationId, messageId }: Props) {
     if (mine) setMode({ kind: 'edit', message: mine });
   };
 
+  // Every image of the conversation, in order: the viewer steps through them.
+  const images: ViewedImage[] = messages.flatMap((m) =>
+    m.deleted
+      ? []
+      : (m.attachments ?? []).filter(isImage).map((attachment) => ({
+          conversationId,
+          attachment,
+          caption: `${m.mine ? 'You' : nameOf(m.author)}, ${fullTime(m.createdAt)}`,
+        })),
+  );
+  const viewedIndex = viewing === null ? -1 : images.findIndex((image) => image.attachment.id === viewing);
+  const canWrite = !cutOff;
+  const hasFiles = (event: DragEvent) => canWrite && event.dataTransfer.types.includes('Files');
+
   return (
-    <section className={`conversation${details ? ' with-details' : ''}`} aria-label={title}>
+    <section
+      className={`conversation${details || shared ? ' with-details' : ''}${dragging ? ' dragging' : ''}`}
+      aria-label={title}
+      onDragEnter={(event) => {
+        if (hasFiles(event)) setDragging(true);
+      }}
+      onDragOver={(event) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target || !event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        setDragging(false);
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        setFiles((current) => [...current, ...event.dataTransfer.files]);
+        composerField.current?.focus();
+      }}
+    >
+      {dragging && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop files to send them here
+        </div>
+      )}
       <div className="conversation-main">
         <header className="pane-header conversation-header">
           <Link to={{ name: 'home' }} className="back" aria-label="Back to conversations">
@@ -204,8 +258,27 @@ function OpenConversation({ conversationId, messageId }: Props) {
               {subtitle}
             </span>
           </div>
+          <button
+            type="button"
+            className="ghost"
+            aria-expanded={shared}
+            onClick={() => {
+              setShared(!shared);
+              setDetails(false);
+            }}
+          >
+            Files
+          </button>
           {meta && (
-            <button type="button" className="ghost" aria-expanded={details} onClick={() => setDetails(!details)}>
+            <button
+              type="button"
+              className="ghost"
+              aria-expanded={details}
+              onClick={() => {
+                setDetails(!details);
+                setShared(false);
+              }}
+            >
               {group ? 'Members' : 'Details'}
             </button>
           )}
@@ -226,6 +299,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
           </p>
         )}
         <MessageList
+          conversationId={conversationId}
           messages={messages}
           events={events}
           targetId={messageId}
@@ -248,6 +322,8 @@ function OpenConversation({ conversationId, messageId }: Props) {
           mode={mode}
           onCancelMode={() => setMode(NEW)}
           onSubmit={submit}
+          files={files}
+          onFiles={setFiles}
           onTyping={(typing) => conversation.setTyping(typing)}
           onEditLast={editLast}
           mentionable={mentionable}
@@ -256,6 +332,8 @@ function OpenConversation({ conversationId, messageId }: Props) {
         />
       </div>
       {details && meta && <MembersPanel conversation={conversation} meta={meta} title={title} onClose={() => setDetails(false)} />}
+      {shared && <SharedFilesPanel conversation={conversation} onOpenImage={setViewing} onClose={() => setShared(false)} />}
+      {viewedIndex >= 0 && <ImageViewer images={images} index={viewedIndex} onIndex={(i) => setViewing(images[i]?.attachment.id ?? null)} onClose={() => setViewing(null)} />}
     </section>
   );
 }

@@ -69,6 +69,11 @@ export function SearchScreen({ query }: { query: string }) {
                 <span className="muted">{hit.author === client.user.id ? 'You' : nameOf(hit.author)}: </span>
                 <Highlighted text={plainText(hit.body)} terms={hit.terms} />
               </span>
+              {hit.files.length > 0 && (
+                <span className="search-hit-files">
+                  📎 <Highlighted text={hit.files.join(', ')} terms={hit.terms} />
+                </span>
+              )}
             </Link>
           </li>
         ))}
