@@ -9,6 +9,7 @@ import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
+import { Audit } from './audit/Audit.ts';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -70,6 +71,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
     },
   });
+  // After the metrics merge: pass the `outpost_audit_events_total{kind}` counter's inc here.
+  const audit = new Audit(storage, log);
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
@@ -95,6 +98,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
       segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+        for (const removed of changes.removedByModerator) {
+          audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
+        }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
@@ -105,7 +111,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
+  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -122,7 +128,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       }
     },
   });
-  const conversations = new Conversations(storage, engine);
+  const conversations = new Conversations(storage, engine, audit);
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
