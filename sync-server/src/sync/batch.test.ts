@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Connection, Document } from '@hocuspocus/server';
 import {
-  reactionKey,
   readSegment,
   segmentDoc,
   segmentMaps,
