@@ -31,6 +31,8 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
+import { countRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
+import type { MetricsAccess } from '../config.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -47,6 +49,8 @@ export interface AppDeps {
   /** Proxies whose X-Forwarded-For is believed (Config.trustProxy). */
   trustProxy: readonly string[];
   log: Logger;
+  /** What /ready checks, and who may read /metrics. */
+  operations: { readiness: ReadinessDeps; metrics: MetricsAccess };
 }
 
 
@@ -87,6 +91,7 @@ function uuidParam(c: Context, name: string): string {
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  app.use('*', countRequests());
   app.use('*', secureHeaders());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
@@ -101,7 +106,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
   app.notFound((c) => c.json(new OutpostError('notFound', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
-  app.get('/health', (c) => c.json({ ok: true }));
+  mountProbes(app, deps.operations.readiness);
+  mountMetrics(app, deps.operations.metrics);
 
   const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
   const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);

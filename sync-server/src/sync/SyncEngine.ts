@@ -28,6 +28,7 @@ import {
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
 import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
@@ -188,6 +189,7 @@ export class SyncEngine implements Extension {
   }
 
   async #beforeHandleMessage({ connection, update: raw, document, context }: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
+    const receivedAt = performance.now();
     try {
       const frame = decodeFrame(raw);
       if (frame.kind === 'other') return;
@@ -200,7 +202,7 @@ export class SyncEngine implements Extension {
       await this.#updates.take(context.userId);
       if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
       const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
-      await this.#writePath.submit({
+      const result = await this.#writePath.submit({
         name: document.name,
         docName,
         doc: document,
@@ -209,9 +211,12 @@ export class SyncEngine implements Extension {
         role,
         connection: connection as Connection,
         frame: frame.kind,
+        receivedAt,
       });
+      if (result === 'applied') metrics.updatesAccepted.inc({ doc: docName.kind });
     } catch (error) {
       const refusal = asRefusal(error);
+      metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
       this.#log.warn('update refused', { userId: context.userId, document: document.name, kind: refusal.kind, code: refusal.code, reason: refusal.message });
       throw closing(refusal);
     }

@@ -22,6 +22,7 @@ import {
 import type { CommitOutcome } from '@outpost/storage';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
+import { metrics, secondsSince } from '../metrics.ts';
 import { analyzeUpdate, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
@@ -54,6 +55,8 @@ export interface Submission {
   connection: Connection;
   /** Update frames are acknowledged by the write path; a sync step 2 by Hocuspocus (unless held). */
   frame: 'update' | 'step2';
+  /** When the node received it (`performance.now()`), for the numbering latency. */
+  receivedAt?: number;
 }
 
 /**
@@ -276,6 +279,10 @@ export class WritePath {
       throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as Uint8Array, outcome.version);
+    if (changes.messages.length > 0) {
+      metrics.messagesNumbered.inc(changes.messages.length);
+      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
+    }
     this.#answer(submission);
     this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
     return 'applied';
@@ -337,9 +344,11 @@ export class WritePath {
             continue;
           }
           progress = progress || result === 'applied';
+          if (result === 'applied') metrics.updatesAccepted.inc({ doc: submission.docName.kind });
           if (result === 'empty' || submission.frame === 'step2') this.#answer(submission, true);
         } catch (error) {
           const refusal = error instanceof Refused ? error : retryLater('internal', 'a waiting change could not be stored', 1_000);
+          metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
           this.#log.warn('a held update was refused', { document: submission.name, userId: submission.sender.userId, reason: refusal.message });
           submission.connection.close({ code: 4000, reason: refusal.reason });
         }
@@ -351,6 +360,7 @@ export class WritePath {
     for (const held of this.#held.expired(Date.now())) {
       const { submission } = held.sender;
       const refusal = retryLater('internal', 'a change waited too long for the changes it builds on; the document will be synced again', 0);
+      metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
       submission.connection.close({ code: 4000, reason: refusal.reason });
     }
   }
