@@ -168,11 +168,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         spend(frame.byteLength);
         connection.handleMessage(frame);
       });
+      log.debug('socket opened', { connectionId: record.id });
       ws.on('close', (code, reason) => {
+        log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
         engine.access.closeSocket(record);
         connection.handleClose({ code, reason: reason.toString() });
       });
-      ws.on('error', (error) => log.warn('websocket error', { error }));
+      ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
     });
   });
 

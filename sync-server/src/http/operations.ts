@@ -8,6 +8,7 @@ import { OutpostError } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { Redis } from 'ioredis';
 import type { MetricsAccess } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
 
 /** Longest a readiness check waits for the database or Redis before calling it unreachable. */
@@ -35,6 +36,23 @@ export function countRequests(): MiddlewareHandler {
       metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
       metrics.httpSeconds.observe({ method: c.req.method, route }, secondsSince(started));
     }
+  };
+}
+
+/** One debug line per answered request: id, route, status, time, and the user when signed in. */
+export function logRequests(log: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const auth = c.get('auth') as { userId?: string; deviceId?: string } | undefined;
+    log.debug('request', {
+      requestId: c.get('requestId') as string | undefined,
+      method: c.req.method,
+      route: routePath(c),
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      ...(auth?.userId ? { userId: auth.userId, deviceId: auth.deviceId } : {}),
+    });
   };
 }
 

@@ -132,9 +132,12 @@ export class SyncEngine implements Extension {
       const result = await this.#track(this.access.authenticate(token, documentName, socket));
       // The write path applies what it judged; Hocuspocus applies nothing a client sends.
       connectionConfig.readOnly = true;
+      this.#log.debug('document opened', { connectionId: socket.id, userId: result.userId, deviceId: result.deviceId, document: documentName });
       return result;
     } catch (error) {
-      throw closing(asRefusal(error));
+      const refusal = asRefusal(error);
+      this.#log.info('document refused', { connectionId: socket.id, document: documentName, kind: refusal.kind, code: refusal.code, reason: refusal.message });
+      throw closing(refusal);
     }
   }
 
@@ -217,7 +220,15 @@ export class SyncEngine implements Extension {
     } catch (error) {
       const refusal = asRefusal(error);
       metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
-      this.#log.warn('update refused', { userId: context.userId, document: document.name, kind: refusal.kind, code: refusal.code, reason: refusal.message });
+      this.#log.warn('update refused', {
+        connectionId: context.socket.id,
+        userId: context.userId,
+        deviceId: context.deviceId,
+        document: document.name,
+        kind: refusal.kind,
+        code: refusal.code,
+        reason: refusal.message,
+      });
       throw closing(refusal);
     }
   }

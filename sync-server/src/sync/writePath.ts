@@ -349,7 +349,14 @@ export class WritePath {
         } catch (error) {
           const refusal = error instanceof Refused ? error : retryLater('internal', 'a waiting change could not be stored', 1_000);
           metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
-          this.#log.warn('a held update was refused', { document: submission.name, userId: submission.sender.userId, reason: refusal.message });
+          this.#log.warn('a held update was refused', {
+            connectionId: (submission.connection.context as { socket?: { id: string } } | undefined)?.socket?.id,
+            userId: submission.sender.userId,
+            document: submission.name,
+            kind: refusal.kind,
+            code: refusal.code,
+            reason: refusal.message,
+          });
           submission.connection.close({ code: 4000, reason: refusal.reason });
         }
       }
