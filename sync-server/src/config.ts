@@ -44,6 +44,8 @@ export interface Config {
   files: FileLimits;
   /** Who may read GET /metrics; off unless a token or a separate bind is set. */
   metrics: MetricsAccess;
+  /** OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set; undefined: off (the SDK is not loaded). */
+  tracing: { endpoint: string; serviceName: string } | undefined;
 }
 
 /**
@@ -187,7 +189,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxImagePixels: integer(env, 'FILES_MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 40),
     },
     metrics: metricsAccess(env),
+    tracing: tracing(env),
   };
+}
+
+function tracing(env: Env): Config['tracing'] {
+  const endpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  return endpoint === undefined ? undefined : { endpoint, serviceName: env.OTEL_SERVICE_NAME || 'outpost' };
 }
 
 function metricsAccess(env: Env): MetricsAccess {

@@ -20,6 +20,7 @@ import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { metricsHandler } from './http/operations.ts';
 import { observeNode } from './metrics.ts';
+import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
@@ -67,6 +68,8 @@ function bytes(data: RawData): Uint8Array {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+  // Before anything else, so the first requests are traced too; the SDK is loaded only here.
+  if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -213,6 +216,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await httpClosed; // in-flight requests finish before storage goes
       await storage.close();
+      await flushTracing();
     })();
     return closing;
   };

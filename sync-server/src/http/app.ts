@@ -32,7 +32,7 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
-import { countRequests, logRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
+import { countRequests, logRequests, traceRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
 import type { MetricsAccess } from '../config.ts';
 
 export interface AppDeps {
@@ -94,6 +94,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   // A request id (the proxy's X-Request-Id when it sends a sane one) on every log line of the request, and in the answer.
   app.use('*', requestId());
+  app.use('*', traceRequests());
   app.use('*', countRequests());
   app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { MetricsAccess } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
+import { tracedRequest } from '../tracing.ts';
 
 /** Longest a readiness check waits for the database or Redis before calling it unreachable. */
 const CHECK_DEADLINE_MS = 3_000;
@@ -37,6 +38,17 @@ export function countRequests(): MiddlewareHandler {
       metrics.httpSeconds.observe({ method: c.req.method, route }, secondsSince(started));
     }
   };
+}
+
+/** A server span per request (when tracing is on), named by method and route pattern. */
+export function traceRequests(): MiddlewareHandler {
+  return (c, next) =>
+    tracedRequest(
+      c.req.header(),
+      { 'http.request.method': c.req.method, 'url.path': c.req.path },
+      () => next(),
+      () => ({ name: `${c.req.method} ${routePath(c)}`, attributes: { 'http.route': routePath(c), 'http.response.status_code': c.res.status } }),
+    );
 }
 
 /** One debug line per answered request: id, route, status, time, and the user when signed in. */

@@ -29,6 +29,7 @@ import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
 import { metrics } from '../metrics.ts';
+import { traced } from '../tracing.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
 import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
@@ -202,21 +203,25 @@ export class SyncEngine implements Extension {
       // Server-owned documents take no client writes: Hocuspocus (read-only) applies nothing,
       // and a stale copy's structs are never a reason to stop syncing one.
       if (docName.kind !== 'segment' && docName.kind !== 'user') return;
-      await this.#updates.take(context.userId);
-      if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
-      const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
-      const result = await this.#writePath.submit({
-        name: document.name,
-        docName,
-        doc: document,
-        update: frame.update,
-        sender: { userId: context.userId, deviceId: context.deviceId },
-        role,
-        connection: connection as Connection,
-        frame: frame.kind,
-        receivedAt,
+      const attributes = { 'outpost.document': document.name, 'outpost.user_id': context.userId, 'outpost.connection_id': context.socket.id };
+      await traced('outpost.update', attributes, async (span) => {
+        await this.#updates.take(context.userId);
+        if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
+        const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
+        const result = await this.#writePath.submit({
+          name: document.name,
+          docName,
+          doc: document,
+          update: frame.update,
+          sender: { userId: context.userId, deviceId: context.deviceId },
+          role,
+          connection: connection as Connection,
+          frame: frame.kind,
+          receivedAt,
+        });
+        span?.setAttribute('outpost.outcome', result);
+        if (result === 'applied') metrics.updatesAccepted.inc({ doc: docName.kind });
       });
-      if (result === 'applied') metrics.updatesAccepted.inc({ doc: docName.kind });
     } catch (error) {
       const refusal = asRefusal(error);
       metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });

@@ -23,6 +23,7 @@ import type { CommitOutcome } from '@outpost/storage';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
+import { startSpan, traced, tracedSync } from '../tracing.ts';
 import { analyzeUpdate, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
@@ -115,13 +116,25 @@ export class WritePath {
    * found to change nothing, or held for what it builds on; throws Refused otherwise.
    */
   async submit(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
-    return this.#locks.with(submission.name, LOCK_DEADLINE_MS, async () => {
-      const result = await this.#judgeAndWrite(submission, true);
-      if (result === 'applied') await this.#releaseHeld(submission.doc);
-      // An update that changes nothing is answered too: the provider counts down every update it sent.
-      if (result === 'empty') this.#answer(submission);
-      return result;
-    });
+    // The wait for the document's lock is a span of its own (it ends when the work starts).
+    const waiting = startSpan('outpost.lock', { 'outpost.document': submission.name });
+    let waited = false;
+    const endWait = () => {
+      if (!waited) waiting?.end();
+      waited = true;
+    };
+    try {
+      return await this.#locks.with(submission.name, LOCK_DEADLINE_MS, async () => {
+        endWait();
+        const result = await this.#judgeAndWrite(submission, true);
+        if (result === 'applied') await this.#releaseHeld(submission.doc);
+        // An update that changes nothing is answered too: the provider counts down every update it sent.
+        if (result === 'empty') this.#answer(submission);
+        return result;
+      });
+    } finally {
+      endWait();
+    }
   }
 
   /**
@@ -200,7 +213,7 @@ export class WritePath {
 
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
     const { name, doc, update } = submission;
-    await this.#documents.catchUp(name, doc);
+    await traced('outpost.catchUp', { 'outpost.document': name }, () => this.#documents.catchUp(name, doc));
     // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
     // decided again after asking the log once: another node may have written what it lacks.
     let askedLog = false;
@@ -212,7 +225,7 @@ export class WritePath {
       return this.#documents.version(doc) !== before;
     };
     for (let attempt = 0; ; attempt++) {
-      const analysis = analyzeUpdate(doc, update);
+      const analysis = tracedSync('outpost.analyze', { 'outpost.update_bytes': update.byteLength }, () => analyzeUpdate(doc, update));
       if (analysis.empty) return 'empty';
       if (!analysis.integrable) {
         if (await askLog()) continue;
@@ -242,7 +255,8 @@ export class WritePath {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
-    const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    const role = submission.role;
+    const changes = tracedSync('outpost.validate', {}, () => validateSegment(doc, analysis, { ...sender, role }));
     // A message this update refers to and the segment does not hold: numbered in another
     // segment, it is a forgery; else it may still be on its way (written offline), so wait.
     // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
@@ -284,13 +298,13 @@ export class WritePath {
       if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
     }
     this.#answer(submission);
-    this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
+    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome));
     return 'applied';
   }
 
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
-    const changes = validateUser(analysis, sender);
+    const changes = tracedSync('outpost.validate', {}, () => validateUser(analysis, sender));
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
@@ -304,19 +318,22 @@ export class WritePath {
     }
     this.#applied(name, doc, update, outcome.version);
     this.#answer(submission);
-    if (changes.reads.length > 0) this.#hooks.readsApplied(sender.userId, changes.reads);
+    if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
-    this.#documents.applyCommitted(name, doc, entry, version);
-    this.#hooks.committed(name, version, entry);
+    // Applying broadcasts to this node's clients; `committed` tells the other nodes.
+    tracedSync('outpost.apply', { 'outpost.version': version }, () => {
+      this.#documents.applyCommitted(name, doc, entry, version);
+      this.#hooks.committed(name, version, entry);
+    });
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
   async #commit(request: CommitRequest): Promise<CommitResult> {
     try {
-      return await this.#committer.commit(request);
+      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => this.#committer.commit(request));
     } catch (error) {
       this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
