@@ -17,7 +17,27 @@ export interface Storage {
   readonly audit: AuditLog;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
+  /**
+   * Whether the database answers now and which known migrations it lacks, for readiness probes.
+   * Rejects when the database cannot be reached (within the pool's deadlines).
+   */
+  status(): Promise<StorageStatus>;
+  /** Connections of the Postgres pool (open, idle, callers waiting for one); null on SQLite. */
+  poolStats(): PoolStats | null;
   close(): Promise<void>;
+}
+
+/** What {@link Storage.status} reports. */
+export interface StorageStatus {
+  /** Versions of migrations this code knows and the database has not applied. */
+  pendingMigrations: number[];
+}
+
+/** A connection pool's state, for metrics. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export type * from './Accounts.ts';

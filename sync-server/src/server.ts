@@ -6,6 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
+import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
@@ -18,6 +19,9 @@ import { Conversations } from './conversations.ts';
 import { FileService } from './files/FileService.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
+import { metricsHandler } from './http/operations.ts';
+import { metrics, observeNode } from './metrics.ts';
+import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
@@ -36,6 +40,8 @@ export interface OutpostServer {
   /** http(s)://host:port of the running server. */
   url: string;
   port: number;
+  /** http://host:port/metrics of the separate metrics listener (METRICS_PORT), or null. */
+  metricsUrl: string | null;
   storage: Storage;
   hocuspocus: Hocuspocus;
   close(): Promise<void>;
@@ -63,6 +69,8 @@ function bytes(data: RawData): Uint8Array {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+  // Before anything else, so the first requests are traced too; the SDK is loaded only here.
+  if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -71,8 +79,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
     },
   });
-  // After the metrics merge: pass the `outpost_audit_events_total{kind}` counter's inc here.
-  const audit = new Audit(storage, log);
+  const audit = new Audit(storage, log, (kind) => metrics.auditEvents.inc({ kind }));
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
@@ -128,6 +135,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       }
     },
   });
+  let draining = false;
   const conversations = new Conversations(storage, engine, audit);
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
@@ -143,6 +151,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     trustProxy: config.trustProxy,
     redis: coordinator.store,
     log,
+    operations: { readiness: { storage, redis: coordinator.store, draining: () => draining }, metrics: config.metrics },
   });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
@@ -153,7 +162,6 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
     : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
-  let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
     if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
@@ -168,11 +176,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         spend(frame.byteLength);
         connection.handleMessage(frame);
       });
+      log.debug('socket opened', { connectionId: record.id });
       ws.on('close', (code, reason) => {
+        log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
         engine.access.closeSocket(record);
         connection.handleClose({ code, reason: reason.toString() });
       });
-      ws.on('error', (error) => log.warn('websocket error', { error }));
+      ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
     });
   });
 
@@ -182,10 +192,19 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const unobserve = observeNode({
+    connections: () => wss.clients.size,
+    documents: () => hocuspocus.documents.size,
+    pool: () => storage.poolStats(),
+    redisUp: () => (config.redisUrl ? coordinator.connected : null),
+  });
+  const metricsServer = config.metrics.port === undefined ? null : await listenMetrics(config);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      unobserve();
+      await metricsServer?.close();
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       for (const ws of wss.clients) ws.terminate();
@@ -202,12 +221,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await httpClosed; // in-flight requests finish before storage goes
       await storage.close();
+      await flushTracing();
     })();
     return closing;
   };
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
+    metricsUrl: metricsServer?.url ?? null,
     storage,
     hocuspocus,
     close,
@@ -221,5 +242,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       await close();
     },
+  };
+}
+
+/** The separate listener of METRICS_PORT: GET /metrics and nothing else. */
+async function listenMetrics(config: Config): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Hono();
+  app.get('/metrics', metricsHandler(config.metrics));
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metrics.port, config.metrics.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host;
+  return {
+    url: `http://${host}:${port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

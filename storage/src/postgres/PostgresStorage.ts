@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
-import type { Storage } from '../Storage.ts';
+import type { PoolStats, Storage, StorageStatus } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
@@ -55,6 +55,17 @@ export class PostgresStorage implements Storage {
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()]);
       }
     });
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = await this.#pool.query<{ name: string | null }>("SELECT to_regclass('schema_migrations')::text AS name");
+    const { rows } = table.rows[0]?.name ? await this.#pool.query<{ version: number }>('SELECT version FROM schema_migrations') : { rows: [] };
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(postgresMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async close(): Promise<void> {

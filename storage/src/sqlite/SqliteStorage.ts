@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
-import type { Storage } from '../Storage.ts';
+import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
@@ -54,6 +54,17 @@ export class SqliteStorage implements Storage {
         this.#sql.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', migration.version, Date.now());
       }
     });
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = this.#sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    const rows = table.length > 0 ? this.#sql.all<{ version: number }>('SELECT version FROM schema_migrations') : [];
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(sqliteMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): null {
+    return null;
   }
 
   async close(): Promise<void> {

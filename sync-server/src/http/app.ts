@@ -3,6 +3,7 @@
 import proxyaddr from 'proxy-addr';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
@@ -31,6 +32,8 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
+import { countRequests, logRequests, traceRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
+import type { MetricsAccess } from '../config.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -47,6 +50,8 @@ export interface AppDeps {
   /** Proxies whose X-Forwarded-For is believed (Config.trustProxy). */
   trustProxy: readonly string[];
   log: Logger;
+  /** What /ready checks, and who may read /metrics. */
+  operations: { readiness: ReadinessDeps; metrics: MetricsAccess };
 }
 
 
@@ -87,6 +92,11 @@ function uuidParam(c: Context, name: string): string {
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  // A request id (the proxy's X-Request-Id when it sends a sane one) on every log line of the request, and in the answer.
+  app.use('*', requestId());
+  app.use('*', traceRequests());
+  app.use('*', countRequests());
+  app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
@@ -96,12 +106,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       return c.json(error.toBody(), error.status as 400);
     }
-    deps.log.error('request failed', { method: c.req.method, path: c.req.path, error });
+    deps.log.error('request failed', { requestId: c.get('requestId'), userId: c.get('auth')?.userId, method: c.req.method, path: c.req.path, error });
     return c.json(new OutpostError('internal', 'internal error; it was logged').toBody(), 500);
   });
   app.notFound((c) => c.json(new OutpostError('notFound', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
-  app.get('/health', (c) => c.json({ ok: true }));
+  mountProbes(app, deps.operations.readiness);
+  mountMetrics(app, deps.operations.metrics);
 
   const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
   const clientOf = (c: Context<Env>): ClientInfo => ({ address: address(c), userAgent: (c.req.header('user-agent') ?? '').slice(0, 512) });

@@ -23,6 +23,8 @@ import {
 import type { CommitOutcome } from '@outpost/storage';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
+import { metrics, secondsSince } from '../metrics.ts';
+import { startSpan, traced, tracedSync } from '../tracing.ts';
 import { analyzeUpdate, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
@@ -56,6 +58,8 @@ export interface Submission {
   connection: Connection;
   /** Update frames are acknowledged by the write path; a sync step 2 by Hocuspocus (unless held). */
   frame: 'update' | 'step2';
+  /** When the node received it (`performance.now()`), for the numbering latency. */
+  receivedAt?: number;
 }
 
 /**
@@ -90,6 +94,8 @@ interface Queued {
   submission: Submission;
   resolve: (result: 'applied' | 'empty' | 'held') => void;
   reject: (error: unknown) => void;
+  /** Its turn came (ends the span of its wait for the lock). */
+  started: () => void;
 }
 
 export class WritePath {
@@ -125,11 +131,31 @@ export class WritePath {
    * found to change nothing, or held for what it builds on; throws Refused otherwise.
    */
   async submit(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
+    // The wait for the document's lock is a span of its own (it ends when the work starts).
+    const waiting = startSpan('outpost.lock', { 'outpost.document': submission.name });
     if (submission.docName.kind !== 'segment' || submission.frame !== 'update') {
-      return this.#locks.with(submission.name, LOCK_DEADLINE_MS, () => this.#alone(submission));
+      try {
+        return await this.#locks.with(submission.name, LOCK_DEADLINE_MS, () => {
+          waiting?.end();
+          return this.#alone(submission);
+        });
+      } catch (error) {
+        if (waiting?.isRecording()) waiting.end();
+        throw error;
+      }
     }
     return new Promise((resolve, reject) => {
-      const item: Queued = { submission, resolve, reject };
+      const item: Queued = {
+        submission,
+        resolve,
+        reject: (error) => {
+          if (waiting?.isRecording()) waiting.end();
+          reject(error);
+        },
+        started: () => {
+          if (waiting?.isRecording()) waiting.end();
+        },
+      };
       const queue = this.#queues.get(submission.name);
       if (queue) {
         queue.push(item);
@@ -181,12 +207,16 @@ export class WritePath {
       await this.#documents.catchUp(name, doc);
       const batch = independentRun(doc, queue.map((item) => item.submission));
       if (batch.length > 1) {
-        const members = queue.splice(0, batch.length).map((item, index) => ({ ...item, ...(batch[index] as BatchMember) }));
+        const members = queue.splice(0, batch.length).map((item, index) => {
+          item.started();
+          return { ...item, ...(batch[index] as BatchMember) };
+        });
         queue.unshift(...(await this.#writeBatch(name, doc, members)));
         return;
       }
     }
     queue.shift();
+    first.started();
     await this.#alone(first.submission).then(first.resolve, first.reject);
   }
 
@@ -244,7 +274,7 @@ export class WritePath {
       }
     });
     if (applied) await this.#releaseHeld(doc);
-    return again.filter((member, index, all) => all.indexOf(member) === index).map(({ submission, resolve, reject }) => ({ submission, resolve, reject }));
+    return again.filter((member, index, all) => all.indexOf(member) === index).map(({ submission, resolve, reject, started }) => ({ submission, resolve, reject, started }));
   }
 
   /**
@@ -323,7 +353,7 @@ export class WritePath {
 
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
     const { name, doc, update } = submission;
-    await this.#documents.catchUp(name, doc);
+    await traced('outpost.catchUp', { 'outpost.document': name }, () => this.#documents.catchUp(name, doc));
     // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
     // decided again after asking the log once: another node may have written what it lacks.
     let askedLog = false;
@@ -335,7 +365,7 @@ export class WritePath {
       return this.#documents.version(doc) !== before;
     };
     for (let attempt = 0; ; attempt++) {
-      const analysis = analyzeUpdate(doc, update);
+      const analysis = tracedSync('outpost.analyze', { 'outpost.update_bytes': update.byteLength }, () => analyzeUpdate(doc, update));
       if (analysis.empty) return 'empty';
       if (!analysis.integrable) {
         if (await askLog()) continue;
@@ -365,7 +395,8 @@ export class WritePath {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
-    const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    const role = submission.role;
+    const changes = tracedSync('outpost.validate', {}, () => validateSegment(doc, analysis, { ...sender, role }));
     // A message this update refers to and the segment does not hold: numbered in another
     // segment, it is a forgery; else it may still be on its way (written offline), so wait.
     // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
@@ -394,14 +425,18 @@ export class WritePath {
       throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as Uint8Array, outcome.version);
+    if (changes.messages.length > 0) {
+      metrics.messagesNumbered.inc(changes.messages.length);
+      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
+    }
     this.#answer(submission);
-    this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
+    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome));
     return 'applied';
   }
 
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
-    const changes = validateUser(analysis, sender);
+    const changes = tracedSync('outpost.validate', {}, () => validateUser(analysis, sender));
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
@@ -415,19 +450,22 @@ export class WritePath {
     }
     this.#applied(name, doc, update, outcome.version);
     this.#answer(submission);
-    if (changes.reads.length > 0) this.#hooks.readsApplied(sender.userId, changes.reads);
+    if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
-    this.#documents.applyCommitted(name, doc, entry, version);
-    this.#hooks.committed(name, version, entry);
+    // Applying broadcasts to this node's clients; `committed` tells the other nodes.
+    tracedSync('outpost.apply', { 'outpost.version': version }, () => {
+      this.#documents.applyCommitted(name, doc, entry, version);
+      this.#hooks.committed(name, version, entry);
+    });
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
   async #commit(request: CommitRequest): Promise<CommitResult> {
     try {
-      return await this.#committer.commit(request);
+      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => this.#committer.commit(request));
     } catch (error) {
       this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
@@ -455,10 +493,19 @@ export class WritePath {
             continue;
           }
           progress = progress || result === 'applied';
+          if (result === 'applied') metrics.updatesAccepted.inc({ doc: submission.docName.kind });
           if (result === 'empty' || submission.frame === 'step2') this.#answer(submission, true);
         } catch (error) {
           const refusal = error instanceof Refused ? error : retryLater('internal', 'a waiting change could not be stored', 1_000);
-          this.#log.warn('a held update was refused', { document: submission.name, userId: submission.sender.userId, reason: refusal.message });
+          metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
+          this.#log.warn('a held update was refused', {
+            connectionId: (submission.connection.context as { socket?: { id: string } } | undefined)?.socket?.id,
+            userId: submission.sender.userId,
+            document: submission.name,
+            kind: refusal.kind,
+            code: refusal.code,
+            reason: refusal.message,
+          });
           submission.connection.close({ code: 4000, reason: refusal.reason });
         }
       }
@@ -469,6 +516,7 @@ export class WritePath {
     for (const held of this.#held.expired(Date.now())) {
       const { submission } = held.sender;
       const refusal = retryLater('internal', 'a change waited too long for the changes it builds on; the document will be synced again', 0);
+      metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
       submission.connection.close({ code: 4000, reason: refusal.reason });
     }
   }
