@@ -204,6 +204,9 @@ export class LoadGenerator {
   }
 
   #onDelivered(sim: SimClient, id: string): void {
+    // Before the first phase nothing was sent: what arrives is the history of a conversation an
+    // earlier run wrote (the two-node run continues the one-node run's conversations).
+    if (this.#phases.size === 0) return;
     const message = this.#messages.get(id);
     const bit = 1 << sim.plan.slot;
     if (!message || message.author.plan.group?.id !== sim.plan.group?.id) {

@@ -1,6 +1,6 @@
 // Issue 10's two-node run: the same clients over one throwaway Postgres and one throwaway
-// redis-server, first all on one node, then split over two nodes so that the members of every
-// group sit on both, each at the same offered rate. It measures what a delivery to a member on
+// redis-server, first all on one node, then split over that node and a second one so that the
+// members of every group sit on both, each at the same offered rate. It measures what a delivery to a member on
 // another node adds (the append crosses Redis and the other node catches up from the log) and what
 // Postgres and Redis carry per message; every message is then checked as in the single-server run
 // (delivered once to every other member, numbered exactly 1..N, stored as acknowledged).
@@ -28,15 +28,17 @@ export interface NodesResult {
   steady: PhaseSummary | null;
   /** What Postgres and Redis carried from the start of the steady phase until everything arrived. */
   load: BackendLoad | null;
-  correctness: ServerResult['correctness'];
   notes: string[];
 }
 
 export interface ClusterResult {
-  /** Why the run could not start (Postgres or Redis), or null. */
+  /** Why the run stopped early (Postgres, Redis, setup), or null. */
   failure: string | null;
   /** One node, then two. */
   runs: NodesResult[];
+  /** Every message of both configurations: one conversation history per group, 1..N over both. */
+  correctness: ServerResult['correctness'];
+  notes: string[];
   /** The machine's load average (1, 5, 15 min) when the two-node run started and when it ended. */
   loadAverage: { start: string; end: string };
 }
@@ -57,33 +59,45 @@ function clientPlans(plan: LoadPlan, nodes: number, accounts: { userId: string; 
   return perGenerator;
 }
 
-async function runNodes(nodes: number, plan: LoadPlan, postgres: PostgresServer, redis: RedisServer, log: (line: string) => void): Promise<NodesResult> {
+/**
+ * The records of both configurations as one: each group's messages of both, so its numbers must
+ * run 1..N over both (the second configuration continues the same conversations).
+ */
+function mergeRecords(parts: Records[][]): Records[] {
+  const groups = new Map<string, Records['groups'][number]>();
+  const counters: Records[] = [];
+  for (const part of parts.flat()) {
+    counters.push({ ...part, groups: [] });
+    for (const group of part.groups) {
+      const merged = groups.get(group.id);
+      if (merged) merged.messages.push(...group.messages);
+      else groups.set(group.id, { id: group.id, messages: [...group.messages] });
+    }
+  }
+  return [...counters, { groups: [...groups.values()], duplicates: 0, seqConflicts: 0, strays: 0, refusals: 0, firstRefusals: [] }];
+}
+
+interface Shared {
+  plan: LoadPlan;
+  servers: ServerProcess[];
+  accounts: { userId: string; token: string }[];
+  groupIds: string[];
+  counters: BackendCounters;
+  log: (line: string) => void;
+  /** Each configuration's records, kept for the check at the end. */
+  records: Records[][];
+}
+
+/** The same clients on the first `nodes` of `shared.servers`: connect, join, warm up, steady phase. */
+async function runNodes(nodes: number, shared: Shared): Promise<NodesResult> {
+  const { plan, log } = shared;
   const label = nodes === 1 ? 'one node' : `${nodes} nodes`;
-  const result: NodesResult = { nodes, failure: null, steady: null, load: null, correctness: { checked: false, messages: 0, stored: null, problems: [] }, notes: [] };
-  const databaseUrl = await postgres.createDatabase();
-  await redis.flushAll();
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, OUTPOST_SIGNING_KEY: randomBytes(32).toString('base64') };
-  const dataDirs: string[] = [];
-  const cleanups: { forget(): void }[] = [];
-  const servers: ServerProcess[] = [];
-  let pool: GeneratorPool | null = null;
-  let counters: BackendCounters | null = null;
+  const result: NodesResult = { nodes, failure: null, steady: null, load: null, notes: [] };
+  const servers = shared.servers.slice(0, nodes);
+  const pool = new GeneratorPool(plan.generators);
   let sending = false;
   try {
-    for (let n = 0; n < nodes; n++) {
-      const dir = await mkdtemp(path.join(tmpdir(), `outpost-bench-node${n}-`));
-      dataDirs.push(dir);
-      cleanups.push(removeOnExit(dir));
-    }
-    servers.push(await ServerProcess.start(kind, dataDirs[0] as string, plan, env));
-    const groups = Array.from({ length: plan.clients / plan.groupSize }, (_, g) => Array.from({ length: plan.groupSize }, (_, s) => g * plan.groupSize + s));
-    log(`${label}: ${plan.clients} accounts, ${groups.length} groups`);
-    const setup = await withDeadline('setup', kind.setup.prepare(servers[0]?.url as string, plan.clients, groups), 120_000 + plan.clients * 200);
-    for (let n = 1; n < nodes; n++) servers.push(await ServerProcess.start(kind, dataDirs[n] as string, plan, env));
-    counters = await BackendCounters.open(databaseUrl, redis.url);
-
-    const clients = clientPlans(plan, nodes, setup.accounts, setup.groupIds);
-    pool = new GeneratorPool(plan.generators);
+    const clients = clientPlans(plan, nodes, shared.accounts, shared.groupIds);
     await pool.call((g) => ({ type: 'init', server: 'outpost', urls: servers.map((s) => s.url), clients: clients[g] ?? [] }), 60_000);
     const run = new Run(plan, pool, servers, clients);
     log(`${label}: ${plan.clients} clients connect and join their group`);
@@ -98,9 +112,9 @@ async function runNodes(nodes: number, plan: LoadPlan, postgres: PostgresServer,
     sending = true;
     const warmup = await run.phase(0, 'open', plan.cluster.rate, plan.cluster.warmupMs, plan.drainMs);
     if (warmup.caughtUpMs === null) throw new Error('overloaded: the warm-up backlog never drained');
-    const before = await counters.read();
+    const before = await shared.counters.read();
     result.steady = await run.phase(1, 'open', plan.cluster.rate, plan.cluster.steadyMs, plan.drainMs);
-    result.load = BackendCounters.between(before, await counters.read());
+    result.load = BackendCounters.between(before, await shared.counters.read());
     if (result.steady.caughtUpMs === null) throw new Error('overloaded: the steady phase backlog never drained');
     if (result.steady.drainedMs === null) result.notes.push(`the backlog drained ${(result.steady.caughtUpMs / 1000).toFixed(0)} s after sending stopped`);
     return result;
@@ -108,57 +122,91 @@ async function runNodes(nodes: number, plan: LoadPlan, postgres: PostgresServer,
     result.failure = (error as Error).message;
     return result;
   } finally {
-    await counters?.close();
-    if (pool) {
-      if (sending) {
-        const final = await pool.call<Records>(() => ({ type: 'records' }), 60_000).catch((error: unknown) => {
-          result.correctness.problems.push(`could not collect the generators' records: ${(error as Error).message}`);
-          return null;
-        });
-        await pool.close();
-        for (const server of servers) if (!(await server.stop(60_000))) result.notes.push('a node did not stop within 60 s of SIGTERM and was killed');
-        if (final) {
-          const checked = checkRecords(final, true);
-          result.correctness = { checked: true, messages: checked.messages, stored: null, problems: checked.problems };
-          const refusals = final.reduce((n, r) => n + r.refusals, 0);
-          if (refusals) result.notes.push(`${refusals} refusals, first: ${final.flatMap((r) => r.firstRefusals).slice(0, 3).join(' | ')}`);
-          const groups = final.flatMap((r) => r.groups).map((g) => ({ id: g.id, messages: g.messages.map((m) => ({ id: m.id, seq: m.seq })) }));
-          try {
-            const storage = await verifyStorage({ dataDir: dataDirs[0] as string, databaseUrl }, groups);
-            result.correctness.stored = storage.agreeing;
-            result.correctness.problems.push(...storage.problems);
-          } catch (error) {
-            result.correctness.problems.push(`storage check failed: ${(error as Error).message}`);
-          }
-        }
-      } else {
-        await pool.close();
+    if (sending) {
+      const final = await pool.call<Records>(() => ({ type: 'records' }), 60_000).catch((error: unknown) => {
+        result.notes.push(`could not collect the generators' records: ${(error as Error).message}`);
+        return null;
+      });
+      if (final) {
+        shared.records.push(final);
+        const refusals = final.reduce((n, r) => n + r.refusals, 0);
+        if (refusals) result.notes.push(`${refusals} documents closed by a node and synced again, first: ${final.flatMap((r) => r.firstRefusals).slice(0, 2).join(' | ')}`);
       }
     }
-    for (const server of servers) if (!(await server.stop(10_000))) result.notes.push('a node was killed at the end');
-    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-    for (const cleanup of cleanups) cleanup.forget();
+    await pool.close();
     log(`${label}: done`);
   }
 }
 
-/** One node, then two, over one throwaway Postgres (with pg_stat_statements) and one redis-server. */
+/**
+ * The same clients on one node, then on two, over one throwaway Postgres (with
+ * pg_stat_statements) and one redis-server: one sign-up, one database; the second node joins the
+ * first, and the second configuration continues the same conversations. Then every message of
+ * both is checked against what the clients saw and what Postgres holds.
+ */
 export async function runClusterLoad(plan: LoadPlan, print: (line: string) => void): Promise<ClusterResult> {
   const started = performance.now();
   const log = (line: string) => print(`${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  Outpost over Postgres and Redis, ${line}`);
   const loadAverage = () => os.loadavg().map((n) => n.toFixed(2)).join(' ');
-  const result: ClusterResult = { failure: null, runs: [], loadAverage: { start: loadAverage(), end: '' } };
+  const result: ClusterResult = {
+    failure: null,
+    runs: [],
+    correctness: { checked: false, messages: 0, stored: null, problems: [] },
+    notes: [],
+    loadAverage: { start: loadAverage(), end: '' },
+  };
   let postgres: PostgresServer | null = null;
   let redis: RedisServer | null = null;
+  let counters: BackendCounters | null = null;
+  const servers: ServerProcess[] = [];
+  const dataDirs: string[] = [];
+  const cleanups: { forget(): void }[] = [];
+  const records: Records[][] = [];
+  let databaseUrl = '';
   try {
     postgres = await startPostgres({ settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_utility': 'on' } });
     redis = await startRedis();
-    for (const nodes of [1, 2]) result.runs.push(await runNodes(nodes, plan, postgres, redis, log));
+    databaseUrl = postgres.url;
+    // Nodes of one deployment share the database, Redis and the key that signs tokens.
+    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, OUTPOST_SIGNING_KEY: randomBytes(32).toString('base64') };
+    for (let n = 0; n < 2; n++) {
+      const dir = await mkdtemp(path.join(tmpdir(), `outpost-bench-node${n}-`));
+      dataDirs.push(dir);
+      cleanups.push(removeOnExit(dir));
+    }
+    servers.push(await ServerProcess.start(kind, dataDirs[0] as string, plan, env));
+    const groups = Array.from({ length: plan.clients / plan.groupSize }, (_, g) => Array.from({ length: plan.groupSize }, (_, s) => g * plan.groupSize + s));
+    log(`${plan.clients} accounts, ${groups.length} groups`);
+    const setup = await withDeadline('setup', kind.setup.prepare(servers[0]?.url as string, plan.clients, groups), 120_000 + plan.clients * 200);
+    counters = await BackendCounters.open(databaseUrl, redis.url);
+    const shared: Shared = { plan, servers, accounts: setup.accounts, groupIds: setup.groupIds, counters, log, records };
+    result.runs.push(await runNodes(1, shared));
+    if (!result.runs[0]?.failure) {
+      servers.push(await ServerProcess.start(kind, dataDirs[1] as string, plan, env));
+      result.runs.push(await runNodes(2, shared));
+    }
   } catch (error) {
     result.failure = (error as Error).message;
   } finally {
+    await counters?.close();
+    for (const server of servers) if (!(await server.stop(60_000))) result.notes.push('a node did not stop within 60 s of SIGTERM and was killed');
+    if (records.length > 0) {
+      const merged = mergeRecords(records);
+      const checked = checkRecords(merged, true);
+      result.correctness = { checked: true, messages: checked.messages, stored: null, problems: checked.problems };
+      const groups = merged.flatMap((r) => r.groups).map((g) => ({ id: g.id, messages: g.messages.map((m) => ({ id: m.id, seq: m.seq })) }));
+      try {
+        const storage = await verifyStorage({ dataDir: dataDirs[0] as string, databaseUrl }, groups);
+        result.correctness.stored = storage.agreeing;
+        result.correctness.problems.push(...storage.problems);
+      } catch (error) {
+        result.correctness.problems.push(`storage check failed: ${(error as Error).message}`);
+      }
+    }
     await redis?.stop().catch(() => undefined);
     await postgres?.stop().catch(() => undefined);
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+    for (const cleanup of cleanups) cleanup.forget();
     result.loadAverage.end = loadAverage();
   }
   return result;
@@ -166,5 +214,5 @@ export async function runClusterLoad(plan: LoadPlan, print: (line: string) => vo
 
 /** True when both configurations ran to the end and every message checked out. */
 export function clusterSucceeded(result: ClusterResult): boolean {
-  return !result.failure && result.runs.length === 2 && result.runs.every((r) => !r.failure && r.correctness.checked && r.correctness.problems.length === 0);
+  return !result.failure && result.runs.length === 2 && result.runs.every((r) => !r.failure) && result.correctness.checked && result.correctness.problems.length === 0;
 }
