@@ -3,7 +3,7 @@
 // the target (median added < 5 ms) is reported as met or MISSED, never asserted.
 import type { NodesResult, ClusterResult } from '../scenarios/clusterLoad.ts';
 import type { LoadPlan } from '../scenarios/serverLoadPlan.ts';
-import type { LatencySummary } from '../scenarios/serverLoadRun.ts';
+import { STEP_P99_MS, type LatencySummary } from '../scenarios/serverLoadRun.ts';
 
 /** The issue 10 target: what a cross-node delivery may add to the one-node median. */
 export const ADDED_MEDIAN_TARGET_MS = 5;
@@ -98,8 +98,13 @@ export function printClusterReport(plan: LoadPlan, result: ClusterResult, print:
   for (const note of result.notes) print(`   ${note}`);
   for (const problem of result.correctness.problems.slice(0, 10)) print(`   PROBLEM: ${problem}`);
   const added = addedLatency(result);
-  const met = Number.isFinite(added.p50) ? (added.p50 < ADDED_MEDIAN_TARGET_MS ? 'met   ' : 'MISSED') : 'n/a   ';
+  const one = result.runs.find((r) => r.nodes === 1)?.steady?.deliver;
+  // A one-node run that would fail a step (p99 over the pass mark) was short of CPU: what the
+  // second node adds cannot be told from what the machine withheld, so the target is not judged.
+  const overloaded = one !== undefined && one.p99 > STEP_P99_MS;
+  const met = !Number.isFinite(added.p50) || overloaded ? 'n/a   ' : added.p50 < ADDED_MEDIAN_TARGET_MS ? 'met   ' : 'MISSED';
   print('   Target (issue 10), deliver to a member on the other node against the one-node run:');
   print(`     ${met} added median < ${ADDED_MEDIAN_TARGET_MS} ms: ${signed(added.p50)} (p99 ${signed(added.p99)})`);
+  if (overloaded) print(`            not judged: the one-node run was itself overloaded (p99 deliver ${ms(one.p99)} ms > ${STEP_P99_MS} ms); the machine, not the hop, set these figures`);
   print(`     against the members on the author's node in the same two-node run: median ${signed(added.overSameNode.p50)}, p99 ${signed(added.overSameNode.p99)}`);
 }
