@@ -1,6 +1,7 @@
-// The persistence of one Outpost deployment: five small interfaces, each with its own contract
+// The persistence of one Outpost deployment: six small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
+import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
@@ -12,6 +13,8 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  /** Security-relevant events, append-only. */
+  readonly audit: AuditLog;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**
@@ -38,6 +41,7 @@ export interface PoolStats {
 }
 
 export type * from './Accounts.ts';
+export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
 export type * from './Files.ts';
 export type * from './Projection.ts';

@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
+import { Audit } from './audit/Audit.ts';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -19,7 +20,7 @@ import { FileService } from './files/FileService.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
 import { metricsHandler } from './http/operations.ts';
-import { observeNode } from './metrics.ts';
+import { metrics, observeNode } from './metrics.ts';
 import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
@@ -78,6 +79,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
     },
   });
+  const audit = new Audit(storage, log, (kind) => metrics.auditEvents.inc({ kind }));
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
@@ -103,6 +105,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
       segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+        for (const removed of changes.removedByModerator) {
+          audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
+        }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
@@ -113,7 +118,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
+  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -131,7 +136,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   let draining = false;
-  const conversations = new Conversations(storage, engine);
+  const conversations = new Conversations(storage, engine, audit);
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({

@@ -6,6 +6,7 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
 import type { PoolStats, Storage, StorageStatus } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
+import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
@@ -30,11 +31,13 @@ export class PostgresStorage implements Storage {
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
+  readonly audit: PostgresAuditLog;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
+    this.audit = new PostgresAuditLog(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);

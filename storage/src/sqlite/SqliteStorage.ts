@@ -6,6 +6,7 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
@@ -26,6 +27,7 @@ export class SqliteStorage implements Storage {
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
+  readonly audit: SqliteAuditLog;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -37,6 +39,7 @@ export class SqliteStorage implements Storage {
     this.#sql = new SqliteDatabase(filename);
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
+    this.audit = new SqliteAuditLog(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);

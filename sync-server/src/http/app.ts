@@ -22,7 +22,7 @@ import {
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
-import { publicUser, type Sessions } from '../auth/sessions.ts';
+import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
@@ -115,17 +115,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
   mountMetrics(app, deps.operations.metrics);
 
   const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
+  const clientOf = (c: Context<Env>): ClientInfo => ({ address: address(c), userAgent: (c.req.header('user-agent') ?? '').slice(0, 512) });
   const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
     await authPerAddress.take(address(c));
-    return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
+    return c.json(await deps.sessions.register(await body(c, RegisterRequest), clientOf(c)), 201);
   });
   app.post('/api/auth/login', async (c) => {
     await authPerAddress.take(address(c));
     const request = await body(c, LoginRequest);
     await loginPerUser.take(request.username.toLowerCase());
-    return c.json(await deps.sessions.login(request));
+    return c.json(await deps.sessions.login(request, clientOf(c)));
   });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
   app.post('/api/auth/logout', async (c) => {
