@@ -7,3 +7,4 @@ export { openStorage, SQLITE_FILE, type StorageOptions } from './openStorage.ts'
 export { SqliteStorage } from './sqlite/SqliteStorage.ts';
 export { PostgresStorage } from './postgres/PostgresStorage.ts';
 export { defaultPoolTimeouts, type PoolOptions, type PoolTimeouts } from './postgres/pool.ts';
+export { backupSqlite, dumpPostgres, postgresIsEmpty, restorePostgres } from './backup.ts';

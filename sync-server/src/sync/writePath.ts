@@ -262,8 +262,7 @@ export class WritePath {
       else if (result.value.outcome.ok) {
         const { outcome, entry } = result.value;
         this.#applied(name, doc, entry as Uint8Array, outcome.version);
-        this.#answer(member.submission);
-        this.#hooks.segmentApplied(conversationId, segment, doc, member.changes, outcome);
+        this.#segmentDone(member.submission, member.changes, outcome);
         member.resolve('applied');
         applied = true;
       } else if (result.value.outcome.reason === 'stale') again.push(member);
@@ -425,12 +424,7 @@ export class WritePath {
       throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as Uint8Array, outcome.version);
-    if (changes.messages.length > 0) {
-      metrics.messagesNumbered.inc(changes.messages.length);
-      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
-    }
-    this.#answer(submission);
-    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome));
+    this.#segmentDone(submission, changes, outcome);
     return 'applied';
   }
 
@@ -452,6 +446,17 @@ export class WritePath {
     this.#answer(submission);
     if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
+  }
+
+  /** A segment update was committed and applied: count its messages, acknowledge it, fan out. */
+  #segmentDone(submission: Submission, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void {
+    const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
+    if (changes.messages.length > 0) {
+      metrics.messagesNumbered.inc(changes.messages.length);
+      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
+    }
+    this.#answer(submission);
+    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, submission.doc, changes, outcome));
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
