@@ -12,3 +12,4 @@ export * from './docs/inbox.ts';
 export * from './api/auth.ts';
 export * from './api/users.ts';
 export * from './api/conversations.ts';
+export * from './api/search.ts';

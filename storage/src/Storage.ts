@@ -1,9 +1,10 @@
-// The persistence of one Outpost deployment: five small interfaces, each with its own contract
+// The persistence of one Outpost deployment: six small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
+import type { Search } from './Search.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
 export interface Storage {
@@ -12,6 +13,7 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  readonly search: Search;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -21,4 +23,5 @@ export type * from './Accounts.ts';
 export type * from './Conversations.ts';
 export type * from './Files.ts';
 export type * from './Projection.ts';
+export type * from './Search.ts';
 export type * from './UpdateLog.ts';

@@ -9,6 +9,7 @@ import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
+import { PostgresSearch } from './PostgresSearch.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
 import { inTransaction } from './transaction.ts';
@@ -30,6 +31,7 @@ export class PostgresStorage implements Storage {
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
+  readonly search: PostgresSearch;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
@@ -39,6 +41,7 @@ export class PostgresStorage implements Storage {
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
     this.files = new PostgresFiles(this.#pool);
+    this.search = new PostgresSearch(this.#pool);
   }
 
   async migrate(): Promise<void> {

@@ -10,6 +10,7 @@ import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
+import { SqliteSearch } from './SqliteSearch.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
 /**
@@ -26,6 +27,7 @@ export class SqliteStorage implements Storage {
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
+  readonly search: SqliteSearch;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -40,6 +42,7 @@ export class SqliteStorage implements Storage {
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
+    this.search = new SqliteSearch(this.#sql);
   }
 
   async migrate(): Promise<void> {

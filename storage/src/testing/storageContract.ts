@@ -7,6 +7,7 @@ import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
 import { projectionContract } from './contract/projection.ts';
+import { searchContract } from './contract/search.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
 /** A storage under test, made fresh for every test. */
@@ -100,6 +101,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       updateLogContract(context);
       projectionContract(context);
       filesContract(context);
+      searchContract(context);
     });
   });
 }
