@@ -1,5 +1,5 @@
 // Message search on Postgres: the generated `messages.search` tsvector with its GIN index
-// (migration 8), ranked by ts_rank. Snippets are cut here, for the page only: ts_headline parses
+// (migration 8), ranked by ts_rank (divided by the log of the length, as bm25 favours short texts). Snippets are cut here, for the page only: ts_headline parses
 // text its own way ("pump-room.pdf" is one token to it) and would not mark what the index matched.
 import type pg from 'pg';
 import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
@@ -37,7 +37,7 @@ export class PostgresSearch implements Search {
       `SELECT p.conversation_id, p.id, p.seq, p.author, p.created_at, p.received_at,
               coalesce(m.edited_body, m.body) || ' ' || m.file_names AS text
        FROM (
-         SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, q) AS rank
+         SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, q, 1) AS rank
          FROM messages m
          CROSS JOIN to_tsquery('simple', $2) q
          JOIN (${visibleConversations('$1')}) v ON v.conversation_id = m.conversation_id

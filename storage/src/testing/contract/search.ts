@@ -52,14 +52,15 @@ export function searchContract(context: ContractContext): void {
       const storage = context.storage();
       const [alice, bob] = await createUsers(storage, 'alice', 'bob');
       const group = await createGroup(storage, alice!, [bob!]);
-      const long = await say(storage, group, alice!, 'the crew checked the north gate this morning and then the pump near the old shed, all fine apart from the fence');
-      const short = await say(storage, group, bob!, 'Pump seal leaking again', NOW + 1);
+      // The shorter message is the older: it comes first for its rank, not for being new.
+      const short = await say(storage, group, bob!, 'Pump seal leaking again', NOW);
+      const long = await say(storage, group, alice!, 'the crew checked the north gate this morning and then the pump near the old shed, all fine apart from the fence', NOW + 1);
       await say(storage, group, bob!, 'nothing to see here', NOW + 2);
 
       const page = await find(storage, bob!, 'pump');
       expect(page.hits.map((hit) => hit.messageId)).toEqual([short.id, long.id]);
       expect(page.nextOffset).toBeNull();
-      expect(page.hits[0]).toMatchObject({ conversationId: group.id, seq: 2, author: bob!.id, createdAt: short.createdAt, receivedAt: NOW + 1 });
+      expect(page.hits[0]).toMatchObject({ conversationId: group.id, seq: 1, author: bob!.id, createdAt: short.createdAt, receivedAt: NOW });
       expect(page.hits[0]!.snippet.filter((part) => part.hit).map((part) => part.text.toLowerCase())).toEqual(['pump']);
       expect(page.hits[0]!.snippet.map((part) => part.text).join('')).toContain('seal leaking again');
       const longSnippet = page.hits[1]!.snippet.map((part) => part.text).join('');
