@@ -36,7 +36,8 @@ describe.each(backends)('server search on %s', (backend) => {
     expect(await found(cyd, 'generator')).toEqual([secret]);
     expect(await found(cyd, 'fuel', { conversationId: group })).toEqual([]);
 
-    const page = await ada.searchServer('blue bo');
+    expect(await found(ada, 'blue bo')).toEqual([]);
+    const page = await ada.searchServer('blue box');
     expect(page.hits).toHaveLength(1);
     expect(page.hits[0]).toMatchObject({ messageId: secret, conversationId: dm.id, author: ada.user.id, seq: 1 });
     expect(page.hits[0]!.snippet.filter((part) => part.hit).map((part) => part.text)).toEqual(['blue', 'box']);

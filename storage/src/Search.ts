@@ -5,12 +5,19 @@
 // deletion takes it out of the index in the same transaction.
 import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 
+/**
+ * How many of the newest matches a search ranks. A word in 3 % of a million messages matches
+ * 30,000; ranking them all would make a search slower every year, so the newest matches the user
+ * may see (with every filter applied) are ranked, and paging ends there.
+ */
+export const RANKED_WINDOW = 1_000;
+
 export interface SearchQuery {
   /** Who searches: only conversations they are or were in are searched. */
   userId: UserId;
   /**
    * The words to find, as the user typed them. Never query syntax: only letters and digits
-   * count (see `searchWords`), every word must match, the last one as the start of a word.
+   * count (see `searchWords`), every word must match, as a whole word (without case or accents on SQLite).
    */
   text: string;
   /** Only this conversation. */
@@ -53,6 +60,9 @@ export interface SearchPage {
 }
 
 export interface Search {
-  /** Best matches first (then newest). A query without a word finds nothing. */
+  /**
+   * Best matches first (then newest), among the newest RANKED_WINDOW matches. A query without a
+   * word finds nothing.
+   */
   search(query: SearchQuery): Promise<SearchPage>;
 }

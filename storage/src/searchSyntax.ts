@@ -11,19 +11,21 @@ export const HIT_END = '\u0002';
 
 /**
  * An FTS5 MATCH expression: every word as a quoted string (so `OR`, `NEAR` or `AND` are words),
- * the last one as a prefix, since people search as they type. Null when there is no word.
+ * all required, each a whole word: a prefix would make FTS5 merge the postings of every word that
+ * starts with it, the one part of a search whose cost grows with the history. (The device's own
+ * search matches prefixes as the user types.) Null when there is no word.
  */
 export function fts5Match(text: string): string | null {
   const words = searchWords(text);
   if (words.length === 0) return null;
-  return words.map((word, index) => `"${word}"${index === words.length - 1 ? ' *' : ''}`).join(' AND ');
+  return words.map((word) => `"${word}"`).join(' AND ');
 }
 
 /** A to_tsquery('simple', …) expression with the same meaning as `fts5Match`. Null when there is no word. */
 export function tsQuery(text: string): string | null {
   const words = searchWords(text);
   if (words.length === 0) return null;
-  return words.map((word, index) => `'${word}'${index === words.length - 1 ? ':*' : ''}`).join(' & ');
+  return words.map((word) => `'${word}'`).join(' & ');
 }
 
 /** Splits a snippet marked with HIT_START/HIT_END into pieces; stray markers are dropped. */
@@ -59,17 +61,12 @@ function folded(word: string): string {
 
 /**
  * A snippet of `text` around the first word that matches the query (as the index matched it:
- * every query word in full, the last one as a prefix), about `words` words long, matches
- * marked. For backends whose own highlighter splits words differently from the index.
+ * whole words, without case or accents), about `words` words long, matches marked. For backends
+ * whose own highlighter splits words differently from the index.
  */
 export function markedSnippet(text: string, query: string, words = 16): SnippetPart[] {
-  const wanted = searchWords(query).map(folded);
-  const last = wanted.at(-1);
-  const exact = new Set(wanted.slice(0, -1));
-  const isHit = (word: string) => {
-    const f = folded(word);
-    return exact.has(f) || (last !== undefined && f.startsWith(last));
-  };
+  const wanted = new Set(searchWords(query).map(folded));
+  const isHit = (word: string) => wanted.has(folded(word));
   const tokens = [...text.matchAll(TOKEN)].map((m) => ({ start: m.index, end: m.index + m[0].length, hit: isHit(m[0]) }));
   if (tokens.length === 0) return text === '' ? [] : [{ text: text.slice(0, 200), hit: false }];
   const first = Math.max(0, tokens.findIndex((t) => t.hit));

@@ -37,6 +37,8 @@ describe('merging local and server search hits', () => {
       { text: ' seal, ', hit: false },
       { text: 'pumping', hit: true },
     ]);
+    expect(merged[1]!.local?.body).toBe('pump');
+    expect(merged[2]!.local).toBeUndefined();
     expect(merged[2]).toMatchObject({ conversationId: 'c2', author: 'u2', createdAt: 2, snippet: server('c').snippet });
     expect(mergeSearchHits([], [])).toEqual([]);
   });

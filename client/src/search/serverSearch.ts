@@ -45,6 +45,8 @@ export interface MergedHit {
   snippet: SearchSnippetPart[];
   /** Where it was found: the replica has it (`local`), the server found it (`server`), or both. */
   foundIn: 'local' | 'server' | 'both';
+  /** The replica's hit (its current text and files), when the replica found it. */
+  local?: SearchHit;
 }
 
 /** Marks the words of `text` that the local search matched (its `terms`). */
@@ -78,6 +80,7 @@ export function mergeSearchHits(local: readonly SearchHit[], server: readonly Se
       createdAt: hit.createdAt,
       snippet: localSnippet(hit),
       foundIn: 'local',
+      local: hit,
     });
   }
   for (const hit of server) {

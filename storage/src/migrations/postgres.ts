@@ -289,6 +289,10 @@ $$;
 CREATE TRIGGER messages_file_names_insert AFTER INSERT ON files FOR EACH ROW WHEN (NEW.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
 CREATE TRIGGER messages_file_names_update AFTER UPDATE OF message_id, name ON files FOR EACH ROW EXECUTE FUNCTION messages_file_names();
 CREATE TRIGGER messages_file_names_delete AFTER DELETE ON files FOR EACH ROW WHEN (OLD.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
+
+-- Statistics for the new column now, not when autovacuum gets to it: without them the planner
+-- does not know how selective a word is and may scan every message instead of the index.
+ANALYZE messages;
 `,
   },
 ];

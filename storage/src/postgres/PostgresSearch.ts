@@ -3,7 +3,7 @@
 // text its own way ("pump-room.pdf" is one token to it) and would not mark what the index matched.
 import type pg from 'pg';
 import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-import type { Search, SearchHit, SearchPage, SearchQuery } from '../Search.ts';
+import { RANKED_WINDOW, type Search, type SearchHit, type SearchPage, type SearchQuery } from '../Search.ts';
 import { searchFilters, visibleConversations } from '../searchScope.ts';
 import { markedSnippet, tsQuery } from '../searchSyntax.ts';
 import { all } from './query.ts';
@@ -32,17 +32,22 @@ export class PostgresSearch implements Search {
     const filters = searchFilters(query, () => `$${++n}`);
     const limit = `$${++n}`;
     const offset = `$${++n}`;
+    // As on SQLite: the newest RANKED_WINDOW matches the user may see are ranked, not all of them.
     const rows = await all<HitRow>(
       this.#pool,
       `SELECT p.conversation_id, p.id, p.seq, p.author, p.created_at, p.received_at,
               coalesce(m.edited_body, m.body) || ' ' || m.file_names AS text
        FROM (
-         SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, q, 1) AS rank
-         FROM messages m
-         CROSS JOIN to_tsquery('simple', $2) q
-         JOIN (${visibleConversations('$1')}) v ON v.conversation_id = m.conversation_id
-         WHERE m.search @@ q AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}
-         ORDER BY rank DESC, m.received_at DESC, m.id
+         SELECT w.*, ts_rank(w.search, to_tsquery('simple', $2), 1) AS rank
+         FROM (
+           SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, m.search
+           FROM messages m
+           JOIN (${visibleConversations('$1')}) v ON v.conversation_id = m.conversation_id
+           WHERE m.search @@ to_tsquery('simple', $2) AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}
+           ORDER BY m.received_at DESC, m.id DESC
+           LIMIT ${RANKED_WINDOW}
+         ) w
+         ORDER BY rank DESC, w.received_at DESC, w.id
          LIMIT ${limit} OFFSET ${offset}
        ) p
        JOIN messages m ON m.conversation_id = p.conversation_id AND m.id = p.id

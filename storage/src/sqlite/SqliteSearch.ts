@@ -1,6 +1,6 @@
 // Message search on SQLite: FTS5 (message_search, kept by triggers, migration 8), ranked by bm25.
 import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-import type { Search, SearchHit, SearchPage, SearchQuery } from '../Search.ts';
+import { RANKED_WINDOW, type Search, type SearchHit, type SearchPage, type SearchQuery } from '../Search.ts';
 import { searchFilters, visibleConversations } from '../searchScope.ts';
 import { fts5Match, HIT_END, HIT_START, snippetParts } from '../searchSyntax.ts';
 import type { SqliteDatabase, SqlValue } from './SqliteDatabase.ts';
@@ -13,6 +13,7 @@ interface HitRow {
   author: string;
   created_at: number;
   received_at: number;
+  score: number;
 }
 
 /** Tokens of context a snippet shows around what matched. */
@@ -31,14 +32,22 @@ export class SqliteSearch implements Search {
     const filters = searchFilters(query, () => '?');
     return this.#sql.deferred(() => {
       // The page first (ranking needs no snippet), then snippets for that page only.
+      // Ranking every match of a frequent word would cost in proportion to the history; the newest
+      // RANKED_WINDOW matches the user may see are ranked instead (FTS5 walks its index newest
+      // first and stops there), so a search costs the same after ten years as after one. CROSS JOIN
+      // fixes the order: a match outside the user's conversations is dropped before its message is read.
       const rows = this.#sql.all<HitRow>(
-        `SELECT r.doc, m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at
-         FROM message_search
-         JOIN message_search_rows r ON r.doc = message_search.rowid
-         JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
-         JOIN (${visibleConversations('?')}) v ON v.conversation_id = m.conversation_id
-         WHERE message_search MATCH ? AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}
-         ORDER BY bm25(message_search), m.received_at DESC, m.id
+        `SELECT * FROM (
+           SELECT r.doc, m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, bm25(message_search) AS score
+           FROM message_search
+           CROSS JOIN message_search_rows r ON r.doc = message_search.rowid
+           CROSS JOIN (${visibleConversations('?')}) v ON v.conversation_id = r.conversation_id
+           CROSS JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+           WHERE message_search MATCH ? AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}
+           ORDER BY message_search.rowid DESC
+           LIMIT ${RANKED_WINDOW}
+         )
+         ORDER BY score, received_at DESC, id
          LIMIT ? OFFSET ?`,
         query.userId, query.userId, match, ...filters.values, query.limit + 1, query.offset,
       );
