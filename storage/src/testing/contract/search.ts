@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ConversationId, UserId } from '@outpost/shared-schema';
+import { RANKED_WINDOW } from '../../Search.ts';
 import type { ConversationRecord, MessageState, NewFile, NewMessage, SearchPage, SearchQuery, Storage, UserRecord } from '../../Storage.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite, versionOf, type ContractContext } from './context.ts';
 
@@ -199,6 +200,23 @@ export function searchContract(context: ContractContext): void {
       // Equal ranks: newest first.
       expect(seen[0]).toBe(sent[22]);
       expect((await find(storage, alice!, 'log', { offset: 23, limit: 10 })).hits).toEqual([]);
+    });
+
+    it('ranks the newest RANKED_WINDOW matches, so an old best match needs a filter to come back', async () => {
+      const storage = context.storage();
+      const [alice] = await createUsers(storage, 'alice');
+      const group = await createGroup(storage, alice!);
+      // The best match there is (one word), then a full window of weaker, newer ones.
+      const oldBest = await say(storage, group, alice!, 'compressor', NOW);
+      const newer = Array.from({ length: RANKED_WINDOW }, (_, i) => newMessage(alice!, 0, `compressor check number ${i} done with the usual long list of steps`));
+      await number(storage, group, newer, NOW + 10);
+      const page = await find(storage, alice!, 'compressor', { limit: 50 });
+      expect(page.hits.map((hit) => hit.messageId)).not.toContain(oldBest.id);
+      expect(page.hits).toHaveLength(50);
+      const last = await find(storage, alice!, 'compressor', { offset: RANKED_WINDOW - 10, limit: 50 });
+      expect(last.hits).toHaveLength(10);
+      expect(last.nextOffset).toBeNull();
+      expect(await ids(storage, alice!, 'compressor', { before: NOW + 5 })).toEqual([oldBest.id]);
     });
 
     it('reads what a user types as words only: quotes, operators and SQL are never syntax', async () => {
