@@ -43,6 +43,7 @@ import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
 import type { OperationKind, PendingOperation } from './replica/PendingOperation.ts';
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+import { serverSearchPath, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
 import { Refusals, type Failure } from './recovery/Refusals.ts';
 import { Presence } from './presence/Presence.ts';
@@ -600,6 +601,20 @@ export class OutpostClient {
   /** Full-text search over every message in the replica; works offline. */
   search(query: string, options: SearchOptions = {}): SearchHit[] {
     return this.#search.search(query, options);
+  }
+
+  /**
+   * Full-text search on the server: every conversation you are in, and the ones you left up to
+   * when you left, including history this device has not synced yet. Needs the network (throws
+   * an OutpostError with `details.offline` without it); a query with no word is refused as
+   * `invalidInput`. Merge with `search()` through `mergeSearchHits`.
+   *
+   * @example
+   * const page = await client.searchServer('pump seal', { hasFile: true, limit: 20 });
+   * const more = page.nextOffset === null ? null : await client.searchServer('pump seal', { hasFile: true, offset: page.nextOffset });
+   */
+  async searchServer(query: string, options: ServerSearchOptions = {}): Promise<ServerSearchPage> {
+    return this.#api.request<ServerSearchPage>('GET', serverSearchPath(query, options));
   }
 
   /** How many conversations are fully synced, of how many known ("syncing 3 of 12"). */

@@ -15,6 +15,7 @@ export type { OutboxEntry } from './replica/Outbox.ts';
 export type { PendingOperation, OperationKind } from './replica/PendingOperation.ts';
 export type { SyncProgressValue } from './replica/SyncProgress.ts';
 export { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+export { mergeSearchHits, serverSearchPath, type MergedHit, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 export { OutpostError, type ErrorKind } from '@outpost/shared-schema';
 export type { LostChange } from './recovery/salvage.ts';
 export type { SessionStore } from './connection/api.ts';

@@ -5,6 +5,7 @@ import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
+import type { Search } from './Search.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
 export interface Storage {
@@ -15,6 +16,7 @@ export interface Storage {
   readonly files: Files;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
+  readonly search: Search;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**
@@ -45,4 +47,5 @@ export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
 export type * from './Files.ts';
 export type * from './Projection.ts';
+export type * from './Search.ts';
 export type * from './UpdateLog.ts';

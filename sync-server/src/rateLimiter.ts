@@ -49,6 +49,8 @@ export const RateLimits = {
   updatesPerUser: { capacity: 600, perSecond: 60 },
   /** New messages a user may write; an offline day arrives as one batch, so the burst is large. */
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
+  /** Server searches a user may run (typing sends one every few hundred ms). */
+  searchesPerUser: { capacity: 60, perSecond: 5 },
 } as const satisfies Record<string, BucketPolicy>;
 
 /** `perMinute` attempts per address a minute, with a burst of as many. */

@@ -10,6 +10,7 @@ import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
+import { PostgresSearch } from './PostgresSearch.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
 import { inTransaction } from './transaction.ts';
@@ -32,6 +33,7 @@ export class PostgresStorage implements Storage {
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
   readonly audit: PostgresAuditLog;
+  readonly search: PostgresSearch;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
@@ -42,6 +44,7 @@ export class PostgresStorage implements Storage {
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
     this.files = new PostgresFiles(this.#pool);
+    this.search = new PostgresSearch(this.#pool);
   }
 
   async migrate(): Promise<void> {

@@ -11,6 +11,7 @@ import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
+import { SqliteSearch } from './SqliteSearch.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
 /**
@@ -28,6 +29,7 @@ export class SqliteStorage implements Storage {
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
   readonly audit: SqliteAuditLog;
+  readonly search: SqliteSearch;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -43,6 +45,7 @@ export class SqliteStorage implements Storage {
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
+    this.search = new SqliteSearch(this.#sql);
   }
 
   async migrate(): Promise<void> {

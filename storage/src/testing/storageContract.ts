@@ -8,6 +8,7 @@ import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
 import { projectionContract } from './contract/projection.ts';
+import { searchContract } from './contract/search.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
 /** A storage under test, made fresh for every test. */
@@ -102,6 +103,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       projectionContract(context);
       filesContract(context);
       auditContract(context);
+      searchContract(context);
     });
   });
 }

@@ -15,6 +15,8 @@ import {
   RefreshRequest,
   RegisterRequest,
   RenameRequest,
+  SearchLimits,
+  SearchParams,
   SetRoleRequest,
   UserSearchQuery,
   isUuid,
@@ -184,6 +186,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const id = uuidParam(c, 'id') as ConversationId;
     await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
     return c.body(null, 204);
+  });
+
+  const searches = new RateLimiter('searches by this user', RateLimits.searchesPerUser, deps.redis);
+  authed.get('/search', async (c) => {
+    const userId = c.get('auth').userId;
+    await searches.take(userId);
+    const parsed = SearchParams.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new OutpostError('invalidInput', `bad search: ${issues.map((i) => `${i.path || 'query'} ${i.message}`).join('; ')}`, { issues });
+    }
+    const p = parsed.data;
+    const page = await deps.storage.search.search({
+      userId,
+      text: p.q,
+      ...(p.conversation !== undefined ? { conversationId: p.conversation as ConversationId } : {}),
+      ...(p.from !== undefined ? { from: p.from as UserId } : {}),
+      ...(p.before !== undefined ? { before: p.before } : {}),
+      ...(p.after !== undefined ? { after: p.after } : {}),
+      ...(p.has === 'file' ? { hasFile: true } : {}),
+      offset: p.offset ?? 0,
+      limit: p.limit ?? SearchLimits.defaultPageSize,
+    });
+    return c.json(page);
   });
 
   mountFileRoutes(authed, deps.files);
