@@ -105,6 +105,20 @@ export interface ConversationHost {
   typingIn(conversationId: ConversationId): Live<UserId[]>;
   /** Starts syncing a document once the replica has loaded it. */
   sync(docName: string, doc: Y.Doc): void;
+  /**
+   * Stops syncing a document if nothing of it waits for the server (it has been through the
+   * handshake, nothing unacknowledged, no pending operation). Returns whether it stopped.
+   */
+  release(docName: string): boolean;
+  /** Resolves once the document has been through the sync handshake (at once if it has). */
+  whenSynced(docName: string): Promise<void>;
+  /** Where a message lives, asked of the server (for a deep link into history not loaded yet). */
+  place(conversationId: ConversationId, messageId: MessageId): Promise<{ segment: number; seq: number }>;
+  /** A small value kept with the replica. */
+  recall(key: string): Promise<unknown>;
+  remember(key: string, value: unknown): void;
+  /** Older segments: fetched in the background ('all') or only when asked ('onDemand'). */
+  history: HistoryMode;
   /** Runs a write as a user operation: its change and the pending operation are stored together. */
   record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
   /** Segment numbers the replica holds for a conversation (some may be past the server's head). */
@@ -118,6 +132,15 @@ export interface ConversationHost {
   cancelOutgoing(messageId: MessageId): Promise<void>;
   retryOutgoing(messageId: MessageId): Promise<void>;
 }
+
+/**
+ * How a conversation's older segments reach the device: 'all' fetches every one into the replica
+ * in the background, newest first; 'onDemand' only when asked (`loadOlder`, `openAt`).
+ */
+export type HistoryMode = 'all' | 'onDemand';
+
+/** Segments below the head a device keeps subscribed: the ones it wrote to last. */
+export const RECENT_SEGMENTS = 2;
 
 export class Conversation {
   readonly id: ConversationId;
@@ -136,6 +159,22 @@ export class Conversation {
   readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
   #closed = false;
+  /** Segments with a live subscription: the head, the recently touched ones, those re-syncing. */
+  readonly #attached = new Set<number>();
+  /** Segments this device wrote to, most recent last (at most RECENT_SEGMENTS kept live). */
+  #recent: number[] = [];
+  /** Segment → the change counter its local copy is in step with (persisted in the replica). */
+  readonly #seen = new Map<number, number>();
+  /** Segments being fetched or re-synced now. */
+  readonly #refreshing = new Map<number, Promise<void>>();
+  /** Segments the replica held when the conversation opened. */
+  #stored: Promise<Set<number>>;
+  /** Background fetches and re-syncs run one at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  readonly #queued = new Set<number>();
+  #trimTimer: ReturnType<typeof setInterval> | undefined;
+  /** The head this conversation subscribed to last (undefined until the server document says). */
+  #knownHead: number | undefined;
 
   constructor(host: ConversationHost, id: ConversationId) {
     this.#host = host;
@@ -176,11 +215,25 @@ export class Conversation {
     this.#watchServer(this.#server);
     host.sync(serverDoc(id), this.#server);
     this.#cleanup.push(host.onFailuresChanged(() => this.#changed()));
-    this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
-    // Segments written offline past the server's head are in the replica only: open them too.
-    void host.storedSegments(id).then((numbers) => {
-      if (!this.#closed) for (const n of numbers.sort((a, b) => b - a)) this.#segment(n);
+    this.#followHead();
+    this.#stored = host.storedSegments(id).then((numbers) => new Set(numbers));
+    const seen = host.recall(countersKey(id)).then((value) => {
+      if (value && typeof value === 'object') for (const [n, counter] of Object.entries(value)) if (typeof counter === 'number') this.#seen.set(Number(n), counter);
     });
+    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(([stored]) => {
+      if (this.#closed) return;
+      const head = readMeta(this.#server)?.head ?? 0;
+      // The replica's segments are local: all of them open, newest first (the replica loads in
+      // that order, so the latest messages come first). Those written offline past the server's
+      // head hold this device's pending messages and stay subscribed.
+      for (const n of [...stored].sort((a, b) => b - a)) {
+        this.#segment(n);
+        if (n > head) this.#touch(n);
+      }
+      this.#followCounters();
+    });
+    this.#trimTimer = setInterval(() => this.#trim(), TRIM_EVERY_MS);
+    (this.#trimTimer as { unref?: () => void }).unref?.();
   }
 
   #watchServer(doc: Y.Doc): void {
@@ -191,7 +244,8 @@ export class Conversation {
       this.#meta.invalidate();
       this.#formerNames.invalidate();
       this.#events.invalidate();
-      this.#openSegmentsUpTo(readMeta(doc)?.head ?? 0);
+      this.#followHead();
+      this.#followCounters();
       this.#changed();
     };
     doc.on('update', onServer);
@@ -216,23 +270,173 @@ export class Conversation {
   }
 
   /**
-   * Opens (and syncs) every segment up to `head`: the whole history stays local. Newest first:
-   * the replica loads documents in the order they are opened, so the latest messages (what a
-   * cold start shows first) arrive before the old history.
+   * Subscribes the head once the server document says which it is (a new device does not know
+   * before its first sync, and must not guess segment 0). When the head holds less than a page,
+   * the one before it comes next; with history 'all', every older segment follows, newest first.
    */
-  #openSegmentsUpTo(head: number): void {
-    for (let n = head; n >= 0; n--) this.#segment(n);
+  #followHead(): void {
+    const meta = readMeta(this.#server);
+    if (!meta || this.#knownHead === meta.head) return;
+    const first = this.#knownHead === undefined;
+    this.#knownHead = meta.head;
+    const head = meta.head;
+    this.#attach(head);
+    if (!first) return;
+    void this.#host.whenSynced(segmentDoc(this.id, head)).then(() => {
+      if (this.#closed) return;
+      if (head > 0 && segmentMaps(this.#segment(head)).messages.size < LATEST_PAGE) this.#enqueue(head - 1);
+      if (this.#host.history === 'all') for (let n = head - 1; n >= 0; n--) this.#enqueue(n);
+    });
   }
 
+  /** The segment's document, opened from the replica (not subscribed: see #attach). */
   #segment(n: number): Y.Doc {
     const existing = this.#segments.get(n);
     if (existing) return existing;
     const content = this.#host.docs.open(segmentDoc(this.id, n));
     this.#segments.set(n, content);
-    this.#host.sync(segmentDoc(this.id, n), content);
     this.#watchSegment(content);
     this.#changed();
     return content;
+  }
+
+  /** Opens the segment and keeps it subscribed until #trim finds it no longer wanted. */
+  #attach(n: number): Y.Doc {
+    const doc = this.#segment(n);
+    if (!this.#attached.has(n)) {
+      this.#attached.add(n);
+      this.#host.sync(segmentDoc(this.id, n), doc);
+    }
+    return doc;
+  }
+
+  /** This device writes into segment n: it stays subscribed while among the recent ones. */
+  #touch(n: number): Y.Doc {
+    this.#recent = [...this.#recent.filter((m) => m !== n), n].slice(-RECENT_SEGMENTS);
+    return this.#attach(n);
+  }
+
+  /**
+   * Ends the subscriptions no longer wanted: everything but the head, the recently touched
+   * segments, those being re-synced and those past the head (pending offline writes). A segment
+   * with unacknowledged work stays until the server has it. What was live is in step with the
+   * server now, at the counter the server document shows.
+   */
+  #trim(): void {
+    if (this.#closed) return;
+    const head = readMeta(this.#server)?.head ?? 0;
+    const counters = serverMaps(this.#server).segments;
+    let seenChanged = false;
+    for (const n of [...this.#attached]) {
+      if (n >= head || this.#recent.includes(n) || this.#refreshing.has(n)) continue;
+      if (!this.#host.connection.isSynced(segmentDoc(this.id, n))) continue;
+      if (!this.#host.release(segmentDoc(this.id, n))) continue;
+      this.#attached.delete(n);
+      this.#seen.set(n, counters.get(String(n)) ?? 0);
+      seenChanged = true;
+    }
+    if (seenChanged) this.#rememberSeen();
+  }
+
+  #rememberSeen(): void {
+    this.#host.remember(countersKey(this.id), Object.fromEntries(this.#seen));
+  }
+
+  /** Re-syncs every local segment whose change counter moved since its copy was in step. */
+  #followCounters(): void {
+    const counters = serverMaps(this.#server).segments;
+    for (const n of this.#segments.keys()) {
+      if (this.#attached.has(n)) continue;
+      if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n);
+    }
+  }
+
+  /** Queues a background fetch or re-sync of segment n (one at a time, in the order asked). */
+  #enqueue(n: number): void {
+    if (this.#queued.has(n)) return;
+    this.#queued.add(n);
+    this.#queue = this.#queue.then(async () => {
+      this.#queued.delete(n);
+      if (!this.#closed) await this.#bring(n);
+    });
+  }
+
+  /**
+   * Brings segment n in step with the server: subscribes it until the sync handshake is done,
+   * notes the counter it is in step with, and lets #trim end the subscription.
+   */
+  #refresh(n: number): Promise<void> {
+    const running = this.#refreshing.get(n);
+    if (running) return running;
+    if (this.#attached.has(n)) return this.#host.whenSynced(segmentDoc(this.id, n));
+    const counter = serverMaps(this.#server).segments.get(String(n)) ?? 0;
+    const name = segmentDoc(this.id, n);
+    const work = (async () => {
+      this.#attach(n);
+      await this.#host.whenSynced(name);
+      this.#seen.set(n, counter);
+      this.#rememberSeen();
+    })().finally(() => {
+      this.#refreshing.delete(n);
+      this.#trim();
+      // It moved again while this sync ran: once more.
+      if (!this.#closed && (serverMaps(this.#server).segments.get(String(n)) ?? 0) !== counter) this.#enqueue(n);
+    });
+    this.#refreshing.set(n, work);
+    return work;
+  }
+
+  /** Numbers of the segments on this device now, oldest first. */
+  loadedSegments(): number[] {
+    return [...this.#segments.keys()].sort((a, b) => a - b);
+  }
+
+  /** Segments subscribed now (the head, recently touched and re-syncing ones). */
+  subscribedSegments(): number[] {
+    return [...this.#attached].sort((a, b) => a - b);
+  }
+
+  /**
+   * Brings the next older segment onto the device (from the replica, or from the server when
+   * the replica does not have it or it changed). Resolves to false when there is none older.
+   * Offline, a segment the replica lacks waits for the connection.
+   */
+  async loadOlder(): Promise<boolean> {
+    await this.#host.docs.loaded(serverDoc(this.id));
+    const head = readMeta(this.#server)?.head ?? 0;
+    let oldest = head;
+    while (oldest > 0 && this.#segments.has(oldest - 1)) oldest -= 1;
+    if (oldest === 0) return false;
+    await this.#bring(oldest - 1);
+    return true;
+  }
+
+  /** The segment on this device, in step with the server when the replica lacks it or it changed. */
+  async #bring(n: number): Promise<void> {
+    const stored = await this.#stored;
+    const doc = this.#segment(n);
+    await this.#host.docs.loaded(segmentDoc(this.id, n));
+    const counter = serverMaps(this.#server).segments.get(String(n)) ?? 0;
+    if (stored.has(n) && segmentMaps(doc).messages.size > 0 && this.#seen.get(n) === counter) return;
+    await this.#refresh(n);
+  }
+
+  /**
+   * Makes sure the message is on this device, fetching only its own segment when it is not (a
+   * deep link into last year's history opens there without loading what lies between). Throws
+   * notFound when the server does not know it.
+   */
+  async openAt(messageId: MessageId): Promise<void> {
+    if (this.has(messageId)) return;
+    await this.#host.docs.loaded(serverDoc(this.id));
+    for (const n of await this.#stored) {
+      if (this.#segments.has(n)) continue;
+      await this.#host.docs.loaded(segmentDoc(this.id, n));
+    }
+    if (this.has(messageId)) return;
+    const { segment } = await this.#host.place(this.id, messageId);
+    await this.#bring(segment);
+    if (!this.has(messageId)) await this.#refresh(segment);
   }
 
   #watchSegment(doc: Y.Doc): void {
@@ -287,9 +491,10 @@ export class Conversation {
     return head;
   }
 
+  /** The segment that holds the message; it is about to be written, so it is subscribed. */
   #segmentOf(messageId: MessageId): { n: number; content: Y.Doc } {
     for (const [n, content] of this.#segments) {
-      if (segmentMaps(content).messages.has(messageId)) return { n, content };
+      if (segmentMaps(content).messages.has(messageId)) return { n, content: this.#touch(n) };
     }
     throw new OutpostError('notFound', 'no such message in this conversation');
   }
@@ -394,7 +599,7 @@ export class Conversation {
     if (files.length > 0) return this.#sendWithFiles(body, files, options.replyTo);
     const id = globalThis.crypto.randomUUID() as MessageId;
     const n = this.#targetSegment();
-    const doc = this.#segment(n);
+    const doc = this.#touch(n);
     const mentions = this.#mentions(body);
     this.#host.record('send', segmentDoc(this.id, n), id, () =>
       writeMessage(doc, id, {
@@ -449,7 +654,7 @@ export class Conversation {
    */
   deliver(message: OutgoingMessage, attachments: AttachmentEntry[]): void {
     const n = this.#targetSegment();
-    const doc = this.#segment(n);
+    const doc = this.#touch(n);
     this.#host.record('send', segmentDoc(this.id, n), message.id, () =>
       writeMessage(doc, message.id, {
         author: this.#host.userId,
@@ -587,9 +792,13 @@ export class Conversation {
     return false;
   }
 
-  /** True when every open document of the conversation is synced with the server. */
+  /**
+   * True when the conversation is in step with the server: every subscribed document has been
+   * through the sync handshake and no older segment is waiting to be fetched or re-synced.
+   */
   synced(): boolean {
-    const names = [serverDoc(this.id), ...[...this.#segments.keys()].map((n) => segmentDoc(this.id, n))];
+    if (this.#refreshing.size > 0 || this.#queued.size > 0) return false;
+    const names = [serverDoc(this.id), ...[...this.#attached].map((n) => segmentDoc(this.id, n))];
     return names.every((name) => this.#host.connection.isSynced(name));
   }
 
@@ -600,9 +809,19 @@ export class Conversation {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#trimTimer);
     for (const fn of this.#cleanup.splice(0)) fn();
     this.#changeListeners.clear();
   }
+}
+
+/** Messages a conversation shows first: when the head holds fewer, the segment before it loads too. */
+const LATEST_PAGE = 50;
+/** How often subscriptions no longer wanted are ended. */
+const TRIM_EVERY_MS = 2_000;
+
+function countersKey(id: ConversationId): string {
+  return `segmentCounters:${id}`;
 }
 
 function preview(body: string): string {
