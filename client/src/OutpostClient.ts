@@ -123,7 +123,7 @@ export class OutpostClient {
   readonly tab = globalThis.crypto.randomUUID();
   readonly #providers = new Map<string, HocuspocusProvider>();
   readonly #outbox: Outbox;
-  readonly #search = new LocalSearch();
+  readonly #search: LocalSearch;
   readonly #progress: SyncProgress;
   readonly #relay: TabRelay | null;
   readonly #stop: (() => void)[] = [];
@@ -149,6 +149,8 @@ export class OutpostClient {
     this.#persistence = options.persistence ?? memoryOnly;
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
+    const docs = this.#docs;
+    this.#search = new LocalSearch({ ...(this.#persistence.search ? { store: this.#persistence.search } : {}), loaded: (name) => docs.loaded(name) });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
@@ -648,6 +650,19 @@ export class OutpostClient {
     return this.#search.search(query, options);
   }
 
+  /**
+   * Resolves once the replica's saved search index is loaded: everything this device had indexed
+   * is searchable, before the documents themselves are read.
+   */
+  searchable(): Promise<void> {
+    return this.#search.ready();
+  }
+
+  /** Resolves once every change to the search index so far is saved in the replica. */
+  searchSaved(): Promise<void> {
+    return this.#search.saved();
+  }
+
   /** How many conversations are fully synced, of how many known ("syncing 3 of 12"). */
   syncProgress(): Live<SyncProgressValue> {
     return this.#progress.live;
@@ -714,6 +729,7 @@ export class OutpostClient {
     this.#relay?.close();
     this.#progress.stop();
     this.#refusals.close();
+    this.#search.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();
