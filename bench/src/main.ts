@@ -5,7 +5,10 @@
 //   npm run bench -- validation        only the validation cost
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
+//   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
+//                                      (CONVERSATIONS=n, PER_CONVERSATION=n change it)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
+import { clientMemory } from './scenarios/clientMemory.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
@@ -27,6 +30,8 @@ if (scenario === 'server') {
   validationCost();
 } else if (scenario === 'files') {
   await fileUploads();
+} else if (scenario === 'memory') {
+  await clientMemory(Number(process.env.CONVERSATIONS ?? 100), Number(process.env.PER_CONVERSATION ?? 10_000), 1000);
 } else if (scenario === undefined) {
   validationCost();
   await fileUploads();
@@ -35,6 +40,6 @@ if (scenario === 'server') {
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "memory" or "server" [--quick]`);
   process.exitCode = 2;
 }

@@ -11,7 +11,6 @@ import {
   markRead,
   mentionedHandles,
   readMeta,
-  readSegment,
   segmentDoc,
   segmentMaps,
   serverDoc,
@@ -41,6 +40,7 @@ import { Derived, type Live } from '../live.ts';
 import type { DocStore } from '../replica/DocStore.ts';
 import type { SyncConnection } from '../connection/SyncConnection.ts';
 import { compareMessages, type MessageItem } from './messageOrder.ts';
+import { Timeline } from './Timeline.ts';
 import type { OperationKind } from '../replica/PendingOperation.ts';
 import type { OutgoingMessage } from '../replica/ReplicaFiles.ts';
 import type { UploadState } from '../files/Uploads.ts';
@@ -148,7 +148,9 @@ export class Conversation {
   #server: Y.Doc;
   /** Segment number → content document (messages, edits, reactions and their numbers). */
   readonly #segments = new Map<number, Y.Doc>();
-  readonly #messages: Derived<MessageItem[]>;
+  readonly #messages: Derived<readonly MessageItem[]>;
+  /** The segments' messages in order, updated per change (see Timeline.ts). */
+  readonly #timeline: Timeline;
   readonly #files: Derived<SharedFile[]>;
   readonly #members: Derived<Member[]>;
   readonly #receipts: Derived<Receipt[]>;
@@ -179,6 +181,20 @@ export class Conversation {
   constructor(host: ConversationHost, id: ConversationId) {
     this.#host = host;
     this.id = id;
+    this.#timeline = new Timeline(
+      (n, seq, view) => {
+        const refusal = seq === null && view.author === host.userId ? host.failureOf(segmentDoc(id, n)) : undefined;
+        return {
+          ...view,
+          seq,
+          status: seq !== null ? 'sent' : refusal ? 'failed' : 'pending',
+          ...(refusal ? { failure: refusal.message } : {}),
+          segment: n,
+          mine: view.author === host.userId,
+        };
+      },
+      () => this.#messages.invalidate(),
+    );
     this.#messages = new Derived(() => this.#computeMessages());
     this.#files = new Derived(() =>
       // Newest message first; a message's files in the order they were attached.
@@ -214,21 +230,27 @@ export class Conversation {
     this.#server = host.docs.open(serverDoc(id));
     this.#watchServer(this.#server);
     host.sync(serverDoc(id), this.#server);
-    this.#cleanup.push(host.onFailuresChanged(() => this.#changed()));
-    this.#followHead();
+    this.#cleanup.push(
+      host.onFailuresChanged(() => {
+        this.#timeline.refresh();
+        this.#changed();
+      }),
+    );
     this.#stored = host.storedSegments(id).then((numbers) => new Set(numbers));
+    this.#followHead();
     const seen = host.recall(countersKey(id)).then((value) => {
       if (value && typeof value === 'object') for (const [n, counter] of Object.entries(value)) if (typeof counter === 'number') this.#seen.set(Number(n), counter);
     });
     void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(([stored]) => {
       if (this.#closed) return;
       const head = readMeta(this.#server)?.head ?? 0;
-      // The replica's segments are local: all of them open, newest first (the replica loads in
-      // that order, so the latest messages come first). Those written offline past the server's
-      // head hold this device's pending messages and stay subscribed.
+      // With history 'all' the replica's segments all open, newest first (the replica loads in
+      // that order, so the latest messages come first); with 'onDemand' only the head and what
+      // is asked for. Those written offline past the server's head hold this device's pending
+      // messages and stay subscribed.
       for (const n of [...stored].sort((a, b) => b - a)) {
-        this.#segment(n);
         if (n > head) this.#touch(n);
+        else if (host.history === 'all') this.#segment(n);
       }
       this.#followCounters();
     });
@@ -282,11 +304,15 @@ export class Conversation {
     const head = meta.head;
     this.#attach(head);
     if (!first) return;
-    void this.#host.whenSynced(segmentDoc(this.id, head)).then(() => {
+    void (async () => {
+      // The head as the replica has it, or as the server sends it to a device that lacks it.
+      const name = segmentDoc(this.id, head);
+      if ((await this.#stored).has(head)) await this.#host.docs.loaded(name);
+      else await this.#host.whenSynced(name);
       if (this.#closed) return;
       if (head > 0 && segmentMaps(this.#segment(head)).messages.size < LATEST_PAGE) this.#enqueue(head - 1);
       if (this.#host.history === 'all') for (let n = head - 1; n >= 0; n--) this.#enqueue(n);
-    });
+    })();
   }
 
   /** The segment's document, opened from the replica (not subscribed: see #attach). */
@@ -295,6 +321,7 @@ export class Conversation {
     if (existing) return existing;
     const content = this.#host.docs.open(segmentDoc(this.id, n));
     this.#segments.set(n, content);
+    this.#timeline.follow(n, content);
     this.#watchSegment(content);
     this.#changed();
     return content;
@@ -429,12 +456,18 @@ export class Conversation {
   async openAt(messageId: MessageId): Promise<void> {
     if (this.has(messageId)) return;
     await this.#host.docs.loaded(serverDoc(this.id));
-    for (const n of await this.#stored) {
-      if (this.#segments.has(n)) continue;
-      await this.#host.docs.loaded(segmentDoc(this.id, n));
+    let segment: number;
+    try {
+      segment = (await this.#host.place(this.id, messageId)).segment;
+    } catch (error) {
+      // Offline (or not numbered yet): look through the segments the replica has.
+      for (const n of [...(await this.#stored)].sort((a, b) => b - a)) {
+        this.#segment(n);
+        await this.#host.docs.loaded(segmentDoc(this.id, n));
+        if (this.has(messageId)) return;
+      }
+      throw error;
     }
-    if (this.has(messageId)) return;
-    const { segment } = await this.#host.place(this.id, messageId);
     await this.#bring(segment);
     if (!this.has(messageId)) await this.#refresh(segment);
   }
@@ -461,6 +494,7 @@ export class Conversation {
     for (const [n, doc] of this.#segments) {
       if (segmentDoc(this.id, n) !== docName || doc === fresh) continue;
       this.#segments.set(n, fresh);
+      this.#timeline.follow(n, fresh);
       this.#watchSegment(fresh);
       this.#changed();
     }
@@ -473,15 +507,10 @@ export class Conversation {
    */
   #targetSegment(): number {
     let pending = -1;
-    for (const [n, content] of this.#segments) {
-      if (n <= pending) continue;
-      const maps = segmentMaps(content);
-      for (const [id, entry] of maps.messages.entries()) {
-        if (entry.author === this.#host.userId && !maps.seq.has(id)) {
-          pending = n;
-          break;
-        }
-      }
+    // Messages without a number are at the end of the order.
+    for (const item of this.#timeline.newestFirst()) {
+      if (item.seq !== null) break;
+      if (item.mine) pending = Math.max(pending, item.segment);
     }
     if (pending >= 0) return pending;
     const meta = readMeta(this.#server);
@@ -493,34 +522,18 @@ export class Conversation {
 
   /** The segment that holds the message; it is about to be written, so it is subscribed. */
   #segmentOf(messageId: MessageId): { n: number; content: Y.Doc } {
-    for (const [n, content] of this.#segments) {
-      if (segmentMaps(content).messages.has(messageId)) return { n, content: this.#touch(n) };
-    }
+    const n = this.#timeline.get(messageId)?.segment;
+    if (n !== undefined && this.#segments.get(n) && segmentMaps(this.#segments.get(n) as Y.Doc).messages.has(messageId)) return { n, content: this.#touch(n) };
     throw new OutpostError('notFound', 'no such message in this conversation');
   }
 
-  #computeMessages(): MessageItem[] {
-    const items: MessageItem[] = [];
-    for (const [n, content] of this.#segments) {
-      const refusal = this.#host.failureOf(segmentDoc(this.id, n));
-      const seqs = segmentMaps(content).seq;
-      for (const view of readSegment(content).values()) {
-        const seq = seqs.get(view.id)?.seq ?? null;
-        const failure = seq === null && refusal && view.author === this.#host.userId ? refusal.message : undefined;
-        items.push({
-          ...view,
-          seq,
-          status: seq !== null ? 'sent' : failure ? 'failed' : 'pending',
-          ...(failure ? { failure } : {}),
-          segment: n,
-          mine: view.author === this.#host.userId,
-        });
-      }
-    }
-    const written = new Set(items.map((item) => item.id));
-    for (const message of this.#host.outgoing(this.id)) {
-      // Delivered a moment ago: its segment shows it now.
-      if (written.has(message.id)) continue;
+  #computeMessages(): readonly MessageItem[] {
+    const numbered = this.#timeline.items();
+    // Messages waiting for their files; one delivered a moment ago is in its segment already.
+    const outgoing = this.#host.outgoing(this.id).filter((message) => this.#timeline.get(message.id) === undefined);
+    if (outgoing.length === 0) return numbered;
+    const items = [...numbered];
+    for (const message of outgoing) {
       const upload = this.#host.uploadState(message.id);
       items.push({
         id: message.id,
@@ -542,8 +555,13 @@ export class Conversation {
     return items.sort(compareMessages);
   }
 
-  /** Live messages in canonical order (numbered by seq, then unnumbered by creation time). */
-  messages(): Live<MessageItem[]> {
+  /**
+   * Live messages in canonical order (numbered by seq, then unnumbered by creation time), of the
+   * segments on this device. Kept up to date per change: a new message, edit, deletion or
+   * reaction reads only what it touched; the array is a new one (a copy of references) after
+   * each change and the same one while nothing changed.
+   */
+  messages(): Live<readonly MessageItem[]> {
     return this.#messages;
   }
 
@@ -667,10 +685,9 @@ export class Conversation {
     );
   }
 
-  /** True when the message is in one of the conversation's segments. */
+  /** True when the message is in one of the conversation's segments on this device. */
   has(messageId: MessageId): boolean {
-    for (const content of this.#segments.values()) if (segmentMaps(content).messages.has(messageId)) return true;
-    return false;
+    return this.#timeline.get(messageId) !== undefined;
   }
 
   /** Gives up a message whose files have not all uploaded: it is removed from this device. */
@@ -743,53 +760,61 @@ export class Conversation {
 
   /** The highest number this device knows of (the head segment's numbers are current). */
   lastSeq(): number {
-    let max = readMeta(this.#server)?.lastSeq ?? 0;
-    for (const content of this.#segments.values()) for (const entry of segmentMaps(content).seq.values()) max = Math.max(max, entry.seq);
+    const max = readMeta(this.#server)?.lastSeq ?? 0;
+    for (const item of this.#timeline.newestFirst()) if (item.seq !== null) return Math.max(max, item.seq);
     return max;
   }
 
-  /** What the conversation list shows: last message, unread and mention counts. */
+  /**
+   * What the conversation list shows: last message, unread and mention counts. It looks at the
+   * recent end only: from the newest message back to the read position.
+   */
   facts(): ConversationFacts {
     const me = this.#host.userId;
     const read = this.readPosition();
     const group = readMeta(this.#server)?.kind === 'group';
     let lastSeq = readMeta(this.#server)?.lastSeq ?? 0;
     let last: ConversationFacts['lastMessage'] = null;
-    let lastNumber = 0;
     let unread = 0;
     let mentions = 0;
-    for (const content of this.#segments.values()) {
-      const maps = segmentMaps(content);
-      for (const [id, { seq, at }] of maps.seq.entries()) {
-        lastSeq = Math.max(lastSeq, seq);
-        const entry = maps.messages.get(id);
-        if (!entry || maps.deletions.has(id)) continue;
-        if (seq > lastNumber) {
-          lastNumber = seq;
-          last = { id: id as MessageId, author: entry.author, preview: preview(maps.edits.get(id)?.body || entry.body || filesLabel(entry.attachments)), at };
-        }
-        if (seq > read && entry.author !== me) {
-          unread += 1;
-          if (group && this.#mentionsMe(entry)) mentions += 1;
-        }
+    let seqAt = 0;
+    for (const item of this.#timeline.newestFirst()) {
+      if (item.seq === null) continue;
+      lastSeq = Math.max(lastSeq, item.seq);
+      if (item.seq <= read && last !== null) break;
+      if (item.deleted) continue;
+      if (last === null) {
+        last = { id: item.id, author: item.author, preview: preview(item.body || filesLabel(item.attachments)), at: 0 };
+        seqAt = this.#numberedAt(item);
+      }
+      if (item.seq > read && item.author !== me) {
+        unread += 1;
+        if (group && this.#mentionsMe(item)) mentions += 1;
       }
     }
+    if (last) last.at = seqAt;
     return { lastSeq, lastMessage: last, unread, mentions, updatedAt: Math.max(readMeta(this.#server)?.createdAt ?? 0, last?.at ?? 0) };
+  }
+
+  /** When the server numbered (received) a message. */
+  #numberedAt(item: MessageItem): number {
+    const doc = this.#segments.get(item.segment);
+    return (doc && segmentMaps(doc).seq.get(item.id)?.at) ?? item.createdAt;
   }
 
   /**
    * Whether a message mentions the user: by id when its author knew the members when writing,
    * else by the exact @handle in the text (so @bob never counts for @bobby).
    */
-  #mentionsMe(entry: MessageEntry): boolean {
+  #mentionsMe(entry: Pick<MessageEntry, 'mentions' | 'body'>): boolean {
     if (entry.mentions) return entry.mentions.includes(this.#host.userId);
     return mentionedHandles(entry.body).includes(this.#host.username.toLowerCase());
   }
 
   /** True once the server has numbered (durably stored) the message. */
   isNumbered(messageId: MessageId): boolean {
-    for (const content of this.#segments.values()) if (segmentMaps(content).seq.has(messageId)) return true;
-    return false;
+    const item = this.#timeline.get(messageId);
+    return item !== undefined && item.seq !== null;
   }
 
   /**
@@ -810,6 +835,7 @@ export class Conversation {
   close(): void {
     this.#closed = true;
     clearInterval(this.#trimTimer);
+    this.#timeline.close();
     for (const fn of this.#cleanup.splice(0)) fn();
     this.#changeListeners.clear();
   }
