@@ -68,6 +68,16 @@ describe('Timeline', () => {
     segmentMaps(doc).seq.set(idOf(2), { seq: 2, at: 7 });
     expect(t.items().map((m) => m.seq)).toEqual([1, 2]);
     expect(t.get(idOf(2))?.status).toBe('sent');
+    // A burst numbered in one transaction (more than are moved one by one) lands in order too.
+    doc.transact(() => {
+      for (let i = 3; i <= 202; i++) writeMessage(doc, idOf(i), { author: ada, createdAt: 1000 - i, body: `b${i}` });
+    });
+    expect(t.items().slice(2).map((m) => m.body)).toEqual([...Array(200).keys()].map((i) => `b${202 - i}`)); // by creation time
+    doc.transact(() => {
+      for (let i = 3; i <= 202; i++) segmentMaps(doc).seq.set(idOf(i), { seq: i, at: 8 });
+    });
+    expect(t.items().map((m) => m.seq)).toEqual([...Array(202).keys()].map((i) => i + 1));
+    expect(t.items().every((m) => t.get(m.id) === m)).toBe(true);
     t.unfollow(0);
     expect(t.items()).toEqual([]);
   });

@@ -16,6 +16,9 @@ interface SegmentState {
   stop: () => void;
 }
 
+/** Changes of more messages than this at once are merged in one pass instead of moved one by one. */
+const BULK = 64;
+
 export class Timeline {
   readonly #itemOf: ItemOf;
   readonly #onChange: () => void;
@@ -98,21 +101,45 @@ export class Timeline {
     return this.#items.get(id);
   }
 
-  /** Updates the given messages of segment n; returns whether anything changed. */
+  /**
+   * Updates the given messages of segment n; returns whether anything changed. A few are moved
+   * one by one (binary search); many at once (a segment loading) are sorted among themselves and
+   * merged with the rest in one pass, so loading a history is O(n log n), not O(n²).
+   */
   #update(n: number, state: SegmentState, ids: Iterable<string>): boolean {
     const maps = segmentMaps(state.doc);
-    let changed = false;
+    const fresh: MessageItem[] = [];
     for (const id of ids) {
       const view = readMessage(state.doc, id as MessageId, groupReactions(state.reactions.get(id)));
       if (!view) continue;
-      const seq = maps.seq.get(id)?.seq ?? null;
-      const item = this.#itemOf(n, seq, view);
+      fresh.push(this.#itemOf(n, maps.seq.get(id)?.seq ?? null, view));
       state.ids.add(id);
-      this.#remove(id);
-      this.#insert(item);
-      changed = true;
     }
-    return changed;
+    if (fresh.length === 0) return false;
+    if (fresh.length <= BULK) {
+      for (const item of fresh) {
+        this.#remove(item.id);
+        this.#insert(item);
+      }
+      return true;
+    }
+    const replaced = new Set<MessageItem>();
+    for (const item of fresh) {
+      const old = this.#items.get(item.id);
+      if (old) replaced.add(old);
+      this.#items.set(item.id, item);
+    }
+    fresh.sort(compareMessages);
+    const kept = replaced.size > 0 ? this.#sorted.filter((item) => !replaced.has(item)) : this.#sorted;
+    const merged: MessageItem[] = new Array<MessageItem>(kept.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < kept.length && j < fresh.length) merged[k++] = compareMessages(kept[i] as MessageItem, fresh[j] as MessageItem) <= 0 ? (kept[i++] as MessageItem) : (fresh[j++] as MessageItem);
+    while (i < kept.length) merged[k++] = kept[i++] as MessageItem;
+    while (j < fresh.length) merged[k++] = fresh[j++] as MessageItem;
+    this.#sorted = merged;
+    return true;
   }
 
   #insert(item: MessageItem): void {
