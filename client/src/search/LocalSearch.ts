@@ -83,7 +83,8 @@ export class LocalSearch {
     try {
       const saved = await store.loadSearch();
       if (saved.snapshot) {
-        this.#index = await MiniSearch.loadJSONAsync<SearchEntry>(saved.snapshot.index, OPTIONS);
+        // In one go: the async variant yields between chunks and a cold start's document loads starve it.
+        this.#index = MiniSearch.loadJSON<SearchEntry>(saved.snapshot.index, OPTIONS);
         for (const [name, sv] of Object.entries(saved.snapshot.covered)) this.#covered.set(name, sv);
         this.#lastBatch = saved.snapshot.upTo;
       }
