@@ -150,7 +150,13 @@ export class OutpostClient {
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;
-    this.#search = new LocalSearch({ ...(this.#persistence.search ? { store: this.#persistence.search } : {}), loaded: (name) => docs.loaded(name) });
+    // The saved index loads once the latest messages are on screen: it takes the main thread
+    // for a moment, and the last screen comes first.
+    this.#search = new LocalSearch({
+      ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
+      loaded: (name) => docs.loaded(name),
+      after: () => this.loaded(),
+    });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
@@ -695,10 +701,13 @@ export class OutpostClient {
    */
   async loaded(): Promise<void> {
     await Promise.all([this.#docs.loaded(userDoc(this.user.id as UserId)), this.#docs.loaded(inboxDoc(this.user.id as UserId))]);
+    const conversations = [...this.#conversations.values()];
+    await Promise.all(conversations.map((conversation) => this.#docs.loaded(serverDoc(conversation.id))));
+    // The head as the server document names it (a device that has none yet has no head to wait for).
     await Promise.all(
-      [...this.#conversations.values()].flatMap((conversation) => {
-        const head = conversation.meta().get()?.head ?? 0;
-        return [this.#docs.loaded(serverDoc(conversation.id)), this.#docs.loaded(segmentDoc(conversation.id, head))];
+      conversations.map((conversation) => {
+        const head = conversation.meta().get()?.head;
+        return head === undefined ? undefined : this.#docs.loaded(segmentDoc(conversation.id, head));
       }),
     );
   }

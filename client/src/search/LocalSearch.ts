@@ -50,6 +50,8 @@ export interface LocalSearchOptions {
   store?: SearchStore;
   /** Resolves once the replica's copy of a document is applied (DocStore.loaded). */
   loaded?: (docName: string) => Promise<unknown>;
+  /** The saved index loads after this resolves (what the user sees first comes first). */
+  after?: () => Promise<unknown>;
 }
 
 /** Finds messages by their words in every segment document opened in this client. */
@@ -76,7 +78,14 @@ export class LocalSearch {
   constructor(options: LocalSearchOptions = {}) {
     this.#store = options.store;
     this.#loaded = options.loaded ?? (() => Promise.resolve());
-    this.#ready = this.#store ? this.#restore(this.#store) : Promise.resolve();
+    const store = this.#store;
+    const after = options.after ?? (() => Promise.resolve());
+    this.#ready = store
+      ? Promise.resolve()
+          .then(after)
+          .catch((error: unknown) => console.error('outpost search: waiting to load the saved index', error))
+          .then(() => this.#restore(store))
+      : Promise.resolve();
   }
 
   async #restore(store: SearchStore): Promise<void> {
