@@ -9,7 +9,10 @@
 //                                      --nodes-only runs only the latter, --no-nodes only the former
 //   npm run bench -- search            server search p50/p95 over 1,000,000 messages on SQLite and Postgres
 //                                      (MESSAGES=n changes the size; BACKENDS=sqlite or postgres runs one)
+//   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
+//                                      (CONVERSATIONS=n, PER_CONVERSATION=n change it)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
+import { clientMemory } from './scenarios/clientMemory.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
@@ -40,6 +43,8 @@ if (scenario === 'server') {
     console.log('\nThe run FAILED: a search found a message outside the searcher\'s membership.');
     process.exitCode = 1;
   }
+} else if (scenario === 'memory') {
+  await clientMemory(Number(process.env.CONVERSATIONS ?? 100), Number(process.env.PER_CONVERSATION ?? 10_000), 1000);
 } else if (scenario === undefined) {
   validationCost();
   await fileUploads();
@@ -48,6 +53,6 @@ if (scenario === 'server') {
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "search" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "search", "memory" or "server" [--quick]`);
   process.exitCode = 2;
 }

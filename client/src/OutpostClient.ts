@@ -36,7 +36,7 @@ import {
 } from '@outpost/shared-schema';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
-import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
+import { Conversation, type ConversationFacts, type HistoryMode } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
 import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
@@ -71,6 +71,12 @@ export interface OutpostClientOptions {
    * (for offline use and local search). Default: on when `persistence` is given.
    */
   backfill?: boolean;
+  /**
+   * A conversation's older segments: 'all' (default) fetches every one into the replica in the
+   * background, newest first, one at a time, each subscribed only while it syncs; 'onDemand'
+   * fetches them only when asked (`Conversation.loadOlder`, `Conversation.openAt`).
+   */
+  history?: HistoryMode;
 }
 
 /** One row of the conversation list: the inbox entry and what the conversation's documents say. */
@@ -118,7 +124,7 @@ export class OutpostClient {
   readonly tab = globalThis.crypto.randomUUID();
   readonly #providers = new Map<string, HocuspocusProvider>();
   readonly #outbox: Outbox;
-  readonly #search = new LocalSearch();
+  readonly #search: LocalSearch;
   readonly #progress: SyncProgress;
   readonly #relay: TabRelay | null;
   readonly #stop: (() => void)[] = [];
@@ -131,13 +137,27 @@ export class OutpostClient {
   #thumbnailScan: ReturnType<typeof setTimeout> | undefined;
   /** The app's wish (connect/disconnect); the browser's offline signal overrides it meanwhile. */
   #wantOnline = true;
+  readonly #history: HistoryMode;
+  /** Documents that should be subscribed (a subscription starts once the replica has loaded them). */
+  readonly #wanted = new Set<string>();
+  /** Resolvers waiting for a document's sync handshake. */
+  readonly #syncWaiters = new Map<string, (() => void)[]>();
 
   private constructor(options: OutpostClientOptions, api: Api, session: Session) {
     this.#api = api;
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
     this.#persistence = options.persistence ?? memoryOnly;
+    this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
+    const docs = this.#docs;
+    // The saved index loads once the latest messages are on screen: it takes the main thread
+    // for a moment, and the last screen comes first.
+    this.#search = new LocalSearch({
+      ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
+      loaded: (name) => docs.loaded(name),
+      after: () => this.loaded(),
+    });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
@@ -191,6 +211,9 @@ export class OutpostClient {
       onSynced: (docName) => {
         this.#progress.changed();
         this.#refusals.synced(docName);
+        const waiters = this.#syncWaiters.get(docName);
+        this.#syncWaiters.delete(docName);
+        for (const resolve of waiters ?? []) resolve();
       },
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
@@ -252,9 +275,33 @@ export class OutpostClient {
 
   /** Starts syncing a document once the replica has loaded it (see DocStore.whenLoaded). */
   #sync(docName: string, doc: Y.Doc): void {
+    this.#wanted.add(docName);
     this.#docs.whenLoaded(docName, () => {
+      if (!this.#wanted.has(docName)) return;
       this.#providers.set(docName, this.#connection.attach(docName, doc));
       this.#progress.changed();
+    });
+  }
+
+  /** Ends a document's subscription when nothing of it waits for the server (see ConversationHost.release). */
+  #release(docName: string): boolean {
+    const provider = this.#providers.get(docName);
+    if (provider) {
+      if (!provider.synced || provider.hasUnsyncedChanges) return false;
+      if (this.#outbox.list().get().some((op) => op.docName === docName)) return false;
+    }
+    this.#wanted.delete(docName);
+    this.#providers.delete(docName);
+    this.#connection.detach(docName);
+    return true;
+  }
+
+  #whenSynced(docName: string): Promise<void> {
+    if (this.#connection.isSynced(docName)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#syncWaiters.get(docName) ?? [];
+      waiters.push(resolve);
+      this.#syncWaiters.set(docName, waiters);
     });
   }
 
@@ -487,6 +534,13 @@ export class OutpostClient {
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
           typingIn: (conversationId) => this.#presence.typingIn(conversationId),
           sync: (docName, doc) => this.#sync(docName, doc),
+          release: (docName) => this.#release(docName),
+          whenSynced: (docName) => this.#whenSynced(docName),
+          place: (conversationId, messageId) =>
+            this.#api.request<{ segment: number; seq: number }>('GET', `/api/conversations/${conversationId}/messages/${messageId}`),
+          recall: (key) => this.#persistence.recall(key),
+          remember: (key, value) => void this.#persistence.remember(key, value).catch((error: unknown) => console.error('outpost replica: cannot remember', error)),
+          history: this.#history,
           record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
           storedSegments: (conversationId) => this.#storedSegments(conversationId),
           outgoing: (conversationId) => this.#uploads.in(conversationId),
@@ -617,6 +671,19 @@ export class OutpostClient {
     return this.#api.request<ServerSearchPage>('GET', serverSearchPath(query, options));
   }
 
+  /**
+   * Resolves once the replica's saved search index is loaded: everything this device had indexed
+   * is searchable, before the documents themselves are read.
+   */
+  searchable(): Promise<void> {
+    return this.#search.ready();
+  }
+
+  /** Resolves once every change to the search index so far is saved in the replica. */
+  searchSaved(): Promise<void> {
+    return this.#search.saved();
+  }
+
   /** How many conversations are fully synced, of how many known ("syncing 3 of 12"). */
   syncProgress(): Live<SyncProgressValue> {
     return this.#progress.live;
@@ -649,10 +716,13 @@ export class OutpostClient {
    */
   async loaded(): Promise<void> {
     await Promise.all([this.#docs.loaded(userDoc(this.user.id as UserId)), this.#docs.loaded(inboxDoc(this.user.id as UserId))]);
+    const conversations = [...this.#conversations.values()];
+    await Promise.all(conversations.map((conversation) => this.#docs.loaded(serverDoc(conversation.id))));
+    // The head as the server document names it (a device that has none yet has no head to wait for).
     await Promise.all(
-      [...this.#conversations.values()].flatMap((conversation) => {
-        const head = conversation.meta().get()?.head ?? 0;
-        return [this.#docs.loaded(serverDoc(conversation.id)), this.#docs.loaded(segmentDoc(conversation.id, head))];
+      conversations.map((conversation) => {
+        const head = conversation.meta().get()?.head;
+        return head === undefined ? undefined : this.#docs.loaded(segmentDoc(conversation.id, head));
       }),
     );
   }
@@ -683,6 +753,7 @@ export class OutpostClient {
     this.#relay?.close();
     this.#progress.stop();
     this.#refusals.close();
+    this.#search.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();

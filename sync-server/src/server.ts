@@ -104,11 +104,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         late.store?.committed(name, version);
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
-      segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+      segmentApplied: (conversationId, segment, doc, changes, outcome) => {
         for (const removed of changes.removedByModerator) {
           audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
         }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
+        if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
       },

@@ -128,11 +128,12 @@ export interface MessageView {
   reactions: Record<string, UserId[]>;
 }
 
-export function readMessage(doc: Y.Doc, id: MessageId): MessageView | null {
+/** One message folded from its segment's maps; `reactions` as the caller grouped them (none by default). */
+export function readMessage(doc: Y.Doc, id: MessageId, reactions: Record<string, UserId[]> = {}): MessageView | null {
   const maps = segmentMaps(doc);
   const entry = maps.messages.get(id);
   if (!entry) return null;
-  return foldMessage(id, entry, maps.edits.get(id), maps.deletions.get(id), {});
+  return foldMessage(id, entry, maps.edits.get(id), maps.deletions.get(id), reactions);
 }
 
 /** Folds a whole segment into message views, with reactions grouped per message. */

@@ -21,6 +21,7 @@ import {
   UserSearchQuery,
   isUuid,
   type ConversationId,
+  type MessageId,
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
@@ -166,6 +167,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   authed.get('/conversations', async (c) => c.json({ conversations: await deps.conversations.list(c.get('auth').userId) }));
   authed.get('/conversations/:id', async (c) =>
     c.json(await deps.conversations.get(c.get('auth').userId, uuidParam(c, 'id') as ConversationId)),
+  );
+  authed.get('/conversations/:id/messages/:messageId', async (c) =>
+    c.json(await deps.conversations.place(c.get('auth').userId, uuidParam(c, 'id') as ConversationId, uuidParam(c, 'messageId') as MessageId)),
   );
   authed.patch('/conversations/:id', async (c) => {
     const { title } = await body(c, RenameRequest);
