@@ -4,7 +4,9 @@
 //                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
 //   npm run bench -- validation        only the validation cost
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
-//   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
+//   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost, then Outpost
+//                                      on one node and on two over Postgres and Redis (docs/bench.md);
+//                                      --nodes-only runs only the latter, --no-nodes only the former
 import { browserColdStart } from './scenarios/browserColdStart.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
@@ -17,8 +19,9 @@ const [scenario, ...flags] = process.argv.slice(2);
 if (scenario === 'server') {
   // Ctrl-C and kill end the run through process.exit, which kills every child (load/children.ts).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  const plan = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
-  const outcome = await serverLoad(plan);
+  const sized = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
+  const plan = flags.includes('--nodes-only') ? { ...sized, servers: [] } : sized;
+  const outcome = await serverLoad(plan, { cluster: !flags.includes('--no-nodes') });
   if (!outcome.ok) {
     console.log('\nThe run FAILED: a server stopped early or a message was lost, duplicated or misnumbered (see above).');
     process.exitCode = 1;
