@@ -14,8 +14,13 @@ function ms(value: number): string {
   return Math.abs(value) < 10 ? value.toFixed(2) : value.toFixed(0);
 }
 
+/** A duration with its unit: 8.59 ms, 272 ms, 21.8 s. */
+function duration(value: number): string {
+  return Math.abs(value) >= 10_000 ? ms(value) : `${ms(value)} ms`;
+}
+
 function signed(value: number): string {
-  return Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${ms(Math.abs(value))} ms` : '—';
+  return Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${duration(Math.abs(value))}` : '—';
 }
 
 function latencies(summary: LatencySummary | undefined): string {
@@ -105,6 +110,6 @@ export function printClusterReport(plan: LoadPlan, result: ClusterResult, print:
   const met = !Number.isFinite(added.p50) || overloaded ? 'n/a   ' : added.p50 < ADDED_MEDIAN_TARGET_MS ? 'met   ' : 'MISSED';
   print('   Target (issue 10), deliver to a member on the other node against the one-node run:');
   print(`     ${met} added median < ${ADDED_MEDIAN_TARGET_MS} ms: ${signed(added.p50)} (p99 ${signed(added.p99)})`);
-  if (overloaded) print(`            not judged: the one-node run was itself overloaded (p99 deliver ${ms(one.p99)} ms > ${STEP_P99_MS} ms); the machine, not the hop, set these figures`);
+  if (overloaded) print(`            not judged: the one-node run was itself overloaded (p99 deliver ${duration(one.p99)} > ${STEP_P99_MS} ms); the machine, not the hop, set these figures`);
   print(`     against the members on the author's node in the same two-node run: median ${signed(added.overSameNode.p50)}, p99 ${signed(added.overSameNode.p99)}`);
 }
