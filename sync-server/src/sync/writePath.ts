@@ -106,6 +106,8 @@ export class WritePath {
   readonly #hooks: WritePathHooks;
   readonly #locks = new DocLocks();
   readonly #held = new HeldUpdates<Held>();
+  /** New messages each update was charged for (see #admit). */
+  readonly #charged = new WeakMap<Submission, number>();
   /** Segment updates waiting for their document's lock, per document (see #round). */
   readonly #queues = new Map<string, Queued[]>();
   readonly #sweep: NodeJS.Timeout;
@@ -232,7 +234,7 @@ export class WritePath {
     const admitted: (Queued & BatchMember)[] = [];
     for (const member of members) {
       try {
-        await this.#hooks.admitMessages(member.submission.sender.userId, member.changes.messages.length);
+        await this.#admit(member.submission, member.changes.messages.length);
         admitted.push(member);
       } catch (error) {
         member.reject(error);
@@ -405,7 +407,7 @@ export class WritePath {
       if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
     }
     if (changes.waitingFor.size > 0) return 'waiting';
-    await this.#hooks.admitMessages(sender.userId, changes.messages.length);
+    await this.#admit(submission, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     const { outcome, entry } = await this.#commit({
       doc: name,
@@ -457,6 +459,17 @@ export class WritePath {
     }
     this.#answer(submission);
     tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, submission.doc, changes, outcome));
+  }
+
+  /**
+   * Charges the sender's message allowance for an update's new messages, once: an update judged
+   * again (the log moved on under it, another node won the race) is not charged again.
+   */
+  async #admit(submission: Submission, messages: number): Promise<void> {
+    const due = messages - (this.#charged.get(submission) ?? 0);
+    if (due <= 0) return;
+    await this.#hooks.admitMessages(submission.sender.userId, due);
+    this.#charged.set(submission, messages);
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
