@@ -34,6 +34,7 @@ import {
   type UserId,
   type UserList,
 } from '@outpost/shared-schema';
+import { Account } from './account/Account.ts';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
 import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
@@ -96,6 +97,8 @@ export type { Failure } from './recovery/Refusals.ts';
 export class OutpostClient {
   readonly user: PublicUser;
   readonly deviceId: DeviceId;
+  /** This user's devices, password and two-factor sign-in (network calls). */
+  readonly account: Account;
   readonly #api: Api;
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
@@ -135,6 +138,7 @@ export class OutpostClient {
     this.#api = api;
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
+    this.account = new Account(api);
     this.#persistence = options.persistence ?? memoryOnly;
     this.#docs = new DocStore(this.#persistence);
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));

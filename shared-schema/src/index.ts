@@ -13,3 +13,4 @@ export * from './api/auth.ts';
 export * from './api/users.ts';
 export * from './api/conversations.ts';
 export * from './api/audit.ts';
+export * from './api/account.ts';

@@ -1,8 +1,9 @@
-// The persistence of one Outpost deployment: six small interfaces, each with its own contract
+// The persistence of one Outpost deployment: small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
 import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
+import type { Devices } from './Devices.ts';
 import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
 import type { UpdateLog } from './UpdateLog.ts';
@@ -13,6 +14,8 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  /** The devices users are signed in on. */
+  readonly devices: Devices;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
@@ -23,6 +26,7 @@ export interface Storage {
 export type * from './Accounts.ts';
 export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
+export type * from './Devices.ts';
 export type * from './Files.ts';
 export type * from './Projection.ts';
 export type * from './UpdateLog.ts';

@@ -10,6 +10,7 @@ import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
+import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -112,6 +113,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
+  const account = new AccountSecurity(storage, audit, (deviceId) => engine.sessionRevoked(deviceId));
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -134,6 +136,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const app = createApp({
     storage,
     sessions,
+    account,
     signer,
     access: engine.access,
     conversations,
@@ -161,6 +164,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const record = engine.access.openSocket();
+      record.terminate = (code, reason) => ws.close(code, reason);
       const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
       const spend = inboundBudget(ws);
       ws.on('message', (data) => {

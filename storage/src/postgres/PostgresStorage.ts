@@ -7,6 +7,7 @@ import { postgresMigrations, postgresMigrationsTable } from '../migrations/postg
 import type { Storage } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
+import { PostgresDevices } from './PostgresDevices.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
@@ -32,12 +33,14 @@ export class PostgresStorage implements Storage {
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
   readonly audit: PostgresAuditLog;
+  readonly devices: PostgresDevices;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
     this.audit = new PostgresAuditLog(this.#pool);
+    this.devices = new PostgresDevices(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);

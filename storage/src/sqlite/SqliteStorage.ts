@@ -7,6 +7,7 @@ import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts
 import type { Storage } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
+import { SqliteDevices } from './SqliteDevices.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
@@ -28,6 +29,7 @@ export class SqliteStorage implements Storage {
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
   readonly audit: SqliteAuditLog;
+  readonly devices: SqliteDevices;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -40,6 +42,7 @@ export class SqliteStorage implements Storage {
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
     this.audit = new SqliteAuditLog(this.#sql);
+    this.devices = new SqliteDevices(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);

@@ -13,6 +13,7 @@ import {
 import type { Storage, UserRecord } from '@outpost/storage';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
 import type { Audit } from '../audit/Audit.ts';
+import { deviceName } from './deviceName.ts';
 import type { TokenSigner } from './tokens.ts';
 
 /** Where a sign-in comes from: the client's address and its User-Agent header. */
@@ -72,7 +73,7 @@ export class Sessions {
     return session;
   }
 
-  async refresh(refreshToken: string): Promise<Session> {
+  async refresh(refreshToken: string, client: ClientInfo): Promise<Session> {
     const now = Date.now();
     const next = this.#newRefreshToken(now);
     const result = await this.#storage.accounts.rotateRefreshToken(hashToken(refreshToken), next.record, now);
@@ -80,6 +81,7 @@ export class Sessions {
       case 'rotated': {
         const user = await this.#storage.accounts.getUserById(result.userId);
         if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+        await this.#storage.devices.touchDevice(result.familyId, now, client.address);
         return this.#session(user, result.familyId as DeviceId, next.token);
       }
       case 'reused':
@@ -95,6 +97,16 @@ export class Sessions {
     }
   }
 
+  readonly #seen = new Map<DeviceId, number>();
+
+  /** A device used the API: its "last seen" moves on (at most once a minute per device and node). */
+  async seen(deviceId: DeviceId, address: string, now = Date.now()): Promise<void> {
+    if (now - (this.#seen.get(deviceId) ?? 0) < 60_000) return;
+    if (this.#seen.size > 10_000) this.#seen.clear();
+    this.#seen.set(deviceId, now);
+    await this.#storage.devices.touchDevice(deviceId, now, address);
+  }
+
   async logout(refreshToken: string): Promise<void> {
     const familyId = await this.#storage.accounts.revokeRefreshToken(hashToken(refreshToken));
     if (!familyId) return;
@@ -106,8 +118,10 @@ export class Sessions {
     const now = Date.now();
     const familyId = randomUUID();
     const { token, record } = this.#newRefreshToken(now);
+    const name = deviceName(client.userAgent);
+    await this.#storage.devices.addDevice({ id: familyId, userId: user.id, name, address: client.address, createdAt: now, lastSeenAt: now, secondFactorAt: null });
     await this.#storage.accounts.createRefreshToken({ ...record, familyId, userId: user.id });
-    await this.#audit.record('device.added', user.id, familyId, { address: client.address, userAgent: client.userAgent.slice(0, 200) });
+    await this.#audit.record('device.added', user.id, familyId, { device: name, address: client.address });
     return this.#session(user, familyId as DeviceId, token);
   }
 

@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
   AddMembersRequest,
+  ChangePasswordRequest,
   CreateConversationRequest,
   LoginRequest,
   LogoutRequest,
@@ -21,6 +22,7 @@ import {
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
+import type { AccountSecurity } from '../auth/accountSecurity.ts';
 import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
@@ -35,6 +37,7 @@ import { mountFileRoutes } from './files.ts';
 export interface AppDeps {
   storage: Storage;
   sessions: Sessions;
+  account: AccountSecurity;
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
@@ -117,7 +120,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await loginPerUser.take(request.username.toLowerCase());
     return c.json(await deps.sessions.login(request, clientOf(c)));
   });
-  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
+  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken, clientOf(c))));
   app.post('/api/auth/logout', async (c) => {
     await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
     return c.body(null, 204);
@@ -131,6 +134,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const claims = await deps.signer.verify(match[1]);
     if (!(await deps.access.sessionActive(claims.deviceId))) throw new OutpostError('unauthorized', 'this session was signed out; sign in again');
     c.set('auth', claims);
+    await deps.sessions.seen(claims.deviceId, address(c));
     await next();
   });
 
@@ -139,6 +143,26 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
     return c.json(publicUser(user));
   });
+  authed.get('/account/devices', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ devices: await deps.account.devices(userId, deviceId) });
+  });
+  authed.delete('/account/devices/:id', async (c) => {
+    await deps.account.signOutDevice(c.get('auth').userId, uuidParam(c, 'id'));
+    return c.body(null, 204);
+  });
+  authed.post('/account/devices/sign-out-others', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ signedOut: await deps.account.signOutOthers(userId, deviceId) });
+  });
+  const passwordChecks = new RateLimiter('password checks for this user', RateLimits.loginPerUser, deps.redis);
+  authed.post('/account/password', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    const request = await body(c, ChangePasswordRequest);
+    await passwordChecks.take(userId);
+    return c.json({ signedOut: await deps.account.changePassword(userId, deviceId, request) });
+  });
+
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
     if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
