@@ -306,7 +306,12 @@ export class OutpostClient {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
   }
 
-  static async login(options: OutpostClientOptions, request: { username: string; password: string }): Promise<OutpostClient> {
+  /**
+   * Signs in. An account with two-factor sign-in also needs `code` (from the authenticator app, or
+   * a recovery code): without it, or with a wrong one, this rejects with `unauthorized` and
+   * `details.secondFactor` = 'required' or 'invalid' — ask for the code and call again.
+   */
+  static async login(options: OutpostClientOptions, request: { username: string; password: string; code?: string }): Promise<OutpostClient> {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
   }
 

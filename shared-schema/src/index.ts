@@ -14,3 +14,4 @@ export * from './api/users.ts';
 export * from './api/conversations.ts';
 export * from './api/audit.ts';
 export * from './api/account.ts';
+export * from './api/twoFactor.ts';

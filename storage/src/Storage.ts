@@ -6,6 +6,7 @@ import type { Conversations } from './Conversations.ts';
 import type { Devices } from './Devices.ts';
 import type { Files } from './Files.ts';
 import type { Projection } from './Projection.ts';
+import type { SecondFactors } from './SecondFactors.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
 export interface Storage {
@@ -16,6 +17,8 @@ export interface Storage {
   readonly files: Files;
   /** The devices users are signed in on. */
   readonly devices: Devices;
+  /** Two-factor sign-in secrets and recovery codes. */
+  readonly secondFactors: SecondFactors;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
@@ -29,4 +32,5 @@ export type * from './Conversations.ts';
 export type * from './Devices.ts';
 export type * from './Files.ts';
 export type * from './Projection.ts';
+export type * from './SecondFactors.ts';
 export type * from './UpdateLog.ts';

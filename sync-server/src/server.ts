@@ -7,11 +7,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
 import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
+import { TwoFactor } from './auth/twoFactor.ts';
+import { RateLimiter, RateLimits } from './rateLimiter.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -112,8 +114,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
-  const account = new AccountSecurity(storage, audit, (deviceId) => engine.sessionRevoked(deviceId));
+  const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
+  const account = new AccountSecurity(storage, audit, revoked);
+  const twoFactor = new TwoFactor(storage, audit, account, new RateLimiter('two-factor codes for this account', RateLimits.secondFactorCodesPerUser, coordinator.store));
+  const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -137,6 +141,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     storage,
     sessions,
     account,
+    twoFactor,
     signer,
     access: engine.access,
     conversations,

@@ -1,6 +1,16 @@
 // The signed-in user's own account safety, over the REST API (these calls need the network):
 // devices signed in, signing them out, the password, two-factor sign-in.
-import type { ChangePasswordRequest, DeviceList, DeviceSummary, SignedOut } from '@outpost/shared-schema';
+import type {
+  ChangePasswordRequest,
+  ConfirmTwoFactorRequest,
+  DeviceList,
+  DeviceSummary,
+  DisableTwoFactorRequest,
+  RecoveryCodes,
+  SignedOut,
+  TwoFactorEnrolment,
+  TwoFactorStatus,
+} from '@outpost/shared-schema';
 import type { Api } from '../connection/api.ts';
 
 export class Account {
@@ -33,5 +43,33 @@ export class Account {
   async changePassword(currentPassword: string, newPassword: string): Promise<number> {
     const request: ChangePasswordRequest = { currentPassword, newPassword };
     return (await this.#api.request<SignedOut>('POST', '/api/account/password', request)).signedOut;
+  }
+
+  /** Whether two-factor sign-in is on, and how many recovery codes are left. */
+  async twoFactor(): Promise<TwoFactorStatus> {
+    return this.#api.request<TwoFactorStatus>('GET', '/api/account/two-factor');
+  }
+
+  /**
+   * Starts enrolment: a new secret and its QR code (an SVG data: URL) for an authenticator app.
+   * Nothing changes until `confirmTwoFactor` gets a code from the app.
+   */
+  async beginTwoFactor(): Promise<TwoFactorEnrolment> {
+    return this.#api.request<TwoFactorEnrolment>('POST', '/api/account/two-factor');
+  }
+
+  /**
+   * Turns two-factor sign-in on with the first code the app shows; resolves to the recovery
+   * codes — shown this once, never again — and signs out every other device.
+   */
+  async confirmTwoFactor(code: string): Promise<RecoveryCodes> {
+    const request: ConfirmTwoFactorRequest = { code };
+    return this.#api.request<RecoveryCodes>('POST', '/api/account/two-factor/confirm', request);
+  }
+
+  /** Turns two-factor sign-in off, with the password and a current (or recovery) code. */
+  async disableTwoFactor(password: string, code: string): Promise<void> {
+    const request: DisableTwoFactorRequest = { password, code };
+    await this.#api.request('POST', '/api/account/two-factor/disable', request);
   }
 }

@@ -8,6 +8,7 @@ import type { Storage } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresDevices } from './PostgresDevices.ts';
+import { PostgresSecondFactors } from './PostgresSecondFactors.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
@@ -34,6 +35,7 @@ export class PostgresStorage implements Storage {
   readonly files: PostgresFiles;
   readonly audit: PostgresAuditLog;
   readonly devices: PostgresDevices;
+  readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
@@ -41,6 +43,7 @@ export class PostgresStorage implements Storage {
     this.accounts = new PostgresAccounts(this.#pool);
     this.audit = new PostgresAuditLog(this.#pool);
     this.devices = new PostgresDevices(this.#pool);
+    this.secondFactors = new PostgresSecondFactors(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);

@@ -8,6 +8,7 @@ import type { Storage } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteDevices } from './SqliteDevices.ts';
+import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
@@ -30,6 +31,7 @@ export class SqliteStorage implements Storage {
   readonly files: SqliteFiles;
   readonly audit: SqliteAuditLog;
   readonly devices: SqliteDevices;
+  readonly secondFactors: SqliteSecondFactors;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -43,6 +45,7 @@ export class SqliteStorage implements Storage {
     this.accounts = new SqliteAccounts(this.#sql);
     this.audit = new SqliteAuditLog(this.#sql);
     this.devices = new SqliteDevices(this.#sql);
+    this.secondFactors = new SqliteSecondFactors(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);

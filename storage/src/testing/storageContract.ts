@@ -5,6 +5,7 @@ import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
 import { auditContract } from './contract/audit.ts';
 import { devicesContract } from './contract/devices.ts';
+import { secondFactorsContract } from './contract/secondFactors.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
@@ -104,6 +105,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       filesContract(context);
       auditContract(context);
       devicesContract(context);
+      secondFactorsContract(context);
     });
   });
 }

@@ -8,6 +8,8 @@ import type { z } from 'zod';
 import {
   AddMembersRequest,
   ChangePasswordRequest,
+  ConfirmTwoFactorRequest,
+  DisableTwoFactorRequest,
   CreateConversationRequest,
   LoginRequest,
   LogoutRequest,
@@ -23,6 +25,7 @@ import {
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { AccountSecurity } from '../auth/accountSecurity.ts';
+import type { TwoFactor } from '../auth/twoFactor.ts';
 import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
@@ -38,6 +41,7 @@ export interface AppDeps {
   storage: Storage;
   sessions: Sessions;
   account: AccountSecurity;
+  twoFactor: TwoFactor;
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
@@ -161,6 +165,21 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const request = await body(c, ChangePasswordRequest);
     await passwordChecks.take(userId);
     return c.json({ signedOut: await deps.account.changePassword(userId, deviceId, request) });
+  });
+
+  authed.get('/account/two-factor', async (c) => c.json(await deps.twoFactor.status(c.get('auth').userId)));
+  authed.post('/account/two-factor', async (c) => {
+    const user = await deps.storage.accounts.getUserById(c.get('auth').userId);
+    if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+    return c.json(await deps.twoFactor.begin(user.id, user.username));
+  });
+  authed.post('/account/two-factor/confirm', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json(await deps.twoFactor.confirm(userId, deviceId, (await body(c, ConfirmTwoFactorRequest)).code));
+  });
+  authed.post('/account/two-factor/disable', async (c) => {
+    await deps.twoFactor.disable(c.get('auth').userId, await body(c, DisableTwoFactorRequest));
+    return c.body(null, 204);
   });
 
   authed.get('/users', async (c) => {

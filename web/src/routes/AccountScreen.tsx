@@ -8,7 +8,7 @@ import { fullTime, listTime } from '../app/time.ts';
 import { Link } from '../components/Link.tsx';
 import { TwoFactorSection } from '../components/TwoFactorSection.tsx';
 
-export function problemText(error: unknown): string {
+function problemText(error: unknown): string {
   if (error instanceof OutpostError) return /cannot reach/.test(error.message) ? 'No connection to the server; try again when online.' : error.message;
   return (error as Error).message;
 }

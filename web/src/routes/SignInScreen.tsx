@@ -37,9 +37,12 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
+  /** The account asked for a second factor: the code step shows. */
+  const [askCode, setAskCode] = useState(false);
+  const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { user: useId(), userHint: useId(), pass: useId(), passHint: useId(), name: useId(), error: useId() };
+  const ids = { user: useId(), userHint: useId(), pass: useId(), passHint: useId(), name: useId(), error: useId(), code: useId(), codeHint: useId() };
   const registering = mode === 'register';
   const problem = registering ? usernameProblem(username) : null;
 
@@ -49,9 +52,22 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const request = { username: username.trim().toLowerCase(), password, ...(mode === 'register' && displayName.trim() ? { displayName: displayName.trim() } : {}) };
+      const request = {
+        username: username.trim().toLowerCase(),
+        password,
+        ...(mode === 'register' && displayName.trim() ? { displayName: displayName.trim() } : {}),
+        ...(mode === 'login' && askCode && code.trim() ? { code: code.trim() } : {}),
+      };
       onSignedIn(await signIn(mode, request));
     } catch (caught) {
+      const need = caught instanceof OutpostError ? caught.details?.secondFactor : undefined;
+      if (need === 'required' && !askCode) {
+        // The password was right; the account also wants its second factor.
+        setAskCode(true);
+        setBusy(false);
+        return;
+      }
+      if (need === 'invalid') setCode('');
       const message = caught instanceof OutpostError ? explain(caught) : (caught as Error).message;
       setError(/cannot reach/.test(message) ? 'No connection to the server. Signing in needs the network once; after that Outpost works offline.' : message);
       setBusy(false);
@@ -113,6 +129,26 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
             {PASSWORD_RULE}
           </p>
         )}
+        {askCode && !registering && (
+          <>
+            <label htmlFor={ids.code}>Authentication code</label>
+            <input
+              id={ids.code}
+              name="code"
+              autoComplete="one-time-code"
+              inputMode="text"
+              autoFocus
+              required
+              maxLength={32}
+              aria-describedby={ids.codeHint}
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+            <p id={ids.codeHint} className="field-hint muted">
+              The 6-digit code your authenticator app shows for Outpost — or one of your recovery codes.
+            </p>
+          </>
+        )}
         {error && (
           <p id={ids.error} className="error" role="alert">
             {error}
@@ -123,7 +159,7 @@ export function SignInScreen({ onSignedIn, notice }: Props) {
         </button>
         <p className="switch">
           {registering ? 'Already have an account?' : 'New to Outpost?'}{' '}
-          <button type="button" className="link" onClick={() => (setMode(registering ? 'login' : 'register'), setError(null))}>
+          <button type="button" className="link" onClick={() => (setMode(registering ? 'login' : 'register'), setError(null), setAskCode(false), setCode(''))}>
             {registering ? 'Sign in' : 'Create an account'}
           </button>
         </p>
