@@ -35,6 +35,7 @@ import {
   type UserList,
 } from '@outpost/shared-schema';
 import { Account } from './account/Account.ts';
+import { Admin } from './admin/Admin.ts';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
 import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
@@ -99,6 +100,8 @@ export class OutpostClient {
   readonly deviceId: DeviceId;
   /** This user's devices, password and two-factor sign-in (network calls). */
   readonly account: Account;
+  /** Server administration (network calls; `forbidden` unless this user is a server administrator). */
+  readonly admin: Admin;
   readonly #api: Api;
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
@@ -139,6 +142,7 @@ export class OutpostClient {
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
     this.account = new Account(api);
+    this.admin = new Admin(api);
     this.#persistence = options.persistence ?? memoryOnly;
     this.#docs = new DocStore(this.#persistence);
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
@@ -341,6 +345,15 @@ export class OutpostClient {
    */
   static async revoke(options: Pick<OutpostClientOptions, 'url'>, refreshToken: string): Promise<void> {
     await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
+  }
+
+  /**
+   * Sets a new password with a one-time code from a server administrator (no client running);
+   * every device of that account is signed out. Rejects with `unauthorized` when the code is
+   * unknown, used or expired.
+   */
+  static async resetPassword(options: Pick<OutpostClientOptions, 'url'>, code: string, newPassword: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/reset', { code, newPassword }, false);
   }
 
   /** Revokes this session on the server and drops local state. */

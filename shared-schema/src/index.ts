@@ -15,3 +15,4 @@ export * from './api/conversations.ts';
 export * from './api/audit.ts';
 export * from './api/account.ts';
 export * from './api/twoFactor.ts';
+export * from './api/admin.ts';

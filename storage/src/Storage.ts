@@ -1,6 +1,7 @@
 // The persistence of one Outpost deployment: small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
+import type { Administration } from './Administration.ts';
 import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Devices } from './Devices.ts';
@@ -19,6 +20,8 @@ export interface Storage {
   readonly devices: Devices;
   /** Two-factor sign-in secrets and recovery codes. */
   readonly secondFactors: SecondFactors;
+  /** Users as the server administrator sees them: deactivation, password resets, counts. */
+  readonly administration: Administration;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
@@ -27,6 +30,7 @@ export interface Storage {
 }
 
 export type * from './Accounts.ts';
+export type * from './Administration.ts';
 export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
 export type * from './Devices.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { fileURLToPath } from 'node:url';
-import { Limits } from '@outpost/shared-schema';
+import { Limits, Username } from '@outpost/shared-schema';
 import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
 import { RateLimits } from './rateLimiter.ts';
 
@@ -42,6 +42,12 @@ export interface Config {
   tls: { cert: Buffer; key: Buffer } | undefined;
   /** Attached files: size, quota, pace and image limits. */
   files: FileLimits;
+  /** Usernames that are server administrators besides the first account created (ADMIN_USERS). */
+  adminUsers: string[];
+  /** How long an administrator's password reset code works (PASSWORD_RESET_TTL, seconds). */
+  passwordResetTtlSeconds: number;
+  /** Where people reach the web app (PUBLIC_URL), for links such as password resets; else the request's origin. */
+  publicUrl: string | undefined;
 }
 
 export interface FileLimits {
@@ -170,7 +176,17 @@ export function loadConfig(env: Env = process.env): Config {
       uploadsPerMinute: integer(env, 'FILES_UPLOADS_PER_MINUTE', 60, 1, 1_000_000),
       maxImagePixels: integer(env, 'FILES_MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 40),
     },
+    adminUsers: adminUsers(env),
+    passwordResetTtlSeconds: integer(env, 'PASSWORD_RESET_TTL', 86_400, 60, 30 * 86_400),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
   };
+}
+
+function adminUsers(env: Env): string[] {
+  const names = (env.ADMIN_USERS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = names.filter((name) => !Username.safeParse(name).success);
+  if (bad.length > 0) throw new ConfigError(`ADMIN_USERS must be a comma-separated list of usernames; not valid: ${bad.join(', ')}`);
+  return names;
 }
 
 function trustProxy(env: Record<string, string | undefined>): string[] {

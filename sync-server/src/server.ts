@@ -12,6 +12,8 @@ import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
 import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Administrators } from './admin/Administrators.ts';
+import { showToAdministrator, type Mailer } from './admin/Mailer.ts';
 import { TwoFactor } from './auth/twoFactor.ts';
 import { RateLimiter, RateLimits } from './rateLimiter.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
@@ -65,7 +67,13 @@ function bytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+/** What a deployment plugs in beside the settings. */
+export interface ServerOptions {
+  /** Delivers password reset codes (default: none; the administrator is shown the code). */
+  mailer?: Mailer;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -117,6 +125,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
   const account = new AccountSecurity(storage, audit, revoked);
   const twoFactor = new TwoFactor(storage, audit, account, new RateLimiter('two-factor codes for this account', RateLimits.secondFactorCodesPerUser, coordinator.store));
+  const admins = new Administrators({
+    storage, audit, account, mailer: options.mailer ?? showToAdministrator, adminUsers: config.adminUsers, resetTtlMs: config.passwordResetTtlSeconds * 1000,
+  });
   const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
@@ -142,6 +153,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     sessions,
     account,
     twoFactor,
+    admins,
+    publicUrl: config.publicUrl,
     signer,
     access: engine.access,
     conversations,

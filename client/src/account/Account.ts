@@ -1,6 +1,7 @@
 // The signed-in user's own account safety, over the REST API (these calls need the network):
 // devices signed in, signing them out, the password, two-factor sign-in.
 import type {
+  AccountOverview,
   ChangePasswordRequest,
   ConfirmTwoFactorRequest,
   DeviceList,
@@ -19,6 +20,11 @@ export class Account {
   /** @internal Made by OutpostClient; use `client.account`. */
   constructor(api: Api) {
     this.#api = api;
+  }
+
+  /** Facts about this account the app shows (whether it is a server administrator). */
+  async overview(): Promise<AccountOverview> {
+    return this.#api.request<AccountOverview>('GET', '/api/account');
   }
 
   /** The devices signed in to this account, most recently seen first; `current` marks this one. */

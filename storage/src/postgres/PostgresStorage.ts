@@ -6,6 +6,7 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
 import type { Storage } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
+import { PostgresAdministration } from './PostgresAdministration.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresDevices } from './PostgresDevices.ts';
 import { PostgresSecondFactors } from './PostgresSecondFactors.ts';
@@ -34,6 +35,7 @@ export class PostgresStorage implements Storage {
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
   readonly audit: PostgresAuditLog;
+  readonly administration: PostgresAdministration;
   readonly devices: PostgresDevices;
   readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
@@ -42,6 +44,7 @@ export class PostgresStorage implements Storage {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
     this.audit = new PostgresAuditLog(this.#pool);
+    this.administration = new PostgresAdministration(this.#pool);
     this.devices = new PostgresDevices(this.#pool);
     this.secondFactors = new PostgresSecondFactors(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);

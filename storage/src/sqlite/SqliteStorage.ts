@@ -6,6 +6,7 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { Storage } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAdministration } from './SqliteAdministration.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteDevices } from './SqliteDevices.ts';
 import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
@@ -30,6 +31,7 @@ export class SqliteStorage implements Storage {
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
   readonly audit: SqliteAuditLog;
+  readonly administration: SqliteAdministration;
   readonly devices: SqliteDevices;
   readonly secondFactors: SqliteSecondFactors;
   readonly #sql: SqliteDatabase;
@@ -44,6 +46,7 @@ export class SqliteStorage implements Storage {
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
     this.audit = new SqliteAuditLog(this.#sql);
+    this.administration = new SqliteAdministration(this.#sql);
     this.devices = new SqliteDevices(this.#sql);
     this.secondFactors = new SqliteSecondFactors(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);

@@ -3,6 +3,7 @@
 import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
+import { administrationContract } from './contract/administration.ts';
 import { auditContract } from './contract/audit.ts';
 import { devicesContract } from './contract/devices.ts';
 import { secondFactorsContract } from './contract/secondFactors.ts';
@@ -104,6 +105,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       projectionContract(context);
       filesContract(context);
       auditContract(context);
+      administrationContract(context);
       devicesContract(context);
       secondFactorsContract(context);
     });

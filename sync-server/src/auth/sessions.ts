@@ -79,6 +79,10 @@ export class Sessions {
       await this.#audit.record('signIn.failed', user?.id ?? null, null, { username: username.slice(0, 64), reason: user ? 'password' : 'unknownUser', address: client.address });
       throw new OutpostError('unauthorized', 'wrong username or password');
     }
+    if ((await this.#storage.administration.deactivatedAt(user.id)) !== null) {
+      await this.#audit.record('signIn.failed', user.id, null, { username, reason: 'deactivated', address: client.address });
+      throw new OutpostError('forbidden', 'this account is deactivated; ask a server administrator');
+    }
     let verifiedAt: number | null = null;
     if (await this.#twoFactor.required(user.id)) {
       const fail = async (need: SecondFactorNeed, message: string): Promise<never> => {
@@ -102,6 +106,12 @@ export class Sessions {
       case 'rotated': {
         const user = await this.#storage.accounts.getUserById(result.userId);
         if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+        // A deactivation racing this rotation: the new token must not outlive it.
+        if ((await this.#storage.administration.deactivatedAt(user.id)) !== null) {
+          await this.#storage.devices.signOutDevices(user.id, { only: result.familyId }, now);
+          this.#onRevoked(result.familyId as DeviceId);
+          throw new OutpostError('unauthorized', 'this account is deactivated; ask a server administrator');
+        }
         // A device that never passed the second factor does not stay signed in to an account that has one.
         if ((await this.#storage.devices.getDevice(result.familyId))?.secondFactorAt == null && (await this.#twoFactor.required(user.id))) {
           await this.#storage.devices.signOutDevices(user.id, { only: result.familyId }, now);

@@ -7,6 +7,9 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
   AddMembersRequest,
+  AdminUserQuery,
+  AuditQuery,
+  ResetPasswordRequest,
   ChangePasswordRequest,
   ConfirmTwoFactorRequest,
   DisableTwoFactorRequest,
@@ -26,6 +29,7 @@ import {
 import type { Storage } from '@outpost/storage';
 import type { AccountSecurity } from '../auth/accountSecurity.ts';
 import type { TwoFactor } from '../auth/twoFactor.ts';
+import type { Administrators } from '../admin/Administrators.ts';
 import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
@@ -42,6 +46,9 @@ export interface AppDeps {
   sessions: Sessions;
   account: AccountSecurity;
   twoFactor: TwoFactor;
+  admins: Administrators;
+  /** PUBLIC_URL: where people reach the web app (links in password resets); else the request's origin. */
+  publicUrl: string | undefined;
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
@@ -80,6 +87,16 @@ async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw new OutpostError('invalidInput', 'request body is not valid', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    throw new OutpostError('invalidInput', 'query parameters are not valid', {
       issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }
@@ -125,6 +142,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json(await deps.sessions.login(request, clientOf(c)));
   });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken, clientOf(c))));
+  app.post('/api/auth/reset', async (c) => {
+    await authPerAddress.take(address(c));
+    await deps.admins.resetPassword(await body(c, ResetPasswordRequest));
+    return c.body(null, 204);
+  });
   app.post('/api/auth/logout', async (c) => {
     await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
     return c.body(null, 204);
@@ -181,6 +203,34 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await deps.twoFactor.disable(c.get('auth').userId, await body(c, DisableTwoFactorRequest));
     return c.body(null, 204);
   });
+
+  authed.get('/account', async (c) => c.json({ serverAdmin: await deps.admins.isAdmin(c.get('auth').userId) }));
+
+  const admin = new Hono<Env>();
+  admin.use('*', async (c, next) => {
+    await deps.admins.require(c.get('auth').userId);
+    await next();
+  });
+  admin.get('/users', async (c) => c.json(await deps.admins.listUsers(parseQuery(c, AdminUserQuery))));
+  admin.post('/users/:id/deactivate', async (c) => c.json({ signedOut: await deps.admins.deactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId) }));
+  admin.post('/users/:id/reactivate', async (c) => {
+    await deps.admins.reactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
+  admin.post('/users/:id/password-reset', async (c) => {
+    const origin = deps.publicUrl ?? new URL(c.req.url).origin;
+    return c.json(await deps.admins.issuePasswordReset(c.get('auth').userId, uuidParam(c, 'id') as UserId, origin), 201);
+  });
+  admin.get('/stats', async (c) =>
+    c.json({
+      ...(await deps.admins.counts()),
+      connectionsOnThisNode: deps.access.openSockets,
+      uptimeSeconds: Math.round(process.uptime()),
+      nodeVersion: process.version,
+    }),
+  );
+  admin.get('/audit', async (c) => c.json(await deps.admins.auditLog(parseQuery(c, AuditQuery))));
+  authed.route('/admin', admin);
 
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });

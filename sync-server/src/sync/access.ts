@@ -186,6 +186,13 @@ export class AccessControl {
     this.#sessions.set(deviceId, { active: false, at: Date.now() });
   }
 
+  /** WebSockets open on this node that have signed in. */
+  get openSockets(): number {
+    let n = 0;
+    for (const sockets of this.#userSockets.values()) n += sockets.size;
+    return n;
+  }
+
   /** The open WebSockets of a device (few: one per tab leader, on this node). */
   socketsOf(deviceId: DeviceId): SocketRecord[] {
     const found: SocketRecord[] = [];

@@ -141,7 +141,12 @@ function PasswordSection() {
 }
 
 export function AccountScreen() {
+  const client = useClient();
   const headingId = useId();
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    client.account.overview().then((o) => setAdmin(o.serverAdmin), () => setAdmin(false));
+  }, [client]);
   return (
     <section className="account-screen" aria-labelledby={headingId}>
       <header className="pane-header">
@@ -154,6 +159,11 @@ export function AccountScreen() {
         <DevicesSection />
         <PasswordSection />
         <TwoFactorSection />
+        {admin && (
+          <p>
+            You are a server administrator: <Link to={{ name: 'admin' }}>Server administration</Link>
+          </p>
+        )}
       </div>
     </section>
   );

@@ -17,6 +17,7 @@ import { ConversationSwitcher } from '../components/ConversationSwitcher.tsx';
 import { ConversationScreen } from './ConversationScreen.tsx';
 import { SearchScreen } from './SearchScreen.tsx';
 import { AccountScreen } from './AccountScreen.tsx';
+import { AdminScreen } from './AdminScreen.tsx';
 
 export function MainScreen() {
   const client = useClient();
@@ -51,6 +52,8 @@ export function MainScreen() {
             <SearchScreen query={route.query} />
           ) : route.name === 'account' ? (
             <AccountScreen />
+          ) : route.name === 'admin' ? (
+            <AdminScreen />
           ) : (
             <div className="placeholder">
               <img src="/icon.svg" alt="" width={64} height={64} />
