@@ -644,6 +644,23 @@ export class OutpostClient {
     return this.#refusals.list();
   }
 
+  /**
+   * Calls `listener` once when the server says this session is over (signed out from another
+   * device, the password changed, deactivated by an administrator): the app should show sign-in.
+   * Returns a function that stops listening.
+   */
+  onSignedOut(listener: () => void): () => void {
+    let told = false;
+    const check = () => {
+      if (told || !this.failures().some((failure) => failure.code === 'signedOut')) return;
+      told = true;
+      listener();
+    };
+    const stop = this.#refusals.onChange(check);
+    check();
+    return stop;
+  }
+
   /** Forgets a failure once the user has seen it. */
   dismissFailure(docName: string): void {
     this.#refusals.dismiss(docName);

@@ -131,7 +131,11 @@ export class Administrators {
       ...(query.before !== undefined ? { before: query.before } : {}),
       limit: query.limit,
     });
-    return { events, nextBefore: events.length === query.limit ? (events.at(-1)?.id ?? null) : null };
+    const ids = new Set<string>();
+    for (const e of events) for (const id of [e.actor, e.subject, e.details.user]) if (typeof id === 'string' && isUuid(id)) ids.add(id);
+    const users = await this.#options.storage.accounts.getUsersByIds([...ids] as UserId[]);
+    const usernames = Object.fromEntries(users.map((u) => [u.id, u.username]));
+    return { events, nextBefore: events.length === query.limit ? (events.at(-1)?.id ?? null) : null, usernames };
   }
 
   async #requireUser(id: UserId) {

@@ -68,6 +68,17 @@ export function App() {
     };
   }, [started]);
 
+  // Signed out elsewhere (another device, a password change, an administrator): local state goes
+  // as with a logout, and the sign-in screen says why.
+  useEffect(() => {
+    if (!started || !signedIn) return;
+    return started.client.onSignedOut(() => {
+      void signedIn.logout().then(() =>
+        setState({ phase: 'signedOut', notice: 'This device was signed out: from another device, by a password change, or by an administrator. Sign in again.' }),
+      );
+    });
+  }, [started, signedIn]);
+
   if (state.phase === 'starting') return <p className="splash" role="status">Opening Outpost…</p>;
   if (state.phase === 'signedOut' || !signedIn) {
     return <SignInScreen onSignedIn={start} notice={state.phase === 'signedOut' ? state.notice : undefined} />;

@@ -117,7 +117,7 @@ export function TwoFactorSection() {
           </div>
         </form>
       )}
-      {status?.enabled && !turningOff && (
+      {status?.enabled && !turningOff && !recoveryCodes && (
         <>
           <p>
             On. {status.recoveryCodesLeft} recovery {status.recoveryCodesLeft === 1 ? 'code' : 'codes'} left.

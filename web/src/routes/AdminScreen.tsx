@@ -108,7 +108,8 @@ function UsersSection({ onShowAudit }: { onShowAudit(user: string): void }) {
               </td>
               <td><time title={fullTime(user.createdAt)}>{listTime(user.createdAt)}</time></td>
               <td>{user.deactivatedAt === null ? 'Active' : `Deactivated ${listTime(user.deactivatedAt)}`}</td>
-              <td className="inline">
+              <td>
+                <div className="inline">
                 {user.deactivatedAt === null ? (
                   user.id !== client.user.id && (
                     <button
@@ -141,6 +142,7 @@ function UsersSection({ onShowAudit }: { onShowAudit(user: string): void }) {
                 <button type="button" className="small ghost" aria-label={`Audit events of ${user.username}`} onClick={() => onShowAudit(user.username)}>
                   Events
                 </button>
+                </div>
               </td>
             </tr>
           ))}
@@ -164,6 +166,7 @@ function AuditSection({ user, setUser }: { user: string; setUser(user: string): 
   const [since, setSince] = useState('');
   const [until, setUntil] = useState('');
   const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [usernames, setUsernames] = useState<Record<string, string>>({});
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const ids = { heading: useId(), kind: useId(), user: useId(), since: useId(), until: useId() };
@@ -180,6 +183,7 @@ function AuditSection({ user, setUser }: { user: string; setUser(user: string): 
     try {
       const page = await client.admin.auditLog(filters());
       setEvents(page.events);
+      setUsernames(page.usernames);
       setNext(page.nextBefore);
       setError(null);
     } catch (caught) {
@@ -193,11 +197,15 @@ function AuditSection({ user, setUser }: { user: string; setUser(user: string): 
     try {
       const page = await client.admin.auditLog({ ...filters(), before: next });
       setEvents((shown) => [...shown, ...page.events]);
+      setUsernames((known) => ({ ...known, ...page.usernames }));
       setNext(page.nextBefore);
     } catch (caught) {
       setError(problemText(caught));
     }
   };
+
+  /** A user as @username; another id (device, message, conversation) shortened, in full on hover. */
+  const name = (id: string | null) => (id === null ? '—' : usernames[id] ? `@${usernames[id]}` : <span title={id}>{id.slice(0, 8)}…</span>);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -246,9 +254,9 @@ function AuditSection({ user, setUser }: { user: string; setUser(user: string): 
             <tr key={e.id}>
               <td><time title={fullTime(e.at)}>{fullTime(e.at)}</time></td>
               <td>{e.kind}</td>
-              <td className="secret">{e.actor ?? '—'}</td>
-              <td className="secret">{e.subject ?? '—'}</td>
-              <td>{Object.entries(e.details).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</td>
+              <td>{name(e.actor)}</td>
+              <td>{name(e.subject)}</td>
+              <td>{Object.entries(e.details).map(([k, v]) => `${k}: ${k === 'user' && usernames[String(v)] ? `@${usernames[String(v)]}` : String(v)}`).join(' · ')}</td>
             </tr>
           ))}
         </tbody>
