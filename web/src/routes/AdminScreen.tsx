@@ -134,12 +134,12 @@ function UsersSection({ onShowAudit }: { onShowAudit(user: string): void }) {
                 <button
                   type="button"
                   className="small"
-                  aria-label={`Reset the password of ${user.username}`}
+                  aria-label={`Reset password for ${user.username}`}
                   onClick={() => void act(async () => (setReset({ user, issued: await client.admin.issuePasswordReset(user.id) }), ''))}
                 >
                   Reset password
                 </button>
-                <button type="button" className="small ghost" aria-label={`Audit events of ${user.username}`} onClick={() => onShowAudit(user.username)}>
+                <button type="button" className="small ghost" aria-label={`Events of ${user.username}`} onClick={() => onShowAudit(user.username)}>
                   Events
                 </button>
                 </div>
