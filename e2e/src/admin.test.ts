@@ -2,6 +2,7 @@
 // deactivation that cuts a user off at once (on every node), reactivation, a password reset by
 // one-time code, the counts, and the audit log with its filters, in order.
 import { randomBytes } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import { startRedis, type RedisServer } from '@outpost/storage/testing';
@@ -76,6 +77,18 @@ describe.each(backends)('server administration on %s', (backend) => {
     await expect(bobAgain.fetchConversations()).rejects.toMatchObject({ kind: 'unauthorized' });
     bobAgain.close();
     await expect(OutpostClient.login({ url: server.url }, { username: bob.user.username, password: PASSWORD })).rejects.toMatchObject({ kind: 'unauthorized' });
+    (await OutpostClient.login({ url: server.url }, { username: bob.user.username, password: 'a brand new password' })).close();
+
+    // Bob lost his authenticator: an administrator turns his two-factor sign-in off.
+    const bobNow = await OutpostClient.login({ url: server.url }, { username: bob.user.username, password: 'a brand new password' });
+    const { secret } = await bobNow.account.beginTwoFactor();
+    await bobNow.account.confirmTwoFactor(new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate());
+    bobNow.close();
+    expect((await ada.admin.users({ q: 'bob' })).users[0]?.twoFactor).toBe(true);
+    await expect(bob.admin.disableTwoFactor(bob.user.id)).rejects.toMatchObject({ kind: 'unauthorized' }); // signed out long ago
+    await ada.admin.disableTwoFactor(bob.user.id);
+    await expect(ada.admin.disableTwoFactor(bob.user.id)).rejects.toMatchObject({ kind: 'conflict' });
+    expect((await ada.admin.users({ q: 'bob' })).users[0]?.twoFactor).toBe(false);
     (await OutpostClient.login({ url: server.url }, { username: bob.user.username, password: 'a brand new password' })).close();
 
     // The audit log, as the admin screen reads it: filtered by user and kinds, in order.

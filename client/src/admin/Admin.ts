@@ -37,6 +37,11 @@ export class Admin {
     await this.#api.request('POST', `/api/admin/users/${encodeURIComponent(userId)}/reactivate`);
   }
 
+  /** Turns off a user's two-factor sign-in (for someone who lost their authenticator and recovery codes). */
+  async disableTwoFactor(userId: string): Promise<void> {
+    await this.#api.request('POST', `/api/admin/users/${encodeURIComponent(userId)}/two-factor/disable`);
+  }
+
   /** A one-time password reset code and link for the user (hand it over unless `delivered`). */
   async issuePasswordReset(userId: string): Promise<PasswordResetIssued> {
     return this.#api.request<PasswordResetIssued>('POST', `/api/admin/users/${encodeURIComponent(userId)}/password-reset`);

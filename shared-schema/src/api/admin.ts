@@ -16,6 +16,8 @@ export const AdminUser = z.object({
   createdAt: z.number(),
   deactivatedAt: z.number().nullable(),
   serverAdmin: z.boolean(),
+  /** Whether the account signs in with a second factor. */
+  twoFactor: z.boolean(),
 });
 export type AdminUser = z.infer<typeof AdminUser>;
 

@@ -62,13 +62,15 @@ export class Administrators {
   async listUsers(query: AdminUserQuery): Promise<AdminUserList> {
     const users = await this.#options.storage.administration.listUsers({ ...(query.q ? { query: query.q } : {}), ...(query.after ? { after: query.after } : {}), limit: query.limit });
     this.#first ??= await this.#options.storage.administration.firstUserId();
-    const shown: AdminUser[] = users.map((u: UserAccount) => ({
+    const withFactor = await Promise.all(users.map(async (u) => (await this.#options.storage.secondFactors.getSecondFactor(u.id))?.enabledAt != null));
+    const shown: AdminUser[] = users.map((u: UserAccount, i) => ({
       id: u.id,
       username: u.username,
       displayName: u.displayName,
       createdAt: u.createdAt,
       deactivatedAt: u.deactivatedAt,
       serverAdmin: u.id === this.#first || this.#named.has(u.username),
+      twoFactor: withFactor[i] ?? false,
     }));
     return { users: shown, nextAfter: users.length === query.limit ? (users.at(-1)?.username ?? null) : null };
   }
@@ -87,6 +89,13 @@ export class Administrators {
     await this.#requireUser(target);
     if (!(await this.#options.storage.administration.setDeactivated(target, null))) throw new OutpostError('conflict', 'that account is active');
     await this.#options.audit.record('user.reactivated', admin, target);
+  }
+
+  /** Turns off a user's two-factor sign-in (they lost their authenticator and recovery codes). */
+  async disableTwoFactor(admin: UserId, target: UserId): Promise<void> {
+    await this.#requireUser(target);
+    if (!(await this.#options.storage.secondFactors.removeSecondFactor(target))) throw new OutpostError('conflict', 'that account has no two-factor sign-in');
+    await this.#options.audit.record('secondFactor.disabled', admin, target, { byAdministrator: true });
   }
 
   /** A one-time reset code for `target`, handed to the Mailer; shown to the admin when it cannot deliver. */

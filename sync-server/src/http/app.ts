@@ -217,6 +217,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await deps.admins.reactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId);
     return c.body(null, 204);
   });
+  admin.post('/users/:id/two-factor/disable', async (c) => {
+    await deps.admins.disableTwoFactor(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
   admin.post('/users/:id/password-reset', async (c) => {
     const origin = deps.publicUrl ?? new URL(c.req.url).origin;
     return c.json(await deps.admins.issuePasswordReset(c.get('auth').userId, uuidParam(c, 'id') as UserId, origin), 201);

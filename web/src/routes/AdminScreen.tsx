@@ -105,6 +105,7 @@ function UsersSection({ onShowAudit }: { onShowAudit(user: string): void }) {
               <td>
                 <strong>{user.displayName}</strong> <span className="muted">@{user.username}</span>
                 {user.serverAdmin && <span className="badge-soft">Administrator</span>}
+                {user.twoFactor && <span className="badge-soft">Two-factor</span>}
               </td>
               <td><time title={fullTime(user.createdAt)}>{listTime(user.createdAt)}</time></td>
               <td>{user.deactivatedAt === null ? 'Active' : `Deactivated ${listTime(user.deactivatedAt)}`}</td>
@@ -139,6 +140,16 @@ function UsersSection({ onShowAudit }: { onShowAudit(user: string): void }) {
                 >
                   Reset password
                 </button>
+                {user.twoFactor && (
+                  <button
+                    type="button"
+                    className="small"
+                    aria-label={`Turn off two-factor for ${user.username}`}
+                    onClick={() => void act(async () => (await client.admin.disableTwoFactor(user.id), `Two-factor sign-in is off for @${user.username}.`))}
+                  >
+                    Turn off two-factor
+                  </button>
+                )}
                 <button type="button" className="small ghost" aria-label={`Events of ${user.username}`} onClick={() => onShowAudit(user.username)}>
                   Events
                 </button>
