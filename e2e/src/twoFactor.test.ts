@@ -1,9 +1,11 @@
 // Two-factor sign-in through a real server, with codes made as an authenticator app makes them:
 // enrolment, sign-in without a code (refused, asked for), with a wrong one, with a right one (once),
 // with a recovery code (once), other devices signed out on enrolment, and turning it off.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
+import type { UserId } from '@outpost/shared-schema';
 import { backends, freshDatabase, secondDevice, signUp, startNode, teardown, until } from './harness.ts';
 import { listeningWebSocket } from './refusalLog.ts';
 
@@ -89,6 +91,33 @@ describe.each(backends)('two-factor sign-in on %s', (backend) => {
     expect(kinds.filter((k) => k.startsWith('secondFactor.'))).toEqual(['secondFactor.enabled', 'secondFactor.recoveryCodeUsed', 'secondFactor.recoveryCodeUsed', 'secondFactor.disabled']);
     const failures = (await server.storage.audit.list({ kinds: ['signIn.failed'], involving: ada.user.id, limit: 100 })).map((e) => e.details.reason).reverse();
     expect(failures).toEqual(['secondFactorMissing', 'password', 'secondFactorWrong', 'secondFactorWrong', 'secondFactorWrong']);
+  });
+
+  it('signs out at its next refresh a device whose session never passed the second factor', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const ada = await signUp(server.url, 'ada');
+    const { secret } = await ada.account.beginTwoFactor();
+    await ada.account.confirmTwoFactor(codeFor(secret));
+    // A sign-in that raced the enrolment: its session began without the second factor.
+    const token = randomBytes(32).toString('base64url');
+    const deviceId = randomUUID();
+    const now = Date.now();
+    await server.storage.devices.addDevice({ id: deviceId, userId: ada.user.id as UserId, name: 'raced', address: '127.0.0.1', createdAt: now, lastSeenAt: now, secondFactorAt: null });
+    await server.storage.accounts.createRefreshToken({
+      id: randomUUID(), familyId: deviceId, userId: ada.user.id as UserId, tokenHash: createHash('sha256').update(token).digest('hex'), expiresAt: now + 60_000, createdAt: now,
+    });
+    const refresh = async () =>
+      fetch(`${server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: token }) });
+    const refused = await refresh();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { kind: 'unauthorized', details: { secondFactor: 'required' } } });
+    expect((await ada.account.devices()).map((d) => d.id)).toEqual([ada.deviceId]);
+    // The device that enrolled keeps refreshing.
+    const ok = await fetch(`${server.url}/api/auth/refresh`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: ada.session.refreshToken }),
+    });
+    expect(ok.status).toBe(200);
+    ada.close();
   });
 
   it('limits how many codes an account can be tried with', async () => {
