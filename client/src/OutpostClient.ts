@@ -356,12 +356,15 @@ export class OutpostClient {
     await new Api(options.url).request('POST', '/api/auth/reset', { code, newPassword }, false);
   }
 
-  /** Revokes this session on the server and drops local state. */
-  async logout(): Promise<void> {
+  /**
+   * Revokes this session on the server and drops local state. `revoke: false` only drops local
+   * state, for a session the server already ended (see `onSignedOut`).
+   */
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
     const session = this.#api.session;
     this.close();
     await this.#persistence.clear();
-    if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+    if (session && options.revoke !== false) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
   }
 
   // ── people and conversations (these need the network) ──

@@ -47,7 +47,7 @@ export function App() {
     return {
       client,
       replica,
-      logout: async () => {
+      logout: async (ended?: string) => {
         const userId = client.user.id;
         const { refreshToken } = client.session;
         stopSaving();
@@ -56,9 +56,10 @@ export function App() {
         forgetPeople(userId);
         forgetNotificationPrompt(userId);
         history.replaceState(null, '', '/');
-        setState({ phase: 'signedOut', notice: 'You are signed out. This device no longer holds your messages.' });
+        setState({ phase: 'signedOut', notice: ended ?? 'You are signed out. This device no longer holds your messages.' });
         try {
-          await client.logout();
+          // A session the server already ended needs no revoking.
+          await client.logout({ revoke: ended === undefined });
         } catch (error) {
           // The local replica is gone either way; the server hears of the logout when it can.
           console.warn('outpost: could not reach the server to revoke the session; it is queued', error);
@@ -73,9 +74,7 @@ export function App() {
   useEffect(() => {
     if (!started || !signedIn) return;
     return started.client.onSignedOut(() => {
-      void signedIn.logout().then(() =>
-        setState({ phase: 'signedOut', notice: 'This device was signed out: from another device, by a password change, or by an administrator. Sign in again.' }),
-      );
+      void signedIn.logout('This device was signed out: from another device, by a password change, or by an administrator. Sign in again.');
     });
   }, [started, signedIn]);
 
