@@ -34,6 +34,8 @@ import {
   type UserId,
   type UserList,
 } from '@outpost/shared-schema';
+import { Account } from './account/Account.ts';
+import { Admin } from './admin/Admin.ts';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
 import { Conversation, type ConversationFacts, type HistoryMode } from './conversation/Conversation.ts';
@@ -103,6 +105,10 @@ export type { Failure } from './recovery/Refusals.ts';
 export class OutpostClient {
   readonly user: PublicUser;
   readonly deviceId: DeviceId;
+  /** This user's devices, password and two-factor sign-in (network calls). */
+  readonly account: Account;
+  /** Server administration (network calls; `forbidden` unless this user is a server administrator). */
+  readonly admin: Admin;
   readonly #api: Api;
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
@@ -147,6 +153,8 @@ export class OutpostClient {
     this.#api = api;
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
+    this.account = new Account(api);
+    this.admin = new Admin(api);
     this.#persistence = options.persistence ?? memoryOnly;
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
@@ -350,7 +358,12 @@ export class OutpostClient {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
   }
 
-  static async login(options: OutpostClientOptions, request: { username: string; password: string }): Promise<OutpostClient> {
+  /**
+   * Signs in. An account with two-factor sign-in also needs `code` (from the authenticator app, or
+   * a recovery code): without it, or with a wrong one, this rejects with `unauthorized` and
+   * `details.secondFactor` = 'required' or 'invalid' — ask for the code and call again.
+   */
+  static async login(options: OutpostClientOptions, request: { username: string; password: string; code?: string }): Promise<OutpostClient> {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
   }
 
@@ -382,12 +395,24 @@ export class OutpostClient {
     await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
   }
 
-  /** Revokes this session on the server and drops local state. */
-  async logout(): Promise<void> {
+  /**
+   * Sets a new password with a one-time code from a server administrator (no client running);
+   * every device of that account is signed out. Rejects with `unauthorized` when the code is
+   * unknown, used or expired.
+   */
+  static async resetPassword(options: Pick<OutpostClientOptions, 'url'>, code: string, newPassword: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/reset', { code, newPassword }, false);
+  }
+
+  /**
+   * Revokes this session on the server and drops local state. `revoke: false` only drops local
+   * state, for a session the server already ended (see `onSignedOut`).
+   */
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
     const session = this.#api.session;
     this.close();
     await this.#persistence.clear();
-    if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+    if (session && options.revoke !== false) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
   }
 
   // ── people and conversations (these need the network) ──
@@ -702,6 +727,23 @@ export class OutpostClient {
   /** Documents the server refused, with the reason (e.g. removed from the conversation) and what was lost. */
   failures(): Failure[] {
     return this.#refusals.list();
+  }
+
+  /**
+   * Calls `listener` once when the server says this session is over (signed out from another
+   * device, the password changed, deactivated by an administrator): the app should show sign-in.
+   * Returns a function that stops listening.
+   */
+  onSignedOut(listener: () => void): () => void {
+    let told = false;
+    const check = () => {
+      if (told || !this.failures().some((failure) => failure.code === 'signedOut')) return;
+      told = true;
+      listener();
+    };
+    const stop = this.#refusals.onChange(check);
+    check();
+    return stop;
   }
 
   /** Forgets a failure once the user has seen it. */

@@ -1,5 +1,7 @@
 // @outpost/client: the headless Outpost SDK for browsers, Electron and Node.
 export { OutpostClient, type OutpostClientOptions, type ConversationListItem, type Failure } from './OutpostClient.ts';
+export type { Account } from './account/Account.ts';
+export type { Admin, AuditFilters } from './admin/Admin.ts';
 export { Conversation, filesLabel, type AttachmentInput, type HistoryMode, type Member, type Receipt, type SharedFile, type TimelineEvent } from './conversation/Conversation.ts';
 export { isImage, type FileVariant } from './files/FileCopies.ts';
 export type { UploadState, FileLimitsView } from './files/Uploads.ts';

@@ -8,10 +8,15 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
+import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Administrators } from './admin/Administrators.ts';
+import { showToAdministrator, type Mailer } from './admin/Mailer.ts';
+import { TwoFactor } from './auth/twoFactor.ts';
+import { RateLimiter, RateLimits } from './rateLimiter.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -68,7 +73,13 @@ function bytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+/** What a deployment plugs in beside the settings. */
+export interface ServerOptions {
+  /** Delivers password reset codes (default: none; the administrator is shown the code). */
+  mailer?: Mailer;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
   // Before anything else, so the first requests are traced too; the SDK is loaded only here.
   if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
@@ -119,7 +130,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
+  const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
+  const account = new AccountSecurity(storage, audit, revoked);
+  const twoFactor = new TwoFactor(storage, audit, account, new RateLimiter('two-factor codes for this account', RateLimits.secondFactorCodesPerUser, coordinator.store));
+  const admins = new Administrators({
+    storage, audit, account, mailer: options.mailer ?? showToAdministrator, adminUsers: config.adminUsers, resetTtlMs: config.passwordResetTtlSeconds * 1000,
+  });
+  const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -143,6 +160,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const app = createApp({
     storage,
     sessions,
+    account,
+    twoFactor,
+    admins,
+    publicUrl: config.publicUrl,
     signer,
     access: engine.access,
     conversations,
@@ -170,6 +191,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const record = engine.access.openSocket();
+      record.terminate = (code, reason) => ws.close(code, reason);
       const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
       const spend = inboundBudget(ws);
       ws.on('message', (data) => {

@@ -6,7 +6,10 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAdministration } from './SqliteAdministration.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
+import { SqliteDevices } from './SqliteDevices.ts';
+import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
@@ -30,6 +33,9 @@ export class SqliteStorage implements Storage {
   readonly files: SqliteFiles;
   readonly audit: SqliteAuditLog;
   readonly search: SqliteSearch;
+  readonly administration: SqliteAdministration;
+  readonly devices: SqliteDevices;
+  readonly secondFactors: SqliteSecondFactors;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -42,6 +48,9 @@ export class SqliteStorage implements Storage {
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
     this.audit = new SqliteAuditLog(this.#sql);
+    this.administration = new SqliteAdministration(this.#sql);
+    this.devices = new SqliteDevices(this.#sql);
+    this.secondFactors = new SqliteSecondFactors(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);

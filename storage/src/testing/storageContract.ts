@@ -3,7 +3,10 @@
 import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
+import { administrationContract } from './contract/administration.ts';
 import { auditContract } from './contract/audit.ts';
+import { devicesContract } from './contract/devices.ts';
+import { secondFactorsContract } from './contract/secondFactors.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
@@ -104,6 +107,9 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       filesContract(context);
       auditContract(context);
       searchContract(context);
+      administrationContract(context);
+      devicesContract(context);
+      secondFactorsContract(context);
     });
   });
 }
