@@ -12,6 +12,13 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  /**
+   * Makes rows deleted or overwritten so far unreadable in the database's files, as far as the
+   * backend allows (deletion is real, docs/security.md): SQLite zeroes freed space as it goes
+   * (`secure_delete`) and this truncates the write-ahead log; Postgres keeps dead row versions
+   * until VACUUM reuses their space, so this asks for one on the tables that hold text.
+   */
+  scrub(): Promise<void>;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;

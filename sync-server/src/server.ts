@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
@@ -24,6 +24,7 @@ import { commitRequests } from './sync/commitRequest.ts';
 import { Committer } from './sync/committer.ts';
 import { sqliteCommitTarget } from './sync/commitWorker.ts';
 import { DocumentStore } from './sync/documentStore.ts';
+import { Erasure } from './sync/erasure.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
@@ -44,6 +45,8 @@ export interface OutpostServer {
    * once, through the load balancer to another node), then the node closes.
    */
   drain(deadlineMs?: number): Promise<void>;
+  /** Resolves when every deletion applied so far is erased from storage (log compacted, read model and files scrubbed). */
+  erased(): Promise<void>;
 }
 
 function toRequest(req: IncomingMessage): Request {
@@ -81,6 +84,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let hocuspocus: Hocuspocus | undefined = undefined;
   // The write path's fan-out reaches the parts below once they exist (they need it first).
   const late: { engine?: SyncEngine; store?: DocumentStore; serverDocuments?: ServerDocuments } = {};
+  const erasure = new Erasure({
+    flushProjection: () => projection.flush(),
+    compact: async (name) => late.store?.compact(name),
+    storage,
+    log,
+  });
   const open = openDocuments(() => hocuspocus, (name) => late.store?.loading(name));
   const writePath = new WritePath({
     documents,
@@ -94,8 +103,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         late.store?.committed(name, version);
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
-      segmentApplied: (conversationId, _segment, doc, changes, outcome) => {
+      segmentApplied: (conversationId, segment, doc, changes, outcome) => {
+        const segmentName = segmentDoc(conversationId, segment);
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
+        if (changes.tombstones.length > 0) erasure.deleted(segmentName);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
       },
@@ -189,6 +200,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await committer.flush();
       await serverDocuments.close();
       await projection.flush();
+      await erasure.settled();
       await store.flush();
       writePath.close();
       await sqliteCommits?.close();
@@ -205,6 +217,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     storage,
     hocuspocus,
     close,
+    erased: () => erasure.settled(),
     async drain(deadlineMs = 10_000) {
       draining = true;
       httpServer.close();

@@ -54,6 +54,13 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async scrub(): Promise<void> {
+    // Deleted and overwritten rows stay in the table files as dead versions until VACUUM reclaims
+    // them (their bytes are reused later, not zeroed: docs/security.md says what that means).
+    // SKIP_LOCKED: a VACUUM already running elsewhere does the same work.
+    await this.#pool.query('VACUUM (SKIP_LOCKED) doc_log, doc_bases, messages');
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }

@@ -53,6 +53,12 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  async scrub(): Promise<void> {
+    // Freed pages and cells are zeroed already (secure_delete); the WAL still holds the pages as
+    // they were before the deletion until it is checkpointed and truncated.
+    this.#sql.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   async close(): Promise<void> {
     this.#sql.close();
     await this.files.close();

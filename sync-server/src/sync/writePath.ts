@@ -11,6 +11,7 @@
 import type { Connection, Document } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import {
+  SegmentRoots,
   serverClientId,
   type ConversationId,
   type DocName,
@@ -254,7 +255,7 @@ export class WritePath {
     const { outcome, entry } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
-      update,
+      update: unknownPart(doc, update),
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       messages: {
         conversationId,
@@ -269,7 +270,13 @@ export class WritePath {
           ...(m.attachments ? { attachments: m.attachments } : {}),
         })),
       },
-      numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
+      numbering: {
+        client: SEGMENT_SERVER_CLIENT,
+        clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT),
+        known: [],
+        deletes: neutralize,
+        overwrites: changes.tombstones.map(({ id, origin, value }) => ({ root: SegmentRoots.messages, key: id, value, origin })),
+      },
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
@@ -284,10 +291,11 @@ export class WritePath {
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
     const changes = validateUser(analysis, sender);
+    const logged = unknownPart(doc, update);
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
-      update,
+      update: logged,
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       reads: changes.reads.map((read) => ({ ...read, userId: sender.userId })),
     });
@@ -295,7 +303,7 @@ export class WritePath {
       if (outcome.reason === 'stale') return 'stale';
       throw refusalOf(outcome, 'user');
     }
-    this.#applied(name, doc, update, outcome.version);
+    this.#applied(name, doc, logged, outcome.version);
     this.#answer(submission);
     if (changes.reads.length > 0) this.#hooks.readsApplied(sender.userId, changes.reads);
     return 'applied';
@@ -354,6 +362,16 @@ export class WritePath {
       submission.connection.close({ code: 4000, reason: refusal.reason });
     }
   }
+}
+
+/**
+ * The part of a client's update the document does not hold yet. Yjs skips known structs when it
+ * applies an update, but the log stores bytes: a device that re-sends an old update (an outbox
+ * replayed after a lost acknowledgement, a replica that missed a deletion) would otherwise put a
+ * deleted message's text back into the log. Only what is new is logged and broadcast.
+ */
+function unknownPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
+  return Y.diffUpdate(update, Y.encodeStateVector(doc));
 }
 
 /** A refused commit, as the client is told. */
