@@ -3,6 +3,8 @@
 import type { Accounts } from './Accounts.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Files } from './Files.ts';
+import type { Moderation } from './Moderation.ts';
+import type { Privacy } from './Privacy.ts';
 import type { Projection } from './Projection.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
@@ -12,6 +14,8 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  readonly privacy: Privacy;
+  readonly moderation: Moderation;
   /**
    * Makes rows deleted or overwritten so far unreadable in the database's files, as far as the
    * backend allows (deletion is real, docs/security.md): SQLite zeroes freed space as it goes
@@ -27,5 +31,7 @@ export interface Storage {
 export type * from './Accounts.ts';
 export type * from './Conversations.ts';
 export type * from './Files.ts';
+export type * from './Moderation.ts';
+export type * from './Privacy.ts';
 export type * from './Projection.ts';
 export type * from './UpdateLog.ts';

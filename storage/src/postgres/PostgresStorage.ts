@@ -8,6 +8,8 @@ import type { Storage } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
+import { PostgresModeration } from './PostgresModeration.ts';
+import { PostgresPrivacy } from './PostgresPrivacy.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
@@ -30,6 +32,8 @@ export class PostgresStorage implements Storage {
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
+  readonly privacy: PostgresPrivacy;
+  readonly moderation: PostgresModeration;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
@@ -38,6 +42,8 @@ export class PostgresStorage implements Storage {
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
+    this.privacy = new PostgresPrivacy(this.#pool);
+    this.moderation = new PostgresModeration(this.#pool);
     this.files = new PostgresFiles(this.#pool);
   }
 

@@ -9,6 +9,8 @@ import { SqliteAccounts } from './SqliteAccounts.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
+import { SqliteModeration } from './SqliteModeration.ts';
+import { SqlitePrivacy } from './SqlitePrivacy.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
@@ -26,6 +28,8 @@ export class SqliteStorage implements Storage {
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
+  readonly privacy: SqlitePrivacy;
+  readonly moderation: SqliteModeration;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -40,6 +44,8 @@ export class SqliteStorage implements Storage {
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
+    this.privacy = new SqlitePrivacy(this.#sql);
+    this.moderation = new SqliteModeration(this.#sql);
   }
 
   async migrate(): Promise<void> {

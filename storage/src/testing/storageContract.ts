@@ -6,6 +6,7 @@ import { accountsContract } from './contract/accounts.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
+import { privacyContract } from './contract/privacy.ts';
 import { projectionContract } from './contract/projection.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
@@ -100,6 +101,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       updateLogContract(context);
       projectionContract(context);
       filesContract(context);
+      privacyContract(context);
     });
   });
 }
