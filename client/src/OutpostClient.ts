@@ -18,6 +18,7 @@ import {
   userMaps,
   writeNotifyLevel,
   writePreference,
+  type AccountExport,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -340,6 +341,29 @@ export class OutpostClient {
     this.close();
     await this.#persistence.clear();
     if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+  }
+
+  // ── your own data (these need the network) ──
+
+  /**
+   * Everything the server holds of this user, as the JSON archive `AccountExport`: account,
+   * devices, conversations they are in, the messages they wrote with edits and reactions, their
+   * reactions and their uploads (with where each is served).
+   */
+  async exportAccount(): Promise<AccountExport> {
+    return this.#api.request<AccountExport>('GET', '/api/users/me/export');
+  }
+
+  /**
+   * Erases this account, confirmed with its password: every device is signed out, the profile
+   * becomes "Deleted user", and the text of every message it wrote is removed for real (from the
+   * server and, as they sync, from every member's device). This device's replica is deleted too.
+   * Rejects with `forbidden` when the password is wrong (nothing is erased then).
+   */
+  async eraseAccount(password: string): Promise<void> {
+    await this.#api.request('POST', '/api/users/me/erase', { password });
+    this.close();
+    await this.#persistence.clear();
   }
 
   // ── people and conversations (these need the network) ──

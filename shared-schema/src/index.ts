@@ -12,3 +12,5 @@ export * from './docs/inbox.ts';
 export * from './api/auth.ts';
 export * from './api/users.ts';
 export * from './api/conversations.ts';
+export * from './api/privacy.ts';
+export * from './api/moderation.ts';

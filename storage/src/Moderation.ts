@@ -1,8 +1,6 @@
 // Moderation's tables: who may post in a group (everyone, or only its owner and admins), and
 // the reports members send the server administrators about messages.
-import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-
-export type Posting = 'everyone' | 'admins';
+import type { ConversationId, MessageId, Posting, UserId } from '@outpost/shared-schema';
 
 export interface ReportRecord {
   id: string;

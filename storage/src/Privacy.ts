@@ -20,8 +20,8 @@ export interface SessionRecord {
 export interface AccountFacts {
   user: { id: UserId; username: string; displayName: string; createdAt: number; erasedAt: number | null };
   sessions: SessionRecord[];
-  /** Messages they wrote, per conversation by seq (deleted ones with no text). */
-  messages: MessageRecord[];
+  /** Messages they wrote, per conversation by seq (deleted ones with no text); `sentBody` is the text as first sent. */
+  messages: (MessageRecord & { sentBody: string })[];
   /** Files they uploaded (with the message carrying each, if any). */
   files: FileRecord[];
 }

@@ -25,6 +25,8 @@ import { Committer } from './sync/committer.ts';
 import { sqliteCommitTarget } from './sync/commitWorker.ts';
 import { DocumentStore } from './sync/documentStore.ts';
 import { Erasure } from './sync/erasure.ts';
+import { MessageRemoval } from './sync/messageRemoval.ts';
+import { AccountPrivacy } from './privacy.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
@@ -134,6 +136,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const conversations = new Conversations(storage, engine);
+  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
+  const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, log });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
@@ -143,6 +147,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     access: engine.access,
     conversations,
     files,
+    privacy,
     corsOrigins: config.corsOrigins,
     authAttemptsPerAddress: config.authAttemptsPerAddress,
     trustProxy: config.trustProxy,

@@ -1,7 +1,7 @@
 // Posting locks and reports on Postgres.
 import type pg from 'pg';
-import type { ConversationId, UserId } from '@outpost/shared-schema';
-import type { Moderation, Posting, ReportRecord } from '../Moderation.ts';
+import type { ConversationId, Posting, UserId } from '@outpost/shared-schema';
+import type { Moderation, ReportRecord } from '../Moderation.ts';
 import { reportColumns, toReport, type ReportRow } from '../rows.ts';
 import { all, one } from './query.ts';
 

@@ -1,6 +1,6 @@
 // Posting locks and reports on SQLite.
-import type { ConversationId, UserId } from '@outpost/shared-schema';
-import type { Moderation, Posting, ReportRecord } from '../Moderation.ts';
+import type { ConversationId, Posting, UserId } from '@outpost/shared-schema';
+import type { Moderation, ReportRecord } from '../Moderation.ts';
 import { reportColumns, toReport, type ReportRow } from '../rows.ts';
 import type { SqliteDatabase } from './SqliteDatabase.ts';
 

@@ -37,7 +37,7 @@ export class SqlitePrivacy implements Privacy {
       return {
         user: { id: user.id as UserId, username: user.username, displayName: user.display_name, createdAt: user.created_at, erasedAt: user.erased_at },
         sessions: sessions.map(toSession),
-        messages: messages.map(toMessage),
+        messages: messages.map((row) => ({ ...toMessage(row), sentBody: row.deleted_at !== null ? '' : row.body })),
         files: files.map(toFile),
       };
     });

@@ -31,6 +31,8 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
+import { mountAccountRoutes } from './account.ts';
+import type { AccountPrivacy } from '../privacy.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -39,6 +41,7 @@ export interface AppDeps {
   access: AccessControl;
   conversations: Conversations;
   files: FileService;
+  privacy: AccountPrivacy;
   corsOrigins: string[];
   /** Where rate limits are counted when several nodes share them (null: in memory). */
   redis: Redis | null;
@@ -175,6 +178,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   mountFileRoutes(authed, deps.files);
+  mountAccountRoutes(authed, deps.privacy);
 
   app.route('/api', authed);
   return app;
