@@ -133,8 +133,9 @@ export class AccountPrivacy {
         const gone = await removal.remove(conversationId, segment, { messages: (_id, entry) => entry.author === userId, by: () => userId, reactionsOf: userId });
         removed += gone.length;
       }
-      // Members' lists show the anonymized name.
-      await sync.membershipChanged(conversationId, []);
+      // Members' lists and their inboxes (a DM is titled with the other person's name) show the anonymized name.
+      const members = await storage.conversations.getMembers(conversationId);
+      await sync.membershipChanged(conversationId, members.map((m) => m.userId).filter((id) => id !== userId));
     }
     await this.#clearDrafts(userId);
     log.info('account erased', { userId, messages: removed, conversations: conversations.size });

@@ -8,6 +8,8 @@ export interface SignedIn {
   replica: IndexedDbReplica;
   /** Signs out: revokes the session and wipes this device's replica. */
   logout(): Promise<void>;
+  /** The account was erased (the SDK wiped the replica): forget everything and show why. */
+  erased(): void;
 }
 
 export const ClientContext = createContext<SignedIn | null>(null);

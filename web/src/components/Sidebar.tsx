@@ -1,4 +1,4 @@
-// The left column: who you are (with notification settings and logging out), new conversations,
+// The left column: who you are (with notification settings, your account and logging out), new conversations,
 // message search, the offer of notifications, and the filtered list.
 import { useId, useState } from 'react';
 import { useSignedIn } from '../app/ClientContext.ts';
@@ -9,6 +9,7 @@ import { MOD } from '../app/keys.ts';
 import { ConversationList } from './ConversationList.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icon.tsx';
+import { AccountDialog } from './AccountDialog.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
 import { NotificationSettings, useNow } from './NotificationSettings.tsx';
 import { NotificationPrompt } from './NotificationPrompt.tsx';
@@ -22,7 +23,7 @@ interface Props {
 export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
   const { client } = useSignedIn();
   const [filter, setFilter] = useState('');
-  const [dialog, setDialog] = useState<'logout' | 'notifications' | null>(null);
+  const [dialog, setDialog] = useState<'logout' | 'notifications' | 'account' | null>(null);
   const { dndUntil } = useLive(client.preferences(), { dndUntil: 0, sound: false });
   const dnd = dndUntil > useNow(dndUntil);
   const filterId = useId();
@@ -42,6 +43,9 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
           onClick={() => setDialog('notifications')}
         >
           <Icon name={dnd ? 'moon' : 'bell'} />
+        </button>
+        <button type="button" className="ghost small" onClick={() => setDialog('account')}>
+          Account
         </button>
         <button type="button" className="ghost small" onClick={() => setDialog('logout')}>
           Log out
@@ -66,6 +70,7 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
       <ConversationList filter={filter} selectedId={selectedId} />
       {dialog === 'logout' && <LogoutDialog onClose={() => setDialog(null)} />}
       {dialog === 'notifications' && <NotificationSettings onClose={() => setDialog(null)} />}
+      {dialog === 'account' && <AccountDialog onClose={() => setDialog(null)} />}
     </nav>
   );
 }
