@@ -14,3 +14,4 @@ export * from './api/users.ts';
 export * from './api/conversations.ts';
 export * from './api/privacy.ts';
 export * from './api/moderation.ts';
+export * from './api/audit.ts';

@@ -1,6 +1,7 @@
-// The persistence of one Outpost deployment: five small interfaces, each with its own contract
+// The persistence of one Outpost deployment: six small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
+import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Files } from './Files.ts';
 import type { Moderation } from './Moderation.ts';
@@ -14,6 +15,8 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  /** Security-relevant events, append-only. */
+  readonly audit: AuditLog;
   readonly privacy: Privacy;
   readonly moderation: Moderation;
   /**
@@ -25,10 +28,31 @@ export interface Storage {
   scrub(): Promise<void>;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
+  /**
+   * Whether the database answers now and which known migrations it lacks, for readiness probes.
+   * Rejects when the database cannot be reached (within the pool's deadlines).
+   */
+  status(): Promise<StorageStatus>;
+  /** Connections of the Postgres pool (open, idle, callers waiting for one); null on SQLite. */
+  poolStats(): PoolStats | null;
   close(): Promise<void>;
 }
 
+/** What {@link Storage.status} reports. */
+export interface StorageStatus {
+  /** Versions of migrations this code knows and the database has not applied. */
+  pendingMigrations: number[];
+}
+
+/** A connection pool's state, for metrics. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export type * from './Accounts.ts';
+export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
 export type * from './Files.ts';
 export type * from './Moderation.ts';

@@ -59,4 +59,11 @@ describe('loadConfig', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps /metrics closed by default; a token must be long, a metrics port valid', () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, host: '127.0.0.1', port: undefined });
+    expect(loadConfig({ METRICS_TOKEN: 'a'.repeat(16), METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics).toEqual({ token: 'a'.repeat(16), host: '10.0.0.5', port: 9464 });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ METRICS_PORT: 'x' })).toThrow(/METRICS_PORT="x" is not valid/);
+  });
 });

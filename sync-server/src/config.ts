@@ -42,6 +42,24 @@ export interface Config {
   tls: { cert: Buffer; key: Buffer } | undefined;
   /** Attached files: size, quota, pace and image limits. */
   files: FileLimits;
+  /** Who may read GET /metrics; off unless a token or a separate bind is set. */
+  metrics: MetricsAccess;
+  /** OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set; undefined: off (the SDK is not loaded). */
+  tracing: { endpoint: string; serviceName: string } | undefined;
+}
+
+/**
+ * GET /metrics is never public by default. With `port`, a second listener on `host:port` serves
+ * it (and nothing else), so it can stay on a private interface; with `token`, scrapers send
+ * `Authorization: Bearer <token>` (on the main port, or on the metrics port too when both are set).
+ */
+export interface MetricsAccess {
+  /** METRICS_TOKEN: the bearer token a scraper must send; undefined: none asked. */
+  token: string | undefined;
+  /** METRICS_HOST: interface of the metrics listener (127.0.0.1). */
+  host: string;
+  /** METRICS_PORT: port of a separate metrics listener; undefined: none. */
+  port: number | undefined;
 }
 
 export interface FileLimits {
@@ -170,7 +188,23 @@ export function loadConfig(env: Env = process.env): Config {
       uploadsPerMinute: integer(env, 'FILES_UPLOADS_PER_MINUTE', 60, 1, 1_000_000),
       maxImagePixels: integer(env, 'FILES_MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 40),
     },
+    metrics: metricsAccess(env),
+    tracing: tracing(env),
   };
+}
+
+function tracing(env: Env): Config['tracing'] {
+  const endpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  return endpoint === undefined ? undefined : { endpoint, serviceName: env.OTEL_SERVICE_NAME || 'outpost' };
+}
+
+function metricsAccess(env: Env): MetricsAccess {
+  const token = env.METRICS_TOKEN || undefined;
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 24)');
+  }
+  const port = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  return { token, host: env.METRICS_HOST || '127.0.0.1', port };
 }
 
 function trustProxy(env: Record<string, string | undefined>): string[] {

@@ -6,9 +6,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
+import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
 import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
+import { Audit } from './audit/Audit.ts';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -17,6 +19,9 @@ import { Conversations } from './conversations.ts';
 import { FileService } from './files/FileService.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
+import { metricsHandler } from './http/operations.ts';
+import { metrics, observeNode } from './metrics.ts';
+import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
@@ -38,6 +43,8 @@ export interface OutpostServer {
   /** http(s)://host:port of the running server. */
   url: string;
   port: number;
+  /** http://host:port/metrics of the separate metrics listener (METRICS_PORT), or null. */
+  metricsUrl: string | null;
   storage: Storage;
   hocuspocus: Hocuspocus;
   close(): Promise<void>;
@@ -67,6 +74,8 @@ function bytes(data: RawData): Uint8Array {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+  // Before anything else, so the first requests are traced too; the SDK is loaded only here.
+  if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -75,6 +84,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
     },
   });
+  const audit = new Audit(storage, log, (kind) => metrics.auditEvents.inc({ kind }));
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
@@ -107,6 +117,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       },
       segmentApplied: (conversationId, segment, doc, changes, outcome) => {
         const segmentName = segmentDoc(conversationId, segment);
+        for (const removed of changes.removedByModerator) {
+          audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
+        }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         if (changes.tombstones.length > 0) erasure.deleted(segmentName);
         const server = open.get(serverDoc(conversationId));
@@ -118,7 +131,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
+  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -135,7 +148,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       }
     },
   });
-  const conversations = new Conversations(storage, engine);
+  let draining = false;
+  const conversations = new Conversations(storage, engine, audit);
   const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
   const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, log });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
@@ -153,6 +167,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     trustProxy: config.trustProxy,
     redis: coordinator.store,
     log,
+    operations: { readiness: { storage, redis: coordinator.store, draining: () => draining }, metrics: config.metrics },
   });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
@@ -163,7 +178,6 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
     : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
-  let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
     if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
@@ -178,11 +192,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         spend(frame.byteLength);
         connection.handleMessage(frame);
       });
+      log.debug('socket opened', { connectionId: record.id });
       ws.on('close', (code, reason) => {
+        log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
         engine.access.closeSocket(record);
         connection.handleClose({ code, reason: reason.toString() });
       });
-      ws.on('error', (error) => log.warn('websocket error', { error }));
+      ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
     });
   });
 
@@ -192,10 +208,19 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const unobserve = observeNode({
+    connections: () => wss.clients.size,
+    documents: () => hocuspocus.documents.size,
+    pool: () => storage.poolStats(),
+    redisUp: () => (config.redisUrl ? coordinator.connected : null),
+  });
+  const metricsServer = config.metrics.port === undefined ? null : await listenMetrics(config);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      unobserve();
+      await metricsServer?.close();
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       for (const ws of wss.clients) ws.terminate();
@@ -213,12 +238,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await httpClosed; // in-flight requests finish before storage goes
       await storage.close();
+      await flushTracing();
     })();
     return closing;
   };
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
+    metricsUrl: metricsServer?.url ?? null,
     storage,
     hocuspocus,
     close,
@@ -233,5 +260,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       await close();
     },
+  };
+}
+
+/** The separate listener of METRICS_PORT: GET /metrics and nothing else. */
+async function listenMetrics(config: Config): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Hono();
+  app.get('/metrics', metricsHandler(config.metrics));
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metrics.port, config.metrics.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host;
+  return {
+    url: `http://${host}:${port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -249,6 +249,82 @@ CREATE INDEX files_thumb ON files (thumb_key);
 `,
   },
   {
+    version: 6,
+    description: 'account security and administration: audit log, devices, two-factor sign-in, deactivation, password resets',
+    sql: `
+-- Security-relevant events, append-only (the triggers refuse to change or remove a row).
+-- actor and subject are ids (a user, a device, a conversation or a message); details is a
+-- small JSON object, never a secret and never a message body.
+CREATE TABLE audit_events (
+  id      BIGSERIAL PRIMARY KEY,
+  at      BIGINT NOT NULL,
+  kind    TEXT NOT NULL,
+  actor   TEXT,
+  subject TEXT,
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_kind ON audit_events (kind, id);
+CREATE INDEX audit_events_actor ON audit_events (actor, id);
+CREATE INDEX audit_events_subject ON audit_events (subject, id);
+CREATE INDEX audit_events_at ON audit_events (at, id);
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only';
+END;
+$$;
+CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+
+-- A signed-in device is a refresh-token family (its id is the family id). second_factor_at is
+-- when it passed the second factor (NULL: it signed in before two-factor sign-in was enabled).
+CREATE TABLE devices (
+  id               TEXT PRIMARY KEY,
+  user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name             TEXT NOT NULL,
+  address          TEXT NOT NULL,
+  created_at       BIGINT NOT NULL,
+  last_seen_at     BIGINT NOT NULL,
+  second_factor_at BIGINT
+);
+CREATE INDEX devices_user ON devices (user_id, last_seen_at);
+INSERT INTO devices (id, user_id, name, address, created_at, last_seen_at)
+  SELECT family_id, user_id, 'Unknown device', '', min(created_at), max(created_at) FROM refresh_tokens GROUP BY family_id, user_id;
+
+-- Two-factor sign-in: the TOTP secret (enabled_at NULL while enrolment awaits its first code),
+-- the last time step accepted (a code is never accepted twice), recovery codes hashed.
+CREATE TABLE second_factors (
+  user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  secret     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  enabled_at BIGINT,
+  last_step  BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE recovery_codes (
+  user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at   BIGINT,
+  PRIMARY KEY (user_id, code_hash)
+);
+
+-- A deactivated user cannot sign in; their messages stay.
+ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
+CREATE INDEX users_created ON users (created_at, id);
+
+-- One-time password reset codes an administrator issues, hashed.
+CREATE TABLE password_resets (
+  code_hash  TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  issued_by  TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at    BIGINT
+);
+CREATE INDEX password_resets_user ON password_resets (user_id);
+`,
+  },
+  {
     version: 7,
     description: 'erased accounts, groups locked to admins-only posting, reports of messages to the server administrators',
     sql: `

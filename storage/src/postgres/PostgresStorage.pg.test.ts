@@ -55,6 +55,25 @@ storageContract('Postgres', async () => {
 });
 
 
+describe('the audit log on Postgres', () => {
+  it('refuses to change, remove or truncate an event, even through raw SQL', async () => {
+    const url = await server.createDatabase();
+    const storage = await openStorage({ databaseUrl: url, dataDir: '/nonexistent/unused' });
+    const raw = new pg.Client(url);
+    await raw.connect();
+    try {
+      const id = await storage.audit.append({ at: 1, kind: 'signIn.failed', actor: null, subject: null, details: { username: 'mallory' } });
+      await expect(raw.query("UPDATE audit_events SET kind = 'signIn.succeeded' WHERE id = $1", [id])).rejects.toThrow(/append-only/);
+      await expect(raw.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+      await expect(raw.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
+      expect((await storage.audit.list({ limit: 5 })).map((e) => e.kind)).toEqual(['signIn.failed']);
+    } finally {
+      await raw.end();
+      await storage.close();
+    }
+  });
+});
+
 describe('openStorage with a Postgres URL', () => {
   it('opens Postgres, migrated, and reads back BIGINT versions as numbers', async () => {
     const storage = await openStorage({ databaseUrl: await server.createDatabase(), dataDir: '/nonexistent/unused' });

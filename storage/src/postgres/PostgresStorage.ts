@@ -4,8 +4,9 @@
 import type pg from 'pg';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
-import type { Storage } from '../Storage.ts';
+import type { PoolStats, Storage, StorageStatus } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
+import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresModeration } from './PostgresModeration.ts';
@@ -34,11 +35,13 @@ export class PostgresStorage implements Storage {
   readonly files: PostgresFiles;
   readonly privacy: PostgresPrivacy;
   readonly moderation: PostgresModeration;
+  readonly audit: PostgresAuditLog;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
+    this.audit = new PostgresAuditLog(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
@@ -65,6 +68,17 @@ export class PostgresStorage implements Storage {
     // them (their bytes are reused later, not zeroed: docs/security.md says what that means).
     // SKIP_LOCKED: a VACUUM already running elsewhere does the same work.
     await this.#pool.query('VACUUM (SKIP_LOCKED) doc_log, doc_bases, messages');
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = await this.#pool.query<{ name: string | null }>("SELECT to_regclass('schema_migrations')::text AS name");
+    const { rows } = table.rows[0]?.name ? await this.#pool.query<{ version: number }>('SELECT version FROM schema_migrations') : { rows: [] };
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(postgresMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async close(): Promise<void> {

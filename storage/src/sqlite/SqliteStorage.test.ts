@@ -173,3 +173,26 @@ describe('migration 3 on SQLite', () => {
     }
   });
 });
+
+describe('the audit log on SQLite', () => {
+  it('refuses to change or remove an event, even through raw SQL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-audit-'));
+    const file = join(dir, 'outpost.db');
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      const id = await storage.audit.append({ at: 1, kind: 'signIn.failed', actor: null, subject: null, details: { username: 'mallory' } });
+      const raw = new Database(file);
+      try {
+        expect(() => raw.prepare('UPDATE audit_events SET kind = ? WHERE id = ?').run('signIn.succeeded', id)).toThrow(/append-only/);
+        expect(() => raw.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
+      } finally {
+        raw.close();
+      }
+      expect((await storage.audit.list({ limit: 5 })).map((e) => e.kind)).toEqual(['signIn.failed']);
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,8 +4,9 @@
 import { dirname, join } from 'node:path';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
-import type { Storage } from '../Storage.ts';
+import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
@@ -30,6 +31,7 @@ export class SqliteStorage implements Storage {
   readonly files: SqliteFiles;
   readonly privacy: SqlitePrivacy;
   readonly moderation: SqliteModeration;
+  readonly audit: SqliteAuditLog;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -41,6 +43,7 @@ export class SqliteStorage implements Storage {
     this.#sql = new SqliteDatabase(filename);
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
+    this.audit = new SqliteAuditLog(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
@@ -63,6 +66,17 @@ export class SqliteStorage implements Storage {
     // Freed pages and cells are zeroed already (secure_delete); the WAL still holds the pages as
     // they were before the deletion until it is checkpointed and truncated.
     this.#sql.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = this.#sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    const rows = table.length > 0 ? this.#sql.all<{ version: number }>('SELECT version FROM schema_migrations') : [];
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(sqliteMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): null {
+    return null;
   }
 
   async close(): Promise<void> {

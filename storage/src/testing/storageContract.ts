@@ -3,6 +3,7 @@
 import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
+import { auditContract } from './contract/audit.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
@@ -102,6 +103,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       projectionContract(context);
       filesContract(context);
       privacyContract(context);
+      auditContract(context);
     });
   });
 }

@@ -3,6 +3,7 @@
 import proxyaddr from 'proxy-addr';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
@@ -21,7 +22,7 @@ import {
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
-import { publicUser, type Sessions } from '../auth/sessions.ts';
+import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
@@ -33,6 +34,8 @@ import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
 import { mountAccountRoutes } from './account.ts';
 import type { AccountPrivacy } from '../privacy.ts';
+import { countRequests, logRequests, traceRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
+import type { MetricsAccess } from '../config.ts';
 
 export interface AppDeps {
   storage: Storage;
@@ -50,6 +53,8 @@ export interface AppDeps {
   /** Proxies whose X-Forwarded-For is believed (Config.trustProxy). */
   trustProxy: readonly string[];
   log: Logger;
+  /** What /ready checks, and who may read /metrics. */
+  operations: { readiness: ReadinessDeps; metrics: MetricsAccess };
 }
 
 
@@ -90,6 +95,11 @@ function uuidParam(c: Context, name: string): string {
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  // A request id (the proxy's X-Request-Id when it sends a sane one) on every log line of the request, and in the answer.
+  app.use('*', requestId());
+  app.use('*', traceRequests());
+  app.use('*', countRequests());
+  app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
@@ -99,25 +109,27 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       return c.json(error.toBody(), error.status as 400);
     }
-    deps.log.error('request failed', { method: c.req.method, path: c.req.path, error });
+    deps.log.error('request failed', { requestId: c.get('requestId'), userId: c.get('auth')?.userId, method: c.req.method, path: c.req.path, error });
     return c.json(new OutpostError('internal', 'internal error; it was logged').toBody(), 500);
   });
   app.notFound((c) => c.json(new OutpostError('notFound', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
-  app.get('/health', (c) => c.json({ ok: true }));
+  mountProbes(app, deps.operations.readiness);
+  mountMetrics(app, deps.operations.metrics);
 
   const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
+  const clientOf = (c: Context<Env>): ClientInfo => ({ address: address(c), userAgent: (c.req.header('user-agent') ?? '').slice(0, 512) });
   const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
     await authPerAddress.take(address(c));
-    return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
+    return c.json(await deps.sessions.register(await body(c, RegisterRequest), clientOf(c)), 201);
   });
   app.post('/api/auth/login', async (c) => {
     await authPerAddress.take(address(c));
     const request = await body(c, LoginRequest);
     await loginPerUser.take(request.username.toLowerCase());
-    return c.json(await deps.sessions.login(request));
+    return c.json(await deps.sessions.login(request, clientOf(c)));
   });
   app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
   app.post('/api/auth/logout', async (c) => {

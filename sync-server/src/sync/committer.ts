@@ -4,6 +4,7 @@
 // commit runs is the target's business: on SQLite it is a worker thread (commitWorker.ts), so
 // the fsync never blocks the event loop; on Postgres it is the connection pool.
 import type { Logger } from '../log.ts';
+import { metrics, secondsSince } from '../metrics.ts';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 
 /** Commits a batch in one transaction; rejects when the database is away. */
@@ -63,15 +64,19 @@ export class Committer {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
+    const started = performance.now();
     try {
       const results = await this.#target(
         batch.map((pending) => pending.request),
         Date.now(),
       );
+      metrics.commitSeconds.observe(secondsSince(started));
+      metrics.commitBatchSize.observe(batch.length);
       this.stats.batches += 1;
       this.stats.writes += batch.length;
       batch.forEach((pending, index) => pending.resolve(results[index] as CommitResult));
     } catch (error) {
+      metrics.commitFailures.inc();
       if (batch.length === 1 || !isDataError(error)) {
         // The database is away or stalled: every write of the batch is refused as "try again".
         for (const pending of batch) pending.reject(error);

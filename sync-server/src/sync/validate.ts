@@ -54,6 +54,8 @@ export interface SegmentChanges {
    * (a forgery). The write path tells which; nothing is written meanwhile.
    */
   waitingFor: Set<MessageId>;
+  /** Messages deleted by a group owner or admin who is not their author (for the audit log). */
+  removedByModerator: { id: MessageId; author: UserId; by: UserId }[];
   /**
    * Messages the update deletes whose entry still holds their text: the server overwrites each
    * entry with a tombstone (author and time, no body) in the same log entry, so Yjs drops the
@@ -114,7 +116,7 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set(), tombstones: [] };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set(), tombstones: [], removedByModerator: [] };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
@@ -173,6 +175,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
           changes.waitingFor.add(site.key as MessageId);
           break;
         }
+        if (author !== sender.userId && !deletions.has(site.key)) changes.removedByModerator.push({ id: site.key as MessageId, author, by: sender.userId });
         changes.touched.add(site.key as MessageId);
         break;
       }
