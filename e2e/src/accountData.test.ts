@@ -60,6 +60,8 @@ describe.each(backends)('export and erase on %s', (backend) => {
     expect(text).not.toContain(privateWords);
     expect(text).not.toContain('thanks ada'); // bob's words are bob's
     expect(text).not.toContain('scrypt'); // no password hash
+    const audited = await server.storage.audit.list({ kinds: ['account.exported'], involving: ada.user.id, limit: 10 });
+    expect(audited.map((e) => [e.actor, e.subject])).toEqual([[ada.user.id, ada.user.id]]);
   });
 
   it('erasing an account signs it out everywhere and removes its messages’ text for real', async () => {
@@ -113,6 +115,8 @@ describe.each(backends)('export and erase on %s', (backend) => {
       };
       expect(where, text).toEqual({ database: [], replica: [] });
     }
+    const audited = await server.storage.audit.list({ kinds: ['account.erased'], involving: ada.user.id, limit: 10 });
+    expect(audited).toEqual([expect.objectContaining({ actor: ada.user.id, subject: ada.user.id, details: expect.objectContaining({ messages: 2, devicesSignedOut: 2 }) })]);
     const loaded = server.hocuspocus.documents.get(segmentDoc(group, 0));
     if (loaded) expect(readSegment(loaded).get(inGroup as MessageId)?.body).toBe('');
   });

@@ -18,6 +18,7 @@ import {
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { Hocuspocus } from '@hocuspocus/server';
+import type { Audit } from './audit/Audit.ts';
 import { verifyPassword } from './auth/passwords.ts';
 import type { Logger } from './log.ts';
 import type { MessageRemoval } from './sync/messageRemoval.ts';
@@ -34,6 +35,7 @@ export interface PrivacyParts {
   writePath: WritePath;
   erasure: Erasure;
   hocuspocus: () => Hocuspocus;
+  audit: Audit;
   log: Logger;
 }
 
@@ -76,6 +78,7 @@ export class AccountPrivacy {
         doc.destroy();
       }
     }
+    await this.#parts.audit.record('account.exported', userId, userId, { conversations: exported.length, messages: facts.messages.length });
     return {
       format: EXPORT_FORMAT,
       version: EXPORT_VERSION,
@@ -138,6 +141,7 @@ export class AccountPrivacy {
       await sync.membershipChanged(conversationId, members.map((m) => m.userId).filter((id) => id !== userId));
     }
     await this.#clearDrafts(userId);
+    await this.#parts.audit.record('account.erased', userId, userId, { messages: removed, conversations: conversations.size, devicesSignedOut: erased.sessions.length });
     log.info('account erased', { userId, messages: removed, conversations: conversations.size });
   }
 

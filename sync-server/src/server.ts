@@ -151,7 +151,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let draining = false;
   const conversations = new Conversations(storage, engine, audit);
   const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
-  const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, log });
+  const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
