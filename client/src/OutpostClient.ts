@@ -19,6 +19,9 @@ import {
   writeNotifyLevel,
   writePreference,
   type AccountExport,
+  type Posting,
+  type ReportList,
+  type ReportView,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -399,6 +402,34 @@ export class OutpostClient {
   /** Owners and admins rename a group. */
   async rename(conversationId: ConversationId, title: string): Promise<void> {
     await this.#api.request('PATCH', `/api/conversations/${conversationId}`, { title });
+  }
+
+  /**
+   * Owners and admins lock a group to admins-only posting (`'admins'`) or open it again
+   * (`'everyone'`). Members see it in `conversation(id).meta().posting` and `canPost()`.
+   */
+  async setPosting(conversationId: ConversationId, posting: Posting): Promise<void> {
+    await this.#api.request('PUT', `/api/conversations/${conversationId}/posting`, { posting });
+  }
+
+  /** Reports a message to the server administrators, with a reason; reporting it again changes nothing. */
+  async report(conversationId: ConversationId, messageId: MessageId, reason: string): Promise<void> {
+    await this.#api.request('POST', `/api/conversations/${conversationId}/reports`, { messageId, reason });
+  }
+
+  /** Whether this user is a server administrator (who sees reports). */
+  async isServerAdmin(): Promise<boolean> {
+    return (await this.#api.request<{ serverAdmin: boolean }>('GET', '/api/admin/me')).serverAdmin;
+  }
+
+  /** Server administrators: reports of messages, newest first (open ones, or all). */
+  async reports(options: { open?: boolean } = {}): Promise<ReportView[]> {
+    return (await this.#api.request<ReportList>('GET', `/api/admin/reports?open=${options.open === false ? 'false' : 'true'}`)).reports;
+  }
+
+  /** Server administrators: marks a report handled. */
+  async resolveReport(reportId: string): Promise<void> {
+    await this.#api.request('POST', `/api/admin/reports/${encodeURIComponent(reportId)}/resolve`);
   }
 
   async removeMember(conversationId: ConversationId, userId: string): Promise<void> {

@@ -26,6 +26,8 @@ export interface Moderation {
   /** Reports, newest first: the open ones, or all of them. */
   listReports(options: { open: boolean; limit: number }): Promise<ReportRecord[]>;
   getReport(id: string): Promise<ReportRecord | null>;
+  /** The first account created (a server administrator), or null when there is none. */
+  firstUserId(): Promise<UserId | null>;
   /** Marks a report handled; false when there is no such open report. */
   resolveReport(id: string, by: UserId, now: number): Promise<boolean>;
 }

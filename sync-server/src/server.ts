@@ -32,6 +32,7 @@ import { DocumentStore } from './sync/documentStore.ts';
 import { Erasure } from './sync/erasure.ts';
 import { MessageRemoval } from './sync/messageRemoval.ts';
 import { AccountPrivacy } from './privacy.ts';
+import { Moderation, firstAccountIsAdministrator } from './moderation.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
@@ -110,6 +111,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: async (userId, count) => late.engine?.admitMessages(userId, count),
+      mayPost: async (conversationId, role) => role !== 'member' || (await (late.engine?.access.postingOf(conversationId) ?? storage.moderation.getPosting(conversationId))) === 'everyone',
       numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version, entry) => {
         late.store?.committed(name, version);
@@ -152,6 +154,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const conversations = new Conversations(storage, engine, audit);
   const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
   const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
+  const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: firstAccountIsAdministrator(storage) });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
@@ -162,6 +165,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     conversations,
     files,
     privacy,
+    moderation,
     corsOrigins: config.corsOrigins,
     authAttemptsPerAddress: config.authAttemptsPerAddress,
     trustProxy: config.trustProxy,

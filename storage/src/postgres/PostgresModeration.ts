@@ -44,6 +44,10 @@ export class PostgresModeration implements Moderation {
     return row ? toReport(row) : null;
   }
 
+  async firstUserId(): Promise<UserId | null> {
+    return ((await one<{ id: string }>(this.#pool, 'SELECT id FROM users ORDER BY created_at, id COLLATE "C" LIMIT 1', []))?.id ?? null) as UserId | null;
+  }
+
   async resolveReport(id: string, by: UserId, now: number): Promise<boolean> {
     return ((await this.#pool.query('UPDATE reports SET resolved_by = $1, resolved_at = $2 WHERE id = $3 AND resolved_at IS NULL', [by, now, id])).rowCount ?? 0) > 0;
   }

@@ -45,6 +45,10 @@ export class SqliteModeration implements Moderation {
     return row ? toReport(row) : null;
   }
 
+  async firstUserId(): Promise<UserId | null> {
+    return (this.#sql.get<{ id: string }>('SELECT id FROM users ORDER BY created_at, id LIMIT 1')?.id ?? null) as UserId | null;
+  }
+
   async resolveReport(id: string, by: UserId, now: number): Promise<boolean> {
     return this.#sql.run('UPDATE reports SET resolved_by = ?, resolved_at = ? WHERE id = ? AND resolved_at IS NULL', by, now, id).changes > 0;
   }

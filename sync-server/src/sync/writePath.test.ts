@@ -23,7 +23,7 @@ beforeAll(async () => {
     committer: new Committer((requests, now) => commitRequests(storage.log, requests, now), quiet),
     log: quiet,
     segmentSize: 1000,
-    hooks: { admitMessages: async () => undefined, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
+    hooks: { admitMessages: async () => undefined, mayPost: async () => true, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
   });
 });
 afterAll(async () => {

@@ -47,6 +47,9 @@ const STALE_RETRIES = 5;
 /** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
 const WAITING_LOOKUPS = 8;
 
+/** The refusal of a member's message in a locked group; the SDK tells it by `isPostingLocked`. */
+export const POSTING_LOCKED = 'this group is locked: only its owner and admins post';
+
 /** A client's update as the write path receives it. */
 export interface Submission {
   name: string;
@@ -80,6 +83,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): Promise<void>;
+  /** Whether a member with `role` may post new messages in the conversation (a locked group: owner and admins only). */
+  mayPost(conversationId: ConversationId, role: Role): Promise<boolean>;
   /** The segment where a message of the conversation was numbered, or null when none was. */
   numberedIn(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
@@ -233,6 +238,7 @@ export class WritePath {
     const admitted: (Queued & BatchMember)[] = [];
     for (const member of members) {
       try {
+        await this.#mayPost(conversationId, member.submission.role, member.changes.messages.length);
         await this.#hooks.admitMessages(member.submission.sender.userId, member.changes.messages.length);
         admitted.push(member);
       } catch (error) {
@@ -245,7 +251,7 @@ export class WritePath {
       const request: CommitRequest = {
         doc: name,
         base: base++,
-        update: submission.update,
+        update: unknownPart(doc, submission.update),
         clients: { userId: submission.sender.userId, ids: [...analysis.clients] },
         messages: { conversationId, segmentSize: this.#segmentSize, list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)) },
         numbering: { client: SEGMENT_SERVER_CLIENT, clock, known: [], deletes: [] },
@@ -407,6 +413,7 @@ export class WritePath {
       if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
     }
     if (changes.waitingFor.size > 0) return 'waiting';
+    await this.#mayPost(conversationId, role, changes.messages.length);
     await this.#hooks.admitMessages(sender.userId, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     const { outcome, entry } = await this.#commit({
@@ -460,6 +467,12 @@ export class WritePath {
     this.#answer(submission);
     if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
+  }
+
+  /** Refuses new messages from a member of a group locked to admins-only posting. */
+  async #mayPost(conversationId: ConversationId, role: Role | null, messages: number): Promise<void> {
+    if (messages === 0 || role === null) return;
+    if (!(await this.#hooks.mayPost(conversationId, role))) throw ruleBroken(POSTING_LOCKED);
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
