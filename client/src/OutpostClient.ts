@@ -18,6 +18,10 @@ import {
   userMaps,
   writeNotifyLevel,
   writePreference,
+  type AccountExport,
+  type Posting,
+  type ReportList,
+  type ReportView,
   type ConversationId,
   type ConversationList,
   type ConversationSummary,
@@ -415,6 +419,29 @@ export class OutpostClient {
     if (session && options.revoke !== false) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
   }
 
+  // ── your own data (these need the network) ──
+
+  /**
+   * Everything the server holds of this user, as the JSON archive `AccountExport`: account,
+   * devices, conversations they are in, the messages they wrote with edits and reactions, their
+   * reactions and their uploads (with where each is served).
+   */
+  async exportAccount(): Promise<AccountExport> {
+    return this.#api.request<AccountExport>('GET', '/api/users/me/export');
+  }
+
+  /**
+   * Erases this account, confirmed with its password: every device is signed out, the profile
+   * becomes "Deleted user", and the text of every message it wrote is removed for real (from the
+   * server and, as they sync, from every member's device). This device's replica is deleted too.
+   * Rejects with `forbidden` when the password is wrong (nothing is erased then).
+   */
+  async eraseAccount(password: string): Promise<void> {
+    await this.#api.request('POST', '/api/users/me/erase', { password });
+    this.close();
+    await this.#persistence.clear();
+  }
+
   // ── people and conversations (these need the network) ──
 
   async findUsers(query: string): Promise<PublicUser[]> {
@@ -448,6 +475,34 @@ export class OutpostClient {
   /** Owners and admins rename a group. */
   async rename(conversationId: ConversationId, title: string): Promise<void> {
     await this.#api.request('PATCH', `/api/conversations/${conversationId}`, { title });
+  }
+
+  /**
+   * Owners and admins lock a group to admins-only posting (`'admins'`) or open it again
+   * (`'everyone'`). Members see it in `conversation(id).meta().posting` and `canPost()`.
+   */
+  async setPosting(conversationId: ConversationId, posting: Posting): Promise<void> {
+    await this.#api.request('PUT', `/api/conversations/${conversationId}/posting`, { posting });
+  }
+
+  /** Reports a message to the server administrators, with a reason; reporting it again changes nothing. */
+  async report(conversationId: ConversationId, messageId: MessageId, reason: string): Promise<void> {
+    await this.#api.request('POST', `/api/conversations/${conversationId}/reports`, { messageId, reason });
+  }
+
+  /** Whether this user is a server administrator (who sees reports). */
+  async isServerAdmin(): Promise<boolean> {
+    return (await this.account.overview()).serverAdmin;
+  }
+
+  /** Server administrators: reports of messages, newest first (open ones, or all). */
+  async reports(options: { open?: boolean } = {}): Promise<ReportView[]> {
+    return (await this.#api.request<ReportList>('GET', `/api/admin/reports?open=${options.open === false ? 'false' : 'true'}`)).reports;
+  }
+
+  /** Server administrators: marks a report handled. */
+  async resolveReport(reportId: string): Promise<void> {
+    await this.#api.request('POST', `/api/admin/reports/${encodeURIComponent(reportId)}/resolve`);
   }
 
   async removeMember(conversationId: ConversationId, userId: string): Promise<void> {
@@ -672,9 +727,13 @@ export class OutpostClient {
     return this.#pending;
   }
 
-  /** Resolves when every change made so far is stored in the replica (not yet the server). */
-  stored(): Promise<void> {
-    return this.#docs.flushed();
+  /**
+   * Resolves when every change made so far is stored in the replica (not yet the server), the
+   * search index's included.
+   */
+  async stored(): Promise<void> {
+    await this.#docs.flushed();
+    await this.#search.saved();
   }
 
   /** Full-text search over every message in the replica; works offline. */

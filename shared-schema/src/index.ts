@@ -12,6 +12,8 @@ export * from './docs/inbox.ts';
 export * from './api/auth.ts';
 export * from './api/users.ts';
 export * from './api/conversations.ts';
+export * from './api/privacy.ts';
+export * from './api/moderation.ts';
 export * from './api/audit.ts';
 export * from './api/search.ts';
 export * from './api/account.ts';

@@ -5,6 +5,8 @@ export const Limits = {
   messageBody: 100_000,
   /** Characters in a group title. */
   title: 200,
+  /** A report's reason, in characters. */
+  reportReason: 1000,
   /** Members in a group. */
   groupMembers: 300,
   /** Characters of the preview kept in the inbox for the last message. */

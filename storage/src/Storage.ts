@@ -6,6 +6,8 @@ import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
 import type { Devices } from './Devices.ts';
 import type { Files } from './Files.ts';
+import type { Moderation } from './Moderation.ts';
+import type { Privacy } from './Privacy.ts';
 import type { Projection } from './Projection.ts';
 import type { Search } from './Search.ts';
 import type { SecondFactors } from './SecondFactors.ts';
@@ -26,6 +28,15 @@ export interface Storage {
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
   readonly search: Search;
+  readonly privacy: Privacy;
+  readonly moderation: Moderation;
+  /**
+   * Makes rows deleted or overwritten so far unreadable in the database's files, as far as the
+   * backend allows (deletion is real, docs/security.md): SQLite zeroes freed space as it goes
+   * (`secure_delete`) and this truncates the write-ahead log; Postgres keeps dead row versions
+   * until VACUUM reuses their space, so this asks for one on the tables that hold text.
+   */
+  scrub(): Promise<void>;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**
@@ -57,6 +68,8 @@ export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
 export type * from './Devices.ts';
 export type * from './Files.ts';
+export type * from './Moderation.ts';
+export type * from './Privacy.ts';
 export type * from './Projection.ts';
 export type * from './Search.ts';
 export type * from './SecondFactors.ts';

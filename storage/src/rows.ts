@@ -2,7 +2,7 @@
 // conversion to the records of Storage.ts and the small result-shaping steps both share, so
 // the two implementations cannot drift apart.
 import type { AttachmentEntry, ConversationId, ConversationKind, MessageId, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
-import type { ConversationEvent, ConversationRecord, FileRecord, FormerMemberRecord, MemberRecord, MessageRecord, NewFile, NumberedMessage, UserRecord } from './Storage.ts';
+import type { ConversationEvent, ConversationRecord, FileRecord, ReportRecord, FormerMemberRecord, MemberRecord, MessageRecord, NewFile, NumberedMessage, UserRecord } from './Storage.ts';
 
 export interface UserRow {
   id: string;
@@ -203,4 +203,30 @@ export function fileValues(file: NewFile): (string | number | null)[] {
     entry.id, file.conversationId, file.uploader, entry.name, entry.type, entry.size, entry.width ?? null, entry.height ?? null,
     entry.placeholder ?? null, file.blobs.original, file.blobs.display, file.blobs.thumb, file.createdAt, null,
   ];
+}
+
+export interface ReportRow {
+  id: string;
+  conversation_id: string;
+  message_id: string;
+  reporter: string;
+  reason: string;
+  created_at: number;
+  resolved_by: string | null;
+  resolved_at: number | null;
+}
+
+export const reportColumns = 'id, conversation_id, message_id, reporter, reason, created_at, resolved_by, resolved_at';
+
+export function toReport(row: ReportRow): ReportRecord {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id as ConversationId,
+    messageId: row.message_id as MessageId,
+    reporter: row.reporter as UserId,
+    reason: row.reason,
+    createdAt: row.created_at,
+    resolvedBy: row.resolved_by as UserId | null,
+    resolvedAt: row.resolved_at,
+  };
 }

@@ -8,7 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, serverDoc, type DeviceId } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
 import { AccountSecurity } from './auth/accountSecurity.ts';
@@ -34,6 +34,10 @@ import { commitRequests } from './sync/commitRequest.ts';
 import { Committer } from './sync/committer.ts';
 import { sqliteCommitTarget } from './sync/commitWorker.ts';
 import { DocumentStore } from './sync/documentStore.ts';
+import { Erasure } from './sync/erasure.ts';
+import { MessageRemoval } from './sync/messageRemoval.ts';
+import { AccountPrivacy } from './privacy.ts';
+import { Moderation } from './moderation.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
@@ -56,6 +60,8 @@ export interface OutpostServer {
    * once, through the load balancer to another node), then the node closes.
    */
   drain(deadlineMs?: number): Promise<void>;
+  /** Resolves when every deletion applied so far is erased from storage (log compacted, read model and files scrubbed). */
+  erased(): Promise<void>;
 }
 
 function toRequest(req: IncomingMessage): Request {
@@ -102,6 +108,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let hocuspocus: Hocuspocus | undefined = undefined;
   // The write path's fan-out reaches the parts below once they exist (they need it first).
   const late: { engine?: SyncEngine; store?: DocumentStore; serverDocuments?: ServerDocuments } = {};
+  const erasure = new Erasure({
+    flushProjection: () => projection.flush(),
+    compact: async (name) => late.store?.compact(name),
+    storage,
+    log,
+  });
   const open = openDocuments(() => hocuspocus, (name) => late.store?.loading(name));
   const writePath = new WritePath({
     documents,
@@ -110,17 +122,20 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     segmentSize: config.segmentSize,
     hooks: {
       admitMessages: async (userId, count) => late.engine?.admitMessages(userId, count),
+      mayPost: async (conversationId, role) => role !== 'member' || (await (late.engine?.access.postingOf(conversationId) ?? storage.moderation.getPosting(conversationId))) === 'everyone',
       numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
       committed: (name, version, entry) => {
         late.store?.committed(name, version);
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
       segmentApplied: (conversationId, segment, doc, changes, outcome) => {
+        const segmentName = segmentDoc(conversationId, segment);
         for (const removed of changes.removedByModerator) {
           audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
         }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
+        if (changes.tombstones.length > 0) erasure.deleted(segmentName);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
       },
@@ -155,6 +170,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   let draining = false;
   const conversations = new Conversations(storage, engine, audit);
+  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
+  const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
+  const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: (userId) => admins.isAdmin(userId) });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
@@ -168,6 +186,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     access: engine.access,
     conversations,
     files,
+    privacy,
+    moderation,
     corsOrigins: config.corsOrigins,
     authAttemptsPerAddress: config.authAttemptsPerAddress,
     trustProxy: config.trustProxy,
@@ -237,6 +257,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await committer.flush();
       await serverDocuments.close();
       await projection.flush();
+      await erasure.settled();
       await store.flush();
       writePath.close();
       await sqliteCommits?.close();
@@ -255,6 +276,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     storage,
     hocuspocus,
     close,
+    erased: () => erasure.settled(),
     async drain(deadlineMs = 10_000) {
       draining = true;
       httpServer.close();

@@ -588,6 +588,16 @@ export class Conversation {
     return this.#meta;
   }
 
+  /**
+   * Whether you may post here now: false in a group its owner or an admin locked to admins-only
+   * posting (`meta().posting === 'admins'`) unless you are one of them. As of the last sync.
+   */
+  canPost(): boolean {
+    if (this.#meta.get()?.posting !== 'admins') return true;
+    const role = this.members().get().find((m) => m.userId === this.#host.userId)?.role;
+    return role === 'owner' || role === 'admin';
+  }
+
   /** When this conversation notifies you: your choice on any device, else all messages in a DM and mentions in a group. */
   notifyLevel(): Live<NotifyLevel> {
     return this.#notifyLevel;
@@ -611,6 +621,7 @@ export class Conversation {
    * optional caption.
    */
   send(body: string, options: { replyTo?: MessageId; attachments?: readonly AttachmentInput[] } = {}): MessageId {
+    if (!this.canPost()) throw new OutpostError('forbidden', 'this group is locked: only its owner and admins can post');
     const files = options.attachments ?? [];
     checkBody(body, files.length);
     if (files.length > Limits.attachmentsPerMessage) throw new OutpostError('tooLarge', `a message carries at most ${Limits.attachmentsPerMessage} files`);

@@ -45,6 +45,8 @@ export interface RecoveryHost {
   resync(docName: string): void;
   /** The user's role in a conversation as the server last said, or null when not a member. */
   roleIn(conversationId: string): Role | null;
+  /** Whether the group is locked to admins-only posting (as of the last sync). */
+  lockedIn(conversationId: string): boolean;
   /** Unsent work in a document that will not reach the server; it fails with `reason`. */
   failUnsent(docName: string, reason: string): void;
   report(report: RecoveryReport): void;
@@ -167,7 +169,7 @@ export class Recovery {
     }
     const { lost } =
       doc.kind === 'segment'
-        ? salvageSegment(quarantined, fresh, this.#host.me, this.#host.roleIn(doc.conversationId))
+        ? salvageSegment(quarantined, fresh, this.#host.me, this.#host.roleIn(doc.conversationId), this.#host.lockedIn(doc.conversationId))
         : salvageUser(quarantined, fresh, this.#host.deviceId);
     this.#host.replace(docName, fresh);
     report(false, lost);

@@ -160,6 +160,7 @@ export class Refusals {
       },
       roleIn: (conversationId: string) =>
         this.#deps.conversation(conversationId as ConversationId)?.members().get().find((m) => m.userId === me)?.role ?? null,
+      lockedIn: (conversationId: string) => this.#deps.conversation(conversationId as ConversationId)?.meta().get()?.posting === 'admins',
       failUnsent: (name: string, reason: string) => this.#deps.failUnsent(name, reason),
       report: (report: RecoveryReport) => {
         // A quarantine reports once the fresh copy has synced: with nothing lost, it is over.

@@ -33,7 +33,7 @@ export interface Salvage {
  * Re-applies to `fresh` (the server's state) the sender's own changes found in `quarantined`
  * that the rules still allow, in one transaction, and lists the ones that they do not.
  */
-export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, role: Role | null): Salvage {
+export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, role: Role | null, locked = false): Salvage {
   const local = segmentMaps(quarantined);
   const server = segmentMaps(fresh);
   const lost: LostChange[] = [];
@@ -48,6 +48,10 @@ export function salvageSegment(quarantined: Y.Doc, fresh: Y.Doc, me: UserId, rol
     }
     for (const [id, entry] of local.messages.entries()) {
       if (entry.author !== me || server.messages.has(id)) continue;
+      if (locked && !moderator) {
+        lost.push({ kind: 'message', messageId: id as MessageId, reason: 'the group is locked: only its owner and admins can post' });
+        continue;
+      }
       writeMessage(fresh, id as MessageId, entry);
       carried += 1;
     }

@@ -2,6 +2,7 @@
 // (local or remote) is handed to the persistence in the same tick, tagged with the user
 // operation that caused it, so the replica can store both in one transaction.
 import * as Y from 'yjs';
+import { SegmentRoots, parseDocName } from '@outpost/shared-schema';
 import type { PendingOperation } from './PendingOperation.ts';
 import type { ReplicaFiles } from './ReplicaFiles.ts';
 import type { SearchStore } from '../search/SearchStore.ts';
@@ -28,6 +29,12 @@ export interface ReplicaPersistence {
   /** A small value kept with the replica (e.g. the conversation last on screen). */
   recall(key: string): Promise<unknown>;
   remember(key: string, value: unknown): Promise<void>;
+  /**
+   * Merges what is stored for a document into one garbage-collected state. Called when a
+   * message's text was removed (a deletion arrived), so the stored updates that carried the
+   * text go too. Optional: a persistence that keeps nothing has nothing to compact.
+   */
+  compact?(docName: string): Promise<void>;
   /** Replaces everything stored for a document with `state`, in one transaction (quarantine). */
   replace(docName: string, state: Uint8Array): Promise<void>;
   /** Deletes everything stored (signing out). */
@@ -102,11 +109,28 @@ export class DocStore {
 
   /** Hands every change of `doc` to persistence, in the tick it happens. */
   #store(name: string, doc: Y.Doc): void {
+    // A message entry replaced (by the server's tombstone) means a deletion removed its text: the
+    // stored updates that carried it are merged away once this change is stored. Type observers
+    // run before the document's 'update' event, so the flag is set when the update is stored.
+    let textRemoved = false;
+    if (parseDocName(name)?.kind === 'segment') {
+      doc.getMap(SegmentRoots.messages).observe((event) => {
+        for (const change of event.changes.keys.values()) if (change.action !== 'add') textRemoved = true;
+      });
+    }
     doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === PERSISTENCE_ORIGIN || this.#quiet || this.#docs.get(name) !== doc) return;
+      const compact = textRemoved;
+      textRemoved = false;
+      if (this.#docs.get(name) !== doc) return;
+      // Stored before it was merged (the app stopped in between): merge it now.
+      if (origin === PERSISTENCE_ORIGIN && compact) void this.#persistence.compact?.(name).catch((error: unknown) => this.#onError(error, name));
+      if (origin === PERSISTENCE_ORIGIN || this.#quiet) return;
       const operation = this.#operation;
       this.#operation = undefined; // one record per operation, however many updates it makes
-      const write = this.#persistence.append(name, update, operation).catch((error: unknown) => this.#onError(error, name));
+      const write = this.#persistence
+        .append(name, update, operation)
+        .then(() => (compact ? this.#persistence.compact?.(name) : undefined))
+        .catch((error: unknown) => this.#onError(error, name));
       this.#writes.add(write);
       void write.finally(() => this.#writes.delete(write));
     });

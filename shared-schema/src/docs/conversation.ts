@@ -181,6 +181,15 @@ export function writeMessage(doc: Y.Doc, id: MessageId, entry: MessageEntry): vo
   segmentMaps(doc).messages.set(id, entry);
 }
 
+/**
+ * What is left of a deleted message in its segment: who wrote it and when, no text. The server
+ * writes it over the message's entry when the deletion arrives, so Yjs garbage-collects the
+ * original entry (and its text) in every copy that receives it.
+ */
+export function messageTombstone(entry: Pick<MessageEntry, 'author' | 'createdAt'>): { author: UserId; createdAt: number; body: '' } {
+  return { author: entry.author, createdAt: entry.createdAt, body: '' };
+}
+
 export function writeEdit(doc: Y.Doc, id: MessageId, entry: EditEntry): void {
   segmentMaps(doc).edits.set(id, entry);
 }

@@ -24,6 +24,8 @@ export interface ConversationMeta {
   lastSeq: number;
   /** Messages per segment before `head` moves on; clients roll over by the same rule. */
   segmentSize: number;
+  /** Who may post: everyone (the default), or only the owner and admins (a locked group). */
+  posting?: 'everyone' | 'admins';
 }
 
 export interface MemberEntry {
@@ -97,5 +99,6 @@ export function readMeta(doc: Y.Doc): ConversationMeta | null {
     head: Number(meta.get('head') ?? 0),
     lastSeq: Number(meta.get('lastSeq') ?? 0),
     segmentSize: Number(meta.get('segmentSize') ?? 1000),
+    posting: meta.get('posting') === 'admins' ? 'admins' : 'everyone',
   };
 }

@@ -325,6 +325,32 @@ CREATE INDEX password_resets_user ON password_resets (user_id);
 `,
   },
   {
+    version: 7,
+    description: 'erased accounts, groups locked to admins-only posting, reports of messages to the server administrators',
+    sql: `
+-- An erased account keeps its id (messages and memberships name it) and nothing else of the person.
+ALTER TABLE users ADD COLUMN erased_at BIGINT;
+
+-- Who may post in a group: everyone, or only its owner and admins.
+ALTER TABLE conversations ADD COLUMN posting TEXT NOT NULL DEFAULT 'everyone' CHECK (posting IN ('everyone', 'admins'));
+
+-- A member reports a message to the server administrators. The reason is the reporter's words;
+-- the message itself is read from the read model when an administrator looks.
+CREATE TABLE reports (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  message_id      TEXT NOT NULL,
+  reporter        TEXT NOT NULL REFERENCES users (id),
+  reason          TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  resolved_by     TEXT,
+  resolved_at     BIGINT,
+  UNIQUE (conversation_id, message_id, reporter)
+);
+CREATE INDEX reports_open ON reports (resolved_at, created_at);
+`,
+  },
+  {
     version: 8,
     description: 'full-text search over messages (tsvector + GIN), kept in step with the projection',
     sql: `

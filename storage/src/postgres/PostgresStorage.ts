@@ -12,6 +12,8 @@ import { PostgresDevices } from './PostgresDevices.ts';
 import { PostgresSecondFactors } from './PostgresSecondFactors.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
+import { PostgresModeration } from './PostgresModeration.ts';
+import { PostgresPrivacy } from './PostgresPrivacy.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
 import { PostgresSearch } from './PostgresSearch.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
@@ -35,6 +37,8 @@ export class PostgresStorage implements Storage {
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
+  readonly privacy: PostgresPrivacy;
+  readonly moderation: PostgresModeration;
   readonly audit: PostgresAuditLog;
   readonly search: PostgresSearch;
   readonly administration: PostgresAdministration;
@@ -52,6 +56,8 @@ export class PostgresStorage implements Storage {
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
+    this.privacy = new PostgresPrivacy(this.#pool);
+    this.moderation = new PostgresModeration(this.#pool);
     this.files = new PostgresFiles(this.#pool);
     this.search = new PostgresSearch(this.#pool);
   }
@@ -67,6 +73,13 @@ export class PostgresStorage implements Storage {
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()]);
       }
     });
+  }
+
+  async scrub(): Promise<void> {
+    // Deleted and overwritten rows stay in the table files as dead versions until VACUUM reclaims
+    // them (their bytes are reused later, not zeroed: docs/security.md says what that means).
+    // SKIP_LOCKED: a VACUUM already running elsewhere does the same work.
+    await this.#pool.query('VACUUM (SKIP_LOCKED) doc_log, doc_bases, messages');
   }
 
   async status(): Promise<StorageStatus> {

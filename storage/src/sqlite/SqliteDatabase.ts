@@ -21,6 +21,9 @@ export class SqliteDatabase {
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('foreign_keys = ON');
+    // Deletion is real: deleted rows (a deleted message's log entries, its body in the read
+    // model) are overwritten with zeros in the file, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     // SQLite's own lower() folds ASCII only; search should match "Émile" with "émile" too.
     this.db.function('outpost_lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
   }

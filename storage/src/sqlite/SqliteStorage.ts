@@ -13,6 +13,8 @@ import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
+import { SqliteModeration } from './SqliteModeration.ts';
+import { SqlitePrivacy } from './SqlitePrivacy.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
 import { SqliteSearch } from './SqliteSearch.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
@@ -31,6 +33,8 @@ export class SqliteStorage implements Storage {
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
+  readonly privacy: SqlitePrivacy;
+  readonly moderation: SqliteModeration;
   readonly audit: SqliteAuditLog;
   readonly search: SqliteSearch;
   readonly administration: SqliteAdministration;
@@ -55,6 +59,8 @@ export class SqliteStorage implements Storage {
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
     this.search = new SqliteSearch(this.#sql);
+    this.privacy = new SqlitePrivacy(this.#sql);
+    this.moderation = new SqliteModeration(this.#sql);
   }
 
   async migrate(): Promise<void> {
@@ -66,6 +72,12 @@ export class SqliteStorage implements Storage {
         this.#sql.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', migration.version, Date.now());
       }
     });
+  }
+
+  async scrub(): Promise<void> {
+    // Freed pages and cells are zeroed already (secure_delete); the WAL still holds the pages as
+    // they were before the deletion until it is checkpointed and truncated.
+    this.#sql.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async status(): Promise<StorageStatus> {

@@ -10,6 +10,7 @@ import { secondFactorsContract } from './contract/secondFactors.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
+import { privacyContract } from './contract/privacy.ts';
 import { projectionContract } from './contract/projection.ts';
 import { searchContract } from './contract/search.ts';
 import { updateLogContract } from './contract/updateLog.ts';
@@ -105,6 +106,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       updateLogContract(context);
       projectionContract(context);
       filesContract(context);
+      privacyContract(context);
       auditContract(context);
       searchContract(context);
       administrationContract(context);

@@ -44,6 +44,10 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
+import { mountAccountRoutes } from './account.ts';
+import { mountModerationRoutes } from './moderation.ts';
+import type { Moderation } from '../moderation.ts';
+import type { AccountPrivacy } from '../privacy.ts';
 import { countRequests, logRequests, traceRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
 import type { MetricsAccess } from '../config.ts';
 
@@ -59,6 +63,8 @@ export interface AppDeps {
   access: AccessControl;
   conversations: Conversations;
   files: FileService;
+  privacy: AccountPrivacy;
+  moderation: Moderation;
   corsOrigins: string[];
   /** Where rate limits are counted when several nodes share them (null: in memory). */
   redis: Redis | null;
@@ -314,6 +320,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   mountFileRoutes(authed, deps.files);
+  mountAccountRoutes(authed, deps.privacy);
+  mountModerationRoutes(authed, deps.moderation);
 
   app.route('/api', authed);
   return app;

@@ -3,7 +3,7 @@
 // through Hocuspocus can leak a slot. Membership and session answers are cached briefly; changes
 // made on this node take effect at once, the sweep catches the rest.
 import { randomUUID } from 'node:crypto';
-import { OutpostError, parseDocName, unreachable, type ConversationId, type DeviceId, type DocName, type Role, type UserId } from '@outpost/shared-schema';
+import { OutpostError, parseDocName, unreachable, type ConversationId, type DeviceId, type DocName, type Posting, type Role, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import { ConnectionLimits } from '../rateLimiter.ts';
@@ -40,6 +40,7 @@ export class AccessControl {
   readonly #storage: Storage;
   readonly #signer: TokenSigner;
   readonly #roles = new Map<string, { role: Role | null; at: number }>();
+  readonly #posting = new Map<ConversationId, { posting: Posting; at: number }>();
   readonly #sessions = new Map<DeviceId, { active: boolean; at: number }>();
   readonly #userSockets = new Map<UserId, Set<SocketRecord>>();
 
@@ -176,8 +177,19 @@ export class AccessControl {
     if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
   }
 
-  /** Membership of a conversation changed: ask storage again next time. */
+  /** Who may post in the conversation (a locked group: its owner and admins only), cached like roles. */
+  async postingOf(conversationId: ConversationId, now = Date.now()): Promise<Posting> {
+    const cached = this.#posting.get(conversationId);
+    if (cached && now - cached.at < RECHECK_MS) return cached.posting;
+    const posting = await this.#storage.moderation.getPosting(conversationId);
+    this.#posting.set(conversationId, { posting, at: now });
+    if (this.#posting.size > 100_000) this.#sweep(this.#posting, now);
+    return posting;
+  }
+
+  /** Membership (or who may post) of a conversation changed: ask storage again next time. */
   forgetConversation(conversationId: ConversationId): void {
+    this.#posting.delete(conversationId);
     for (const key of [...this.#roles.keys()]) if (key.startsWith(`${conversationId}/`)) this.#roles.delete(key);
   }
 

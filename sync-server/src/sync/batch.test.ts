@@ -66,7 +66,7 @@ async function server(users: { id: UserId; role: Role }[], conversationId: Conve
     log: quiet,
     segmentSize,
     hooks: {
-      admitMessages: async () => undefined,
+      admitMessages: async () => undefined, mayPost: async () => true,
       numberedIn: async (_conversation, id) => numbered.get(id) ?? null,
       committed: () => undefined,
       segmentApplied: (_conversation, segment, _doc, changes) => {

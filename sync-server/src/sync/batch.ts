@@ -22,7 +22,7 @@ export interface BatchMember {
 
 /**
  * The longest run at the head of `queue` whose updates each integrate into `doc` as it is, pass
- * the rules against it, wait for nothing, write nothing the server must neutralize, and touch
+ * the rules against it, wait for nothing, write nothing the server must neutralize or replace, and touch
  * messages no other update of the run touches. Judged against the same copy, so a run of one is
  * no gain: the caller judges that one on its own (where holds, retries and refusals live).
  */
@@ -47,7 +47,8 @@ function judged(doc: Y.Doc, submission: Submission): BatchMember | null {
     const analysis = analyzeUpdate(doc, submission.update);
     if (analysis.empty || !analysis.integrable) return null;
     const changes = validateSegment(doc, analysis, { ...submission.sender, role: submission.role });
-    if (changes.waitingFor.size > 0 || changes.neutralize.length > 0) return null;
+    // A deletion's tombstone is written by the server in the same entry: judged on its own.
+    if (changes.waitingFor.size > 0 || changes.neutralize.length > 0 || changes.tombstones.length > 0) return null;
     return { analysis, changes };
   } catch (error) {
     // Refused on its own, where the log is asked first.

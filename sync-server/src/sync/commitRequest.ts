@@ -4,7 +4,7 @@
 import * as Y from 'yjs';
 import { SegmentRoots, type SeqEntry } from '@outpost/shared-schema';
 import type { CommitOutcome, LogWrite, NumberedMessage, UpdateLog } from '@outpost/storage';
-import { encodeNewEntries, type DeleteRange } from './serverWrites.ts';
+import { encodeNewEntries, type DeleteRange, type NewEntry } from './serverWrites.ts';
 
 /** An empty Yjs update (no structs, no deletions). */
 const EMPTY_UPDATE = new Uint8Array([0, 0]);
@@ -19,7 +19,14 @@ export interface CommitRequest {
    * Sequence entries the server writes into a segment under its client id from `clock` on: the
    * `known` ones, then one per message numbered by this commit; and items to delete.
    */
-  numbering?: { client: number; clock: number; known: readonly ({ id: string } & SeqEntry)[]; deletes: readonly DeleteRange[] };
+  numbering?: {
+    client: number;
+    clock: number;
+    known: readonly ({ id: string } & SeqEntry)[];
+    deletes: readonly DeleteRange[];
+    /** Entries written over others before the sequence entries (deleted messages' tombstones). */
+    overwrites?: readonly Required<NewEntry>[];
+  };
   messages?: LogWrite['messages'];
   reads?: LogWrite['reads'];
   clients?: LogWrite['clients'];
@@ -38,9 +45,12 @@ export function buildEntry(request: CommitRequest, numbers: readonly NumberedMes
     ? encodeNewEntries(
         numbering.client,
         numbering.clock,
-        [...numbering.known, ...numbers.filter((n) => !numbering.known.some((k) => k.id === n.id)).map((n) => ({ id: n.id, seq: n.seq, at: n.receivedAt }))].map(
-          ({ id, seq, at }) => ({ root: SegmentRoots.seq, key: id, value: { seq, at } }),
-        ),
+        [
+          ...(numbering.overwrites ?? []),
+          ...[...numbering.known, ...numbers.filter((n) => !numbering.known.some((k) => k.id === n.id)).map((n) => ({ id: n.id, seq: n.seq, at: n.receivedAt }))].map(
+            ({ id, seq, at }) => ({ root: SegmentRoots.seq, key: id, value: { seq, at } }),
+          ),
+        ],
         numbering.deletes,
       )
     : null;

@@ -41,7 +41,7 @@ function node(storage: SqliteStorage) {
     committer,
     log,
     segmentSize: 100,
-    hooks: { admitMessages: async () => {}, numberedIn: async () => null, committed: () => {}, segmentApplied: () => {}, readsApplied: () => {} },
+    hooks: { admitMessages: async () => {}, mayPost: async () => true, numberedIn: async () => null, committed: () => {}, segmentApplied: () => {}, readsApplied: () => {} },
   });
   const serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: 100, log });
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator: new LocalCoordinator(), writePath }));

@@ -40,7 +40,8 @@ export class DocumentStore implements Extension {
   /** Documents being loaded: Hocuspocus lists a document only once it has loaded, and a change
    *  made meanwhile (a role, another node's entry) must reach it too. */
   readonly #loading = new Map<string, Y.Doc>();
-  readonly #compacting = new Set<string>();
+  /** Per document, the latest compaction asked for (each runs after the one before it). */
+  readonly #compacting = new Map<string, Promise<void>>();
   /** Loads and compactions under way, awaited by `flush()`. */
   readonly #work = new InFlight();
 
@@ -112,12 +113,25 @@ export class DocumentStore implements Extension {
 
   #compactSoon(documentName: string): void {
     if (this.#compacting.has(documentName)) return;
-    this.#compacting.add(documentName);
-    void this.#tracked(
-      this.#log
-        .compact(documentName, mergeCollected)
-        .catch((error: unknown) => this.#logger.error('compaction failed; the log is intact', { documentName, error }))
-        .finally(() => this.#compacting.delete(documentName)),
+    void this.compact(documentName);
+  }
+
+  /**
+   * Compacts the document's log now: everything committed before this call ends up in the new
+   * base, garbage-collected (a compaction already running may have read the log before it, so
+   * this one runs after it). Never rejects; a failure is logged and the log stays intact.
+   */
+  compact(documentName: string): Promise<void> {
+    const previous = this.#compacting.get(documentName) ?? Promise.resolve();
+    const next = this.#tracked(
+      previous.then(() =>
+        this.#log.compact(documentName, mergeCollected).catch((error: unknown) => this.#logger.error('compaction failed; the log is intact', { documentName, error })),
+      ),
     );
+    this.#compacting.set(documentName, next);
+    void next.finally(() => {
+      if (this.#compacting.get(documentName) === next) this.#compacting.delete(documentName);
+    });
+    return next;
   }
 }

@@ -74,11 +74,12 @@ export class ServerDocuments {
     const { conversations, accounts, projection } = this.#storage;
     const conversation = await conversations.getConversation(conversationId);
     if (!conversation) return;
-    const [members, former, reads, events] = await Promise.all([
+    const [members, former, reads, events, posting] = await Promise.all([
       conversations.getMembers(conversationId),
       conversations.getFormerMembers(conversationId),
       projection.getReadPositions(conversationId),
       conversations.listEvents(conversationId, TIMELINE_EVENTS_KEPT),
+      this.#storage.moderation.getPosting(conversationId),
     ]);
     const users = new Map((await accounts.getUsersByIds([...members, ...former].map((m) => m.userId))).map((u) => [u.id, u]));
     const desired = {
@@ -90,6 +91,7 @@ export class ServerDocuments {
         head: conversation.head,
         lastSeq: conversation.lastSeq,
         segmentSize: this.#segmentSize,
+        posting,
       },
       [ServerRoots.members]: Object.fromEntries(
         members.map((m): [string, MemberEntry] => [

@@ -54,22 +54,28 @@ export function encodeServerWrite(doc: Y.Doc, client: number, ops: readonly MapO
   return encode(client, firstClock, items, deletes);
 }
 
-/** Entries under keys that hold nothing yet (a message's sequence number), written from `clock` on. */
+/**
+ * A map entry written from `clock` on: under a key that holds nothing yet (a message's sequence
+ * number), or over the value with id `origin` (a deleted message's tombstone over its entry).
+ */
 export interface NewEntry {
   root: string;
   key: string;
   value: unknown;
+  origin?: { client: number; clock: number };
 }
 
 /**
- * Encodes new map entries (keys that hold no value yet, so no origin is needed) from `client` at
- * `clock`, and deletions: what a commit builds once it knows the numbers, without the document.
+ * Encodes map entries from `client` at `clock`, and deletions: what a commit builds once it
+ * knows the numbers, without the document.
  */
 export function encodeNewEntries(client: number, clock: number, entries: readonly NewEntry[], deletes: readonly DeleteRange[] = []): Uint8Array | null {
   if (entries.length === 0 && deletes.length === 0) return null;
-  const items = entries.map(
-    ({ root, key, value }, i) => new Y.Item(Y.createID(client, clock + i), null, null, null, null, root as unknown as Y.AbstractType<unknown>, key, new Y.ContentAny([value])),
-  );
+  const items = entries.map(({ root, key, value, origin }, i) => {
+    const left = origin ? Y.createID(origin.client, origin.clock) : null;
+    // With an origin the parent and key come from it (that is how Yjs overwrites a key).
+    return new Y.Item(Y.createID(client, clock + i), null, left, null, null, left ? null : (root as unknown as Y.AbstractType<unknown>), key, new Y.ContentAny([value]));
+  });
   return encode(client, clock, items, deletes);
 }
 

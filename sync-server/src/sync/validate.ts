@@ -13,7 +13,9 @@ import {
   ReadEntry,
   SegmentRoots,
   UserRoots,
+  isServerClientId,
   isUuid,
+  messageTombstone,
   parseReactionKey,
   parseReadKey,
   preferenceEntry,
@@ -54,6 +56,20 @@ export interface SegmentChanges {
   waitingFor: Set<MessageId>;
   /** Messages deleted by a group owner or admin who is not their author (for the audit log). */
   removedByModerator: { id: MessageId; author: UserId; by: UserId }[];
+  /**
+   * Messages the update deletes whose entry still holds their text: the server overwrites each
+   * entry with a tombstone (author and time, no body) in the same log entry, so Yjs drops the
+   * text everywhere the entry goes (deletion is real, see docs/security.md).
+   */
+  tombstones: Tombstone[];
+}
+
+/** A message entry the server replaces with what is left of a deleted message. */
+export interface Tombstone {
+  id: MessageId;
+  /** The entry it replaces (its last clock): the overwrite's origin. */
+  origin: { client: number; clock: number };
+  value: { author: UserId; createdAt: number; body: '' };
 }
 
 export interface UserDocChanges {
@@ -100,10 +116,11 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set(), removedByModerator: [] };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set(), tombstones: [], removedByModerator: [] };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
+  const newItems = new Map<string, Y.Item>();
   const deletedHere = new Set<string>();
 
   for (const { item, site } of analysis.writes) {
@@ -115,6 +132,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
       const entry = parse(MessageEntry, value, 'message') as MessageEntry;
       if (entry.author !== sender.userId) throw ruleBroken('message author must be the sender');
       newMessages.set(site.key, entry);
+      newItems.set(site.key, item);
       changes.messages.push({ id: site.key as MessageId, entry });
     } else if (site.root === SegmentRoots.deletions && valueOf(item) !== undefined) {
       deletedHere.add(site.key);
@@ -184,6 +202,11 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
   // A deletion made without seeing the latest edit or someone's reaction leaves those live in
   // the document: they go with it.
   if (deletedHere.size > 0) changes.neutralize.push(...liveEntriesOf(doc, deletedHere, analysis));
+  for (const id of deletedHere) {
+    if (changes.waitingFor.has(id as MessageId)) continue;
+    const tombstone = tombstoneFor(doc, id, newItems.get(id), newMessages.get(id));
+    if (tombstone) changes.tombstones.push(tombstone);
+  }
 
   for (const { site } of removals(analysis)) {
     switch (site.root) {
@@ -212,6 +235,21 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
     }
   }
   return changes;
+}
+
+/**
+ * The tombstone that replaces a deleted message's entry, or null when the entry holds no text
+ * any more (the server replaced it already: its writes carry the server's client ids).
+ */
+function tombstoneFor(doc: Y.Doc, id: string, newItem: Y.Item | undefined, newEntry: MessageEntry | undefined): Tombstone | null {
+  const item = newItem ?? entryItem(doc, SegmentRoots.messages, id);
+  const entry = newEntry ?? (doc.getMap<MessageEntry>(SegmentRoots.messages).get(id) as MessageEntry | undefined);
+  if (!item || !entry || isServerClientId(item.id.client)) return null;
+  return {
+    id: id as MessageId,
+    origin: { client: item.id.client, clock: item.id.clock + item.length - 1 },
+    value: messageTombstone(entry),
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Connection, Document } from '@hocuspocus/server';
-import { reactionKey, segmentDoc, segmentMaps, writeMessage, writeReaction, type ConversationId, type DeviceId, type MessageId, type UserId } from '@outpost/shared-schema';
+import { reactionKey, readSegment, segmentDoc, segmentMaps, writeDeletion, writeMessage, writeReaction, type ConversationId, type DeviceId, type MessageId, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage } from '@outpost/storage';
 import type { Logger } from '../log.ts';
 import { Committer } from './committer.ts';
@@ -23,7 +23,7 @@ beforeAll(async () => {
     committer: new Committer((requests, now) => commitRequests(storage.log, requests, now), quiet),
     log: quiet,
     segmentSize: 1000,
-    hooks: { admitMessages: async () => undefined, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
+    hooks: { admitMessages: async () => undefined, mayPost: async () => true, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
   });
 });
 afterAll(async () => {
@@ -87,7 +87,7 @@ describe('admission', () => {
       committer,
       log: quiet,
       segmentSize: 1000,
-      hooks: { admitMessages: async (_user, count) => void charged.push(count), numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
+      hooks: { admitMessages: async (_user, count) => void charged.push(count), mayPost: async () => true, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
     });
     try {
       const name = segmentDoc(conversationId, 0);
@@ -118,5 +118,55 @@ describe('admission', () => {
     } finally {
       counting.close();
     }
+  });
+});
+
+describe('deletion is real', () => {
+  it('a deleted message’s entry becomes a tombstone, and an old update sent again does not bring its text back into the log', async () => {
+    const ada = crypto.randomUUID() as UserId;
+    const conversationId = crypto.randomUUID() as ConversationId;
+    await storage.accounts.createUser({ id: ada, username: 'ada-erase', displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
+    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
+    const name = segmentDoc(conversationId, 0);
+    const server = new Y.Doc();
+    const connection = { context: {}, messageAddress: name, send: () => undefined, close: () => undefined };
+    const submit = (update: Uint8Array) =>
+      writePath.submit({
+        name,
+        docName: { kind: 'segment', conversationId, segment: 0 },
+        doc: server as Document,
+        update,
+        sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
+        role: 'owner',
+        connection: connection as unknown as Connection,
+        frame: 'update',
+      } satisfies Submission);
+    const secret = 'heron-in-the-reeds';
+    const phone = new Y.Doc();
+    const id = crypto.randomUUID() as MessageId;
+    const sent: Uint8Array[] = [];
+    phone.on('update', (update: Uint8Array) => sent.push(update));
+    writeMessage(phone, id, { author: ada, createdAt: 5, body: secret });
+    expect(await submit(sent[0] as Uint8Array)).toBe('applied');
+    writeDeletion(phone, id, { by: ada, at: 6 });
+    expect(await submit(sent[1] as Uint8Array)).toBe('applied');
+    expect(segmentMaps(server).messages.get(id)).toEqual({ author: ada, createdAt: 5, body: '' });
+    expect(readSegment(server).get(id)).toMatchObject({ author: ada, createdAt: 5, body: '', deleted: { by: ada, at: 6 } });
+
+    // A device that never saw the deletion sends the message's update again, alone and then
+    // with a new message of its own (its whole state, as a replayed outbox could): nothing of
+    // the deleted text is logged again (the first two entries are compacted away in a node).
+    expect(await submit(sent[0] as Uint8Array)).toBe('empty');
+    const stale = new Y.Doc();
+    Y.applyUpdate(stale, sent[0] as Uint8Array);
+    writeMessage(stale, crypto.randomUUID() as MessageId, { author: ada, createdAt: 8, body: 'still here' });
+    const replay = Y.encodeStateAsUpdate(stale);
+    expect(Buffer.from(replay).includes(Buffer.from(secret))).toBe(true);
+    expect(await submit(replay)).toBe('applied');
+    const log = await storage.log.load(name);
+    expect(log.entries.map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(Buffer.from(log.entries[2]!.update).includes(Buffer.from(secret))).toBe(false);
+    expect(Buffer.from(log.entries[2]!.update).includes(Buffer.from('still here'))).toBe(true);
+    expect(readSegment(server).get(id)?.body).toBe('');
   });
 });

@@ -11,6 +11,7 @@
 import type { Connection, Document } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import {
+  SegmentRoots,
   serverClientId,
   type ConversationId,
   type DocName,
@@ -46,6 +47,9 @@ const STALE_RETRIES = 5;
 /** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
 const WAITING_LOOKUPS = 8;
 
+/** The refusal of a member's message in a locked group; the SDK tells it by `isPostingLocked`. */
+export const POSTING_LOCKED = 'this group is locked: only its owner and admins post';
+
 /** A client's update as the write path receives it. */
 export interface Submission {
   name: string;
@@ -79,6 +83,8 @@ export interface ServerPlan {
 export interface WritePathHooks {
   /** Throws (rateLimited) when the sender may not write this many new messages now. */
   admitMessages(userId: UserId, count: number): Promise<void>;
+  /** Whether a member with `role` may post new messages in the conversation (a locked group: owner and admins only). */
+  mayPost(conversationId: ConversationId, role: Role): Promise<boolean>;
   /** The segment where a message of the conversation was numbered, or null when none was. */
   numberedIn(conversationId: ConversationId, messageId: MessageId): Promise<number | null>;
   /** An entry was committed and applied at `version` (compaction counts these; other nodes hear of it). */
@@ -234,6 +240,7 @@ export class WritePath {
     const admitted: (Queued & BatchMember)[] = [];
     for (const member of members) {
       try {
+        await this.#mayPost(conversationId, member.submission.role, member.changes.messages.length);
         await this.#admit(member.submission, member.changes.messages.length);
         admitted.push(member);
       } catch (error) {
@@ -246,7 +253,7 @@ export class WritePath {
       const request: CommitRequest = {
         doc: name,
         base: base++,
-        update: submission.update,
+        update: unknownPart(doc, submission.update),
         clients: { userId: submission.sender.userId, ids: [...analysis.clients] },
         messages: { conversationId, segmentSize: this.#segmentSize, list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)) },
         numbering: { client: SEGMENT_SERVER_CLIENT, clock, known: [], deletes: [] },
@@ -407,19 +414,26 @@ export class WritePath {
       if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
     }
     if (changes.waitingFor.size > 0) return 'waiting';
+    await this.#mayPost(conversationId, role, changes.messages.length);
     await this.#admit(submission, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     const { outcome, entry } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
-      update,
+      update: unknownPart(doc, update),
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       messages: {
         conversationId,
         segmentSize: this.#segmentSize,
         list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)),
       },
-      numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
+      numbering: {
+        client: SEGMENT_SERVER_CLIENT,
+        clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT),
+        known: [],
+        deletes: neutralize,
+        overwrites: changes.tombstones.map(({ id, origin, value }) => ({ root: SegmentRoots.messages, key: id, value, origin })),
+      },
     });
     if (!outcome.ok) {
       if (outcome.reason === 'stale') return 'stale';
@@ -433,10 +447,11 @@ export class WritePath {
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
     const changes = tracedSync('outpost.validate', {}, () => validateUser(analysis, sender));
+    const logged = unknownPart(doc, update);
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
-      update,
+      update: logged,
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       reads: changes.reads.map((read) => ({ ...read, userId: sender.userId })),
     });
@@ -444,7 +459,7 @@ export class WritePath {
       if (outcome.reason === 'stale') return 'stale';
       throw refusalOf(outcome, 'user');
     }
-    this.#applied(name, doc, update, outcome.version);
+    this.#applied(name, doc, logged, outcome.version);
     this.#answer(submission);
     if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
@@ -470,6 +485,12 @@ export class WritePath {
     if (due <= 0) return;
     await this.#hooks.admitMessages(submission.sender.userId, due);
     this.#charged.set(submission, messages);
+  }
+
+  /** Refuses new messages from a member of a group locked to admins-only posting. */
+  async #mayPost(conversationId: ConversationId, role: Role | null, messages: number): Promise<void> {
+    if (messages === 0 || role === null) return;
+    if (!(await this.#hooks.mayPost(conversationId, role))) throw ruleBroken(POSTING_LOCKED);
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
@@ -538,6 +559,16 @@ export class WritePath {
       submission.connection.close({ code: 4000, reason: refusal.reason });
     }
   }
+}
+
+/**
+ * The part of a client's update the document does not hold yet. Yjs skips known structs when it
+ * applies an update, but the log stores bytes: a device that re-sends an old update (an outbox
+ * replayed after a lost acknowledgement, a replica that missed a deletion) would otherwise put a
+ * deleted message's text back into the log. Only what is new is logged and broadcast.
+ */
+function unknownPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
+  return Y.diffUpdate(update, Y.encodeStateVector(doc));
 }
 
 /** A new message as the commit numbers it. */

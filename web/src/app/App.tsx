@@ -47,6 +47,16 @@ export function App() {
     return {
       client,
       replica,
+      erased: () => {
+        const userId = client.user.id;
+        stopSaving();
+        forgetSession();
+        forgetDrafts(userId);
+        forgetPeople(userId);
+        forgetNotificationPrompt(userId);
+        history.replaceState(null, '', '/');
+        setState({ phase: 'signedOut', notice: 'Your account was erased. Your messages’ text is gone, and you are signed out everywhere.' });
+      },
       logout: async (ended?: string) => {
         const userId = client.user.id;
         const { refreshToken } = client.session;

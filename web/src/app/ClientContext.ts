@@ -9,6 +9,8 @@ export interface SignedIn {
   /** Signs out: revokes the session and wipes this device's replica. */
   /** Signs out; `ended` (the reason shown) when the server already ended the session. */
   logout(ended?: string): Promise<void>;
+  /** The account was erased (the SDK wiped the replica): forget everything and show why. */
+  erased(): void;
 }
 
 export const ClientContext = createContext<SignedIn | null>(null);

@@ -1,6 +1,7 @@
 // Who is in a conversation, with roles and who is online now; when it notifies you (on all your
 // devices); for groups: rename (owner/admin), add and remove members (owner/admin, after asking),
-// make admins (owner), leave. Membership changes need the network.
+// make admins (owner), lock to admins-only posting (owner/admin), leave. Membership changes need
+// the network.
 import { useId, useState, type FormEvent } from 'react';
 import type { Conversation, Member } from '@outpost/client';
 import { defaultNotifyLevel, NotifyLevels, type ConversationMeta, type NotifyLevel } from '@outpost/shared-schema';
@@ -57,6 +58,7 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
   const [newTitle, setNewTitle] = useState(title);
+  const [lockWanted, setLockWanted] = useState<boolean | null>(null);
   const titleId = useId();
   const me = members.find((m) => m.userId === client.user.id);
   const group = meta.kind === 'group';
@@ -99,6 +101,22 @@ export function MembersPanel({ conversation, meta, title, onClose }: Props) {
           </div>
         </form>
       )}
+      {group && moderator && (
+        <label className="checkbox-row">
+          <input
+            type="checkbox"
+            checked={(lockWanted ?? meta.posting === 'admins') === true}
+            onChange={(e) => {
+              const locked = e.target.checked;
+              // Shown at once; the group's document confirms it when the server has it.
+              setLockWanted(locked);
+              void attempt(() => client.setPosting(conversation.id, locked ? 'admins' : 'everyone')).finally(() => setLockWanted(null));
+            }}
+          />
+          Only the owner and admins can post
+        </label>
+      )}
+      {group && !moderator && meta.posting === 'admins' && <p className="muted">Only the owner and admins can post in this group.</p>}
       <NotifySetting conversation={conversation} kind={meta.kind} />
       <h4>
         {members.length} {members.length === 1 ? 'member' : 'members'}

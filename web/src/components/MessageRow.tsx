@@ -24,6 +24,8 @@ export interface MessageActions {
   /** Gives up, or tries again, a message whose files are still uploading. */
   cancelSend(message: MessageItem): void;
   retrySend(message: MessageItem): void;
+  /** Reports someone else's message to the server administrators. */
+  report(message: MessageItem): void;
 }
 
 interface Props {
@@ -149,6 +151,11 @@ function MessageRowView({ conversationId, message, showHeader, me, myUsername, c
               <button type="button" aria-keyshortcuts="C" title="Copy link (C)" onClick={() => actions.copyLink(message)}>
                 Copy link
               </button>
+              {!message.mine && message.seq !== null && (
+                <button type="button" title="Report to the server administrators" onClick={() => actions.report(message)}>
+                  Report
+                </button>
+              )}
               {canDelete && (
                 <button type="button" aria-keyshortcuts="Delete" title="Delete (Delete)" onClick={() => setConfirming(true)}>
                   Delete

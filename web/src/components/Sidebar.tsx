@@ -1,6 +1,6 @@
-// The left column: who you are (with notification settings and logging out), new conversations,
+// The left column: who you are (with notification settings, your account and logging out), new conversations,
 // message search, the offer of notifications, and the filtered list.
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useSignedIn } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { navigate } from '../app/route.ts';
@@ -9,6 +9,7 @@ import { MOD } from '../app/keys.ts';
 import { ConversationList } from './ConversationList.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icon.tsx';
+import { ReportsDialog } from './ReportsDialog.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
 import { NotificationSettings, useNow } from './NotificationSettings.tsx';
 import { NotificationPrompt } from './NotificationPrompt.tsx';
@@ -19,10 +20,28 @@ interface Props {
   onNewGroup(): void;
 }
 
+/** Whether the signed-in user is a server administrator (asked once; false while offline). */
+function useServerAdmin(): boolean {
+  const { client } = useSignedIn();
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    let live = true;
+    client.isServerAdmin().then(
+      (yes) => live && setAdmin(yes),
+      () => undefined, // offline or refused: no reports button, the rest works as ever
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return admin;
+}
+
 export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
   const { client } = useSignedIn();
   const [filter, setFilter] = useState('');
-  const [dialog, setDialog] = useState<'logout' | 'notifications' | null>(null);
+  const [dialog, setDialog] = useState<'logout' | 'notifications' | 'reports' | null>(null);
+  const admin = useServerAdmin();
   const { dndUntil } = useLive(client.preferences(), { dndUntil: 0, sound: false });
   const dnd = dndUntil > useNow(dndUntil);
   const filterId = useId();
@@ -60,6 +79,11 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
         <button type="button" className="search-button" onClick={() => navigate({ name: 'search', query: '' })} aria-label="Search messages">
           <Icon name="search" /> Search
         </button>
+        {admin && (
+          <button type="button" onClick={() => setDialog('reports')}>
+            Reports
+          </button>
+        )}
       </div>
       <NotificationPrompt />
       <label htmlFor={filterId} className="visually-hidden">
@@ -69,6 +93,7 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
       <ConversationList filter={filter} selectedId={selectedId} />
       {dialog === 'logout' && <LogoutDialog onClose={() => setDialog(null)} />}
       {dialog === 'notifications' && <NotificationSettings onClose={() => setDialog(null)} />}
+      {dialog === 'reports' && <ReportsDialog onClose={() => setDialog(null)} />}
     </nav>
   );
 }

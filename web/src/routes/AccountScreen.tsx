@@ -5,6 +5,7 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Limits, OutpostError, type DeviceSummary } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { fullTime, listTime } from '../app/time.ts';
+import { AccountDialog } from '../components/AccountDialog.tsx';
 import { Link } from '../components/Link.tsx';
 import { TwoFactorSection } from '../components/TwoFactorSection.tsx';
 
@@ -140,6 +141,24 @@ function PasswordSection() {
   );
 }
 
+/** Download everything the server holds of you, or erase the account (both in AccountDialog). */
+function YourDataSection() {
+  const headingId = useId();
+  const [open, setOpen] = useState(false);
+  return (
+    <section className="account-section" aria-labelledby={headingId}>
+      <h3 id={headingId}>Your data</h3>
+      <p className="muted">A copy of your account, your conversations and the messages you wrote; or erase the account and the text of everything you wrote.</p>
+      <div>
+        <button type="button" onClick={() => setOpen(true)}>
+          Download or erase…
+        </button>
+      </div>
+      {open && <AccountDialog onClose={() => setOpen(false)} />}
+    </section>
+  );
+}
+
 export function AccountScreen() {
   const client = useClient();
   const headingId = useId();
@@ -159,6 +178,7 @@ export function AccountScreen() {
         <DevicesSection />
         <PasswordSection />
         <TwoFactorSection />
+        <YourDataSection />
         {admin && (
           <p>
             You are a server administrator: <Link to={{ name: 'admin' }}>Server administration</Link>

@@ -20,6 +20,7 @@ import type { MessageActions } from '../components/MessageRow.tsx';
 import { Composer, type ComposerMode } from '../components/Composer.tsx';
 import { TypingIndicator } from '../components/TypingIndicator.tsx';
 import { MembersPanel } from '../components/MembersPanel.tsx';
+import { ReportDialog } from '../components/ReportDialog.tsx';
 import { SharedFilesPanel } from '../components/SharedFilesPanel.tsx';
 import { ImageViewer, type ViewedImage } from '../components/ImageViewer.tsx';
 import { fullTime } from '../app/time.ts';
@@ -73,6 +74,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
   const level = useLive(conversation.notifyLevel(), 'all');
   const composerField = useRef<HTMLTextAreaElement>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [reporting, setReporting] = useState<MessageItem | null>(null);
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [details, setDetails] = useState(false);
   const [shared, setShared] = useState(false);
@@ -137,6 +139,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
       openImage: (attachmentId) => setViewing(attachmentId),
       cancelSend: (message) => void conversation.cancelSend(message.id),
       retrySend: (message) => void conversation.retrySend(message.id),
+      report: (message) => setReporting(message),
       copyLink: (message) => {
         const url = `${location.origin}/c/${conversationId}/m/${message.id}`;
         void copyText(url).then((copied) => setNotice(copied ? 'Link copied.' : `Copy this link: ${url}`));
@@ -338,11 +341,19 @@ function OpenConversation({ conversationId, messageId }: Props) {
           onTyping={(typing) => conversation.setTyping(typing)}
           onEditLast={editLast}
           mentionable={mentionable}
-          disabled={cutOff ? 'You can no longer write here' : undefined}
+          disabled={cutOff ? 'You can no longer write here' : meta?.posting === 'admins' && myRole === 'member' ? 'Only the owner and admins can post in this group' : undefined}
           fieldRef={composerField}
         />
       </div>
       {details && meta && <MembersPanel conversation={conversation} meta={meta} title={title} onClose={() => setDetails(false)} />}
+      {reporting && (
+        <ReportDialog
+          conversationId={conversationId}
+          message={reporting}
+          onClose={() => setReporting(null)}
+          onReported={() => (setReporting(null), setNotice('Reported to the server administrators.'))}
+        />
+      )}
       {shared && <SharedFilesPanel conversation={conversation} onOpenImage={setViewing} onClose={() => setShared(false)} />}
       {viewedIndex >= 0 && <ImageViewer images={images} index={viewedIndex} onIndex={(i) => setViewing(images[i]?.attachment.id ?? null)} onClose={() => setViewing(null)} />}
     </section>

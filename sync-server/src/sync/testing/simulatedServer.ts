@@ -109,7 +109,7 @@ export class SimServer {
       log: host.logger,
       segmentSize,
       hooks: {
-        admitMessages: async () => undefined,
+        admitMessages: async () => undefined, mayPost: async () => true,
         numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
         committed: () => undefined,
         segmentApplied: (_conversationId, _segment, doc, changes, outcome) => host.segmentApplied(doc, changes, outcome.cursor),

@@ -1,0 +1,69 @@
+// Your account, in real Chromium against a real server: "Download my data" saves a JSON archive
+// with your messages; "Erase my account" asks twice, refuses a wrong password, then signs you out
+// with a notice, and the other person sees your message deleted and "Deleted user".
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { AccountExport } from '@outpost/shared-schema';
+import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+
+let browser: Browser;
+let server: OutpostServer;
+let dataDir: string;
+let webDir: string;
+
+beforeAll(async () => {
+  webDir = await buildWebApp();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-account-e2e-'));
+  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('your account', () => {
+  it('downloads your data, and erases the account after a warning and the password', async () => {
+    const ada = await Person.register(browser, server.url, 'Ada');
+    const bob = await Person.register(browser, server.url, 'Bob');
+    await ada.startDirect(bob);
+    const secret = `Gate code is 4471 (${process.pid})`;
+    await ada.send(secret);
+    await bob.open('Ada');
+    await bob.message(secret).waitFor({ timeout: 30_000 });
+
+    // Download my data.
+    await ada.page.getByRole('button', { name: 'Account' }).click();
+    await ada.page.getByRole('button', { name: 'Download or erase…' }).click();
+    const dialog = ada.page.getByRole('dialog', { name: 'Your account' });
+    const [download] = await Promise.all([ada.page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download my data' }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^outpost-${ada.username}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+    const archive = AccountExport.parse(JSON.parse(await readFile((await download.path()) as string, 'utf8')));
+    expect(archive.account.username).toBe(ada.username);
+    expect(archive.messages.map((m) => m.body)).toEqual([secret]);
+    await ada.screenshots('account-dialog');
+
+    // Erase: a warning, then the password; a wrong one erases nothing.
+    await dialog.getByRole('button', { name: 'Erase my account…' }).click();
+    const confirm = ada.page.getByRole('alertdialog', { name: 'Erase your account?' });
+    await confirm.getByLabel('Your password, to confirm').fill('not my password');
+    await confirm.getByRole('button', { name: 'Erase my account' }).click();
+    await confirm.getByRole('alert').filter({ hasText: 'That password is not right. Nothing was erased.' }).waitFor({ timeout: 30_000 });
+    await ada.screenshots('erase-confirm');
+    await confirm.getByLabel('Your password, to confirm').fill('correct horse battery');
+    await confirm.getByRole('button', { name: 'Erase my account' }).click();
+    await ada.page.getByText('Your account was erased.').waitFor({ timeout: 30_000 });
+    await ada.page.getByRole('button', { name: 'Sign in' }).waitFor();
+
+    // Bob: the message is deleted, its text gone, and Ada is "Deleted user".
+    await bob.page.locator('li.message .body.deleted').waitFor({ timeout: 30_000 });
+    await until('the text is gone from Bob’s screen', async () => !((await bob.page.locator('.messages, main').first().textContent()) ?? '').includes(secret));
+    await bob.heading('Deleted user').waitFor({ timeout: 30_000 });
+  });
+});
