@@ -34,14 +34,15 @@ export class PostgresStorage implements Storage {
   readonly search: PostgresSearch;
   readonly #pool: pg.Pool;
 
-  constructor(connectionString: string, options: PoolOptions = {}) {
+  /** `searchSliceAbove`: see PostgresSearch (tests lower it to exercise reading by periods). */
+  constructor(connectionString: string, options: PoolOptions & { searchSliceAbove?: number } = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
     this.files = new PostgresFiles(this.#pool);
-    this.search = new PostgresSearch(this.#pool);
+    this.search = new PostgresSearch(this.#pool, options.searchSliceAbove);
   }
 
   async migrate(): Promise<void> {
