@@ -48,11 +48,17 @@ export class PostgresSearch implements Search {
     // narrows each read), until the window is full.
     const estimate = await this.#estimate(tsquery);
     const spans = estimate > this.#sliceAbove ? SPANS_MS : ([null] as const);
+    // The conversations the user may search, also as a list the planner can intersect with the
+    // word's index entries (a bitmap of the primary key), so rows of other conversations are not read.
+    const visible = (await all<{ conversation_id: string }>(this.#pool, `SELECT conversation_id FROM (${visibleConversations('$1')}) v`, [query.userId])).map(
+      (row) => row.conversation_id,
+    );
+    if (visible.length === 0) return { hits: [], nextOffset: null };
     const window: WindowRow[] = [];
     let upper: number | null = null;
     for (const span of spans) {
       const lower = span === null ? null : newest - span;
-      const values: unknown[] = [query.userId, tsquery];
+      const values: unknown[] = [query.userId, tsquery, visible];
       const placeholder = () => `$${values.length + 1}`;
       let n = values.length;
       const filters = searchFilters(query, () => `$${++n}`);
@@ -73,7 +79,8 @@ export class PostgresSearch implements Search {
           `SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, to_tsquery('simple', $2), 1) AS rank
            FROM messages m
            JOIN (${visibleConversations('$1')}) v ON v.conversation_id = m.conversation_id
-           WHERE m.search @@ to_tsquery('simple', $2) AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}${period}
+           WHERE m.search @@ to_tsquery('simple', $2) AND m.conversation_id = ANY($3::text[]) AND m.deleted_at IS NULL
+             AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}${period}
            ORDER BY m.received_at DESC, m.id DESC
            LIMIT ${need}`,
           values,
