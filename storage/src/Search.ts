@@ -10,7 +10,7 @@ import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
  * 30,000; ranking them all would make a search slower every year, so the newest matches the user
  * may see (with every filter applied) are ranked, and paging ends there.
  */
-export const RANKED_WINDOW = 1_000;
+export const RANKED_WINDOW = 300;
 
 export interface SearchQuery {
   /** Who searches: only conversations they are or were in are searched. */

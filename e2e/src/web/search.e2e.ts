@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { OutpostClient } from '@outpost/client';
 import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { expectAccessible } from './axe.ts';
 import { buildWebApp, launchChromium, Person, shoot, until } from './ui.ts';
 
 let browser: Browser;
@@ -64,6 +65,7 @@ describe('search in the web app', () => {
     expect(await ada.page.locator('.search-hit').count()).toBe(2);
     await ada.page.getByText('Including 1 found on the server that this device has not synced yet.').waitFor();
     await shoot(ada.page, 'search-merged');
+    await expectAccessible(ada.page, 'search with server results');
 
     // The server result opens its conversation at that message.
     const link = await fromServer.getAttribute('href');
@@ -79,6 +81,7 @@ describe('search in the web app', () => {
     // The group was never synced here, so the backfill is not done.
     expect(text).toMatch(/^Offline: searching this device only\. Results may be incomplete until the backfill is done \(\d+ of \d+ conversations synced\)\.$/);
     await shoot(ada.page, 'search-offline');
+    await expectAccessible(ada.page, 'search offline');
     await ada.context.setOffline(false);
   });
 });

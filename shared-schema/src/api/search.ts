@@ -12,8 +12,8 @@ export const SearchLimits = {
   /** Hits per page, at most (and by default 20). */
   pageSize: 50,
   defaultPageSize: 20,
-  /** How deep paging goes: the server ranks the newest 1,000 matches. */
-  maxOffset: 950,
+  /** How deep paging goes: the server ranks the newest 300 matches. */
+  maxOffset: 250,
 } as const;
 
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;

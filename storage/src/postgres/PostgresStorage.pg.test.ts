@@ -1,7 +1,7 @@
 // Runs the storage contract on a real, throwaway Postgres server: every test gets a new empty
 // schema on it, and "another node" is a second PostgresStorage with its own pool.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { segmentDoc, userDoc } from '@outpost/shared-schema';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
@@ -9,6 +9,7 @@ import { openStorage } from '../openStorage.ts';
 import type { StoredDocument } from '../Storage.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite } from '../testing/contract/context.ts';
 import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
+import { searchContract } from '../testing/contract/search.ts';
 import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts';
 import { startPostgres, type PostgresServer } from '../testing/postgresServer.ts';
 import { storageContract } from '../testing/storageContract.ts';
@@ -333,6 +334,36 @@ describe('migration 3 on Postgres', () => {
       await raw.end();
       await storage.close();
     }
+  });
+});
+
+describe('search on Postgres, reading every word a period at a time', () => {
+  // The contract's searches find too few messages for the period-by-period reading of frequent
+  // words; with the threshold at 0 every search takes that path.
+  let opened: PostgresStorage[] = [];
+  let url = '';
+  const open = async () => {
+    const storage = new PostgresStorage(url, { searchSliceAbove: 0 });
+    opened.push(storage);
+    await storage.migrate();
+    return storage;
+  };
+  let current: PostgresStorage | undefined;
+  beforeEach(async () => {
+    url = await freshSchema();
+    current = await open();
+  });
+  afterEach(async () => {
+    for (const storage of opened) await storage.close();
+    opened = [];
+    current = undefined;
+  });
+  searchContract({
+    storage: () => {
+      if (!current) throw new Error('no storage outside a test');
+      return current;
+    },
+    second: open,
   });
 });
 

@@ -46,7 +46,8 @@ export class PostgresStorage implements Storage {
   readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
 
-  constructor(connectionString: string, options: PoolOptions = {}) {
+  /** `searchSliceAbove`: see PostgresSearch (tests lower it to exercise reading by periods). */
+  constructor(connectionString: string, options: PoolOptions & { searchSliceAbove?: number } = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
     this.audit = new PostgresAuditLog(this.#pool);
@@ -59,7 +60,7 @@ export class PostgresStorage implements Storage {
     this.privacy = new PostgresPrivacy(this.#pool);
     this.moderation = new PostgresModeration(this.#pool);
     this.files = new PostgresFiles(this.#pool);
-    this.search = new PostgresSearch(this.#pool);
+    this.search = new PostgresSearch(this.#pool, options.searchSliceAbove);
   }
 
   async migrate(): Promise<void> {
