@@ -34,6 +34,8 @@ import {
   type UserId,
   type UserList,
 } from '@outpost/shared-schema';
+import { Account } from './account/Account.ts';
+import { Admin } from './admin/Admin.ts';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
 import { Conversation, type ConversationFacts, type HistoryMode } from './conversation/Conversation.ts';
@@ -43,6 +45,7 @@ import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
 import type { OperationKind, PendingOperation } from './replica/PendingOperation.ts';
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+import { serverSearchPath, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
 import { Refusals, type Failure } from './recovery/Refusals.ts';
 import { Presence } from './presence/Presence.ts';
@@ -102,6 +105,10 @@ export type { Failure } from './recovery/Refusals.ts';
 export class OutpostClient {
   readonly user: PublicUser;
   readonly deviceId: DeviceId;
+  /** This user's devices, password and two-factor sign-in (network calls). */
+  readonly account: Account;
+  /** Server administration (network calls; `forbidden` unless this user is a server administrator). */
+  readonly admin: Admin;
   readonly #api: Api;
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
@@ -146,6 +153,8 @@ export class OutpostClient {
     this.#api = api;
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
+    this.account = new Account(api);
+    this.admin = new Admin(api);
     this.#persistence = options.persistence ?? memoryOnly;
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
@@ -349,7 +358,12 @@ export class OutpostClient {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
   }
 
-  static async login(options: OutpostClientOptions, request: { username: string; password: string }): Promise<OutpostClient> {
+  /**
+   * Signs in. An account with two-factor sign-in also needs `code` (from the authenticator app, or
+   * a recovery code): without it, or with a wrong one, this rejects with `unauthorized` and
+   * `details.secondFactor` = 'required' or 'invalid' — ask for the code and call again.
+   */
+  static async login(options: OutpostClientOptions, request: { username: string; password: string; code?: string }): Promise<OutpostClient> {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
   }
 
@@ -381,12 +395,24 @@ export class OutpostClient {
     await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
   }
 
-  /** Revokes this session on the server and drops local state. */
-  async logout(): Promise<void> {
+  /**
+   * Sets a new password with a one-time code from a server administrator (no client running);
+   * every device of that account is signed out. Rejects with `unauthorized` when the code is
+   * unknown, used or expired.
+   */
+  static async resetPassword(options: Pick<OutpostClientOptions, 'url'>, code: string, newPassword: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/reset', { code, newPassword }, false);
+  }
+
+  /**
+   * Revokes this session on the server and drops local state. `revoke: false` only drops local
+   * state, for a session the server already ended (see `onSignedOut`).
+   */
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
     const session = this.#api.session;
     this.close();
     await this.#persistence.clear();
-    if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+    if (session && options.revoke !== false) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
   }
 
   // ── people and conversations (these need the network) ──
@@ -657,6 +683,20 @@ export class OutpostClient {
   }
 
   /**
+   * Full-text search on the server: every conversation you are in, and the ones you left up to
+   * when you left, including history this device has not synced yet. Needs the network (throws
+   * an OutpostError with `details.offline` without it); a query with no word is refused as
+   * `invalidInput`. Merge with `search()` through `mergeSearchHits`.
+   *
+   * @example
+   * const page = await client.searchServer('pump seal', { hasFile: true, limit: 20 });
+   * const more = page.nextOffset === null ? null : await client.searchServer('pump seal', { hasFile: true, offset: page.nextOffset });
+   */
+  async searchServer(query: string, options: ServerSearchOptions = {}): Promise<ServerSearchPage> {
+    return this.#api.request<ServerSearchPage>('GET', serverSearchPath(query, options));
+  }
+
+  /**
    * Resolves once the replica's saved search index is loaded: everything this device had indexed
    * is searchable, before the documents themselves are read.
    */
@@ -687,6 +727,23 @@ export class OutpostClient {
   /** Documents the server refused, with the reason (e.g. removed from the conversation) and what was lost. */
   failures(): Failure[] {
     return this.#refusals.list();
+  }
+
+  /**
+   * Calls `listener` once when the server says this session is over (signed out from another
+   * device, the password changed, deactivated by an administrator): the app should show sign-in.
+   * Returns a function that stops listening.
+   */
+  onSignedOut(listener: () => void): () => void {
+    let told = false;
+    const check = () => {
+      if (told || !this.failures().some((failure) => failure.code === 'signedOut')) return;
+      told = true;
+      listener();
+    };
+    const stop = this.#refusals.onChange(check);
+    check();
+    return stop;
   }
 
   /** Forgets a failure once the user has seen it. */

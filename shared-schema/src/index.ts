@@ -12,3 +12,8 @@ export * from './docs/inbox.ts';
 export * from './api/auth.ts';
 export * from './api/users.ts';
 export * from './api/conversations.ts';
+export * from './api/audit.ts';
+export * from './api/search.ts';
+export * from './api/account.ts';
+export * from './api/twoFactor.ts';
+export * from './api/admin.ts';

@@ -12,15 +12,18 @@ import {
   type UserId,
 } from '@outpost/shared-schema';
 import type { ConversationRecord, Storage } from '@outpost/storage';
+import type { Audit } from './audit/Audit.ts';
 import type { SyncEngine } from './sync/SyncEngine.ts';
 
 export class Conversations {
   readonly #storage: Storage;
   readonly #sync: SyncEngine;
+  readonly #audit: Audit;
 
-  constructor(storage: Storage, sync: SyncEngine) {
+  constructor(storage: Storage, sync: SyncEngine, audit: Audit) {
     this.#storage = storage;
     this.#sync = sync;
+    this.#audit = audit;
   }
 
   async create(userId: UserId, request: CreateConversationRequest): Promise<{ conversation: ConversationSummary; created: boolean }> {
@@ -44,6 +47,7 @@ export class Conversations {
       members: [{ userId, role: 'owner' }, ...others.map((m) => ({ userId: m, role: 'member' as const }))],
     });
     await this.#sync.membershipChanged(result.conversation.id, [userId, ...others]);
+    for (const added of others) await this.#audit.record('member.added', userId, added, { conversation: id });
     return { conversation: await this.#summary(result.conversation), created: true };
   }
 
@@ -68,6 +72,7 @@ export class Conversations {
     }
     await this.#storage.conversations.addMembers(id, adding, 'member', Date.now(), userId);
     await this.#sync.membershipChanged(id, adding);
+    for (const added of adding) await this.#audit.record('member.added', userId, added, { conversation: id });
     return this.#summary(conversation);
   }
 
@@ -88,6 +93,7 @@ export class Conversations {
     if ((await this.#storage.conversations.getMemberRole(id, userId)) !== 'owner') throw new OutpostError('forbidden', 'only the owner changes roles');
     if (target === userId) throw new OutpostError('invalidInput', 'the owner stays the owner');
     if (!(await this.#storage.conversations.setMemberRole(id, target, role))) throw new OutpostError('notFound', 'that user is not a member');
+    await this.#audit.record('role.changed', userId, target, { conversation: id, role });
     await this.#sync.membershipChanged(id, []);
   }
 
@@ -102,6 +108,7 @@ export class Conversations {
     if (!(await this.#storage.conversations.removeMember(id, target, target === userId ? null : userId, Date.now()))) {
       throw new OutpostError('notFound', 'that user is not a member');
     }
+    await this.#audit.record('member.removed', userId, target, { conversation: id });
     await this.#sync.membershipChanged(id, [], [target]);
   }
 

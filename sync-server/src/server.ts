@@ -6,10 +6,17 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
+import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
+import { Audit } from './audit/Audit.ts';
+import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Administrators } from './admin/Administrators.ts';
+import { showToAdministrator, type Mailer } from './admin/Mailer.ts';
+import { TwoFactor } from './auth/twoFactor.ts';
+import { RateLimiter, RateLimits } from './rateLimiter.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -17,6 +24,9 @@ import { Conversations } from './conversations.ts';
 import { FileService } from './files/FileService.ts';
 import { createApp } from './http/app.ts';
 import { mountWebApp } from './http/webApp.ts';
+import { metricsHandler } from './http/operations.ts';
+import { metrics, observeNode } from './metrics.ts';
+import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
@@ -35,6 +45,8 @@ export interface OutpostServer {
   /** http(s)://host:port of the running server. */
   url: string;
   port: number;
+  /** http://host:port/metrics of the separate metrics listener (METRICS_PORT), or null. */
+  metricsUrl: string | null;
   storage: Storage;
   hocuspocus: Hocuspocus;
   close(): Promise<void>;
@@ -61,7 +73,15 @@ function bytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+/** What a deployment plugs in beside the settings. */
+export interface ServerOptions {
+  /** Delivers password reset codes (default: none; the administrator is shown the code). */
+  mailer?: Mailer;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
+  // Before anything else, so the first requests are traced too; the SDK is loaded only here.
+  if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -70,6 +90,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
     },
   });
+  const audit = new Audit(storage, log, (kind) => metrics.auditEvents.inc({ kind }));
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
@@ -95,6 +116,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         coordinator.announceAppend({ doc: name, version, update: entry });
       },
       segmentApplied: (conversationId, segment, doc, changes, outcome) => {
+        for (const removed of changes.removedByModerator) {
+          audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
+        }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
         const server = open.get(serverDoc(conversationId));
@@ -106,7 +130,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId));
+  const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
+  const account = new AccountSecurity(storage, audit, revoked);
+  const twoFactor = new TwoFactor(storage, audit, account, new RateLimiter('two-factor codes for this account', RateLimits.secondFactorCodesPerUser, coordinator.store));
+  const admins = new Administrators({
+    storage, audit, account, mailer: options.mailer ?? showToAdministrator, adminUsers: config.adminUsers, resetTtlMs: config.passwordResetTtlSeconds * 1000,
+  });
+  const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -123,12 +153,17 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       }
     },
   });
-  const conversations = new Conversations(storage, engine);
+  let draining = false;
+  const conversations = new Conversations(storage, engine, audit);
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
     storage,
     sessions,
+    account,
+    twoFactor,
+    admins,
+    publicUrl: config.publicUrl,
     signer,
     access: engine.access,
     conversations,
@@ -138,6 +173,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     trustProxy: config.trustProxy,
     redis: coordinator.store,
     log,
+    operations: { readiness: { storage, redis: coordinator.store, draining: () => draining }, metrics: config.metrics },
   });
   if (!mountWebApp(app, config.webDir)) {
     app.get('/', (c) => c.text('Outpost is running. The API is under /api, the sync endpoint at /sync. (No web app build found.)'));
@@ -148,7 +184,6 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
     : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
-  let draining = false;
   httpServer.on('upgrade', (req, socket, head) => {
     if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
@@ -156,6 +191,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const record = engine.access.openSocket();
+      record.terminate = (code, reason) => ws.close(code, reason);
       const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
       const spend = inboundBudget(ws);
       ws.on('message', (data) => {
@@ -163,11 +199,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         spend(frame.byteLength);
         connection.handleMessage(frame);
       });
+      log.debug('socket opened', { connectionId: record.id });
       ws.on('close', (code, reason) => {
+        log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
         engine.access.closeSocket(record);
         connection.handleClose({ code, reason: reason.toString() });
       });
-      ws.on('error', (error) => log.warn('websocket error', { error }));
+      ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
     });
   });
 
@@ -177,10 +215,19 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const unobserve = observeNode({
+    connections: () => wss.clients.size,
+    documents: () => hocuspocus.documents.size,
+    pool: () => storage.poolStats(),
+    redisUp: () => (config.redisUrl ? coordinator.connected : null),
+  });
+  const metricsServer = config.metrics.port === undefined ? null : await listenMetrics(config);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      unobserve();
+      await metricsServer?.close();
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       for (const ws of wss.clients) ws.terminate();
@@ -197,12 +244,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await httpClosed; // in-flight requests finish before storage goes
       await storage.close();
+      await flushTracing();
     })();
     return closing;
   };
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
+    metricsUrl: metricsServer?.url ?? null,
     storage,
     hocuspocus,
     close,
@@ -216,5 +265,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       await close();
     },
+  };
+}
+
+/** The separate listener of METRICS_PORT: GET /metrics and nothing else. */
+async function listenMetrics(config: Config): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Hono();
+  app.get('/metrics', metricsHandler(config.metrics));
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metrics.port, config.metrics.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host;
+  return {
+    url: `http://${host}:${port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

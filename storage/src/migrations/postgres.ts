@@ -248,4 +248,127 @@ CREATE INDEX files_display ON files (display_key);
 CREATE INDEX files_thumb ON files (thumb_key);
 `,
   },
+  {
+    version: 6,
+    description: 'account security and administration: audit log, devices, two-factor sign-in, deactivation, password resets',
+    sql: `
+-- Security-relevant events, append-only (the triggers refuse to change or remove a row).
+-- actor and subject are ids (a user, a device, a conversation or a message); details is a
+-- small JSON object, never a secret and never a message body.
+CREATE TABLE audit_events (
+  id      BIGSERIAL PRIMARY KEY,
+  at      BIGINT NOT NULL,
+  kind    TEXT NOT NULL,
+  actor   TEXT,
+  subject TEXT,
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_kind ON audit_events (kind, id);
+CREATE INDEX audit_events_actor ON audit_events (actor, id);
+CREATE INDEX audit_events_subject ON audit_events (subject, id);
+CREATE INDEX audit_events_at ON audit_events (at, id);
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only';
+END;
+$$;
+CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+
+-- A signed-in device is a refresh-token family (its id is the family id). second_factor_at is
+-- when it passed the second factor (NULL: it signed in before two-factor sign-in was enabled).
+CREATE TABLE devices (
+  id               TEXT PRIMARY KEY,
+  user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name             TEXT NOT NULL,
+  address          TEXT NOT NULL,
+  created_at       BIGINT NOT NULL,
+  last_seen_at     BIGINT NOT NULL,
+  second_factor_at BIGINT
+);
+CREATE INDEX devices_user ON devices (user_id, last_seen_at);
+INSERT INTO devices (id, user_id, name, address, created_at, last_seen_at)
+  SELECT family_id, user_id, 'Unknown device', '', min(created_at), max(created_at) FROM refresh_tokens GROUP BY family_id, user_id;
+
+-- Two-factor sign-in: the TOTP secret (enabled_at NULL while enrolment awaits its first code),
+-- the last time step accepted (a code is never accepted twice), recovery codes hashed.
+CREATE TABLE second_factors (
+  user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  secret     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  enabled_at BIGINT,
+  last_step  BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE recovery_codes (
+  user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at   BIGINT,
+  PRIMARY KEY (user_id, code_hash)
+);
+
+-- A deactivated user cannot sign in; their messages stay.
+ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
+CREATE INDEX users_created ON users (created_at, id);
+
+-- One-time password reset codes an administrator issues, hashed.
+CREATE TABLE password_resets (
+  code_hash  TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  issued_by  TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at    BIGINT
+);
+CREATE INDEX password_resets_user ON password_resets (user_id);
+`,
+  },
+  {
+    version: 8,
+    description: 'full-text search over messages (tsvector + GIN), kept in step with the projection',
+    sql: `
+-- The names of the files a message carries (found by name too), kept by a trigger on files.
+ALTER TABLE messages ADD COLUMN file_names TEXT NOT NULL DEFAULT '';
+UPDATE messages m SET file_names = f.names
+  FROM (SELECT conversation_id, message_id, string_agg(name, ' ' ORDER BY created_at, id) AS names
+        FROM files WHERE message_id IS NOT NULL GROUP BY conversation_id, message_id) f
+  WHERE m.conversation_id = f.conversation_id AND m.id = f.message_id;
+
+-- What a member can find: the current text and file names of a message that is not deleted.
+-- A generated column follows every write of the projection, in the same statement. As with
+-- SQLite's unicode61 tokenizer, words are runs of letters and digits, lowercased, not stemmed:
+-- punctuation becomes a space first, or the parser would keep "pump-room.pdf" as
+-- one token that a search for "room" could not find.
+ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (
+  CASE WHEN deleted_at IS NULL
+    THEN to_tsvector('simple', regexp_replace(coalesce(edited_body, body) || ' ' || file_names, '[[:punct:]]+', ' ', 'g'))
+    ELSE ''::tsvector END
+) STORED;
+CREATE INDEX messages_search ON messages USING gin (search);
+
+CREATE FUNCTION messages_file_names() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.message_id IS NOT NULL THEN
+    UPDATE messages SET file_names = coalesce((SELECT string_agg(f.name, ' ' ORDER BY f.created_at, f.id) FROM files f
+                                              WHERE f.conversation_id = OLD.conversation_id AND f.message_id = OLD.message_id), '')
+      WHERE conversation_id = OLD.conversation_id AND id = OLD.message_id;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.message_id IS NOT NULL THEN
+    UPDATE messages SET file_names = coalesce((SELECT string_agg(f.name, ' ' ORDER BY f.created_at, f.id) FROM files f
+                                              WHERE f.conversation_id = NEW.conversation_id AND f.message_id = NEW.message_id), '')
+      WHERE conversation_id = NEW.conversation_id AND id = NEW.message_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER messages_file_names_insert AFTER INSERT ON files FOR EACH ROW WHEN (NEW.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
+CREATE TRIGGER messages_file_names_update AFTER UPDATE OF message_id, name ON files FOR EACH ROW EXECUTE FUNCTION messages_file_names();
+CREATE TRIGGER messages_file_names_delete AFTER DELETE ON files FOR EACH ROW WHEN (OLD.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
+
+-- Statistics for the new column now, not when autovacuum gets to it: without them the planner
+-- does not know how selective a word is and may scan every message instead of the index.
+ANALYZE messages;
+`,
+  },
 ];

@@ -244,4 +244,144 @@ CREATE INDEX files_display ON files (display_key);
 CREATE INDEX files_thumb ON files (thumb_key);
 `,
   },
+  {
+    version: 6,
+    description: 'account security and administration: audit log, devices, two-factor sign-in, deactivation, password resets',
+    sql: `
+-- Security-relevant events, append-only (the triggers refuse to change or remove a row).
+-- actor and subject are ids (a user, a device, a conversation or a message); details is a
+-- small JSON object, never a secret and never a message body.
+CREATE TABLE audit_events (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  at      INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  actor   TEXT,
+  subject TEXT,
+  details TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX audit_events_kind ON audit_events (kind, id);
+CREATE INDEX audit_events_actor ON audit_events (actor, id);
+CREATE INDEX audit_events_subject ON audit_events (subject, id);
+CREATE INDEX audit_events_at ON audit_events (at, id);
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+
+-- A signed-in device is a refresh-token family (its id is the family id). second_factor_at is
+-- when it passed the second factor (NULL: it signed in before two-factor sign-in was enabled).
+CREATE TABLE devices (
+  id               TEXT PRIMARY KEY,
+  user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name             TEXT NOT NULL,
+  address          TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  last_seen_at     INTEGER NOT NULL,
+  second_factor_at INTEGER
+) STRICT;
+CREATE INDEX devices_user ON devices (user_id, last_seen_at);
+INSERT INTO devices (id, user_id, name, address, created_at, last_seen_at)
+  SELECT family_id, user_id, 'Unknown device', '', min(created_at), max(created_at) FROM refresh_tokens GROUP BY family_id, user_id;
+
+-- Two-factor sign-in: the TOTP secret (enabled_at NULL while enrolment awaits its first code),
+-- the last time step accepted (a code is never accepted twice), recovery codes hashed.
+CREATE TABLE second_factors (
+  user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  secret     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  enabled_at INTEGER,
+  last_step  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE recovery_codes (
+  user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at   INTEGER,
+  PRIMARY KEY (user_id, code_hash)
+) STRICT;
+
+-- A deactivated user cannot sign in; their messages stay.
+ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+CREATE INDEX users_created ON users (created_at, id);
+
+-- One-time password reset codes an administrator issues, hashed.
+CREATE TABLE password_resets (
+  code_hash  TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  issued_by  TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+) STRICT;
+CREATE INDEX password_resets_user ON password_resets (user_id);
+`,
+  },
+  {
+    version: 8,
+    description: 'full-text search over messages (FTS5), kept in step with the projection by triggers',
+    sql: `
+-- FTS5 rows need a stable integer id; a rowid SQLite may renumber (VACUUM) would not do, so
+-- each message gets one here.
+CREATE TABLE message_search_rows (
+  doc             INTEGER PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  message_id      TEXT NOT NULL,
+  UNIQUE (conversation_id, message_id)
+) STRICT;
+
+-- What a member can find: the current text of a message that is not deleted, and the names of
+-- the files it carries. secure-delete removes a deleted row's words from the index itself at
+-- once, not only its text (deletion is real).
+CREATE VIRTUAL TABLE message_search USING fts5 (body, files, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
+
+-- The triggers re-index one message: out of the index, then back in unless it is deleted.
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO message_search_rows (conversation_id, message_id) VALUES (new.conversation_id, new.id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(new.edited_body, new.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = new.conversation_id AND f.message_id = new.id), '')
+    FROM message_search_rows r WHERE r.conversation_id = new.conversation_id AND r.message_id = new.id AND new.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_update AFTER UPDATE OF body, edited_body, deleted_at ON messages BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(new.edited_body, new.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = new.conversation_id AND f.message_id = new.id), '')
+    FROM message_search_rows r WHERE r.conversation_id = new.conversation_id AND r.message_id = new.id AND new.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  DELETE FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id;
+END;
+
+-- A file joins its message in the commit that numbers it, and goes with it when it is deleted.
+CREATE TRIGGER message_search_file_in AFTER UPDATE OF message_id, name ON files WHEN new.message_id IS NOT NULL BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = new.conversation_id AND message_id = new.message_id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(m.edited_body, m.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+    WHERE m.conversation_id = new.conversation_id AND m.id = new.message_id AND m.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_file_out AFTER DELETE ON files WHEN old.message_id IS NOT NULL BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.message_id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(m.edited_body, m.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+    WHERE m.conversation_id = old.conversation_id AND m.id = old.message_id AND m.deleted_at IS NULL;
+END;
+
+-- Backfill: every message there is, in order.
+INSERT INTO message_search_rows (conversation_id, message_id) SELECT conversation_id, id FROM messages ORDER BY received_at, conversation_id, seq;
+INSERT INTO message_search (rowid, body, files)
+  SELECT r.doc, coalesce(m.edited_body, m.body),
+         coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+  FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+  WHERE m.deleted_at IS NULL;
+`,
+  },
 ];

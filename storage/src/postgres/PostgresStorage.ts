@@ -4,11 +4,16 @@
 import type pg from 'pg';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
-import type { Storage } from '../Storage.ts';
+import type { PoolStats, Storage, StorageStatus } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
+import { PostgresAdministration } from './PostgresAdministration.ts';
+import { PostgresAuditLog } from './PostgresAuditLog.ts';
+import { PostgresDevices } from './PostgresDevices.ts';
+import { PostgresSecondFactors } from './PostgresSecondFactors.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
+import { PostgresSearch } from './PostgresSearch.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
 import { inTransaction } from './transaction.ts';
@@ -30,15 +35,25 @@ export class PostgresStorage implements Storage {
   readonly log: PostgresUpdateLog;
   readonly projection: PostgresProjection;
   readonly files: PostgresFiles;
+  readonly audit: PostgresAuditLog;
+  readonly search: PostgresSearch;
+  readonly administration: PostgresAdministration;
+  readonly devices: PostgresDevices;
+  readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
+    this.audit = new PostgresAuditLog(this.#pool);
+    this.administration = new PostgresAdministration(this.#pool);
+    this.devices = new PostgresDevices(this.#pool);
+    this.secondFactors = new PostgresSecondFactors(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
     this.files = new PostgresFiles(this.#pool);
+    this.search = new PostgresSearch(this.#pool);
   }
 
   async migrate(): Promise<void> {
@@ -52,6 +67,17 @@ export class PostgresStorage implements Storage {
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()]);
       }
     });
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = await this.#pool.query<{ name: string | null }>("SELECT to_regclass('schema_migrations')::text AS name");
+    const { rows } = table.rows[0]?.name ? await this.#pool.query<{ version: number }>('SELECT version FROM schema_migrations') : { rows: [] };
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(postgresMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async close(): Promise<void> {

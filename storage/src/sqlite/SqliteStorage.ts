@@ -4,12 +4,17 @@
 import { dirname, join } from 'node:path';
 import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
-import type { Storage } from '../Storage.ts';
+import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAdministration } from './SqliteAdministration.ts';
+import { SqliteAuditLog } from './SqliteAuditLog.ts';
+import { SqliteDevices } from './SqliteDevices.ts';
+import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
+import { SqliteSearch } from './SqliteSearch.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
 /**
@@ -26,6 +31,11 @@ export class SqliteStorage implements Storage {
   readonly log: SqliteUpdateLog;
   readonly projection: SqliteProjection;
   readonly files: SqliteFiles;
+  readonly audit: SqliteAuditLog;
+  readonly search: SqliteSearch;
+  readonly administration: SqliteAdministration;
+  readonly devices: SqliteDevices;
+  readonly secondFactors: SqliteSecondFactors;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -37,9 +47,14 @@ export class SqliteStorage implements Storage {
     this.#sql = new SqliteDatabase(filename);
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
+    this.audit = new SqliteAuditLog(this.#sql);
+    this.administration = new SqliteAdministration(this.#sql);
+    this.devices = new SqliteDevices(this.#sql);
+    this.secondFactors = new SqliteSecondFactors(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
+    this.search = new SqliteSearch(this.#sql);
   }
 
   async migrate(): Promise<void> {
@@ -51,6 +66,17 @@ export class SqliteStorage implements Storage {
         this.#sql.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', migration.version, Date.now());
       }
     });
+  }
+
+  async status(): Promise<StorageStatus> {
+    const table = this.#sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    const rows = table.length > 0 ? this.#sql.all<{ version: number }>('SELECT version FROM schema_migrations') : [];
+    const applied = new Set(rows.map((row) => row.version));
+    return { pendingMigrations: pendingMigrations(sqliteMigrations, applied).map((migration) => migration.version) };
+  }
+
+  poolStats(): null {
+    return null;
   }
 
   async close(): Promise<void> {

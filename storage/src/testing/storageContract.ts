@@ -3,10 +3,15 @@
 import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
+import { administrationContract } from './contract/administration.ts';
+import { auditContract } from './contract/audit.ts';
+import { devicesContract } from './contract/devices.ts';
+import { secondFactorsContract } from './contract/secondFactors.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
 import { projectionContract } from './contract/projection.ts';
+import { searchContract } from './contract/search.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
 /** A storage under test, made fresh for every test. */
@@ -100,6 +105,11 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       updateLogContract(context);
       projectionContract(context);
       filesContract(context);
+      auditContract(context);
+      searchContract(context);
+      administrationContract(context);
+      devicesContract(context);
+      secondFactorsContract(context);
     });
   });
 }

@@ -3,10 +3,17 @@
 import proxyaddr from 'proxy-addr';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
   AddMembersRequest,
+  AdminUserQuery,
+  AuditQuery,
+  ResetPasswordRequest,
+  ChangePasswordRequest,
+  ConfirmTwoFactorRequest,
+  DisableTwoFactorRequest,
   CreateConversationRequest,
   LoginRequest,
   LogoutRequest,
@@ -14,6 +21,8 @@ import {
   RefreshRequest,
   RegisterRequest,
   RenameRequest,
+  SearchLimits,
+  SearchParams,
   SetRoleRequest,
   UserSearchQuery,
   isUuid,
@@ -22,7 +31,10 @@ import {
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
-import { publicUser, type Sessions } from '../auth/sessions.ts';
+import type { AccountSecurity } from '../auth/accountSecurity.ts';
+import type { TwoFactor } from '../auth/twoFactor.ts';
+import type { Administrators } from '../admin/Administrators.ts';
+import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
 import type { Logger } from '../log.ts';
@@ -32,10 +44,17 @@ import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
 import { mountFileRoutes } from './files.ts';
+import { countRequests, logRequests, traceRequests, mountMetrics, mountProbes, type ReadinessDeps } from './operations.ts';
+import type { MetricsAccess } from '../config.ts';
 
 export interface AppDeps {
   storage: Storage;
   sessions: Sessions;
+  account: AccountSecurity;
+  twoFactor: TwoFactor;
+  admins: Administrators;
+  /** PUBLIC_URL: where people reach the web app (links in password resets); else the request's origin. */
+  publicUrl: string | undefined;
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
@@ -48,6 +67,8 @@ export interface AppDeps {
   /** Proxies whose X-Forwarded-For is believed (Config.trustProxy). */
   trustProxy: readonly string[];
   log: Logger;
+  /** What /ready checks, and who may read /metrics. */
+  operations: { readiness: ReadinessDeps; metrics: MetricsAccess };
 }
 
 
@@ -80,6 +101,16 @@ async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer
   return result.data;
 }
 
+function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    throw new OutpostError('invalidInput', 'query parameters are not valid', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
 function uuidParam(c: Context, name: string): string {
   const value = c.req.param(name);
   if (!isUuid(value)) throw new OutpostError('invalidInput', `${name} must be a UUID`);
@@ -88,6 +119,11 @@ function uuidParam(c: Context, name: string): string {
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  // A request id (the proxy's X-Request-Id when it sends a sane one) on every log line of the request, and in the answer.
+  app.use('*', requestId());
+  app.use('*', traceRequests());
+  app.use('*', countRequests());
+  app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
@@ -97,27 +133,34 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       return c.json(error.toBody(), error.status as 400);
     }
-    deps.log.error('request failed', { method: c.req.method, path: c.req.path, error });
+    deps.log.error('request failed', { requestId: c.get('requestId'), userId: c.get('auth')?.userId, method: c.req.method, path: c.req.path, error });
     return c.json(new OutpostError('internal', 'internal error; it was logged').toBody(), 500);
   });
   app.notFound((c) => c.json(new OutpostError('notFound', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
-  app.get('/health', (c) => c.json({ ok: true }));
+  mountProbes(app, deps.operations.readiness);
+  mountMetrics(app, deps.operations.metrics);
 
   const address = addressOf(proxyaddr.compile([...deps.trustProxy]));
+  const clientOf = (c: Context<Env>): ClientInfo => ({ address: address(c), userAgent: (c.req.header('user-agent') ?? '').slice(0, 512) });
   const authPerAddress = new RateLimiter('sign-in attempts from this address', authPerAddressPolicy(deps.authAttemptsPerAddress), deps.redis);
   const loginPerUser = new RateLimiter('sign-in attempts for this user', RateLimits.loginPerUser, deps.redis);
   app.post('/api/auth/register', async (c) => {
     await authPerAddress.take(address(c));
-    return c.json(await deps.sessions.register(await body(c, RegisterRequest)), 201);
+    return c.json(await deps.sessions.register(await body(c, RegisterRequest), clientOf(c)), 201);
   });
   app.post('/api/auth/login', async (c) => {
     await authPerAddress.take(address(c));
     const request = await body(c, LoginRequest);
     await loginPerUser.take(request.username.toLowerCase());
-    return c.json(await deps.sessions.login(request));
+    return c.json(await deps.sessions.login(request, clientOf(c)));
   });
-  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
+  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken, clientOf(c))));
+  app.post('/api/auth/reset', async (c) => {
+    await authPerAddress.take(address(c));
+    await deps.admins.resetPassword(await body(c, ResetPasswordRequest));
+    return c.body(null, 204);
+  });
   app.post('/api/auth/logout', async (c) => {
     await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
     return c.body(null, 204);
@@ -131,6 +174,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const claims = await deps.signer.verify(match[1]);
     if (!(await deps.access.sessionActive(claims.deviceId))) throw new OutpostError('unauthorized', 'this session was signed out; sign in again');
     c.set('auth', claims);
+    await deps.sessions.seen(claims.deviceId, address(c));
     await next();
   });
 
@@ -139,6 +183,73 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
     return c.json(publicUser(user));
   });
+  authed.get('/account/devices', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ devices: await deps.account.devices(userId, deviceId) });
+  });
+  authed.delete('/account/devices/:id', async (c) => {
+    await deps.account.signOutDevice(c.get('auth').userId, uuidParam(c, 'id'));
+    return c.body(null, 204);
+  });
+  authed.post('/account/devices/sign-out-others', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ signedOut: await deps.account.signOutOthers(userId, deviceId) });
+  });
+  const passwordChecks = new RateLimiter('password checks for this user', RateLimits.loginPerUser, deps.redis);
+  authed.post('/account/password', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    const request = await body(c, ChangePasswordRequest);
+    await passwordChecks.take(userId);
+    return c.json({ signedOut: await deps.account.changePassword(userId, deviceId, request) });
+  });
+
+  authed.get('/account/two-factor', async (c) => c.json(await deps.twoFactor.status(c.get('auth').userId)));
+  authed.post('/account/two-factor', async (c) => {
+    const user = await deps.storage.accounts.getUserById(c.get('auth').userId);
+    if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+    return c.json(await deps.twoFactor.begin(user.id, user.username));
+  });
+  authed.post('/account/two-factor/confirm', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json(await deps.twoFactor.confirm(userId, deviceId, (await body(c, ConfirmTwoFactorRequest)).code));
+  });
+  authed.post('/account/two-factor/disable', async (c) => {
+    await deps.twoFactor.disable(c.get('auth').userId, await body(c, DisableTwoFactorRequest));
+    return c.body(null, 204);
+  });
+
+  authed.get('/account', async (c) => c.json({ serverAdmin: await deps.admins.isAdmin(c.get('auth').userId) }));
+
+  const admin = new Hono<Env>();
+  admin.use('*', async (c, next) => {
+    await deps.admins.require(c.get('auth').userId);
+    await next();
+  });
+  admin.get('/users', async (c) => c.json(await deps.admins.listUsers(parseQuery(c, AdminUserQuery))));
+  admin.post('/users/:id/deactivate', async (c) => c.json({ signedOut: await deps.admins.deactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId) }));
+  admin.post('/users/:id/reactivate', async (c) => {
+    await deps.admins.reactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
+  admin.post('/users/:id/two-factor/disable', async (c) => {
+    await deps.admins.disableTwoFactor(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
+  admin.post('/users/:id/password-reset', async (c) => {
+    const origin = deps.publicUrl ?? new URL(c.req.url).origin;
+    return c.json(await deps.admins.issuePasswordReset(c.get('auth').userId, uuidParam(c, 'id') as UserId, origin), 201);
+  });
+  admin.get('/stats', async (c) =>
+    c.json({
+      ...(await deps.admins.counts()),
+      connectionsOnThisNode: deps.access.openSockets,
+      uptimeSeconds: Math.round(process.uptime()),
+      nodeVersion: process.version,
+    }),
+  );
+  admin.get('/audit', async (c) => c.json(await deps.admins.auditLog(parseQuery(c, AuditQuery))));
+  authed.route('/admin', admin);
+
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
     if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
@@ -176,6 +287,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const id = uuidParam(c, 'id') as ConversationId;
     await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
     return c.body(null, 204);
+  });
+
+  const searches = new RateLimiter('searches by this user', RateLimits.searchesPerUser, deps.redis);
+  authed.get('/search', async (c) => {
+    const userId = c.get('auth').userId;
+    await searches.take(userId);
+    const parsed = SearchParams.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new OutpostError('invalidInput', `bad search: ${issues.map((i) => `${i.path || 'query'} ${i.message}`).join('; ')}`, { issues });
+    }
+    const p = parsed.data;
+    const page = await deps.storage.search.search({
+      userId,
+      text: p.q,
+      ...(p.conversation !== undefined ? { conversationId: p.conversation as ConversationId } : {}),
+      ...(p.from !== undefined ? { from: p.from as UserId } : {}),
+      ...(p.before !== undefined ? { before: p.before } : {}),
+      ...(p.after !== undefined ? { after: p.after } : {}),
+      ...(p.has === 'file' ? { hasFile: true } : {}),
+      offset: p.offset ?? 0,
+      limit: p.limit ?? SearchLimits.defaultPageSize,
+    });
+    return c.json(page);
   });
 
   mountFileRoutes(authed, deps.files);

@@ -16,6 +16,7 @@ import type {
 } from '@hocuspocus/server';
 import type * as Y from 'yjs';
 import {
+  CloseCodes,
   PROTOCOL_PARAM,
   PROTOCOL_VERSION,
   SERVER_CLIENT_BASE,
@@ -28,6 +29,8 @@ import {
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
+import { metrics } from '../metrics.ts';
+import { traced } from '../tracing.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
 import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
@@ -131,9 +134,12 @@ export class SyncEngine implements Extension {
       const result = await this.#track(this.access.authenticate(token, documentName, socket));
       // The write path applies what it judged; Hocuspocus applies nothing a client sends.
       connectionConfig.readOnly = true;
+      this.#log.debug('document opened', { connectionId: socket.id, userId: result.userId, deviceId: result.deviceId, document: documentName });
       return result;
     } catch (error) {
-      throw closing(asRefusal(error));
+      const refusal = asRefusal(error);
+      this.#log.info('document refused', { connectionId: socket.id, document: documentName, kind: refusal.kind, code: refusal.code, reason: refusal.message });
+      throw closing(refusal);
     }
   }
 
@@ -188,6 +194,7 @@ export class SyncEngine implements Extension {
   }
 
   async #beforeHandleMessage({ connection, update: raw, document, context }: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
+    const receivedAt = performance.now();
     try {
       const frame = decodeFrame(raw);
       if (frame.kind === 'other') return;
@@ -197,22 +204,37 @@ export class SyncEngine implements Extension {
       // Server-owned documents take no client writes: Hocuspocus (read-only) applies nothing,
       // and a stale copy's structs are never a reason to stop syncing one.
       if (docName.kind !== 'segment' && docName.kind !== 'user') return;
-      await this.#updates.take(context.userId);
-      if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
-      const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
-      await this.#writePath.submit({
-        name: document.name,
-        docName,
-        doc: document,
-        update: frame.update,
-        sender: { userId: context.userId, deviceId: context.deviceId },
-        role,
-        connection: connection as Connection,
-        frame: frame.kind,
+      const attributes = { 'outpost.document': document.name, 'outpost.user_id': context.userId, 'outpost.connection_id': context.socket.id };
+      await traced('outpost.update', attributes, async (span) => {
+        await this.#updates.take(context.userId);
+        if (this.#committer.queued > OVERLOADED_AT) throw retryLater('rateLimited', 'the server is busy; the change will be sent again', 1_000);
+        const role = docName.kind === 'segment' ? await this.access.roleOf(docName.conversationId, context.userId) : null;
+        const result = await this.#writePath.submit({
+          name: document.name,
+          docName,
+          doc: document,
+          update: frame.update,
+          sender: { userId: context.userId, deviceId: context.deviceId },
+          role,
+          connection: connection as Connection,
+          frame: frame.kind,
+          receivedAt,
+        });
+        span?.setAttribute('outpost.outcome', result);
+        if (result === 'applied') metrics.updatesAccepted.inc({ doc: docName.kind });
       });
     } catch (error) {
       const refusal = asRefusal(error);
-      this.#log.warn('update refused', { userId: context.userId, document: document.name, kind: refusal.kind, code: refusal.code, reason: refusal.message });
+      metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
+      this.#log.warn('update refused', {
+        connectionId: context.socket.id,
+        userId: context.userId,
+        deviceId: context.deviceId,
+        document: document.name,
+        kind: refusal.kind,
+        code: refusal.code,
+        reason: refusal.message,
+      });
       throw closing(refusal);
     }
   }
@@ -278,6 +300,8 @@ export class SyncEngine implements Extension {
     if (announce) this.#coordinator.announceControl({ type: 'sessionRevoked', deviceId });
     this.access.revokeSession(deviceId);
     this.#closeWhere((context) => context.deviceId === deviceId, new Refused('unauthorized', 'signedOut', 'this session was signed out'));
+    // Then the socket itself (its documents' refusals go out first, in order on the wire).
+    for (const socket of this.access.socketsOf(deviceId)) socket.terminate(CloseCodes.unauthorized, 'signed out');
   }
 
   // ── notices from other nodes ──

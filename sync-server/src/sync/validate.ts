@@ -52,6 +52,8 @@ export interface SegmentChanges {
    * (a forgery). The write path tells which; nothing is written meanwhile.
    */
   waitingFor: Set<MessageId>;
+  /** Messages deleted by a group owner or admin who is not their author (for the audit log). */
+  removedByModerator: { id: MessageId; author: UserId; by: UserId }[];
 }
 
 export interface UserDocChanges {
@@ -98,7 +100,7 @@ function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
  * `head + 1`) are decided where the message is numbered, in the same transaction.
  */
 export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender & { role: Role }): SegmentChanges {
-  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set() };
+  const changes: SegmentChanges = { messages: [], touched: new Set(), neutralize: [], waitingFor: new Set(), removedByModerator: [] };
   const messages = doc.getMap<MessageEntry>(SegmentRoots.messages);
   const deletions = doc.getMap(SegmentRoots.deletions);
   const newMessages = new Map<string, MessageEntry>();
@@ -155,6 +157,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
           changes.waitingFor.add(site.key as MessageId);
           break;
         }
+        if (author !== sender.userId && !deletions.has(site.key)) changes.removedByModerator.push({ id: site.key as MessageId, author, by: sender.userId });
         changes.touched.add(site.key as MessageId);
         break;
       }

@@ -14,6 +14,7 @@ import {
   serverClientId,
   type ConversationId,
   type DocName,
+  type MessageEntry,
   type MessageId,
   type Role,
   type SeqEntry,
@@ -22,9 +23,12 @@ import {
 import type { CommitOutcome } from '@outpost/storage';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
+import { metrics, secondsSince } from '../metrics.ts';
+import { startSpan, traced, tracedSync } from '../tracing.ts';
 import { analyzeUpdate, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
+import { independentRun, type BatchMember } from './batch.ts';
 import { DocLocks } from './docLock.ts';
 import { HeldUpdates } from './held.ts';
 import { Refused, retryLater, ruleBroken } from './refusals.ts';
@@ -54,6 +58,8 @@ export interface Submission {
   connection: Connection;
   /** Update frames are acknowledged by the write path; a sync step 2 by Hocuspocus (unless held). */
   frame: 'update' | 'step2';
+  /** When the node received it (`performance.now()`), for the numbering latency. */
+  receivedAt?: number;
 }
 
 /**
@@ -83,6 +89,15 @@ export interface WritePathHooks {
 
 type Held = { submission: Submission };
 
+/** A segment update waiting for its turn, and who waits for its outcome. */
+interface Queued {
+  submission: Submission;
+  resolve: (result: 'applied' | 'empty' | 'held') => void;
+  reject: (error: unknown) => void;
+  /** Its turn came (ends the span of its wait for the lock). */
+  started: () => void;
+}
+
 export class WritePath {
   readonly #documents: LoadedDocuments;
   readonly #committer: Committer;
@@ -91,7 +106,13 @@ export class WritePath {
   readonly #hooks: WritePathHooks;
   readonly #locks = new DocLocks();
   readonly #held = new HeldUpdates<Held>();
+  /** New messages each update was charged for (see #admit). */
+  readonly #charged = new WeakMap<Submission, number>();
+  /** Segment updates waiting for their document's lock, per document (see #round). */
+  readonly #queues = new Map<string, Queued[]>();
   readonly #sweep: NodeJS.Timeout;
+  /** Runs of independent updates committed together, and the updates in them (metrics, tests). */
+  readonly stats = { batches: 0, batchedUpdates: 0 };
 
   constructor(options: { documents: LoadedDocuments; committer: Committer; log: Logger; segmentSize: number; hooks: WritePathHooks }) {
     this.#documents = options.documents;
@@ -112,13 +133,149 @@ export class WritePath {
    * found to change nothing, or held for what it builds on; throws Refused otherwise.
    */
   async submit(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
-    return this.#locks.with(submission.name, LOCK_DEADLINE_MS, async () => {
-      const result = await this.#judgeAndWrite(submission, true);
-      if (result === 'applied') await this.#releaseHeld(submission.doc);
-      // An update that changes nothing is answered too: the provider counts down every update it sent.
-      if (result === 'empty') this.#answer(submission);
-      return result;
+    // The wait for the document's lock is a span of its own (it ends when the work starts).
+    const waiting = startSpan('outpost.lock', { 'outpost.document': submission.name });
+    if (submission.docName.kind !== 'segment' || submission.frame !== 'update') {
+      try {
+        return await this.#locks.with(submission.name, LOCK_DEADLINE_MS, () => {
+          waiting?.end();
+          return this.#alone(submission);
+        });
+      } catch (error) {
+        if (waiting?.isRecording()) waiting.end();
+        throw error;
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const item: Queued = {
+        submission,
+        resolve,
+        reject: (error) => {
+          if (waiting?.isRecording()) waiting.end();
+          reject(error);
+        },
+        started: () => {
+          if (waiting?.isRecording()) waiting.end();
+        },
+      };
+      const queue = this.#queues.get(submission.name);
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      this.#queues.set(submission.name, [item]);
+      this.#runQueue(submission.name);
     });
+  }
+
+  /** Judges, commits and applies one update on its own, holding the document's lock. */
+  async #alone(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
+    const result = await this.#judgeAndWrite(submission, true);
+    if (result === 'applied') await this.#releaseHeld(submission.doc);
+    // An update that changes nothing is answered too: the provider counts down every update it sent.
+    if (result === 'empty') this.#answer(submission);
+    return result;
+  }
+
+  /**
+   * Works off a segment's queue, one round per turn of its lock (so notices and server writes
+   * waiting for the lock get their turn between rounds), until the queue is empty.
+   */
+  #runQueue(name: string): void {
+    this.#locks.with(name, LOCK_DEADLINE_MS, () => this.#round(name)).then(
+      () => {
+        if ((this.#queues.get(name)?.length ?? 0) > 0) this.#runQueue(name);
+        else this.#queues.delete(name);
+      },
+      (error: unknown) => {
+        // The lock did not come within its deadline: everything queued is refused as "try again".
+        const queue = this.#queues.get(name) ?? [];
+        this.#queues.delete(name);
+        for (const item of queue) item.reject(error);
+      },
+    );
+  }
+
+  /**
+   * One round: the updates at the head of the queue that are independent of each other (see
+   * batch.ts) are committed together, one log entry each in one transaction; anything else is
+   * judged on its own, as the first in the queue.
+   */
+  async #round(name: string): Promise<void> {
+    const queue = this.#queues.get(name) as Queued[];
+    const first = queue[0] as Queued;
+    const doc = first.submission.doc;
+    if (queue.length > 1) {
+      await this.#documents.catchUp(name, doc);
+      const batch = independentRun(doc, queue.map((item) => item.submission));
+      if (batch.length > 1) {
+        const members = queue.splice(0, batch.length).map((item, index) => {
+          item.started();
+          return { ...item, ...(batch[index] as BatchMember) };
+        });
+        queue.unshift(...(await this.#writeBatch(name, doc, members)));
+        return;
+      }
+    }
+    queue.shift();
+    first.started();
+    await this.#alone(first.submission).then(first.resolve, first.reject);
+  }
+
+  /**
+   * Commits independent updates to one segment as a chain of log entries (each based on the one
+   * before, numbered after the one before), in one commit batch. Returns what must be judged again:
+   * the updates after one that was refused or found stale, in order.
+   */
+  async #writeBatch(name: string, doc: Document, members: (Queued & BatchMember)[]): Promise<Queued[]> {
+    const { conversationId, segment } = members[0]?.submission.docName as Extract<DocName, { kind: 'segment' }>;
+    this.stats.batches += 1;
+    this.stats.batchedUpdates += members.length;
+    const admitted: (Queued & BatchMember)[] = [];
+    for (const member of members) {
+      try {
+        await this.#admit(member.submission, member.changes.messages.length);
+        admitted.push(member);
+      } catch (error) {
+        member.reject(error);
+      }
+    }
+    let base = this.#documents.version(doc);
+    let clock = Y.getState(doc.store, SEGMENT_SERVER_CLIENT);
+    const requests = admitted.map(({ submission, analysis, changes }): CommitRequest => {
+      const request: CommitRequest = {
+        doc: name,
+        base: base++,
+        update: submission.update,
+        clients: { userId: submission.sender.userId, ids: [...analysis.clients] },
+        messages: { conversationId, segmentSize: this.#segmentSize, list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)) },
+        numbering: { client: SEGMENT_SERVER_CLIENT, clock, known: [], deletes: [] },
+      };
+      clock += changes.messages.length;
+      return request;
+    });
+    const results = await Promise.allSettled(requests.map((request) => this.#commit(request)));
+    const again: Queued[] = [];
+    let applied = false;
+    results.forEach((result, index) => {
+      const member = admitted[index] as Queued & BatchMember;
+      if (again.length > 0) again.push(member);
+      else if (result.status === 'rejected') member.reject(result.reason);
+      else if (result.value.outcome.ok) {
+        const { outcome, entry } = result.value;
+        this.#applied(name, doc, entry as Uint8Array, outcome.version);
+        this.#segmentDone(member.submission, member.changes, outcome);
+        member.resolve('applied');
+        applied = true;
+      } else if (result.value.outcome.reason === 'stale') again.push(member);
+      else {
+        member.reject(refusalOf(result.value.outcome, 'segment'));
+        // Those after it were based on its entry: judged again.
+        again.push(...admitted.slice(index + 1));
+      }
+    });
+    if (applied) await this.#releaseHeld(doc);
+    return again.filter((member, index, all) => all.indexOf(member) === index).map(({ submission, resolve, reject, started }) => ({ submission, resolve, reject, started }));
   }
 
   /**
@@ -197,7 +354,7 @@ export class WritePath {
 
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
     const { name, doc, update } = submission;
-    await this.#documents.catchUp(name, doc);
+    await traced('outpost.catchUp', { 'outpost.document': name }, () => this.#documents.catchUp(name, doc));
     // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
     // decided again after asking the log once: another node may have written what it lacks.
     let askedLog = false;
@@ -209,7 +366,7 @@ export class WritePath {
       return this.#documents.version(doc) !== before;
     };
     for (let attempt = 0; ; attempt++) {
-      const analysis = analyzeUpdate(doc, update);
+      const analysis = tracedSync('outpost.analyze', { 'outpost.update_bytes': update.byteLength }, () => analyzeUpdate(doc, update));
       if (analysis.empty) return 'empty';
       if (!analysis.integrable) {
         if (await askLog()) continue;
@@ -239,7 +396,8 @@ export class WritePath {
     const { name, doc, update, sender } = submission;
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
     if (submission.role === null) throw new Refused('forbidden', 'accessLost', 'not a member of this conversation');
-    const changes = validateSegment(doc, analysis, { ...sender, role: submission.role });
+    const role = submission.role;
+    const changes = tracedSync('outpost.validate', {}, () => validateSegment(doc, analysis, { ...sender, role }));
     // A message this update refers to and the segment does not hold: numbered in another
     // segment, it is a forgery; else it may still be on its way (written offline), so wait.
     // One found elsewhere is enough to refuse, and waiting lands nothing: a few lookups bound
@@ -249,7 +407,7 @@ export class WritePath {
       if (numbered !== null && numbered !== segment) throw ruleBroken('edits, deletions and reactions go to the segment that holds the message');
     }
     if (changes.waitingFor.size > 0) return 'waiting';
-    await this.#hooks.admitMessages(sender.userId, changes.messages.length);
+    await this.#admit(submission, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     const { outcome, entry } = await this.#commit({
       doc: name,
@@ -259,15 +417,7 @@ export class WritePath {
       messages: {
         conversationId,
         segmentSize: this.#segmentSize,
-        list: changes.messages.map(({ id, entry: m }) => ({
-          id,
-          segment,
-          author: m.author,
-          createdAt: m.createdAt,
-          body: m.body,
-          ...(m.replyTo ? { replyTo: m.replyTo } : {}),
-          ...(m.attachments ? { attachments: m.attachments } : {}),
-        })),
+        list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)),
       },
       numbering: { client: SEGMENT_SERVER_CLIENT, clock: Y.getState(doc.store, SEGMENT_SERVER_CLIENT), known: [], deletes: neutralize },
     });
@@ -276,14 +426,13 @@ export class WritePath {
       throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as Uint8Array, outcome.version);
-    this.#answer(submission);
-    this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome);
+    this.#segmentDone(submission, changes, outcome);
     return 'applied';
   }
 
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
-    const changes = validateUser(analysis, sender);
+    const changes = tracedSync('outpost.validate', {}, () => validateUser(analysis, sender));
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
@@ -297,19 +446,44 @@ export class WritePath {
     }
     this.#applied(name, doc, update, outcome.version);
     this.#answer(submission);
-    if (changes.reads.length > 0) this.#hooks.readsApplied(sender.userId, changes.reads);
+    if (changes.reads.length > 0) tracedSync('outpost.fanOut', {}, () => this.#hooks.readsApplied(sender.userId, changes.reads));
     return 'applied';
   }
 
+  /** A segment update was committed and applied: count its messages, acknowledge it, fan out. */
+  #segmentDone(submission: Submission, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void {
+    const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
+    if (changes.messages.length > 0) {
+      metrics.messagesNumbered.inc(changes.messages.length);
+      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
+    }
+    this.#answer(submission);
+    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, submission.doc, changes, outcome));
+  }
+
+  /**
+   * Charges the sender's message allowance for an update's new messages, once: an update judged
+   * again (the log moved on under it, another node won the race) is not charged again.
+   */
+  async #admit(submission: Submission, messages: number): Promise<void> {
+    const due = messages - (this.#charged.get(submission) ?? 0);
+    if (due <= 0) return;
+    await this.#hooks.admitMessages(submission.sender.userId, due);
+    this.#charged.set(submission, messages);
+  }
+
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {
-    this.#documents.applyCommitted(name, doc, entry, version);
-    this.#hooks.committed(name, version, entry);
+    // Applying broadcasts to this node's clients; `committed` tells the other nodes.
+    tracedSync('outpost.apply', { 'outpost.version': version }, () => {
+      this.#documents.applyCommitted(name, doc, entry, version);
+      this.#hooks.committed(name, version, entry);
+    });
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
   async #commit(request: CommitRequest): Promise<CommitResult> {
     try {
-      return await this.#committer.commit(request);
+      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => this.#committer.commit(request));
     } catch (error) {
       this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
@@ -337,10 +511,19 @@ export class WritePath {
             continue;
           }
           progress = progress || result === 'applied';
+          if (result === 'applied') metrics.updatesAccepted.inc({ doc: submission.docName.kind });
           if (result === 'empty' || submission.frame === 'step2') this.#answer(submission, true);
         } catch (error) {
           const refusal = error instanceof Refused ? error : retryLater('internal', 'a waiting change could not be stored', 1_000);
-          this.#log.warn('a held update was refused', { document: submission.name, userId: submission.sender.userId, reason: refusal.message });
+          metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
+          this.#log.warn('a held update was refused', {
+            connectionId: (submission.connection.context as { socket?: { id: string } } | undefined)?.socket?.id,
+            userId: submission.sender.userId,
+            document: submission.name,
+            kind: refusal.kind,
+            code: refusal.code,
+            reason: refusal.message,
+          });
           submission.connection.close({ code: 4000, reason: refusal.reason });
         }
       }
@@ -351,9 +534,23 @@ export class WritePath {
     for (const held of this.#held.expired(Date.now())) {
       const { submission } = held.sender;
       const refusal = retryLater('internal', 'a change waited too long for the changes it builds on; the document will be synced again', 0);
+      metrics.updatesRefused.inc({ kind: refusal.kind, code: refusal.code });
       submission.connection.close({ code: 4000, reason: refusal.reason });
     }
   }
+}
+
+/** A new message as the commit numbers it. */
+function newMessage(id: MessageId, segment: number, entry: MessageEntry): NonNullable<CommitRequest['messages']>['list'][number] {
+  return {
+    id,
+    segment,
+    author: entry.author,
+    createdAt: entry.createdAt,
+    body: entry.body,
+    ...(entry.replyTo ? { replyTo: entry.replyTo } : {}),
+    ...(entry.attachments ? { attachments: entry.attachments } : {}),
+  };
 }
 
 /** A refused commit, as the client is told. */

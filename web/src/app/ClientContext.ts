@@ -7,7 +7,8 @@ export interface SignedIn {
   /** The replica on this device (its storage status is shown when space runs out). */
   replica: IndexedDbReplica;
   /** Signs out: revokes the session and wipes this device's replica. */
-  logout(): Promise<void>;
+  /** Signs out; `ended` (the reason shown) when the server already ended the session. */
+  logout(ended?: string): Promise<void>;
 }
 
 export const ClientContext = createContext<SignedIn | null>(null);

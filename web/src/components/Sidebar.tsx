@@ -43,6 +43,9 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
         >
           <Icon name={dnd ? 'moon' : 'bell'} />
         </button>
+        <button type="button" className="ghost small" onClick={() => navigate({ name: 'account' })} title="Devices, password, two-factor sign-in">
+          Account
+        </button>
         <button type="button" className="ghost small" onClick={() => setDialog('logout')}>
           Log out
         </button>
