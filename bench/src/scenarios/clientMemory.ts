@@ -33,7 +33,7 @@ export async function clientMemory(conversations: number, perConversation: numbe
   const total = conversations * perConversation;
   printReport(
     `client memory, ${conversations} conversations × ${perConversation.toLocaleString('en')} messages (${total.toLocaleString('en')}) — Node, fake-indexeddb, offline cold start`,
-    ['heap used after a full GC, less the same process before the client started; search index included'],
+    ['heap used after a full GC, less the same process before the client started; the in-memory search index of what is loaded included (the replica holds no saved index here)'],
     [
       { name: `history 'onDemand': latest page of each (${onDemand.inMemoryMessages.toLocaleString('en')} msgs in memory)`, value: onDemand.heapMB, unit: 'MB', baseline: { name: 'bare Y.Docs of every segment', value: bare.heapMB } },
       { name: `history 'all': every segment (${all.inMemoryMessages.toLocaleString('en')} msgs in memory)`, value: all.heapMB, unit: 'MB', baseline: { name: 'bare Y.Docs of every segment', value: bare.heapMB } },

@@ -286,6 +286,40 @@ describe('the web app', () => {
     device.close();
   });
 
+  it('renders a bounded window however far back you scroll: the newest rows are dropped and come back', async () => {
+    await ada.open('Bob');
+    await ada.page.bringToFront();
+    const device = await OutpostClient.login({ url: server.url }, { username: ada.username, password: 'correct horse battery' });
+    const chat = device.conversation(ada.conversationId());
+    for (let i = 1; i <= 400; i++) chat.send(`window ${i}`);
+    await ada.message('window 400').waitFor();
+    const first = ada.page.locator('li.message .body', { hasText: /^window 1$/ });
+    const newest = ada.page.locator('li.message .body', { hasText: /^window 400$/ });
+    const scroller = ada.page.locator('.message-scroller');
+    await until('scrolling up reaches the first of them', async () => {
+      await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+      if ((await first.count()) > 0) return true;
+      const more = ada.page.getByRole('button', { name: 'Show earlier messages' });
+      if ((await more.count()) > 0) await more.click();
+      return (await first.count()) > 0;
+    }, async () => [await ada.page.locator('li.message').count(), ada.page.url()]);
+    // What is rendered stayed bounded: the newest were dropped on the way up.
+    expect(await ada.page.locator('li.message').count()).toBeLessThanOrEqual(200);
+    expect(await newest.count()).toBe(0);
+    // Scrolling back down brings them back, a page at a time.
+    await until('scrolling down brings the newest back', async () => {
+      await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      if ((await newest.count()) > 0) return true;
+      const later = ada.page.getByRole('button', { name: 'Show later messages' });
+      if ((await later.count()) > 0) await later.dispatchEvent('click');
+      return (await newest.count()) > 0;
+    });
+    expect(await ada.page.locator('li.message').count()).toBeLessThanOrEqual(200);
+    expect(await first.count()).toBe(0);
+    await until('every message from the other device is numbered', async () => (await ada.history()).every((m) => m.state === 'sent'));
+    device.close();
+  });
+
   it('screens a person sees first: sign-in and the conversation list', async () => {
     await ada.page.goto('/');
     await ada.page.locator('.conversation-item').first().waitFor();

@@ -1,5 +1,7 @@
 // The scrolling history of a conversation. The whole history is local, so "infinite scroll" is a
-// window over it that grows as you scroll up (keeping your place); new messages keep you at the
+// window over it that grows as you scroll up (keeping your place) up to WINDOW rows; further up,
+// the newest rows are dropped and come back as you scroll down again, so what is rendered stays
+// bounded however far back you read; new messages keep you at the
 // bottom if you were there; a deep-linked message is brought into view and highlighted; opening
 // a conversation with unread messages lands at the first of them, under a "New messages" line.
 // What happened to a group (created, renamed, people added, removed or gone) sits between the
@@ -13,6 +15,8 @@ import { dayLabel, sameDay } from '../app/time.ts';
 import { MessageRow, type MessageActions } from './MessageRow.tsx';
 
 const PAGE = 50;
+/** Rows rendered at most while scrolling back (a deep link or a long unread run may need more). */
+const WINDOW = 200;
 const NOBODY: readonly string[] = [];
 const RUN_GAP_MS = 5 * 60_000;
 
@@ -81,10 +85,13 @@ function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[],
 export function MessageList({ conversationId, messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onOlder, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
+  /** The newest message rendered when you scrolled so far back that the latest are dropped (null: down to the latest). */
+  const [lastId, setLastId] = useState<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [currentId, setCurrentId] = useState<string | null>(null);
   const stick = useRef(true);
-  const restore = useRef<{ height: number; top: number } | null>(null);
+  /** A row on screen and where it was before the window moved: it is put back there. */
+  const restore = useRef<{ id: string; offset: number } | null>(null);
   const scrolledTo = useRef<string | null>(null);
   const landedOnUnread = useRef(false);
 
@@ -92,9 +99,13 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
   const indexOf = (id: string | undefined) => (id ? messages.findIndex((m) => m.id === id) : -1);
   const anchorIndex = Math.min(...[indexOf(targetId), indexOf(firstUnreadId)].filter((i) => i >= 0), messages.length);
   const needed = anchorIndex < messages.length ? messages.length - anchorIndex + 10 : 0;
+  const lastIndex = lastId === null ? -1 : messages.findIndex((m) => m.id === lastId);
+  // An anchor past the window's end (a new deep link) brings the window down to the latest.
+  const end = lastIndex < 0 || (needed > 0 && anchorIndex > lastIndex) ? messages.length : lastIndex + 1;
   const shownCount = Math.max(count, needed);
-  const start = Math.max(0, messages.length - shownCount);
-  const shown = messages.slice(start);
+  const start = Math.max(0, end - shownCount);
+  const shown = messages.slice(start, end);
+  const cut = end < messages.length;
   const byId = useMemo(() => new Map<string, MessageItem>(messages.map((m) => [m.id, m])), [messages]);
   const seen = useMemo(() => seenMap(messages, receipts, me), [messages, receipts, me]);
   // Your message's "Sent · #N" stays in view while it is the conversation's last message.
@@ -112,7 +123,8 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
     const el = scroller.current;
     if (!el) return;
     if (restore.current) {
-      el.scrollTop = restore.current.top + (el.scrollHeight - restore.current.height);
+      const row = document.getElementById(`m-${restore.current.id}`);
+      if (row) el.scrollTop += row.getBoundingClientRect().top - el.getBoundingClientRect().top - restore.current.offset;
       restore.current = null;
       return;
     }
@@ -137,7 +149,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
         return;
       }
     }
-    if (stick.current) el.scrollTop = el.scrollHeight;
+    if (stick.current && !cut) el.scrollTop = el.scrollHeight;
   });
 
   useEffect(() => onAtBottom(atBottom), [atBottom, onAtBottom]);
@@ -145,23 +157,51 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    const nearEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    const bottom = nearEnd && !cut;
     stick.current = bottom;
     if (bottom !== atBottom) setAtBottom(bottom);
     if (el.scrollTop < 200) loadEarlier();
+    else if (cut && el.scrollHeight - el.scrollTop - el.clientHeight < 200) loadLater();
   };
 
-  /** Grows the window by a page, keeping the messages on screen where they are. */
+  /** The first row on screen and its distance from the top of the scroller. */
+  const anchor = (el: HTMLDivElement): { id: string; offset: number } | null => {
+    const top = el.getBoundingClientRect().top;
+    for (const row of el.querySelectorAll<HTMLElement>('li.message')) {
+      const box = row.getBoundingClientRect();
+      if (box.bottom > top) return { id: row.dataset.messageId ?? '', offset: box.top - top };
+    }
+    return null;
+  };
+
+  /** Grows the window by a page at the top, keeping the messages on screen where they are; past WINDOW rows the newest are dropped. */
   const loadEarlier = () => {
     const el = scroller.current;
     if (start === 0) onOlder();
     if (!el || start === 0 || restore.current) return;
-    restore.current = { height: el.scrollHeight, top: el.scrollTop };
-    setCount(shownCount + PAGE);
+    restore.current = anchor(el);
+    const grown = shownCount + PAGE;
+    if (grown <= WINDOW || needed > 0) {
+      setCount(grown);
+      return;
+    }
+    setCount(WINDOW);
+    setLastId(messages[Math.max(start - PAGE, 0) + WINDOW - 1]?.id ?? null);
+  };
+
+  /** Scrolling back down through a window that dropped the newest rows: a page more at the bottom, one less at the top. */
+  const loadLater = () => {
+    const el = scroller.current;
+    if (!el || !cut || restore.current) return;
+    restore.current = anchor(el);
+    const nextEnd = Math.min(messages.length, end + PAGE);
+    setLastId(nextEnd >= messages.length ? null : (messages[nextEnd - 1]?.id ?? null));
   };
 
   const jumpToLatest = () => {
     stick.current = true;
+    setLastId(null);
     setCount(PAGE);
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -185,6 +225,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
     if (next === undefined) return;
     event.preventDefault();
     if (next < 0 && start > 0) loadEarlier();
+    if (next >= rows.length && cut) loadLater();
     rows[Math.max(0, Math.min(rows.length - 1, next))]?.focus();
   };
 
@@ -258,7 +299,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
               </Fragment>
             );
           })}
-          {eventsBetween(events, messages.at(-1)?.createdAt ?? -Infinity, Infinity).map((event, i, after) => {
+          {!cut && eventsBetween(events, messages.at(-1)?.createdAt ?? -Infinity, Infinity).map((event, i, after) => {
             const since = i > 0 ? after[i - 1]?.at : messages.at(-1)?.createdAt;
             return (
               <Fragment key={`event-${event.id}`}>
@@ -268,6 +309,13 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
             );
           })}
         </ol>
+        {cut && (
+          <p className="history-start">
+            <button type="button" className="link" onClick={loadLater}>
+              Show later messages
+            </button>
+          </p>
+        )}
       </div>
       {!atBottom && (
         <button type="button" className="jump-latest" onClick={jumpToLatest}>

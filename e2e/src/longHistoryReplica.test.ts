@@ -1,0 +1,81 @@
+// A device with a complete replica restarts after an old message was edited elsewhere: it syncs
+// the head and that one old segment, nothing else (the server document's change counters and the
+// counters the replica kept say which), and its saved search index answers before any segment
+// is read.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as decoding from 'lib0/decoding';
+import { segmentDoc, type MessageId } from '@outpost/shared-schema';
+import { freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
+import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
+
+afterAll(async () => {
+  closeReplicaClients();
+  await teardown();
+});
+
+/** A WebSocket that notes the documents the client starts a sync handshake for (sync step 1). */
+function handshakeWebSocket(): { WebSocket: typeof globalThis.WebSocket; handshakes: Set<string> } {
+  const handshakes = new Set<string>();
+  class RecordingWebSocket extends globalThis.WebSocket {
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
+        const decoder = decoding.createDecoder(data instanceof Uint8Array ? data : new Uint8Array(data));
+        const docName = decoding.readVarString(decoder).split('\0')[0] as string;
+        // Hocuspocus message type 0 is Sync; inside it, y-protocols' type 0 is step 1.
+        if (decoding.readVarUint(decoder) === 0 && decoding.readVarUint(decoder) === 0) handshakes.add(docName);
+      }
+      super.send(data);
+    }
+  }
+  return { WebSocket: RecordingWebSocket, handshakes };
+}
+
+describe('a complete replica across restarts', () => {
+  it('re-syncs only the old segment whose counter moved, and searches from the saved index at once', async () => {
+    const server = await startNode({ ...(await freshDatabase('sqlite')), segmentSize: 10 });
+    const ada = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    const id = await ada.openDirect(bob.user.id);
+    const a = ada.conversation(id);
+    await until('ada knows the segment size', () => a.meta().get()?.segmentSize === 10);
+    const ids: MessageId[] = [];
+    for (let s = 0; s < 5; s++) {
+      for (let i = 0; i < 10; i++) ids.push(a.send(`${s === 0 && i === 0 ? 'walrus ' : ''}m${s * 10 + i + 1}`));
+      await until(`segment ${s} is numbered`, () => a.messages().get().filter((m) => m.seq !== null).length === (s + 1) * 10);
+    }
+    await until('the head moved to 5', () => a.meta().get()?.head === 5);
+
+    // Bob's laptop keeps a complete replica (history 'all').
+    const profile = browserProfile();
+    const first = await startOnReplica(server.url, bob.session, profile);
+    const b1 = first.client.conversation(id);
+    await until('bob has the whole history', () => b1.messages().get().length === 50, () => b1.messages().get().length);
+    await until('and only the head subscribed', () => b1.subscribedSegments().join() === '5', () => b1.subscribedSegments());
+    expect(first.client.search('walrus').map((h) => h.messageId)).toEqual([ids[0]]);
+    await first.client.stored();
+    await first.client.searchSaved();
+    first.close();
+
+    // While the laptop is closed, ada edits a message of segment 1 and reacts to one of segment 3.
+    a.edit(ids[12] as MessageId, 'm13, edited while bob was away');
+    a.react(ids[33] as MessageId, '🎉');
+    await until('the server counted both changes', () => {
+      const counters = server.hocuspocus.documents.get(`conv:${id}:server`)?.getMap('segments');
+      return (counters?.get('1') ?? 0) !== 0 && (counters?.get('3') ?? 0) !== 0;
+    });
+
+    // The laptop starts again: searchable from the saved index before anything syncs, then it
+    // syncs the server document, the head and exactly the two segments that changed.
+    const recording = handshakeWebSocket();
+    const second = await startOnReplica(server.url, bob.session, profile, { WebSocket: recording.WebSocket });
+    const b2 = second.client.conversation(id);
+    await second.client.searchable();
+    expect(second.client.search('walrus').map((h) => h.messageId)).toEqual([ids[0]]);
+    await until('the edit arrived', () => b2.messages().get().find((m) => m.id === ids[12])?.body === 'm13, edited while bob was away');
+    await until('the reaction arrived', () => (b2.messages().get().find((m) => m.id === ids[33])?.reactions['🎉']?.length ?? 0) === 1);
+    await until('back to the head alone', () => b2.subscribedSegments().join() === '5' && b2.synced(), () => b2.subscribedSegments());
+    const segments = [...recording.handshakes].filter((name) => name.startsWith(`conv:${id}:`) && !name.endsWith(':server')).sort();
+    expect(segments).toEqual([segmentDoc(id, 1), segmentDoc(id, 3), segmentDoc(id, 5)].sort());
+    expect(second.client.search('edited').map((h) => h.messageId)).toEqual([ids[12]]);
+  }, 120_000);
+});
