@@ -130,7 +130,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       readsApplied: (_userId, reads) => late.serverDocuments?.receiptsChanged(reads.map((read) => read.conversationId)),
     },
   });
-  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
+  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log, contentRemoved: (name) => erasure.deleted(name) }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
