@@ -118,3 +118,29 @@ describe('a message deleted before deletion was real', () => {
     expect(await sqliteFilesHolding(database.dataDir, secret)).toEqual([]);
   });
 });
+
+describe('the device that deletes', () => {
+  it('keeps no trace of the text in its own replica either', async () => {
+    const database = await freshDatabase('sqlite');
+    const server = await startNode(database);
+    const signedUp = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    const id = await signedUp.openDirect(bob.user.id);
+    const session = signedUp.session;
+    signedUp.close();
+    const profile = browserProfile();
+    const ada = await startOnReplica(server.url, session, profile);
+    const a = ada.client.conversation(id);
+    const secret = `own-words-${process.pid}`;
+    const message = a.send(secret);
+    await until('the message is numbered', () => a.isNumbered(message));
+    a.delete(message);
+    await until('bob sees the deletion', () => history(bob.conversation(id)).find((l) => l.id === message)?.deleted === true);
+    await until('ada’s copy holds the tombstone', async () => {
+      await ada.client.stored();
+      return (await replicaStoresHolding(profile, session.user.id, secret)).length === 0;
+    });
+    await server.erased();
+    expect(await sqliteFilesHolding(database.dataDir, secret)).toEqual([]);
+  });
+});
