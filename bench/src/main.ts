@@ -4,11 +4,19 @@
 //                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
 //   npm run bench -- validation        only the validation cost
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
-//   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost (docs/bench.md)
+//   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost, then Outpost
+//                                      on one node and on two over Postgres and Redis (docs/bench.md);
+//                                      --nodes-only runs only the latter, --no-nodes only the former
+//   npm run bench -- search            server search p50/p95 over 1,000,000 messages on SQLite and Postgres
+//                                      (MESSAGES=n changes the size; BACKENDS=sqlite or postgres runs one)
+//   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
+//                                      (CONVERSATIONS=n, PER_CONVERSATION=n change it)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
+import { clientMemory } from './scenarios/clientMemory.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
+import { serverSearch } from './scenarios/serverSearch.ts';
 import { plans } from './scenarios/serverLoadPlan.ts';
 import { validationCost } from './scenarios/validationCost.ts';
 
@@ -17,8 +25,9 @@ const [scenario, ...flags] = process.argv.slice(2);
 if (scenario === 'server') {
   // Ctrl-C and kill end the run through process.exit, which kills every child (load/children.ts).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  const plan = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
-  const outcome = await serverLoad(plan);
+  const sized = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
+  const plan = flags.includes('--nodes-only') ? { ...sized, servers: [] } : sized;
+  const outcome = await serverLoad(plan, { cluster: !flags.includes('--no-nodes') });
   if (!outcome.ok) {
     console.log('\nThe run FAILED: a server stopped early or a message was lost, duplicated or misnumbered (see above).');
     process.exitCode = 1;
@@ -27,6 +36,15 @@ if (scenario === 'server') {
   validationCost();
 } else if (scenario === 'files') {
   await fileUploads();
+} else if (scenario === 'search') {
+  const backends = (process.env.BACKENDS ?? 'sqlite,postgres').split(',').filter((b): b is 'sqlite' | 'postgres' => b === 'sqlite' || b === 'postgres');
+  const results = await serverSearch({ messages: Number(process.env.MESSAGES ?? 1_000_000), queries: Number(process.env.QUERIES ?? 400), backends });
+  if (results.some((result) => !result.scoped)) {
+    console.log('\nThe run FAILED: a search found a message outside the searcher\'s membership.');
+    process.exitCode = 1;
+  }
+} else if (scenario === 'memory') {
+  await clientMemory(Number(process.env.CONVERSATIONS ?? 100), Number(process.env.PER_CONVERSATION ?? 10_000), 1000);
 } else if (scenario === undefined) {
   validationCost();
   await fileUploads();
@@ -35,6 +53,6 @@ if (scenario === 'server') {
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "search", "memory" or "server" [--quick]`);
   process.exitCode = 2;
 }

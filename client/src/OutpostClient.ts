@@ -38,15 +38,18 @@ import {
   type UserId,
   type UserList,
 } from '@outpost/shared-schema';
+import { Account } from './account/Account.ts';
+import { Admin } from './admin/Admin.ts';
 import { Api, type SessionStore } from './connection/api.ts';
 import { SyncConnection, type ConnectionStatus } from './connection/SyncConnection.ts';
-import { Conversation, type ConversationFacts } from './conversation/Conversation.ts';
+import { Conversation, type ConversationFacts, type HistoryMode } from './conversation/Conversation.ts';
 import { Derived, type Live } from './live.ts';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';
 import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
 import type { OperationKind, PendingOperation } from './replica/PendingOperation.ts';
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+import { serverSearchPath, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
 import { Refusals, type Failure } from './recovery/Refusals.ts';
 import { Presence } from './presence/Presence.ts';
@@ -74,6 +77,12 @@ export interface OutpostClientOptions {
    * (for offline use and local search). Default: on when `persistence` is given.
    */
   backfill?: boolean;
+  /**
+   * A conversation's older segments: 'all' (default) fetches every one into the replica in the
+   * background, newest first, one at a time, each subscribed only while it syncs; 'onDemand'
+   * fetches them only when asked (`Conversation.loadOlder`, `Conversation.openAt`).
+   */
+  history?: HistoryMode;
 }
 
 /** One row of the conversation list: the inbox entry and what the conversation's documents say. */
@@ -100,6 +109,10 @@ export type { Failure } from './recovery/Refusals.ts';
 export class OutpostClient {
   readonly user: PublicUser;
   readonly deviceId: DeviceId;
+  /** This user's devices, password and two-factor sign-in (network calls). */
+  readonly account: Account;
+  /** Server administration (network calls; `forbidden` unless this user is a server administrator). */
+  readonly admin: Admin;
   readonly #api: Api;
   readonly #docs: DocStore;
   readonly #persistence: ReplicaPersistence;
@@ -121,7 +134,7 @@ export class OutpostClient {
   readonly tab = globalThis.crypto.randomUUID();
   readonly #providers = new Map<string, HocuspocusProvider>();
   readonly #outbox: Outbox;
-  readonly #search = new LocalSearch();
+  readonly #search: LocalSearch;
   readonly #progress: SyncProgress;
   readonly #relay: TabRelay | null;
   readonly #stop: (() => void)[] = [];
@@ -134,13 +147,29 @@ export class OutpostClient {
   #thumbnailScan: ReturnType<typeof setTimeout> | undefined;
   /** The app's wish (connect/disconnect); the browser's offline signal overrides it meanwhile. */
   #wantOnline = true;
+  readonly #history: HistoryMode;
+  /** Documents that should be subscribed (a subscription starts once the replica has loaded them). */
+  readonly #wanted = new Set<string>();
+  /** Resolvers waiting for a document's sync handshake. */
+  readonly #syncWaiters = new Map<string, (() => void)[]>();
 
   private constructor(options: OutpostClientOptions, api: Api, session: Session) {
     this.#api = api;
     this.user = session.user;
     this.deviceId = session.deviceId as DeviceId;
+    this.account = new Account(api);
+    this.admin = new Admin(api);
     this.#persistence = options.persistence ?? memoryOnly;
+    this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
+    const docs = this.#docs;
+    // The saved index loads once the latest messages are on screen: it takes the main thread
+    // for a moment, and the last screen comes first.
+    this.#search = new LocalSearch({
+      ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
+      loaded: (name) => docs.loaded(name),
+      after: () => this.loaded(),
+    });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
@@ -194,6 +223,9 @@ export class OutpostClient {
       onSynced: (docName) => {
         this.#progress.changed();
         this.#refusals.synced(docName);
+        const waiters = this.#syncWaiters.get(docName);
+        this.#syncWaiters.delete(docName);
+        for (const resolve of waiters ?? []) resolve();
       },
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
@@ -255,9 +287,33 @@ export class OutpostClient {
 
   /** Starts syncing a document once the replica has loaded it (see DocStore.whenLoaded). */
   #sync(docName: string, doc: Y.Doc): void {
+    this.#wanted.add(docName);
     this.#docs.whenLoaded(docName, () => {
+      if (!this.#wanted.has(docName)) return;
       this.#providers.set(docName, this.#connection.attach(docName, doc));
       this.#progress.changed();
+    });
+  }
+
+  /** Ends a document's subscription when nothing of it waits for the server (see ConversationHost.release). */
+  #release(docName: string): boolean {
+    const provider = this.#providers.get(docName);
+    if (provider) {
+      if (!provider.synced || provider.hasUnsyncedChanges) return false;
+      if (this.#outbox.list().get().some((op) => op.docName === docName)) return false;
+    }
+    this.#wanted.delete(docName);
+    this.#providers.delete(docName);
+    this.#connection.detach(docName);
+    return true;
+  }
+
+  #whenSynced(docName: string): Promise<void> {
+    if (this.#connection.isSynced(docName)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#syncWaiters.get(docName) ?? [];
+      waiters.push(resolve);
+      this.#syncWaiters.set(docName, waiters);
     });
   }
 
@@ -306,7 +362,12 @@ export class OutpostClient {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
   }
 
-  static async login(options: OutpostClientOptions, request: { username: string; password: string }): Promise<OutpostClient> {
+  /**
+   * Signs in. An account with two-factor sign-in also needs `code` (from the authenticator app, or
+   * a recovery code): without it, or with a wrong one, this rejects with `unauthorized` and
+   * `details.secondFactor` = 'required' or 'invalid' — ask for the code and call again.
+   */
+  static async login(options: OutpostClientOptions, request: { username: string; password: string; code?: string }): Promise<OutpostClient> {
     return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
   }
 
@@ -338,12 +399,24 @@ export class OutpostClient {
     await new Api(options.url).request('POST', '/api/auth/logout', { refreshToken }, false);
   }
 
-  /** Revokes this session on the server and drops local state. */
-  async logout(): Promise<void> {
+  /**
+   * Sets a new password with a one-time code from a server administrator (no client running);
+   * every device of that account is signed out. Rejects with `unauthorized` when the code is
+   * unknown, used or expired.
+   */
+  static async resetPassword(options: Pick<OutpostClientOptions, 'url'>, code: string, newPassword: string): Promise<void> {
+    await new Api(options.url).request('POST', '/api/auth/reset', { code, newPassword }, false);
+  }
+
+  /**
+   * Revokes this session on the server and drops local state. `revoke: false` only drops local
+   * state, for a session the server already ended (see `onSignedOut`).
+   */
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
     const session = this.#api.session;
     this.close();
     await this.#persistence.clear();
-    if (session) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
+    if (session && options.revoke !== false) await this.#api.request('POST', '/api/auth/logout', { refreshToken: session.refreshToken }, false);
   }
 
   // ── your own data (these need the network) ──
@@ -419,7 +492,7 @@ export class OutpostClient {
 
   /** Whether this user is a server administrator (who sees reports). */
   async isServerAdmin(): Promise<boolean> {
-    return (await this.#api.request<{ serverAdmin: boolean }>('GET', '/api/admin/me')).serverAdmin;
+    return (await this.account.overview()).serverAdmin;
   }
 
   /** Server administrators: reports of messages, newest first (open ones, or all). */
@@ -541,6 +614,13 @@ export class OutpostClient {
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
           typingIn: (conversationId) => this.#presence.typingIn(conversationId),
           sync: (docName, doc) => this.#sync(docName, doc),
+          release: (docName) => this.#release(docName),
+          whenSynced: (docName) => this.#whenSynced(docName),
+          place: (conversationId, messageId) =>
+            this.#api.request<{ segment: number; seq: number }>('GET', `/api/conversations/${conversationId}/messages/${messageId}`),
+          recall: (key) => this.#persistence.recall(key),
+          remember: (key, value) => void this.#persistence.remember(key, value).catch((error: unknown) => console.error('outpost replica: cannot remember', error)),
+          history: this.#history,
           record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
           storedSegments: (conversationId) => this.#storedSegments(conversationId),
           outgoing: (conversationId) => this.#uploads.in(conversationId),
@@ -657,6 +737,33 @@ export class OutpostClient {
     return this.#search.search(query, options);
   }
 
+  /**
+   * Full-text search on the server: every conversation you are in, and the ones you left up to
+   * when you left, including history this device has not synced yet. Needs the network (throws
+   * an OutpostError with `details.offline` without it); a query with no word is refused as
+   * `invalidInput`. Merge with `search()` through `mergeSearchHits`.
+   *
+   * @example
+   * const page = await client.searchServer('pump seal', { hasFile: true, limit: 20 });
+   * const more = page.nextOffset === null ? null : await client.searchServer('pump seal', { hasFile: true, offset: page.nextOffset });
+   */
+  async searchServer(query: string, options: ServerSearchOptions = {}): Promise<ServerSearchPage> {
+    return this.#api.request<ServerSearchPage>('GET', serverSearchPath(query, options));
+  }
+
+  /**
+   * Resolves once the replica's saved search index is loaded: everything this device had indexed
+   * is searchable, before the documents themselves are read.
+   */
+  searchable(): Promise<void> {
+    return this.#search.ready();
+  }
+
+  /** Resolves once every change to the search index so far is saved in the replica. */
+  searchSaved(): Promise<void> {
+    return this.#search.saved();
+  }
+
   /** How many conversations are fully synced, of how many known ("syncing 3 of 12"). */
   syncProgress(): Live<SyncProgressValue> {
     return this.#progress.live;
@@ -677,6 +784,23 @@ export class OutpostClient {
     return this.#refusals.list();
   }
 
+  /**
+   * Calls `listener` once when the server says this session is over (signed out from another
+   * device, the password changed, deactivated by an administrator): the app should show sign-in.
+   * Returns a function that stops listening.
+   */
+  onSignedOut(listener: () => void): () => void {
+    let told = false;
+    const check = () => {
+      if (told || !this.failures().some((failure) => failure.code === 'signedOut')) return;
+      told = true;
+      listener();
+    };
+    const stop = this.#refusals.onChange(check);
+    check();
+    return stop;
+  }
+
   /** Forgets a failure once the user has seen it. */
   dismissFailure(docName: string): void {
     this.#refusals.dismiss(docName);
@@ -689,10 +813,13 @@ export class OutpostClient {
    */
   async loaded(): Promise<void> {
     await Promise.all([this.#docs.loaded(userDoc(this.user.id as UserId)), this.#docs.loaded(inboxDoc(this.user.id as UserId))]);
+    const conversations = [...this.#conversations.values()];
+    await Promise.all(conversations.map((conversation) => this.#docs.loaded(serverDoc(conversation.id))));
+    // The head as the server document names it (a device that has none yet has no head to wait for).
     await Promise.all(
-      [...this.#conversations.values()].flatMap((conversation) => {
-        const head = conversation.meta().get()?.head ?? 0;
-        return [this.#docs.loaded(serverDoc(conversation.id)), this.#docs.loaded(segmentDoc(conversation.id, head))];
+      conversations.map((conversation) => {
+        const head = conversation.meta().get()?.head;
+        return head === undefined ? undefined : this.#docs.loaded(segmentDoc(conversation.id, head));
       }),
     );
   }
@@ -723,6 +850,7 @@ export class OutpostClient {
     this.#relay?.close();
     this.#progress.stop();
     this.#refusals.close();
+    this.#search.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
     this.#connection.destroy();

@@ -1,6 +1,8 @@
 // @outpost/client: the headless Outpost SDK for browsers, Electron and Node.
 export { OutpostClient, type OutpostClientOptions, type ConversationListItem, type Failure } from './OutpostClient.ts';
-export { Conversation, filesLabel, type AttachmentInput, type Member, type Receipt, type SharedFile, type TimelineEvent } from './conversation/Conversation.ts';
+export type { Account } from './account/Account.ts';
+export type { Admin, AuditFilters } from './admin/Admin.ts';
+export { Conversation, filesLabel, type AttachmentInput, type HistoryMode, type Member, type Receipt, type SharedFile, type TimelineEvent } from './conversation/Conversation.ts';
 export { isImage, type FileVariant } from './files/FileCopies.ts';
 export type { UploadState, FileLimitsView } from './files/Uploads.ts';
 export { memoryFiles, type CacheUsage, type OutgoingFile, type OutgoingMessage, type ReplicaFiles } from './replica/ReplicaFiles.ts';
@@ -15,6 +17,7 @@ export type { OutboxEntry } from './replica/Outbox.ts';
 export type { PendingOperation, OperationKind } from './replica/PendingOperation.ts';
 export type { SyncProgressValue } from './replica/SyncProgress.ts';
 export { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+export { mergeSearchHits, serverSearchPath, type MergedHit, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 export { OutpostError, type ErrorKind } from '@outpost/shared-schema';
 export type { LostChange } from './recovery/salvage.ts';
 export type { SessionStore } from './connection/api.ts';

@@ -107,6 +107,7 @@ describe.each(backends)('export and erase on %s', (backend) => {
     expect(history(b).find((l) => l.id === fromBob)?.body).toBe('bob stays');
 
     await bob.client.stored();
+    await bob.client.searchSaved();
     await server.erased();
     for (const text of secrets) {
       const where = {

@@ -69,6 +69,9 @@ describe.each(backends)('deleting a message on %s', (backend) => {
     await until('the phone sees the deletion', () => gone(back.client.conversation(id)));
     await back.client.stored();
     await laptop.client.stored();
+    // The local search index is saved in the replica too (its journal held the text).
+    await back.client.searchSaved();
+    await laptop.client.searchSaved();
     await server.erased();
 
     for (const text of [secret, edited]) {
@@ -138,6 +141,7 @@ describe('the device that deletes', () => {
     await until('bob sees the deletion', () => history(bob.conversation(id)).find((l) => l.id === message)?.deleted === true);
     await until('ada’s copy holds the tombstone', async () => {
       await ada.client.stored();
+      await ada.client.searchSaved();
       return (await replicaStoresHolding(profile, session.user.id, secret)).length === 0;
     });
     await server.erased();

@@ -136,7 +136,8 @@ describe.each(backends)('messaging on %s', (backend) => {
     await until('bob sees the edit', () => history(b)[2]?.body === 'm3 edited');
     const segment0 = server.hocuspocus.documents.get(segmentDoc(id, 0));
     expect(segment0?.getMap('edits').has(third)).toBe(true);
-    for (const n of [1, 2, 3]) expect(server.hocuspocus.documents.get(segmentDoc(id, n))?.getMap('edits').size).toBe(0);
+    // Old segments nobody keeps subscribed any more are unloaded on the server (issue 14): no edits in any that is loaded.
+    for (const n of [1, 2, 3]) expect(server.hocuspocus.documents.get(segmentDoc(id, n))?.getMap('edits').size ?? 0).toBe(0);
   });
 
   it('keeps a burst written offline in one segment and in the order it was written', async () => {

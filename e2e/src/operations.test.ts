@@ -86,6 +86,22 @@ describe('GET /metrics', () => {
     expect(after.get('outpost_redis_up')?.metrics.length ?? 0).toBe(0);
   });
 
+  it('counts every message of a burst, however the write path groups the updates', async () => {
+    const server = await startNode({ ...(await freshDatabase('sqlite')), env: { METRICS_TOKEN: TOKEN } });
+    const people = await Promise.all(['ada', 'bob', 'cy', 'dee'].map((name) => signUp(server.url, name)));
+    const [owner, ...others] = people as [(typeof people)[0], ...typeof people];
+    const id = await owner.createGroup('burst', others.map((person) => person.user.id));
+    await until('everyone has the group', () => people.every((person) => person.conversations().get().some((c) => c.id === id)));
+    const before = await scrape(`${server.url}/metrics`);
+    // Everyone sends at once: updates to one segment queue up and are committed in runs.
+    for (let round = 0; round < 5; round++) for (const person of people) person.conversation(id).send(`${person.user.username} ${round}`);
+    await until('20 messages numbered', () => history(owner.conversation(id)).filter((line) => line.seq !== null).length === 20);
+    const after = await scrape(`${server.url}/metrics`);
+    expect(value(after, 'outpost_messages_numbered_total') - value(before, 'outpost_messages_numbered_total')).toBe(20);
+    const updates = value(after, 'outpost_updates_accepted_total', { doc: 'segment' }) - value(before, 'outpost_updates_accepted_total', { doc: 'segment' });
+    expect(value(after, 'outpost_message_numbering_seconds') - value(before, 'outpost_message_numbering_seconds')).toBe(updates);
+  });
+
   it('with METRICS_PORT is served only on its own listener', async () => {
     const server = await startNode({ ...(await freshDatabase('sqlite')), env: { METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' } });
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);

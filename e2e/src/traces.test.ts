@@ -20,6 +20,7 @@ interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  links: { traceId: string; spanId: string }[];
   service: string;
 }
 
@@ -27,7 +28,7 @@ type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?:
 type OtlpExport = {
   resourceSpans: {
     resource: { attributes: { key: string; value: OtlpValue }[] };
-    scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[] }[] }[];
+    scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[]; links?: { traceId: string; spanId: string }[] }[] }[];
   }[];
 };
 
@@ -58,6 +59,7 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; re
               name: span.name,
               kind: span.kind,
               attributes: Object.fromEntries((span.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
+              links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
               service,
             });
           }
@@ -102,6 +104,12 @@ describe('traces over OTLP', () => {
       // Judging, committing, applying and fanning out happen inside the lock's work, under the update.
       const inTrace = new Set(spans.filter((span) => span.traceId === update!.traceId).map((span) => span.name));
       for (const stage of ['outpost.catchUp', 'outpost.analyze', 'outpost.validate', 'outpost.commit', 'outpost.apply', 'outpost.fanOut']) expect(inTrace, stage).toContain(stage);
+
+      // The batched commit is one span of its own, linked to the commit span of every update in it.
+      const commit = spans.find((span) => span.traceId === update!.traceId && span.name === 'outpost.commit');
+      const batch = spans.find((span) => span.name === 'outpost.commitBatch' && span.links.some((link) => link.spanId === commit?.spanId));
+      expect(batch?.links).toContainEqual({ traceId: update!.traceId, spanId: commit!.spanId });
+      expect(batch?.attributes['outpost.batch_size']).toBeGreaterThanOrEqual(1);
 
       const register = spans.find((span) => span.name === 'POST /api/auth/register');
       expect(register).toMatchObject({ kind: 2, attributes: { 'http.route': '/api/auth/register', 'http.response.status_code': 201 } }); // 2: SERVER

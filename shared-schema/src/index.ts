@@ -15,3 +15,7 @@ export * from './api/conversations.ts';
 export * from './api/privacy.ts';
 export * from './api/moderation.ts';
 export * from './api/audit.ts';
+export * from './api/search.ts';
+export * from './api/account.ts';
+export * from './api/twoFactor.ts';
+export * from './api/admin.ts';

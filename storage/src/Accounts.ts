@@ -36,6 +36,8 @@ export interface Accounts {
   getUsersByIds(ids: readonly UserId[]): Promise<UserRecord[]>;
   /** Users whose username or display name contains `query`, case-insensitive, by username. */
   searchUsers(query: string, limit: number): Promise<UserRecord[]>;
+  /** Replaces the user's password hash; false when there is no such user. */
+  setPasswordHash(id: UserId, passwordHash: string): Promise<boolean>;
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /**

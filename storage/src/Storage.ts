@@ -1,12 +1,16 @@
-// The persistence of one Outpost deployment: six small interfaces, each with its own contract
+// The persistence of one Outpost deployment: small interfaces, each with its own contract
 // suite run against SQLite (the embedded default) and Postgres (many nodes).
 import type { Accounts } from './Accounts.ts';
+import type { Administration } from './Administration.ts';
 import type { AuditLog } from './AuditLog.ts';
 import type { Conversations } from './Conversations.ts';
+import type { Devices } from './Devices.ts';
 import type { Files } from './Files.ts';
 import type { Moderation } from './Moderation.ts';
 import type { Privacy } from './Privacy.ts';
 import type { Projection } from './Projection.ts';
+import type { Search } from './Search.ts';
+import type { SecondFactors } from './SecondFactors.ts';
 import type { UpdateLog } from './UpdateLog.ts';
 
 export interface Storage {
@@ -15,6 +19,12 @@ export interface Storage {
   readonly log: UpdateLog;
   readonly projection: Projection;
   readonly files: Files;
+  /** The devices users are signed in on. */
+  readonly devices: Devices;
+  /** Two-factor sign-in secrets and recovery codes. */
+  readonly secondFactors: SecondFactors;
+  /** Users as the server administrator sees them: deactivation, password resets, counts. */
+  readonly administration: Administration;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
   readonly privacy: Privacy;
@@ -26,6 +36,7 @@ export interface Storage {
    * until VACUUM reuses their space, so this asks for one on the tables that hold text.
    */
   scrub(): Promise<void>;
+  readonly search: Search;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**
@@ -52,10 +63,14 @@ export interface PoolStats {
 }
 
 export type * from './Accounts.ts';
+export type * from './Administration.ts';
 export type * from './AuditLog.ts';
 export type * from './Conversations.ts';
+export type * from './Devices.ts';
 export type * from './Files.ts';
 export type * from './Moderation.ts';
 export type * from './Privacy.ts';
 export type * from './Projection.ts';
+export type * from './Search.ts';
+export type * from './SecondFactors.ts';
 export type * from './UpdateLog.ts';

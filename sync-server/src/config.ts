@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { fileURLToPath } from 'node:url';
-import { Limits } from '@outpost/shared-schema';
+import { Limits, Username } from '@outpost/shared-schema';
 import { defaultPoolTimeouts, type PoolTimeouts } from '@outpost/storage';
 import { RateLimits } from './rateLimiter.ts';
 
@@ -42,6 +42,12 @@ export interface Config {
   tls: { cert: Buffer; key: Buffer } | undefined;
   /** Attached files: size, quota, pace and image limits. */
   files: FileLimits;
+  /** Usernames that are server administrators besides the first account created (ADMIN_USERS). */
+  adminUsers: string[];
+  /** How long an administrator's password reset code works (PASSWORD_RESET_TTL, seconds). */
+  passwordResetTtlSeconds: number;
+  /** Where people reach the web app (PUBLIC_URL), for links such as password resets; else the request's origin. */
+  publicUrl: string | undefined;
   /** Who may read GET /metrics; off unless a token or a separate bind is set. */
   metrics: MetricsAccess;
   /** OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set; undefined: off (the SDK is not loaded). */
@@ -188,6 +194,9 @@ export function loadConfig(env: Env = process.env): Config {
       uploadsPerMinute: integer(env, 'FILES_UPLOADS_PER_MINUTE', 60, 1, 1_000_000),
       maxImagePixels: integer(env, 'FILES_MAX_IMAGE_PIXELS', 100_000_000, 1, 2 ** 40),
     },
+    adminUsers: adminUsers(env),
+    passwordResetTtlSeconds: integer(env, 'PASSWORD_RESET_TTL', 86_400, 60, 30 * 86_400),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/$/, ''),
     metrics: metricsAccess(env),
     tracing: tracing(env),
   };
@@ -205,6 +214,13 @@ function metricsAccess(env: Env): MetricsAccess {
   }
   const port = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
   return { token, host: env.METRICS_HOST || '127.0.0.1', port };
+}
+
+function adminUsers(env: Env): string[] {
+  const names = (env.ADMIN_USERS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = names.filter((name) => !Username.safeParse(name).success);
+  if (bad.length > 0) throw new ConfigError(`ADMIN_USERS must be a comma-separated list of usernames; not valid: ${bad.join(', ')}`);
+  return names;
 }
 
 function trustProxy(env: Record<string, string | undefined>): string[] {

@@ -7,6 +7,8 @@ import {
   type ConversationId,
   type ConversationSummary,
   type CreateConversationRequest,
+  type MessageId,
+  type MessagePlace,
   type UserId,
 } from '@outpost/shared-schema';
 import type { ConversationRecord, Storage } from '@outpost/storage';
@@ -108,6 +110,14 @@ export class Conversations {
     }
     await this.#audit.record('member.removed', userId, target, { conversation: id });
     await this.#sync.membershipChanged(id, [], [target]);
+  }
+
+  /** The segment and number of a message, for a deep link on a device that has not loaded its history. */
+  async place(userId: UserId, id: ConversationId, messageId: MessageId): Promise<MessagePlace> {
+    await this.#requireMember(userId, id);
+    const message = await this.#storage.projection.getMessage(id, messageId);
+    if (!message) throw new OutpostError('notFound', 'no such message in this conversation (it may not be numbered yet)');
+    return { segment: message.segment, seq: message.seq };
   }
 
   async #requireMember(userId: UserId, id: ConversationId): Promise<ConversationRecord> {

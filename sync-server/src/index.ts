@@ -1,5 +1,6 @@
 // @outpost/sync-server: start a node programmatically (tests, bench, embedding).
-export { startServer, type OutpostServer } from './server.ts';
+export { startServer, type OutpostServer, type ServerOptions } from './server.ts';
+export type { Mailer, PasswordResetMessage } from './admin/Mailer.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
 export { createLogger, withContext, type Logger, type LoggerOptions } from './log.ts';
 // The write path's judge, for `npm run bench` (what an update would do; may its sender do it).

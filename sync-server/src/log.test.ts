@@ -56,4 +56,22 @@ describe('createLogger', () => {
     expect(run.stdout).toContain('http://127.0.0.1:3000');
     expect(run.stdout.trim().startsWith('{')).toBe(false);
   });
+
+  it('routes what libraries print on the console through the logger, one line each', () => {
+    const script = `import('./log.ts').then(({ createLogger, routeConsole }) => {
+      routeConsole(createLogger('info', { pretty: false }));
+      console.error('closing connection abc (while handling conv:x:0) because of exception', new Error('forbidden[ruleBroken]'));
+      console.warn('a library warns', { detail: 1 });
+      console.error('a library failed', new Error('boom'));
+    })`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: import.meta.dirname, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // Hocuspocus's note of a refusal the write path logged already is kept for debug.
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'a library warns { detail: 1 }', source: 'console' }),
+      expect.objectContaining({ level: 'error', msg: 'a library failed', error: expect.objectContaining({ message: 'boom' }) }),
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 // Structured logs (pino): one JSON line per event on stdout, with the request, connection, user
 // and document it concerns, and never a secret or a message body. Pretty, coloured lines when a
 // person runs the node in a terminal (pino-pretty); JSON whenever stdout is a file or a pipe.
+import { inspect } from 'node:util';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from './config.ts';
@@ -94,4 +95,29 @@ export function withContext(log: Logger, context: Record<string, unknown>): Logg
     warn: (msg, fields) => log.warn(msg, merged(fields)),
     error: (msg, fields) => log.error(msg, merged(fields)),
   };
+}
+
+/** Hocuspocus reports each refused update on the console; the write path logged it already ("update refused"). */
+const ALREADY_LOGGED = /^closing connection \S+ \(while handling [^)]*\) because of exception$/;
+
+/**
+ * Sends what libraries print with `console.*` through `log`, so stdout stays one JSON line per
+ * event (a library's multi-line stack trace becomes the `error` field of one line).
+ */
+export function routeConsole(log: Logger): void {
+  const write =
+    (level: keyof Logger) =>
+    (...args: unknown[]): void => {
+      const error = args.find((arg) => arg instanceof Error);
+      const text = args
+        .filter((arg) => arg !== error)
+        .map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 3, breakLength: Infinity })))
+        .join(' ');
+      log[ALREADY_LOGGED.test(text) ? 'debug' : level](text, { source: 'console', ...(error ? { error } : {}) });
+    };
+  console.log = write('info');
+  console.info = write('info');
+  console.debug = write('debug');
+  console.warn = write('warn');
+  console.error = write('error');
 }

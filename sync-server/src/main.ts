@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './log.ts';
+import { createLogger, routeConsole } from './log.ts';
 import { startServer } from './server.ts';
 
 /** What a person can do about a port or address the node cannot listen on; null for other errors. */
@@ -48,6 +48,8 @@ try {
 const log = createLogger(config.logLevel);
 try {
   const server = await startServer(config, log);
+  // From here on, what libraries print goes through the logger too (one JSON line per event).
+  routeConsole(log);
   const stop = async (signal: string) => {
     log.info('draining: finishing what is in flight, then closing connections', { signal });
     await server.drain();

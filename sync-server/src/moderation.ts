@@ -10,19 +10,8 @@ import type { SyncEngine } from './sync/SyncEngine.ts';
 /** Messages shown before and after a reported one. */
 const CONTEXT = 3;
 
-/**
- * Who is a server administrator. Until the administrator role of issue 13 lands, the first
- * account created is one: this is the one place to rewire when it does.
- */
+/** Who is a server administrator (the administrator role: the first account, or ADMIN_USERS). */
 export type ServerAdministrators = (userId: UserId) => Promise<boolean>;
-
-export function firstAccountIsAdministrator(storage: Storage): ServerAdministrators {
-  let first: UserId | null = null;
-  return async (userId) => {
-    first ??= await storage.moderation.firstUserId();
-    return userId === first;
-  };
-}
 
 export class Moderation {
   readonly #storage: Storage;

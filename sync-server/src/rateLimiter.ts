@@ -45,10 +45,14 @@ export const RateLimits = {
   loginPerUser: { capacity: 10, perSecond: 1 / 30 },
   /** Logins and sign-ups per address: 30 a minute (the default of AUTH_ATTEMPTS_PER_ADDRESS). */
   authPerAddress: { capacity: 30, perSecond: 1 / 2 },
+  /** Two-factor codes tried against one account (sign-in, enrolment, turning it off): 10 per 5 minutes. */
+  secondFactorCodesPerUser: { capacity: 10, perSecond: 1 / 30 },
   /** Update frames a user may send (across devices). */
   updatesPerUser: { capacity: 600, perSecond: 60 },
   /** New messages a user may write; an offline day arrives as one batch, so the burst is large. */
   messagesPerUser: { capacity: 5_000, perSecond: 20 },
+  /** Server searches a user may run (typing sends one every few hundred ms). */
+  searchesPerUser: { capacity: 60, perSecond: 5 },
 } as const satisfies Record<string, BucketPolicy>;
 
 /** `perMinute` attempts per address a minute, with a burst of as many. */

@@ -8,10 +8,15 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { Hono } from 'hono';
 import { WebSocketServer, type RawData } from 'ws';
-import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc } from '@outpost/shared-schema';
+import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
+import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Administrators } from './admin/Administrators.ts';
+import { showToAdministrator, type Mailer } from './admin/Mailer.ts';
+import { TwoFactor } from './auth/twoFactor.ts';
+import { RateLimiter, RateLimits } from './rateLimiter.ts';
 import { loadSigningKey } from './auth/signingKey.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -32,7 +37,7 @@ import { DocumentStore } from './sync/documentStore.ts';
 import { Erasure } from './sync/erasure.ts';
 import { MessageRemoval } from './sync/messageRemoval.ts';
 import { AccountPrivacy } from './privacy.ts';
-import { Moderation, firstAccountIsAdministrator } from './moderation.ts';
+import { Moderation } from './moderation.ts';
 import { LoadedDocuments } from './sync/documents.ts';
 import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
@@ -74,7 +79,13 @@ function bytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OutpostServer> {
+/** What a deployment plugs in beside the settings. */
+export interface ServerOptions {
+  /** Delivers password reset codes (default: none; the administrator is shown the code). */
+  mailer?: Mailer;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
   // Before anything else, so the first requests are traced too; the SDK is loaded only here.
   if (config.tracing) await startTracing(config.tracing);
   const storage = await openStorage({
@@ -124,6 +135,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
         if (changes.tombstones.length > 0) erasure.deleted(segmentName);
+        if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
       },
@@ -133,7 +145,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log, contentRemoved: (name) => erasure.deleted(name) }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
-  const sessions = new Sessions(storage, signer, config.refreshTokenTtlSeconds, (deviceId) => engine.sessionRevoked(deviceId), audit);
+  const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
+  const account = new AccountSecurity(storage, audit, revoked);
+  const twoFactor = new TwoFactor(storage, audit, account, new RateLimiter('two-factor codes for this account', RateLimits.secondFactorCodesPerUser, coordinator.store));
+  const admins = new Administrators({
+    storage, audit, account, mailer: options.mailer ?? showToAdministrator, adminUsers: config.adminUsers, resetTtlMs: config.passwordResetTtlSeconds * 1000,
+  });
+  const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
   hocuspocus = new Hocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
@@ -154,12 +172,16 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const conversations = new Conversations(storage, engine, audit);
   const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
   const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
-  const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: firstAccountIsAdministrator(storage) });
+  const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: (userId) => admins.isAdmin(userId) });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
   await files.start();
   const app = createApp({
     storage,
     sessions,
+    account,
+    twoFactor,
+    admins,
+    publicUrl: config.publicUrl,
     signer,
     access: engine.access,
     conversations,
@@ -189,6 +211,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const record = engine.access.openSocket();
+      record.terminate = (code, reason) => ws.close(code, reason);
       const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
       const spend = inboundBudget(ws);
       ws.on('message', (data) => {

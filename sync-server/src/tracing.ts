@@ -2,7 +2,7 @@
 // catch-up, judge, commit, apply, fan-out) and each HTTP request, exported over OTLP/HTTP when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set. Unset, the SDK is never loaded and `traced` only calls its
 // work: the write path pays one boolean test per stage.
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 
 const TRACER = 'outpost';
 let enabled = false;
@@ -79,6 +79,30 @@ export function tracedSync<T>(name: string, attributes: Attributes, work: () => 
   return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, (span) => {
     try {
       const result = work();
+      settle(span);
+      return result;
+    } catch (error) {
+      settle(span, error);
+      throw error;
+    }
+  });
+}
+
+/** The active span's context (to link a shared piece of work back to it), or null when tracing is off. */
+export function activeSpanContext(): SpanContext | null {
+  return enabled ? (trace.getActiveSpan()?.spanContext() ?? null) : null;
+}
+
+/**
+ * Runs work shared by several traces (one commit for many updates) in a root span of its own,
+ * linked to each of them; just runs it when tracing is off.
+ */
+export async function tracedShared<T>(name: string, attributes: Attributes, from: readonly (SpanContext | null)[], work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work();
+  const links: Link[] = from.filter((span): span is SpanContext => span !== null).map((span) => ({ context: span }));
+  return trace.getTracer(TRACER).startActiveSpan(name, { attributes, links, root: true }, async (span) => {
+    try {
+      const result = await work();
       settle(span);
       return result;
     } catch (error) {

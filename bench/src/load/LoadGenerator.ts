@@ -37,6 +37,8 @@ interface Sent {
 
 interface Phase {
   deliver: LatencyHistogram;
+  deliverSameNode: LatencyHistogram;
+  deliverCrossNode: LatencyHistogram;
   ack: LatencyHistogram;
   sent: number;
   deliveries: number;
@@ -65,9 +67,12 @@ export class LoadGenerator {
   /** The closed loop's phase while it runs: each acknowledgement sends the author's next message. */
   #closedLoop: number | null = null;
 
-  constructor(protocol: LoadProtocol, url: string, plans: ClientPlan[]) {
-    const environment = { url, WebSocket: countingWebSocket(this.#wire) };
+  constructor(protocol: LoadProtocol, urls: string[], plans: ClientPlan[]) {
+    const WebSocket = countingWebSocket(this.#wire);
+    const environments = urls.map((url) => ({ url, WebSocket }));
     this.#clients = plans.map((plan) => {
+      const environment = environments[plan.node];
+      if (!environment) throw new Error(`client ${plan.index} is on node ${plan.node}, but there are ${urls.length} URLs`);
       const sim = {} as SimClient;
       sim.plan = plan;
       sim.open = false;
@@ -140,6 +145,8 @@ export class LoadGenerator {
   #startPhase(phase: number): Phase {
     const state: Phase = {
       deliver: new LatencyHistogram(),
+      deliverSameNode: new LatencyHistogram(),
+      deliverCrossNode: new LatencyHistogram(),
       ack: new LatencyHistogram(),
       sent: 0,
       deliveries: 0,
@@ -197,6 +204,9 @@ export class LoadGenerator {
   }
 
   #onDelivered(sim: SimClient, id: string): void {
+    // Before the first phase nothing was sent: what arrives is the history of a conversation an
+    // earlier run wrote (the two-node run continues the one-node run's conversations).
+    if (this.#phases.size === 0) return;
     const message = this.#messages.get(id);
     const bit = 1 << sim.plan.slot;
     if (!message || message.author.plan.group?.id !== sim.plan.group?.id) {
@@ -213,7 +223,9 @@ export class LoadGenerator {
     const state = this.#phases.get(message.phase);
     if (!state) return;
     state.deliveries += 1;
-    state.deliver.record(performance.now() - message.at);
+    const latency = performance.now() - message.at;
+    state.deliver.record(latency);
+    (sim.plan.node === message.author.plan.node ? state.deliverSameNode : state.deliverCrossNode).record(latency);
   }
 
   #onAcknowledged(sim: SimClient, id: string, seq: number | null): void {
@@ -258,6 +270,8 @@ export class LoadGenerator {
       acks: state.acks,
       acksWhileSending: state.acksWhileSending,
       deliver: state.deliver.data(),
+      deliverSameNode: state.deliverSameNode.data(),
+      deliverCrossNode: state.deliverCrossNode.data(),
       ack: state.ack.data(),
       wire: { frames: this.#wire.frames - state.wireAtStart.frames, bytes: this.#wire.bytes - state.wireAtStart.bytes },
       cpuMs: (cpu.user + cpu.system) / 1000,

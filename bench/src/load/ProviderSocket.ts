@@ -4,6 +4,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
+import { decodeRefusal } from '@outpost/shared-schema';
 import type { ClientEnvironment, ClientEvents } from './protocol.ts';
 
 export interface OpenOptions {
@@ -17,6 +18,8 @@ export interface OpenOptions {
 
 /** How long a document may take to sync before the client reports it as failed. */
 const SYNC_TIMEOUT_MS = 60_000;
+/** The longest wait before syncing a document again after a `retry` refusal (as the SDK's). */
+const RETRY_MAX_MS = 60_000;
 
 export class ProviderSocket {
   readonly #socket: HocuspocusProviderWebsocket;
@@ -44,46 +47,73 @@ export class ProviderSocket {
     });
   }
 
-  /** Starts syncing `doc` as `name`; resolves once synced (and settled, if asked). */
+  /**
+   * Starts syncing `doc` as `name`; resolves once synced (and settled, if asked). A document the
+   * server closes with a `retry` refusal (busy, overloaded) is synced again after the wait the
+   * SDK keeps (client/src/recovery/Recovery.ts: the server's retryAfterMs, doubling with each try,
+   * ±25%), so what it had not yet accepted is sent again, as the SDK does; any other close is
+   * reported as a failure.
+   */
   open(name: string, doc: Y.Doc, options: OpenOptions = {}): Promise<HocuspocusProvider> {
     return new Promise((resolve, reject) => {
       let done = false;
+      let tries = 0;
+      let provider: HocuspocusProvider;
       const timer = setTimeout(() => finish(new Error(`${name} did not sync within ${SYNC_TIMEOUT_MS / 1000} s`)), SYNC_TIMEOUT_MS);
       const finish = (error?: Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        provider.off('synced', check);
-        provider.off('unsyncedChanges', check);
         if (error) reject(error);
         else resolve(provider);
       };
       const check = () => {
+        if (provider.synced) tries = 0;
         if (provider.synced && (!options.settled || !provider.hasUnsyncedChanges)) finish();
       };
-      const provider: HocuspocusProvider = new HocuspocusProvider({
-        websocketProvider: this.#socket,
-        name,
-        document: doc,
-        awareness: options.awareness ?? null,
-        token: this.#token,
-        sessionAwareness: this.#sessionAwareness,
-        onClose: ({ event }) => {
-          if (!event.reason || this.#closed) return;
-          this.#events.refused(name, event.reason);
-          finish(new Error(`${name} closed: ${event.reason}`));
-        },
-        onAuthenticationFailed: ({ reason }) => {
-          if (this.#closed) return;
-          this.#events.refused(name, reason);
-          finish(new Error(`${name} refused: ${reason}`));
-        },
-      });
-      provider.on('synced', check);
-      provider.on('unsyncedChanges', check);
-      provider.attach();
-      this.#providers.push(provider);
+      const attach = () => {
+        provider = new HocuspocusProvider({
+          websocketProvider: this.#socket,
+          name,
+          document: doc,
+          awareness: options.awareness ?? null,
+          token: this.#token,
+          sessionAwareness: this.#sessionAwareness,
+          onClose: ({ event }) => {
+            if (!event.reason || this.#closed) return;
+            this.#events.refused(name, event.reason);
+            const refusal = decodeRefusal(event.reason);
+            if (refusal?.code !== 'retry') {
+              finish(new Error(`${name} closed: ${event.reason}`));
+              return;
+            }
+            tries += 1;
+            const wait = Math.min(RETRY_MAX_MS, Math.max(refusal.retryAfterMs ?? 1_000, 250 * 2 ** Math.min(tries - 1, 8))) * (0.75 + Math.random() * 0.5);
+            const refused = provider;
+            this.#detach(refused);
+            setTimeout(() => {
+              if (!this.#closed) attach();
+            }, wait);
+          },
+          onAuthenticationFailed: ({ reason }) => {
+            if (this.#closed) return;
+            this.#events.refused(name, reason);
+            finish(new Error(`${name} refused: ${reason}`));
+          },
+        });
+        provider.on('synced', check);
+        provider.on('unsyncedChanges', check);
+        provider.attach();
+        this.#providers.push(provider);
+      };
+      attach();
     });
+  }
+
+  #detach(provider: HocuspocusProvider): void {
+    const index = this.#providers.indexOf(provider);
+    if (index >= 0) this.#providers.splice(index, 1);
+    provider.destroy();
   }
 
   close(): void {

@@ -39,11 +39,12 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
   }
 
-  static async start(kind: ServerKind, dataDir: string, options: { segmentSize: number | null }): Promise<ServerProcess> {
+  /** `env`: more settings on top of the kind's own (a shared DATABASE_URL and REDIS_URL for nodes of one cluster). */
+  static async start(kind: ServerKind, dataDir: string, options: { segmentSize: number | null }, env: Record<string, string> = {}): Promise<ServerProcess> {
     const port = await freePort();
     const child = track(
       spawn(process.execPath, [kind.script], {
-        env: { ...process.env, ...kind.env(dataDir, options), PORT: String(port) },
+        env: { ...process.env, ...kind.env(dataDir, options), ...env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );

@@ -5,7 +5,8 @@ import type { ClientPlan } from './protocol.ts';
 import type { ServerKey } from './servers.ts';
 
 export type Command =
-  | { type: 'init'; server: ServerKey; url: string; clients: ClientPlan[] }
+  /** `urls`: the server's nodes; each client connects to `urls[client.node]`. */
+  | { type: 'init'; server: ServerKey; urls: string[]; clients: ClientPlan[] }
   /** Every client opens its socket and what an idle client keeps open. */
   | { type: 'connect' }
   /** Clients without a group close. */
@@ -53,6 +54,9 @@ export interface PhaseResult {
   /** Acknowledgements that arrived while the phase was sending (the closed loop's throughput). */
   acksWhileSending: number;
   deliver: HistogramData;
+  /** The same deliveries split by where the receiver sits: on its author's node, or on another. */
+  deliverSameNode: HistogramData;
+  deliverCrossNode: HistogramData;
   ack: HistogramData;
   /** Received by clients from the start of the phase until it was collected. */
   wire: WireCount;

@@ -14,7 +14,7 @@ function current(): LoadGenerator {
 async function handle(command: Command): Promise<unknown> {
   switch (command.type) {
     case 'init':
-      generator = new LoadGenerator(ServerKinds[command.server].protocol, command.url, command.clients);
+      generator = new LoadGenerator(ServerKinds[command.server].protocol, command.urls, command.clients);
       return null;
     case 'connect':
       return current().connect();

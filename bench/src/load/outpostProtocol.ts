@@ -82,9 +82,9 @@ export const outpostSetup: ServerSetup = {
 
   // Storage is read through @outpost/storage's public API after the node has stopped (opening it
   // applies no migration a stopped node of this version has not applied already).
-  async verifyStorage(dataDir, groups) {
+  async verifyStorage(where, groups) {
     const { openStorage } = await import('@outpost/storage');
-    const storage = await openStorage({ dataDir });
+    const storage = await openStorage(where);
     const problems: string[] = [];
     let agreeing = 0;
     try {

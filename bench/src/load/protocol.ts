@@ -17,6 +17,8 @@ export interface ClientPlan {
   group: { id: string; size: number } | null;
   /** Position in the group (0..size-1): deliveries are tracked per member. */
   slot: number;
+  /** Which of the generator's server URLs this client connects to (0 where there is one server). */
+  node: number;
 }
 
 /** What a client reports back to the generator. */
@@ -51,6 +53,12 @@ export interface LoadProtocol {
   createClient(plan: ClientPlan, environment: ClientEnvironment, events: ClientEvents): LoadClient;
 }
 
+/** Where a stopped server's storage is: its data directory, and its Postgres database if it used one. */
+export interface StorageLocation {
+  dataDir: string;
+  databaseUrl?: string;
+}
+
 /** The orchestrator's side of a protocol: accounts and groups before the load, checks after. */
 export interface ServerSetup {
   /** Creates `users` accounts and the groups (lists of user indices) on a running server. */
@@ -62,5 +70,5 @@ export interface ServerSetup {
    * messages storage holds exactly as acknowledged, and the problems found (none when storage
    * agrees). Absent for servers that store nothing.
    */
-  verifyStorage?(dataDir: string, groups: { id: string; messages: { id: string; seq: number | null }[] }[]): Promise<{ agreeing: number; problems: string[] }>;
+  verifyStorage?(where: StorageLocation, groups: { id: string; messages: { id: string; seq: number | null }[] }[]): Promise<{ agreeing: number; problems: string[] }>;
 }

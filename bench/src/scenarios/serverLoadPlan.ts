@@ -31,6 +31,13 @@ export interface LoadPlan {
   sqliteMs: number;
   /** Outpost's SEGMENT_SIZE; null keeps the server's default. */
   segmentSize: number | null;
+  /**
+   * The two-node run (issue 10): the first `clients` clients over one Postgres and one Redis, on
+   * one node and then split over two, each at `rate` msg/s for a warm-up and a steady phase. The
+   * rate is low (1–2 messages a second per group) on purpose: it measures what the hop between
+   * nodes adds, which a node short of CPU would drown.
+   */
+  cluster: { rate: number; warmupMs: number; steadyMs: number };
 }
 
 const steps = [350, 700, 1_400, 2_800, 5_600];
@@ -56,6 +63,7 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     recoverMs: 120_000,
     sqliteMs: 3_000,
     segmentSize: null,
+    cluster: { rate: 100, warmupMs: 5_000, steadyMs: 30_000 },
   },
   quick: {
     name: 'quick',
@@ -77,6 +85,7 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     recoverMs: 20_000,
     sqliteMs: 1_000,
     segmentSize: null,
+    cluster: { rate: 40, warmupMs: 2_000, steadyMs: 8_000 },
   },
   tiny: {
     name: 'tiny',
@@ -99,5 +108,6 @@ export const plans: Record<LoadPlan['name'], LoadPlan> = {
     sqliteMs: 200,
     // Small segments, so the tiny run also writes across segment boundaries as a long chat does.
     segmentSize: 25,
+    cluster: { rate: 40, warmupMs: 500, steadyMs: 1_500 },
   },
 };

@@ -29,6 +29,9 @@ export interface PhaseSummary {
   sent: number;
   achievedRate: number;
   deliver: LatencySummary;
+  /** Deliveries to members on their author's node, and on another node (empty with one node). */
+  deliverSameNode: LatencySummary;
+  deliverCrossNode: LatencySummary;
   ack: LatencySummary;
   /**
    * How long after sending stopped everything had arrived (also what earlier phases left), or null
@@ -49,8 +52,9 @@ export interface PhaseSummary {
   unacknowledged: number;
   /** Acknowledgements a second while sending (the closed loop's throughput). */
   acksPerSecond: number;
+  /** Server CPU (every node's, summed) per message sent. */
   serverCpuMsPerMessage: number;
-  /** Server CPU from the start of sending until everything arrived, % of one core. */
+  /** Server CPU (every node's, summed) from the start of sending until everything arrived, % of one core. */
   serverCpuPercent: number;
   bytesPerMessage: number;
   framesPerMessage: number;
@@ -98,9 +102,9 @@ export interface ServerResult {
 /** The pass mark of a step: p99 deliver within this, nothing lost. */
 export const STEP_P99_MS = 100;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function withDeadline<T>(what: string, work: Promise<T>, ms: number): Promise<T> {
+export async function withDeadline<T>(what: string, work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
@@ -137,31 +141,38 @@ function clientPlans(plan: LoadPlan, accounts: { userId: string; token: string }
       account,
       group: inGroup ? { id: groupIds[g] as string, size: plan.groupSize } : null,
       slot: i % plan.groupSize,
+      node: 0,
     };
     perGenerator[(inGroup ? g : i) % plan.generators]?.push(client);
   }
   return perGenerator;
 }
 
-class Run {
+/** The phases of a run against one server, or one server's nodes (CPU is summed over them). */
+export class Run {
   readonly plan: LoadPlan;
   readonly pool: GeneratorPool;
-  readonly server: ServerProcess;
+  readonly servers: ServerProcess[];
   /** Group members per generator: each offers its share of a rate. */
   readonly shares: number[];
 
-  constructor(plan: LoadPlan, pool: GeneratorPool, server: ServerProcess, clients: ClientPlan[][]) {
+  constructor(plan: LoadPlan, pool: GeneratorPool, servers: ServerProcess[], clients: ClientPlan[][]) {
     this.plan = plan;
     this.pool = pool;
-    this.server = server;
-    this.shares = clients.map((list) => list.filter((c) => c.group).length / plan.clients);
+    this.servers = servers;
+    const members = clients.flat().filter((c) => c.group).length;
+    this.shares = clients.map((list) => list.filter((c) => c.group).length / members);
+  }
+
+  cpuMs(): number {
+    return this.servers.reduce((n, server) => n + server.cpuMs(), 0);
   }
 
   /** Waits until nothing is pending: how long that took, or null after `limitMs` with what was still missing. */
   async drain(limitMs: number): Promise<{ ms: number | null; missing: { deliveries: number; acks: number } }> {
     const started = performance.now();
     for (;;) {
-      this.server.assertRunning();
+      for (const server of this.servers) server.assertRunning();
       const progress = await this.pool.call<Progress>(() => ({ type: 'progress' }), 30_000);
       const missing = { deliveries: progress.reduce((n, p) => n + p.pendingDeliveries, 0), acks: progress.reduce((n, p) => n + p.pendingAcks, 0) };
       if (missing.deliveries === 0 && missing.acks === 0) return { ms: performance.now() - started, missing };
@@ -171,7 +182,7 @@ class Run {
   }
 
   async phase(index: number, mode: 'open' | 'closed', rate: number, durationMs: number, drainMs: number): Promise<PhaseSummary> {
-    const cpuBefore = this.server.cpuMs();
+    const cpuBefore = this.cpuMs();
     const started = performance.now();
     const runs = await this.pool.call<RunResult>(
       (g) => (mode === 'open' ? { type: 'run', phase: index, mode, rate: rate * (this.shares[g] ?? 0), durationMs } : { type: 'run', phase: index, mode, durationMs }),
@@ -180,13 +191,17 @@ class Run {
     const drained = await this.drain(drainMs);
     const recovery = drained.ms === null ? await this.drain(this.plan.recoverMs) : null;
     const caughtUpMs = drained.ms ?? (recovery?.ms == null ? null : drainMs + recovery.ms);
-    const cpuMs = this.server.cpuMs() - cpuBefore;
+    const cpuMs = this.cpuMs() - cpuBefore;
     const wallMs = performance.now() - started;
     const parts = await this.pool.call<PhaseResult>(() => ({ type: 'collect', phase: index }), 30_000);
     const deliver = new LatencyHistogram();
+    const deliverSameNode = new LatencyHistogram();
+    const deliverCrossNode = new LatencyHistogram();
     const ack = new LatencyHistogram();
     for (const part of parts) {
       deliver.add(part.deliver);
+      deliverSameNode.add(part.deliverSameNode);
+      deliverCrossNode.add(part.deliverCrossNode);
       ack.add(part.ack);
     }
     const total = (pick: (p: PhaseResult) => number) => parts.reduce((n, p) => n + pick(p), 0);
@@ -197,6 +212,8 @@ class Run {
       sent,
       achievedRate: (sent * 1000) / sendMs,
       deliver: summary(deliver),
+      deliverSameNode: summary(deliverSameNode),
+      deliverCrossNode: summary(deliverCrossNode),
       ack: summary(ack),
       drainedMs: drained.ms,
       drainLimitMs: drainMs,
@@ -250,8 +267,8 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
 
     const clients = clientPlans(plan, setup.accounts, setup.groupIds);
     pool = new GeneratorPool(plan.generators);
-    await pool.call((g) => ({ type: 'init', server: key, url: (server as ServerProcess).url, clients: clients[g] ?? [] }), 60_000);
-    const run = new Run(plan, pool, server, clients);
+    await pool.call((g) => ({ type: 'init', server: key, urls: [(server as ServerProcess).url], clients: clients[g] ?? [] }), 60_000);
+    const run = new Run(plan, pool, [server], clients);
 
     // Idle: RSS and CPU with every client connected and nothing happening.
     await sleep(plan.idleSettleMs);
@@ -339,7 +356,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
         if (final && kind.setup.verifyStorage) {
           const groups = final.flatMap((r) => r.groups).map((g) => ({ id: g.id, messages: g.messages.map((m) => ({ id: m.id, seq: m.seq })) }));
           try {
-            const storage = await kind.setup.verifyStorage(dataDir, groups);
+            const storage = await kind.setup.verifyStorage({ dataDir }, groups);
             result.correctness.stored = storage.agreeing;
             result.correctness.problems.push(...storage.problems);
           } catch (error) {

@@ -11,7 +11,6 @@ import {
   markRead,
   mentionedHandles,
   readMeta,
-  readSegment,
   segmentDoc,
   segmentMaps,
   serverDoc,
@@ -41,6 +40,7 @@ import { Derived, type Live } from '../live.ts';
 import type { DocStore } from '../replica/DocStore.ts';
 import type { SyncConnection } from '../connection/SyncConnection.ts';
 import { compareMessages, type MessageItem } from './messageOrder.ts';
+import { Timeline } from './Timeline.ts';
 import type { OperationKind } from '../replica/PendingOperation.ts';
 import type { OutgoingMessage } from '../replica/ReplicaFiles.ts';
 import type { UploadState } from '../files/Uploads.ts';
@@ -105,6 +105,20 @@ export interface ConversationHost {
   typingIn(conversationId: ConversationId): Live<UserId[]>;
   /** Starts syncing a document once the replica has loaded it. */
   sync(docName: string, doc: Y.Doc): void;
+  /**
+   * Stops syncing a document if nothing of it waits for the server (it has been through the
+   * handshake, nothing unacknowledged, no pending operation). Returns whether it stopped.
+   */
+  release(docName: string): boolean;
+  /** Resolves once the document has been through the sync handshake (at once if it has). */
+  whenSynced(docName: string): Promise<void>;
+  /** Where a message lives, asked of the server (for a deep link into history not loaded yet). */
+  place(conversationId: ConversationId, messageId: MessageId): Promise<{ segment: number; seq: number }>;
+  /** A small value kept with the replica. */
+  recall(key: string): Promise<unknown>;
+  remember(key: string, value: unknown): void;
+  /** Older segments: fetched in the background ('all') or only when asked ('onDemand'). */
+  history: HistoryMode;
   /** Runs a write as a user operation: its change and the pending operation are stored together. */
   record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
   /** Segment numbers the replica holds for a conversation (some may be past the server's head). */
@@ -119,13 +133,24 @@ export interface ConversationHost {
   retryOutgoing(messageId: MessageId): Promise<void>;
 }
 
+/**
+ * How a conversation's older segments reach the device: 'all' fetches every one into the replica
+ * in the background, newest first; 'onDemand' only when asked (`loadOlder`, `openAt`).
+ */
+export type HistoryMode = 'all' | 'onDemand';
+
+/** Segments below the head a device keeps subscribed: the ones it wrote to last. */
+export const RECENT_SEGMENTS = 2;
+
 export class Conversation {
   readonly id: ConversationId;
   readonly #host: ConversationHost;
   #server: Y.Doc;
   /** Segment number → content document (messages, edits, reactions and their numbers). */
   readonly #segments = new Map<number, Y.Doc>();
-  readonly #messages: Derived<MessageItem[]>;
+  readonly #messages: Derived<readonly MessageItem[]>;
+  /** The segments' messages in order, updated per change (see Timeline.ts). */
+  readonly #timeline: Timeline;
   readonly #files: Derived<SharedFile[]>;
   readonly #members: Derived<Member[]>;
   readonly #receipts: Derived<Receipt[]>;
@@ -136,10 +161,40 @@ export class Conversation {
   readonly #notifyLevel: Derived<NotifyLevel>;
   readonly #cleanup: (() => void)[] = [];
   #closed = false;
+  /** Segments with a live subscription: the head, the recently touched ones, those re-syncing. */
+  readonly #attached = new Set<number>();
+  /** Segments this device wrote to, most recent last (at most RECENT_SEGMENTS kept live). */
+  #recent: number[] = [];
+  /** Segment → the change counter its local copy is in step with (persisted in the replica). */
+  readonly #seen = new Map<number, number>();
+  /** Segments being fetched or re-synced now. */
+  readonly #refreshing = new Map<number, Promise<void>>();
+  /** Segments the replica held when the conversation opened. */
+  #stored: Promise<Set<number>>;
+  /** Background fetches and re-syncs run one at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  readonly #queued = new Set<number>();
+  #trimTimer: ReturnType<typeof setInterval> | undefined;
+  /** The head this conversation subscribed to last (undefined until the server document says). */
+  #knownHead: number | undefined;
 
   constructor(host: ConversationHost, id: ConversationId) {
     this.#host = host;
     this.id = id;
+    this.#timeline = new Timeline(
+      (n, seq, view) => {
+        const refusal = seq === null && view.author === host.userId ? host.failureOf(segmentDoc(id, n)) : undefined;
+        return {
+          ...view,
+          seq,
+          status: seq !== null ? 'sent' : refusal ? 'failed' : 'pending',
+          ...(refusal ? { failure: refusal.message } : {}),
+          segment: n,
+          mine: view.author === host.userId,
+        };
+      },
+      () => this.#messages.invalidate(),
+    );
     this.#messages = new Derived(() => this.#computeMessages());
     this.#files = new Derived(() =>
       // Newest message first; a message's files in the order they were attached.
@@ -175,12 +230,32 @@ export class Conversation {
     this.#server = host.docs.open(serverDoc(id));
     this.#watchServer(this.#server);
     host.sync(serverDoc(id), this.#server);
-    this.#cleanup.push(host.onFailuresChanged(() => this.#changed()));
-    this.#openSegmentsUpTo(readMeta(this.#server)?.head ?? 0);
-    // Segments written offline past the server's head are in the replica only: open them too.
-    void host.storedSegments(id).then((numbers) => {
-      if (!this.#closed) for (const n of numbers.sort((a, b) => b - a)) this.#segment(n);
+    this.#cleanup.push(
+      host.onFailuresChanged(() => {
+        this.#timeline.refresh();
+        this.#changed();
+      }),
+    );
+    this.#stored = host.storedSegments(id).then((numbers) => new Set(numbers));
+    this.#followHead();
+    const seen = host.recall(countersKey(id)).then((value) => {
+      if (value && typeof value === 'object') for (const [n, counter] of Object.entries(value)) if (typeof counter === 'number') this.#seen.set(Number(n), counter);
     });
+    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(([stored]) => {
+      if (this.#closed) return;
+      const head = readMeta(this.#server)?.head ?? 0;
+      // With history 'all' the replica's segments all open, newest first (the replica loads in
+      // that order, so the latest messages come first); with 'onDemand' only the head and what
+      // is asked for. Those written offline past the server's head hold this device's pending
+      // messages and stay subscribed.
+      for (const n of [...stored].sort((a, b) => b - a)) {
+        if (n > head) this.#touch(n);
+        else if (host.history === 'all') this.#segment(n);
+      }
+      this.#followCounters();
+    });
+    this.#trimTimer = setInterval(() => this.#trim(), TRIM_EVERY_MS);
+    (this.#trimTimer as { unref?: () => void }).unref?.();
   }
 
   #watchServer(doc: Y.Doc): void {
@@ -191,7 +266,8 @@ export class Conversation {
       this.#meta.invalidate();
       this.#formerNames.invalidate();
       this.#events.invalidate();
-      this.#openSegmentsUpTo(readMeta(doc)?.head ?? 0);
+      this.#followHead();
+      this.#followCounters();
       this.#changed();
     };
     doc.on('update', onServer);
@@ -216,23 +292,184 @@ export class Conversation {
   }
 
   /**
-   * Opens (and syncs) every segment up to `head`: the whole history stays local. Newest first:
-   * the replica loads documents in the order they are opened, so the latest messages (what a
-   * cold start shows first) arrive before the old history.
+   * Subscribes the head once the server document says which it is (a new device does not know
+   * before its first sync, and must not guess segment 0). When the head holds less than a page,
+   * the one before it comes next; with history 'all', every older segment follows, newest first.
    */
-  #openSegmentsUpTo(head: number): void {
-    for (let n = head; n >= 0; n--) this.#segment(n);
+  #followHead(): void {
+    const meta = readMeta(this.#server);
+    if (!meta || this.#knownHead === meta.head) return;
+    const first = this.#knownHead === undefined;
+    this.#knownHead = meta.head;
+    const head = meta.head;
+    this.#attach(head);
+    if (!first) return;
+    void (async () => {
+      // The head as the replica has it, or as the server sends it to a device that lacks it.
+      const name = segmentDoc(this.id, head);
+      if ((await this.#stored).has(head)) await this.#host.docs.loaded(name);
+      else await this.#host.whenSynced(name);
+      if (this.#closed) return;
+      if (head > 0 && segmentMaps(this.#segment(head)).messages.size < LATEST_PAGE) this.#enqueue(head - 1);
+      if (this.#host.history === 'all') for (let n = head - 1; n >= 0; n--) this.#enqueue(n);
+    })();
   }
 
+  /** The segment's document, opened from the replica (not subscribed: see #attach). */
   #segment(n: number): Y.Doc {
     const existing = this.#segments.get(n);
     if (existing) return existing;
     const content = this.#host.docs.open(segmentDoc(this.id, n));
     this.#segments.set(n, content);
-    this.#host.sync(segmentDoc(this.id, n), content);
+    this.#timeline.follow(n, content);
     this.#watchSegment(content);
     this.#changed();
     return content;
+  }
+
+  /** Opens the segment and keeps it subscribed until #trim finds it no longer wanted. */
+  #attach(n: number): Y.Doc {
+    const doc = this.#segment(n);
+    if (!this.#attached.has(n)) {
+      this.#attached.add(n);
+      this.#host.sync(segmentDoc(this.id, n), doc);
+    }
+    return doc;
+  }
+
+  /** This device writes into segment n: it stays subscribed while among the recent ones. */
+  #touch(n: number): Y.Doc {
+    this.#recent = [...this.#recent.filter((m) => m !== n), n].slice(-RECENT_SEGMENTS);
+    return this.#attach(n);
+  }
+
+  /**
+   * Ends the subscriptions no longer wanted: everything but the head, the recently touched
+   * segments, those being re-synced and those past the head (pending offline writes). A segment
+   * with unacknowledged work stays until the server has it. What was live is in step with the
+   * server now, at the counter the server document shows.
+   */
+  #trim(): void {
+    if (this.#closed) return;
+    const head = readMeta(this.#server)?.head ?? 0;
+    const counters = serverMaps(this.#server).segments;
+    let seenChanged = false;
+    for (const n of [...this.#attached]) {
+      if (n >= head || this.#recent.includes(n) || this.#refreshing.has(n)) continue;
+      if (!this.#host.connection.isSynced(segmentDoc(this.id, n))) continue;
+      if (!this.#host.release(segmentDoc(this.id, n))) continue;
+      this.#attached.delete(n);
+      this.#seen.set(n, counters.get(String(n)) ?? 0);
+      seenChanged = true;
+    }
+    if (seenChanged) this.#rememberSeen();
+  }
+
+  #rememberSeen(): void {
+    this.#host.remember(countersKey(this.id), Object.fromEntries(this.#seen));
+  }
+
+  /** Re-syncs every local segment whose change counter moved since its copy was in step. */
+  #followCounters(): void {
+    const counters = serverMaps(this.#server).segments;
+    for (const n of this.#segments.keys()) {
+      if (this.#attached.has(n)) continue;
+      if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n);
+    }
+  }
+
+  /** Queues a background fetch or re-sync of segment n (one at a time, in the order asked). */
+  #enqueue(n: number): void {
+    if (this.#queued.has(n)) return;
+    this.#queued.add(n);
+    this.#queue = this.#queue.then(async () => {
+      this.#queued.delete(n);
+      if (!this.#closed) await this.#bring(n);
+    });
+  }
+
+  /**
+   * Brings segment n in step with the server: subscribes it until the sync handshake is done,
+   * notes the counter it is in step with, and lets #trim end the subscription.
+   */
+  #refresh(n: number): Promise<void> {
+    const running = this.#refreshing.get(n);
+    if (running) return running;
+    if (this.#attached.has(n)) return this.#host.whenSynced(segmentDoc(this.id, n));
+    const counter = serverMaps(this.#server).segments.get(String(n)) ?? 0;
+    const name = segmentDoc(this.id, n);
+    const work = (async () => {
+      this.#attach(n);
+      await this.#host.whenSynced(name);
+      this.#seen.set(n, counter);
+      this.#rememberSeen();
+    })().finally(() => {
+      this.#refreshing.delete(n);
+      this.#trim();
+      // It moved again while this sync ran: once more.
+      if (!this.#closed && (serverMaps(this.#server).segments.get(String(n)) ?? 0) !== counter) this.#enqueue(n);
+    });
+    this.#refreshing.set(n, work);
+    return work;
+  }
+
+  /** Numbers of the segments on this device now, oldest first. */
+  loadedSegments(): number[] {
+    return [...this.#segments.keys()].sort((a, b) => a - b);
+  }
+
+  /** Segments subscribed now (the head, recently touched and re-syncing ones). */
+  subscribedSegments(): number[] {
+    return [...this.#attached].sort((a, b) => a - b);
+  }
+
+  /**
+   * Brings the next older segment onto the device (from the replica, or from the server when
+   * the replica does not have it or it changed). Resolves to false when there is none older.
+   * Offline, a segment the replica lacks waits for the connection.
+   */
+  async loadOlder(): Promise<boolean> {
+    await this.#host.docs.loaded(serverDoc(this.id));
+    const head = readMeta(this.#server)?.head ?? 0;
+    let oldest = head;
+    while (oldest > 0 && this.#segments.has(oldest - 1)) oldest -= 1;
+    if (oldest === 0) return false;
+    await this.#bring(oldest - 1);
+    return true;
+  }
+
+  /** The segment on this device, in step with the server when the replica lacks it or it changed. */
+  async #bring(n: number): Promise<void> {
+    const stored = await this.#stored;
+    const doc = this.#segment(n);
+    await this.#host.docs.loaded(segmentDoc(this.id, n));
+    const counter = serverMaps(this.#server).segments.get(String(n)) ?? 0;
+    if (stored.has(n) && segmentMaps(doc).messages.size > 0 && this.#seen.get(n) === counter) return;
+    await this.#refresh(n);
+  }
+
+  /**
+   * Makes sure the message is on this device, fetching only its own segment when it is not (a
+   * deep link into last year's history opens there without loading what lies between). Throws
+   * notFound when the server does not know it.
+   */
+  async openAt(messageId: MessageId): Promise<void> {
+    if (this.has(messageId)) return;
+    await this.#host.docs.loaded(serverDoc(this.id));
+    let segment: number;
+    try {
+      segment = (await this.#host.place(this.id, messageId)).segment;
+    } catch (error) {
+      // Offline (or not numbered yet): look through the segments the replica has.
+      for (const n of [...(await this.#stored)].sort((a, b) => b - a)) {
+        this.#segment(n);
+        await this.#host.docs.loaded(segmentDoc(this.id, n));
+        if (this.has(messageId)) return;
+      }
+      throw error;
+    }
+    await this.#bring(segment);
+    if (!this.has(messageId)) await this.#refresh(segment);
   }
 
   #watchSegment(doc: Y.Doc): void {
@@ -257,6 +494,7 @@ export class Conversation {
     for (const [n, doc] of this.#segments) {
       if (segmentDoc(this.id, n) !== docName || doc === fresh) continue;
       this.#segments.set(n, fresh);
+      this.#timeline.follow(n, fresh);
       this.#watchSegment(fresh);
       this.#changed();
     }
@@ -269,15 +507,10 @@ export class Conversation {
    */
   #targetSegment(): number {
     let pending = -1;
-    for (const [n, content] of this.#segments) {
-      if (n <= pending) continue;
-      const maps = segmentMaps(content);
-      for (const [id, entry] of maps.messages.entries()) {
-        if (entry.author === this.#host.userId && !maps.seq.has(id)) {
-          pending = n;
-          break;
-        }
-      }
+    // Messages without a number are at the end of the order.
+    for (const item of this.#timeline.newestFirst()) {
+      if (item.seq !== null) break;
+      if (item.mine) pending = Math.max(pending, item.segment);
     }
     if (pending >= 0) return pending;
     const meta = readMeta(this.#server);
@@ -287,35 +520,20 @@ export class Conversation {
     return head;
   }
 
+  /** The segment that holds the message; it is about to be written, so it is subscribed. */
   #segmentOf(messageId: MessageId): { n: number; content: Y.Doc } {
-    for (const [n, content] of this.#segments) {
-      if (segmentMaps(content).messages.has(messageId)) return { n, content };
-    }
+    const n = this.#timeline.get(messageId)?.segment;
+    if (n !== undefined && this.#segments.get(n) && segmentMaps(this.#segments.get(n) as Y.Doc).messages.has(messageId)) return { n, content: this.#touch(n) };
     throw new OutpostError('notFound', 'no such message in this conversation');
   }
 
-  #computeMessages(): MessageItem[] {
-    const items: MessageItem[] = [];
-    for (const [n, content] of this.#segments) {
-      const refusal = this.#host.failureOf(segmentDoc(this.id, n));
-      const seqs = segmentMaps(content).seq;
-      for (const view of readSegment(content).values()) {
-        const seq = seqs.get(view.id)?.seq ?? null;
-        const failure = seq === null && refusal && view.author === this.#host.userId ? refusal.message : undefined;
-        items.push({
-          ...view,
-          seq,
-          status: seq !== null ? 'sent' : failure ? 'failed' : 'pending',
-          ...(failure ? { failure } : {}),
-          segment: n,
-          mine: view.author === this.#host.userId,
-        });
-      }
-    }
-    const written = new Set(items.map((item) => item.id));
-    for (const message of this.#host.outgoing(this.id)) {
-      // Delivered a moment ago: its segment shows it now.
-      if (written.has(message.id)) continue;
+  #computeMessages(): readonly MessageItem[] {
+    const numbered = this.#timeline.items();
+    // Messages waiting for their files; one delivered a moment ago is in its segment already.
+    const outgoing = this.#host.outgoing(this.id).filter((message) => this.#timeline.get(message.id) === undefined);
+    if (outgoing.length === 0) return numbered;
+    const items = [...numbered];
+    for (const message of outgoing) {
       const upload = this.#host.uploadState(message.id);
       items.push({
         id: message.id,
@@ -337,8 +555,13 @@ export class Conversation {
     return items.sort(compareMessages);
   }
 
-  /** Live messages in canonical order (numbered by seq, then unnumbered by creation time). */
-  messages(): Live<MessageItem[]> {
+  /**
+   * Live messages in canonical order (numbered by seq, then unnumbered by creation time), of the
+   * segments on this device. Kept up to date per change: a new message, edit, deletion or
+   * reaction reads only what it touched; the array is a new one (a copy of references) after
+   * each change and the same one while nothing changed.
+   */
+  messages(): Live<readonly MessageItem[]> {
     return this.#messages;
   }
 
@@ -405,7 +628,7 @@ export class Conversation {
     if (files.length > 0) return this.#sendWithFiles(body, files, options.replyTo);
     const id = globalThis.crypto.randomUUID() as MessageId;
     const n = this.#targetSegment();
-    const doc = this.#segment(n);
+    const doc = this.#touch(n);
     const mentions = this.#mentions(body);
     this.#host.record('send', segmentDoc(this.id, n), id, () =>
       writeMessage(doc, id, {
@@ -460,7 +683,7 @@ export class Conversation {
    */
   deliver(message: OutgoingMessage, attachments: AttachmentEntry[]): void {
     const n = this.#targetSegment();
-    const doc = this.#segment(n);
+    const doc = this.#touch(n);
     this.#host.record('send', segmentDoc(this.id, n), message.id, () =>
       writeMessage(doc, message.id, {
         author: this.#host.userId,
@@ -473,10 +696,9 @@ export class Conversation {
     );
   }
 
-  /** True when the message is in one of the conversation's segments. */
+  /** True when the message is in one of the conversation's segments on this device. */
   has(messageId: MessageId): boolean {
-    for (const content of this.#segments.values()) if (segmentMaps(content).messages.has(messageId)) return true;
-    return false;
+    return this.#timeline.get(messageId) !== undefined;
   }
 
   /** Gives up a message whose files have not all uploaded: it is removed from this device. */
@@ -549,58 +771,70 @@ export class Conversation {
 
   /** The highest number this device knows of (the head segment's numbers are current). */
   lastSeq(): number {
-    let max = readMeta(this.#server)?.lastSeq ?? 0;
-    for (const content of this.#segments.values()) for (const entry of segmentMaps(content).seq.values()) max = Math.max(max, entry.seq);
+    const max = readMeta(this.#server)?.lastSeq ?? 0;
+    for (const item of this.#timeline.newestFirst()) if (item.seq !== null) return Math.max(max, item.seq);
     return max;
   }
 
-  /** What the conversation list shows: last message, unread and mention counts. */
+  /**
+   * What the conversation list shows: last message, unread and mention counts. It looks at the
+   * recent end only: from the newest message back to the read position.
+   */
   facts(): ConversationFacts {
     const me = this.#host.userId;
     const read = this.readPosition();
     const group = readMeta(this.#server)?.kind === 'group';
     let lastSeq = readMeta(this.#server)?.lastSeq ?? 0;
     let last: ConversationFacts['lastMessage'] = null;
-    let lastNumber = 0;
     let unread = 0;
     let mentions = 0;
-    for (const content of this.#segments.values()) {
-      const maps = segmentMaps(content);
-      for (const [id, { seq, at }] of maps.seq.entries()) {
-        lastSeq = Math.max(lastSeq, seq);
-        const entry = maps.messages.get(id);
-        if (!entry || maps.deletions.has(id)) continue;
-        if (seq > lastNumber) {
-          lastNumber = seq;
-          last = { id: id as MessageId, author: entry.author, preview: preview(maps.edits.get(id)?.body || entry.body || filesLabel(entry.attachments)), at };
-        }
-        if (seq > read && entry.author !== me) {
-          unread += 1;
-          if (group && this.#mentionsMe(entry)) mentions += 1;
-        }
+    let seqAt = 0;
+    for (const item of this.#timeline.newestFirst()) {
+      if (item.seq === null) continue;
+      lastSeq = Math.max(lastSeq, item.seq);
+      if (item.seq <= read && last !== null) break;
+      if (item.deleted) continue;
+      if (last === null) {
+        last = { id: item.id, author: item.author, preview: preview(item.body || filesLabel(item.attachments)), at: 0 };
+        seqAt = this.#numberedAt(item);
+      }
+      if (item.seq > read && item.author !== me) {
+        unread += 1;
+        if (group && this.#mentionsMe(item)) mentions += 1;
       }
     }
+    if (last) last.at = seqAt;
     return { lastSeq, lastMessage: last, unread, mentions, updatedAt: Math.max(readMeta(this.#server)?.createdAt ?? 0, last?.at ?? 0) };
+  }
+
+  /** When the server numbered (received) a message. */
+  #numberedAt(item: MessageItem): number {
+    const doc = this.#segments.get(item.segment);
+    return (doc && segmentMaps(doc).seq.get(item.id)?.at) ?? item.createdAt;
   }
 
   /**
    * Whether a message mentions the user: by id when its author knew the members when writing,
    * else by the exact @handle in the text (so @bob never counts for @bobby).
    */
-  #mentionsMe(entry: MessageEntry): boolean {
+  #mentionsMe(entry: Pick<MessageEntry, 'mentions' | 'body'>): boolean {
     if (entry.mentions) return entry.mentions.includes(this.#host.userId);
     return mentionedHandles(entry.body).includes(this.#host.username.toLowerCase());
   }
 
   /** True once the server has numbered (durably stored) the message. */
   isNumbered(messageId: MessageId): boolean {
-    for (const content of this.#segments.values()) if (segmentMaps(content).seq.has(messageId)) return true;
-    return false;
+    const item = this.#timeline.get(messageId);
+    return item !== undefined && item.seq !== null;
   }
 
-  /** True when every open document of the conversation is synced with the server. */
+  /**
+   * True when the conversation is in step with the server: every subscribed document has been
+   * through the sync handshake and no older segment is waiting to be fetched or re-synced.
+   */
   synced(): boolean {
-    const names = [serverDoc(this.id), ...[...this.#segments.keys()].map((n) => segmentDoc(this.id, n))];
+    if (this.#refreshing.size > 0 || this.#queued.size > 0) return false;
+    const names = [serverDoc(this.id), ...[...this.#attached].map((n) => segmentDoc(this.id, n))];
     return names.every((name) => this.#host.connection.isSynced(name));
   }
 
@@ -611,9 +845,20 @@ export class Conversation {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#trimTimer);
+    this.#timeline.close();
     for (const fn of this.#cleanup.splice(0)) fn();
     this.#changeListeners.clear();
   }
+}
+
+/** Messages a conversation shows first: when the head holds fewer, the segment before it loads too. */
+const LATEST_PAGE = 50;
+/** How often subscriptions no longer wanted are ended. */
+const TRIM_EVERY_MS = 2_000;
+
+function countersKey(id: ConversationId): string {
+  return `segmentCounters:${id}`;
 }
 
 function preview(body: string): string {

@@ -5,11 +5,14 @@ import * as Y from 'yjs';
 import { SegmentRoots, parseDocName } from '@outpost/shared-schema';
 import type { PendingOperation } from './PendingOperation.ts';
 import type { ReplicaFiles } from './ReplicaFiles.ts';
+import type { SearchStore } from '../search/SearchStore.ts';
 
 /** Where a replica keeps document state between runs. */
 export interface ReplicaPersistence {
   /** Files waiting to upload and copies of served files; without it they live in memory. */
   readonly files?: ReplicaFiles;
+  /** Where the local search index persists; without it, it is built from the documents each run. */
+  readonly search?: SearchStore;
   /** Everything stored for the document, as updates to apply in any order (Yjs merges them). */
   load(docName: string): Promise<Uint8Array[]>;
   /**

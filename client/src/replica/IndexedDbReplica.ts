@@ -9,6 +9,7 @@ import { DEFAULT_FULL_SIZE_BUDGET, overBudget, usageOf, type CachedKind, type Ca
 import type { MessageId } from '@outpost/shared-schema';
 import { replicaDatabase, REPLICA_SCHEMA_VERSION, type IndexedDbFactory, type ReplicaDexie } from './ReplicaDatabase.ts';
 import { StoragePressure, isQuotaError, type StorageStatus } from './StoragePressure.ts';
+import type { SavedSearch, SearchJournalBatch, SearchSnapshot, SearchStore } from '../search/SearchStore.ts';
 import { Derived, type Live } from '../live.ts';
 
 export interface IndexedDbReplicaOptions {
@@ -64,7 +65,7 @@ export function replicaName(userId: string): string {
  * const replica = await IndexedDbReplica.open({ userId: session.user.id });
  * const client = await OutpostClient.resume({ url, persistence: replica }, session); // works offline
  */
-export class IndexedDbReplica implements ReplicaPersistence {
+export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
   readonly #db: ReplicaDexie;
   readonly #compactAfter: number;
   readonly #appended = new Map<string, number>();
@@ -81,6 +82,8 @@ export class IndexedDbReplica implements ReplicaPersistence {
   readonly rebuilt: RebuildReason | null;
   /** Files waiting to upload and copies of served files, in the same database. */
   readonly files: ReplicaFiles;
+  /** The local search index persists here. */
+  readonly search: SearchStore = this;
 
   private constructor(db: ReplicaDexie, options: IndexedDbReplicaOptions, rebuilt: RebuildReason | null) {
     this.#db = db;
@@ -113,8 +116,17 @@ export class IndexedDbReplica implements ReplicaPersistence {
     }
     const owner = await db.meta.get('owner');
     if (owner && owner.value !== options.userId) {
-      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta, db.outgoing, db.files], () =>
-        Promise.all([db.snapshots.clear(), db.updates.clear(), db.outbox.clear(), db.meta.clear(), db.outgoing.clear(), db.files.clear()]),
+      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta, db.outgoing, db.files, db.searchIndex, db.searchJournal], () =>
+        Promise.all([
+          db.snapshots.clear(),
+          db.updates.clear(),
+          db.outbox.clear(),
+          db.meta.clear(),
+          db.outgoing.clear(),
+          db.files.clear(),
+          db.searchIndex.clear(),
+          db.searchJournal.clear(),
+        ]),
       );
       rebuilt = 'otherOwner';
     }
@@ -266,6 +278,36 @@ export class IndexedDbReplica implements ReplicaPersistence {
   async remember(key: string, value: unknown): Promise<void> {
     if (this.#closed) return;
     await this.#db.meta.put({ key: `app:${key}`, value });
+  }
+
+  // ── the local search index (SearchStore) ──
+
+  async loadSearch(): Promise<SavedSearch> {
+    const db = this.#db;
+    return db.transaction('r', [db.searchIndex, db.searchJournal], async () => {
+      const snapshot = (await db.searchIndex.get('index')) ?? null;
+      const journal = await db.searchJournal.where('id').above(snapshot?.upTo ?? 0).toArray();
+      return {
+        snapshot: snapshot ? { index: snapshot.index, covered: snapshot.covered, upTo: snapshot.upTo } : null,
+        journal: journal.map((row) => ({ ...row, id: row.id as number })),
+      };
+    });
+  }
+
+  async appendSearch(batch: SearchJournalBatch): Promise<number> {
+    // Closed (signing out, or another tab upgraded it): not saved, so the documents' states
+    // differ from what the saved index covers and the next start reads them again.
+    if (this.#closed) return 0;
+    return (await this.#db.searchJournal.add({ ...batch })) as number;
+  }
+
+  async saveSearch(snapshot: SearchSnapshot): Promise<void> {
+    if (this.#closed) return;
+    const db = this.#db;
+    await db.transaction('rw', [db.searchIndex, db.searchJournal], async () => {
+      await db.searchIndex.put({ key: 'index', ...snapshot });
+      await db.searchJournal.where('id').belowOrEqual(snapshot.upTo).delete();
+    });
   }
 
   /** How many bytes the replica's documents take (snapshots plus appended updates). */

@@ -4,9 +4,10 @@ import { Dexie, type EntityTable } from 'dexie';
 import * as Y from 'yjs';
 import type { PendingOperation } from './PendingOperation.ts';
 import type { CachedKind, OutgoingMessage } from './ReplicaFiles.ts';
+import type { SearchJournalBatch, SearchSnapshot } from '../search/SearchStore.ts';
 
 /** The layout this code writes. Bump it, and add a `version(n)` step, when the layout changes. */
-export const REPLICA_SCHEMA_VERSION = 4;
+export const REPLICA_SCHEMA_VERSION = 5;
 
 /** A document's compacted state: every update up to the last compaction, merged. */
 export interface SnapshotRow {
@@ -45,6 +46,16 @@ export interface FileRow {
   usedAt: number;
 }
 
+/** The saved copy of the local search index (one row, key 'index'). */
+export interface SearchIndexRow extends SearchSnapshot {
+  key: string;
+}
+
+/** Changes to the search index since its saved copy. */
+export interface SearchJournalRow extends SearchJournalBatch {
+  id?: number;
+}
+
 export type ReplicaDexie = Dexie & {
   snapshots: EntityTable<SnapshotRow, 'docName'>;
   updates: EntityTable<UpdateRow, 'id'>;
@@ -52,6 +63,8 @@ export type ReplicaDexie = Dexie & {
   meta: EntityTable<MetaRow, 'key'>;
   outgoing: EntityTable<OutgoingMessage, 'id'>;
   files: EntityTable<FileRow, 'key'>;
+  searchIndex: EntityTable<SearchIndexRow, 'key'>;
+  searchJournal: EntityTable<SearchJournalRow, 'id'>;
 };
 
 /** Options Dexie needs where the platform has no global IndexedDB (Node with fake-indexeddb). */
@@ -67,6 +80,7 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
   defineLayout(db, 2);
   defineLayout(db, 3);
   defineLayout(db, 4);
+  defineLayout(db, 5);
   return db;
 }
 
@@ -74,7 +88,22 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
  * Declares layout `version` on `db`. Exported so tests can build a replica as an older version
  * of this code left it.
  */
-export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4): void {
+export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4 | 5): void {
+  if (version === 5) {
+    // The local search index persists: a saved copy and the journal of changes since. An
+    // upgraded replica starts without one and builds it from its documents once.
+    db.version(5).stores({
+      snapshots: 'docName',
+      updates: '++id, docName',
+      outbox: 'key, docName',
+      meta: 'key',
+      outgoing: 'id, conversationId',
+      files: 'key, kind, usedAt',
+      searchIndex: 'key',
+      searchJournal: '++id',
+    });
+    return;
+  }
   if (version === 4) {
     // Attachments: messages waiting for their files to upload, and copies of served files.
     db.version(4).stores({ snapshots: 'docName', updates: '++id, docName', outbox: 'key, docName', meta: 'key', outgoing: 'id, conversationId', files: 'key, kind, usedAt' });

@@ -76,4 +76,69 @@ describe('LocalSearch', () => {
     expect(search.size).toBe(100_000);
       replica.close();
   });
+
+  it('persists in the replica: a cold start searches 100,000 messages before any document loads, and reads again only a document that changed while the index was not saved', async () => {
+    const factory = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const first = await IndexedDbReplica.open({ userId: author, factory });
+    const firstStore = new DocStore(first);
+    const indexing = new LocalSearch({ store: first, loaded: (name) => firstStore.loaded(name) });
+    firstStore.onOpen((name, doc) => indexing.watch(name, doc));
+    const names: string[] = [];
+    for (let s = 0; s < 100; s++) {
+      const name = segmentDoc(conversations[s % 2] as ConversationId, Math.floor(s / 2));
+      names.push(name);
+      const doc = firstStore.open(name);
+      doc.transact(() => {
+        for (let i = 0; i < 1000; i++) {
+          const n = s * 1000 + i;
+          writeMessage(doc, `m-${n}` as MessageId, { author, createdAt: n, body: `${filler(n)}${n === 4242 ? ' zeppelin' : ''} #${n}` });
+        }
+      });
+    }
+    await Promise.all(names.map((name) => firstStore.loaded(name)));
+    await until(() => indexing.size === 100_000);
+    // Some changes after the saved copy land in the journal only.
+    await indexing.compact();
+    writeEdit(firstStore.open(names[7] as string), 'm-7001' as MessageId, { body: 'the airship landed', editedAt: 1 });
+    writeDeletion(firstStore.open(names[4] as string), 'm-4242' as MessageId, { by: author, at: 2 });
+    await indexing.saved();
+    await firstStore.flushed();
+    indexing.close();
+    first.close();
+
+    // While no index watched (another tab whose save was cut short, say), a document changed.
+    const between = await IndexedDbReplica.open({ userId: author, factory });
+    const changed = new Y.Doc();
+    for (const update of await between.load(names[9] as string)) Y.applyUpdate(changed, update);
+    const before = Y.encodeStateVector(changed);
+    writeMessage(changed, 'm-late' as MessageId, { author, createdAt: 1, body: 'a quokka wandered in' });
+    await between.append(names[9] as string, Y.encodeStateAsUpdate(changed, before));
+    between.close();
+
+    // The cold start: searchable once the saved index is loaded, no document opened yet.
+    const replica = await IndexedDbReplica.open({ userId: author, factory });
+    const store = new DocStore(replica);
+    const search = new LocalSearch({ store: replica, loaded: (name) => store.loaded(name) });
+    store.onOpen((name, doc) => search.watch(name, doc));
+    await search.ready();
+    expect(store.names()).toEqual([]);
+    expect(search.size).toBe(99_999);
+    expect(search.search('airship').map((h) => h.messageId)).toEqual(['m-7001']);
+    expect(search.search('zeppelin')).toEqual([]);
+    expect(search.search('pump', { limit: 5 })).toHaveLength(5);
+
+    // Opening the documents reads only the one that changed behind the index's back.
+    names.forEach((name) => store.open(name));
+    await Promise.all(names.map((name) => store.loaded(name)));
+    await until(() => search.search('quokka').length === 1);
+    expect(search.documentsRead).toBe(1);
+    expect(search.size).toBe(100_000);
+    search.close();
+    replica.close();
+  });
 });
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  expect(check()).toBe(true);
+}

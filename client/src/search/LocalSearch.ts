@@ -1,9 +1,13 @@
 // Full-text search over the local replica, offline. MiniSearch keeps an in-memory inverted
 // index that is updated message by message as segment documents change (load, sync, edits,
-// deletions), so a search never scans the documents.
+// deletions), so a search never scans the documents. With a SearchStore the index persists in
+// the replica, saved as a copy plus a journal of changes: a cold start loads it instead of
+// reading every message, and re-reads only documents whose state differs from what it covers.
 import MiniSearch from 'minisearch';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { parseDocName, readMessage, segmentMaps, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
+import { PERSISTENCE_ORIGIN } from '../replica/DocStore.ts';
+import type { SearchEntry, SearchStore } from './SearchStore.ts';
 
 /** One message that matches a search. */
 export interface SearchHit {
@@ -28,27 +32,102 @@ export interface SearchOptions {
   limit?: number;
 }
 
-interface IndexedMessage {
-  id: MessageId;
-  conversationId: ConversationId;
-  author: UserId;
-  createdAt: number;
-  body: string;
-  /** Attachment names, space-separated (a file is found by its name). */
-  files: string;
+const OPTIONS = {
+  fields: ['body', 'files'],
+  storeFields: ['conversationId', 'author', 'createdAt', 'body', 'files'],
+  searchOptions: { prefix: true, combineWith: 'AND' as const },
+};
+
+/** Journal batches after which the saved copy is replaced (its cost is spread over this many). */
+const SNAPSHOT_AFTER_BATCHES = 200;
+/** Entries changed after which the saved copy is replaced. */
+const SNAPSHOT_AFTER_ENTRIES = 20_000;
+/** How long changes gather before they are written as one journal batch. */
+const FLUSH_AFTER_MS = 100;
+
+export interface LocalSearchOptions {
+  /** Where the index persists; without it, it is built from the documents each run. */
+  store?: SearchStore;
+  /** Resolves once the replica's copy of a document is applied (DocStore.loaded). */
+  loaded?: (docName: string) => Promise<unknown>;
+  /** The saved index loads after this resolves (what the user sees first comes first). */
+  after?: () => Promise<unknown>;
 }
 
 /** Finds messages by their words in every segment document opened in this client. */
 export class LocalSearch {
-  readonly #index = new MiniSearch<IndexedMessage>({
-    fields: ['body', 'files'],
-    storeFields: ['conversationId', 'author', 'createdAt', 'body', 'files'],
-    searchOptions: { prefix: true, combineWith: 'AND' },
-  });
+  #index = new MiniSearch<SearchEntry>(OPTIONS);
+  readonly #store: SearchStore | undefined;
+  readonly #loaded: (docName: string) => Promise<unknown>;
+  /** Resolves once the saved index (if any) is in memory. */
+  readonly #ready: Promise<void>;
+  /** Document name → the state vector (base64) the index reflects. */
+  readonly #covered = new Map<string, string>();
+  /** Changes not yet written to the store: id → entry (null: removed); documents whose coverage moved. */
+  readonly #unsaved = new Map<string, SearchEntry | null>();
+  readonly #unsavedDocs = new Map<string, Y.Doc>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #lastBatch = 0;
+  #batchesSinceSnapshot = 0;
+  #entriesSinceSnapshot = 0;
+  #closed = false;
+  /** Documents read in full this run (their state differed from the saved index's). */
+  #documentsRead = 0;
+
+  constructor(options: LocalSearchOptions = {}) {
+    this.#store = options.store;
+    this.#loaded = options.loaded ?? (() => Promise.resolve());
+    const store = this.#store;
+    const after = options.after ?? (() => Promise.resolve());
+    this.#ready = store
+      ? Promise.resolve()
+          .then(after)
+          .catch((error: unknown) => console.error('outpost search: waiting to load the saved index', error))
+          .then(() => this.#restore(store))
+      : Promise.resolve();
+  }
+
+  async #restore(store: SearchStore): Promise<void> {
+    try {
+      const saved = await store.loadSearch();
+      if (saved.snapshot) {
+        // In one go: the async variant yields between chunks and a cold start's document loads starve it.
+        this.#index = MiniSearch.loadJSON<SearchEntry>(saved.snapshot.index, OPTIONS);
+        for (const [name, sv] of Object.entries(saved.snapshot.covered)) this.#covered.set(name, sv);
+        this.#lastBatch = saved.snapshot.upTo;
+      }
+      for (const batch of saved.journal) {
+        for (const id of batch.remove) if (this.#index.has(id)) this.#index.discard(id);
+        for (const entry of batch.put) {
+          if (this.#index.has(entry.id)) this.#index.discard(entry.id);
+          this.#index.add(entry);
+        }
+        for (const [name, sv] of Object.entries(batch.covered)) this.#covered.set(name, sv);
+        this.#lastBatch = Math.max(this.#lastBatch, batch.id);
+      }
+      this.#batchesSinceSnapshot = saved.journal.length;
+    } catch (error) {
+      // The documents still hold every message: start empty and read them as they open.
+      console.error('outpost search: the saved index cannot be read; it is built again from the replica', error);
+      this.#index = new MiniSearch<SearchEntry>(OPTIONS);
+      this.#covered.clear();
+    }
+  }
+
+  /** Resolves once everything the replica's saved index holds is searchable. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
 
   /** Number of messages indexed. */
   get size(): number {
     return this.#index.documentCount;
+  }
+
+  /** Segment documents read in full this run because the saved index did not cover their state. */
+  get documentsRead(): number {
+    return this.#documentsRead;
   }
 
   /**
@@ -60,12 +139,30 @@ export class LocalSearch {
     if (name?.kind !== 'segment') return () => {};
     const conversationId = name.conversationId;
     const maps = segmentMaps(doc);
+    let checked = !this.#store;
+    const waiting = new Set<string>();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one handler for maps of three value types
-    const onChange = (event: Y.YMapEvent<any>) => this.#reindex(conversationId, doc, event.keysChanged);
+    const onChange = (event: Y.YMapEvent<any>) => {
+      // What the replica loads is covered by the saved index, or read in full below.
+      if (this.#store && event.transaction.origin === PERSISTENCE_ORIGIN) return;
+      if (!checked) for (const key of event.keysChanged) waiting.add(key);
+      else this.#reindex(docName, conversationId, doc, event.keysChanged);
+    };
     maps.messages.observe(onChange);
     maps.edits.observe(onChange);
     maps.deletions.observe(onChange);
-    this.#reindex(conversationId, doc, maps.messages.keys());
+    if (checked) this.#reindex(docName, conversationId, doc, maps.messages.keys());
+    else {
+      void Promise.all([this.#ready, this.#loaded(docName)]).then(() => {
+        if (this.#closed) return;
+        checked = true;
+        if (this.#covered.get(docName) !== stateOf(doc)) {
+          this.#documentsRead += 1;
+          this.#reindex(docName, conversationId, doc, maps.messages.keys());
+        } else if (waiting.size > 0) this.#reindex(docName, conversationId, doc, waiting);
+        waiting.clear();
+      });
+    }
     return () => {
       maps.messages.unobserve(onChange);
       maps.edits.unobserve(onChange);
@@ -73,13 +170,86 @@ export class LocalSearch {
     };
   }
 
-  #reindex(conversationId: ConversationId, doc: Y.Doc, ids: Iterable<string>): void {
+  #reindex(docName: string, conversationId: ConversationId, doc: Y.Doc, ids: Iterable<string>): void {
     for (const id of ids) {
       const view = readMessage(doc, id as MessageId);
       if (this.#index.has(id)) this.#index.discard(id);
-      if (!view || view.deleted) continue;
-      this.#index.add({ id: view.id, conversationId, author: view.author, createdAt: view.createdAt, body: view.body, files: (view.attachments ?? []).map((a) => a.name).join('\n') });
+      if (!view || view.deleted) {
+        this.#unsaved.set(id, null);
+        continue;
+      }
+      const entry: SearchEntry = { id: view.id, conversationId, author: view.author, createdAt: view.createdAt, body: view.body, files: (view.attachments ?? []).map((a) => a.name).join('\n') };
+      this.#index.add(entry);
+      this.#unsaved.set(id, entry);
     }
+    if (!this.#store) return;
+    this.#unsavedDocs.set(docName, doc);
+    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_AFTER_MS);
+  }
+
+  /** Writes the changes gathered so far as one journal batch; now and then a fresh saved copy. */
+  #flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const store = this.#store;
+    if (!store || (this.#unsaved.size === 0 && this.#unsavedDocs.size === 0)) return this.#writing;
+    const put: SearchEntry[] = [];
+    const remove: string[] = [];
+    for (const [id, entry] of this.#unsaved) {
+      if (entry) put.push(entry);
+      else remove.push(id);
+    }
+    const covered: Record<string, string> = {};
+    for (const [name, doc] of this.#unsavedDocs) {
+      covered[name] = stateOf(doc);
+      this.#covered.set(name, covered[name]);
+    }
+    this.#unsaved.clear();
+    this.#unsavedDocs.clear();
+    this.#writing = this.#writing.then(async () => {
+      try {
+        const id = await store.appendSearch({ put, remove, covered });
+        if (id === 0) return;
+        this.#lastBatch = id;
+        this.#batchesSinceSnapshot += 1;
+        this.#entriesSinceSnapshot += put.length + remove.length;
+        if (remove.length > 0) {
+          // Deletion is real: a removed message's words leave the index (MiniSearch drops a
+          // discarded document's terms only when vacuumed) and the journal batches that held
+          // its text are replaced by a fresh saved copy.
+          await this.#index.vacuum();
+          await this.#snapshot(store);
+        } else if (this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
+      } catch (error) {
+        // Not saved: the documents' states differ from what the saved index covers, so the next
+        // cold start reads them again. Nothing is lost.
+        console.error('outpost search: cannot save index changes', error);
+      }
+    });
+    return this.#writing;
+  }
+
+  async #snapshot(store: SearchStore): Promise<void> {
+    await store.saveSearch({ index: JSON.stringify(this.#index), covered: Object.fromEntries(this.#covered), upTo: this.#lastBatch });
+    this.#batchesSinceSnapshot = 0;
+    this.#entriesSinceSnapshot = 0;
+  }
+
+  /** Resolves once every change so far is saved (tests, and before closing). */
+  async saved(): Promise<void> {
+    await this.#ready;
+    await this.#flush();
+  }
+
+  /** Saves a fresh copy of the whole index now (the journal is replayed on load otherwise). */
+  async compact(): Promise<void> {
+    await this.saved();
+    if (this.#store) await this.#snapshot(this.#store);
+  }
+
+  close(): void {
+    this.#closed = true;
+    void this.#flush();
   }
 
   /** Messages containing every word of `query` (each may be the start of a word), best first. */
@@ -98,4 +268,12 @@ export class LocalSearch {
       terms: r.terms,
     }));
   }
+}
+
+/** A document's state vector as the saved index records it. */
+function stateOf(doc: Y.Doc): string {
+  const bytes = Y.encodeStateVector(doc);
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
 }

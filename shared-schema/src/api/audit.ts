@@ -85,5 +85,10 @@ export const AuditQuery = z.strictObject({
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-export const AuditPage = z.object({ events: z.array(AuditEvent), nextBefore: z.number().nullable() });
+export const AuditPage = z.object({
+  events: z.array(AuditEvent),
+  nextBefore: z.number().nullable(),
+  /** Usernames of the users the events name (actor, subject, details.user), by id. */
+  usernames: z.record(z.string(), z.string()),
+});
 export type AuditPage = z.infer<typeof AuditPage>;

@@ -17,7 +17,12 @@ export const RegisterRequest = z.strictObject({
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
-export const LoginRequest = z.strictObject({ username: z.string().max(Limits.username), password: z.string().max(Limits.passwordMax) });
+export const LoginRequest = z.strictObject({
+  username: z.string().max(Limits.username),
+  password: z.string().max(Limits.passwordMax),
+  /** The second factor (authenticator or recovery code), for accounts that have one. */
+  code: z.string().trim().max(32).optional(),
+});
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
 export const RefreshRequest = z.strictObject({ refreshToken: z.string().min(1).max(512) });

@@ -37,3 +37,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
 export type ConversationList = z.infer<typeof ConversationList>;
+
+/** Where a message lives (GET /api/conversations/:id/messages/:messageId): a deep link opens its segment first. */
+export const MessagePlace = z.object({ segment: z.number().int().nonnegative(), seq: z.number().int().positive() });
+export type MessagePlace = z.infer<typeof MessagePlace>;

@@ -128,11 +128,12 @@ export interface MessageView {
   reactions: Record<string, UserId[]>;
 }
 
-export function readMessage(doc: Y.Doc, id: MessageId): MessageView | null {
+/** One message folded from its segment's maps; `reactions` as the caller grouped them (none by default). */
+export function readMessage(doc: Y.Doc, id: MessageId, reactions: Record<string, UserId[]> = {}): MessageView | null {
   const maps = segmentMaps(doc);
   const entry = maps.messages.get(id);
   if (!entry) return null;
-  return foldMessage(id, entry, maps.edits.get(id), maps.deletions.get(id), {});
+  return foldMessage(id, entry, maps.edits.get(id), maps.deletions.get(id), reactions);
 }
 
 /** Folds a whole segment into message views, with reactions grouped per message. */
@@ -214,9 +215,19 @@ export function removeReaction(doc: Y.Doc, messageId: MessageId, emoji: string, 
 
 const MENTION = /(?:^|[^\w@])@([a-z0-9_.-]{3,32})/g;
 
-/** The @handles written in a body, lowercased, each once (the SDK turns them into user ids). */
+/**
+ * The @handles written in a body, lowercased, each once (the SDK turns them into user ids by
+ * exact username, so @bob never counts for @bobby). A handle that ends a sentence ("thanks
+ * @bob.") is also given without its trailing dots, dashes or underscores, since usernames may
+ * contain them but a sentence's full stop is not part of the name.
+ */
 export function mentionedHandles(body: string): string[] {
   const handles = new Set<string>();
-  for (const match of body.toLowerCase().matchAll(MENTION)) handles.add(match[1] as string);
+  for (const match of body.toLowerCase().matchAll(MENTION)) {
+    const handle = match[1] as string;
+    handles.add(handle);
+    const trimmed = handle.replace(/[._-]+$/, '');
+    if (trimmed.length >= 3) handles.add(trimmed);
+  }
   return [...handles];
 }

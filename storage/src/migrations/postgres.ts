@@ -350,4 +350,51 @@ CREATE TABLE reports (
 CREATE INDEX reports_open ON reports (resolved_at, created_at);
 `,
   },
+  {
+    version: 8,
+    description: 'full-text search over messages (tsvector + GIN), kept in step with the projection',
+    sql: `
+-- The names of the files a message carries (found by name too), kept by a trigger on files.
+ALTER TABLE messages ADD COLUMN file_names TEXT NOT NULL DEFAULT '';
+UPDATE messages m SET file_names = f.names
+  FROM (SELECT conversation_id, message_id, string_agg(name, ' ' ORDER BY created_at, id) AS names
+        FROM files WHERE message_id IS NOT NULL GROUP BY conversation_id, message_id) f
+  WHERE m.conversation_id = f.conversation_id AND m.id = f.message_id;
+
+-- What a member can find: the current text and file names of a message that is not deleted.
+-- A generated column follows every write of the projection, in the same statement. As with
+-- SQLite's unicode61 tokenizer, words are runs of letters and digits, lowercased, not stemmed:
+-- punctuation becomes a space first, or the parser would keep "pump-room.pdf" as
+-- one token that a search for "room" could not find.
+ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (
+  CASE WHEN deleted_at IS NULL
+    THEN to_tsvector('simple', regexp_replace(coalesce(edited_body, body) || ' ' || file_names, '[[:punct:]]+', ' ', 'g'))
+    ELSE ''::tsvector END
+) STORED;
+CREATE INDEX messages_search ON messages USING gin (search);
+
+CREATE FUNCTION messages_file_names() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.message_id IS NOT NULL THEN
+    UPDATE messages SET file_names = coalesce((SELECT string_agg(f.name, ' ' ORDER BY f.created_at, f.id) FROM files f
+                                              WHERE f.conversation_id = OLD.conversation_id AND f.message_id = OLD.message_id), '')
+      WHERE conversation_id = OLD.conversation_id AND id = OLD.message_id;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.message_id IS NOT NULL THEN
+    UPDATE messages SET file_names = coalesce((SELECT string_agg(f.name, ' ' ORDER BY f.created_at, f.id) FROM files f
+                                              WHERE f.conversation_id = NEW.conversation_id AND f.message_id = NEW.message_id), '')
+      WHERE conversation_id = NEW.conversation_id AND id = NEW.message_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER messages_file_names_insert AFTER INSERT ON files FOR EACH ROW WHEN (NEW.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
+CREATE TRIGGER messages_file_names_update AFTER UPDATE OF message_id, name ON files FOR EACH ROW EXECUTE FUNCTION messages_file_names();
+CREATE TRIGGER messages_file_names_delete AFTER DELETE ON files FOR EACH ROW WHEN (OLD.message_id IS NOT NULL) EXECUTE FUNCTION messages_file_names();
+
+-- Statistics for the new column now, not when autovacuum gets to it: without them the planner
+-- does not know how selective a word is and may scan every message instead of the index.
+ANALYZE messages;
+`,
+  },
 ];

@@ -341,4 +341,73 @@ CREATE TABLE reports (
 CREATE INDEX reports_open ON reports (resolved_at, created_at);
 `,
   },
+  {
+    version: 8,
+    description: 'full-text search over messages (FTS5), kept in step with the projection by triggers',
+    sql: `
+-- FTS5 rows need a stable integer id; a rowid SQLite may renumber (VACUUM) would not do, so
+-- each message gets one here.
+CREATE TABLE message_search_rows (
+  doc             INTEGER PRIMARY KEY,
+  conversation_id TEXT NOT NULL,
+  message_id      TEXT NOT NULL,
+  UNIQUE (conversation_id, message_id)
+) STRICT;
+
+-- What a member can find: the current text of a message that is not deleted, and the names of
+-- the files it carries. secure-delete removes a deleted row's words from the index itself at
+-- once, not only its text (deletion is real).
+CREATE VIRTUAL TABLE message_search USING fts5 (body, files, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
+
+-- The triggers re-index one message: out of the index, then back in unless it is deleted.
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO message_search_rows (conversation_id, message_id) VALUES (new.conversation_id, new.id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(new.edited_body, new.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = new.conversation_id AND f.message_id = new.id), '')
+    FROM message_search_rows r WHERE r.conversation_id = new.conversation_id AND r.message_id = new.id AND new.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_update AFTER UPDATE OF body, edited_body, deleted_at ON messages BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(new.edited_body, new.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = new.conversation_id AND f.message_id = new.id), '')
+    FROM message_search_rows r WHERE r.conversation_id = new.conversation_id AND r.message_id = new.id AND new.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  DELETE FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id;
+END;
+
+-- A file joins its message in the commit that numbers it, and goes with it when it is deleted.
+CREATE TRIGGER message_search_file_in AFTER UPDATE OF message_id, name ON files WHEN new.message_id IS NOT NULL BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = new.conversation_id AND message_id = new.message_id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(m.edited_body, m.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+    WHERE m.conversation_id = new.conversation_id AND m.id = new.message_id AND m.deleted_at IS NULL;
+END;
+
+CREATE TRIGGER message_search_file_out AFTER DELETE ON files WHEN old.message_id IS NOT NULL BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.message_id);
+  INSERT INTO message_search (rowid, body, files)
+    SELECT r.doc, coalesce(m.edited_body, m.body),
+           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+    WHERE m.conversation_id = old.conversation_id AND m.id = old.message_id AND m.deleted_at IS NULL;
+END;
+
+-- Backfill: every message there is, in order.
+INSERT INTO message_search_rows (conversation_id, message_id) SELECT conversation_id, id FROM messages ORDER BY received_at, conversation_id, seq;
+INSERT INTO message_search (rowid, body, files)
+  SELECT r.doc, coalesce(m.edited_body, m.body),
+         coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+  FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+  WHERE m.deleted_at IS NULL;
+`,
+  },
 ];

@@ -49,6 +49,10 @@ export class PostgresAccounts implements Accounts {
     return rows.map(toUser);
   }
 
+  async setPasswordHash(id: UserId, passwordHash: string): Promise<boolean> {
+    return ((await this.#pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, id])).rowCount ?? 0) > 0;
+  }
+
   async createRefreshToken(token: RefreshTokenRecord): Promise<void> {
     await this.#pool.query(
       `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -9,6 +9,7 @@ import { openStorage } from '../openStorage.ts';
 import type { StoredDocument } from '../Storage.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite } from '../testing/contract/context.ts';
 import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
+import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts';
 import { startPostgres, type PostgresServer } from '../testing/postgresServer.ts';
 import { storageContract } from '../testing/storageContract.ts';
 import { PostgresStorage } from './PostgresStorage.ts';
@@ -330,6 +331,35 @@ describe('migration 3 on Postgres', () => {
       });
     } finally {
       await raw.end();
+      await storage.close();
+    }
+  });
+});
+
+describe('migration 8 on Postgres', () => {
+  it('indexes every message already there: current words, files, not the deleted', async () => {
+    const url = await freshSchema();
+    const old = beforeSearchRows();
+    const raw = new pg.Client(url);
+    await raw.connect();
+    try {
+      await raw.query(postgresMigrationsTable);
+      for (const migration of postgresMigrations.filter((m) => m.version < 8)) {
+        await raw.query(migration.sql);
+        await raw.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, Date.now()]);
+      }
+      for (const { table, values } of old.rows) {
+        const columns = Object.keys(values);
+        await raw.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(values));
+      }
+    } finally {
+      await raw.end();
+    }
+    const storage = new PostgresStorage(url);
+    try {
+      await storage.migrate();
+      await expectBackfilled(storage, old);
+    } finally {
       await storage.close();
     }
   });

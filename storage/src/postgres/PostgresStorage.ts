@@ -6,12 +6,16 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
 import type { PoolStats, Storage, StorageStatus } from '../Storage.ts';
 import { PostgresAccounts } from './PostgresAccounts.ts';
+import { PostgresAdministration } from './PostgresAdministration.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
+import { PostgresDevices } from './PostgresDevices.ts';
+import { PostgresSecondFactors } from './PostgresSecondFactors.ts';
 import { PostgresConversations } from './PostgresConversations.ts';
 import { PostgresFiles } from './PostgresFiles.ts';
 import { PostgresModeration } from './PostgresModeration.ts';
 import { PostgresPrivacy } from './PostgresPrivacy.ts';
 import { PostgresProjection } from './PostgresProjection.ts';
+import { PostgresSearch } from './PostgresSearch.ts';
 import { PostgresUpdateLog } from './PostgresUpdateLog.ts';
 import { createPool, type PoolOptions } from './pool.ts';
 import { inTransaction } from './transaction.ts';
@@ -36,18 +40,26 @@ export class PostgresStorage implements Storage {
   readonly privacy: PostgresPrivacy;
   readonly moderation: PostgresModeration;
   readonly audit: PostgresAuditLog;
+  readonly search: PostgresSearch;
+  readonly administration: PostgresAdministration;
+  readonly devices: PostgresDevices;
+  readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
 
   constructor(connectionString: string, options: PoolOptions = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
     this.audit = new PostgresAuditLog(this.#pool);
+    this.administration = new PostgresAdministration(this.#pool);
+    this.devices = new PostgresDevices(this.#pool);
+    this.secondFactors = new PostgresSecondFactors(this.#pool);
     this.conversations = new PostgresConversations(this.#pool);
     this.log = new PostgresUpdateLog(this.#pool);
     this.projection = new PostgresProjection(this.#pool);
     this.privacy = new PostgresPrivacy(this.#pool);
     this.moderation = new PostgresModeration(this.#pool);
     this.files = new PostgresFiles(this.#pool);
+    this.search = new PostgresSearch(this.#pool);
   }
 
   async migrate(): Promise<void> {

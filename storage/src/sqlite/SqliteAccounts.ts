@@ -46,6 +46,10 @@ export class SqliteAccounts implements Accounts {
     return rows.map(toUser);
   }
 
+  async setPasswordHash(id: UserId, passwordHash: string): Promise<boolean> {
+    return this.#sql.run('UPDATE users SET password_hash = ? WHERE id = ?', passwordHash, id).changes > 0;
+  }
+
   async createRefreshToken(token: RefreshTokenRecord): Promise<void> {
     this.#sql.run(
       `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -12,8 +12,9 @@ import * as Y from 'yjs';
 import { segmentDoc } from '@outpost/shared-schema';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { NumberedMessage } from '../Storage.ts';
-import { accepted, commitOne, createGroup, createUsers, newMessage } from '../testing/contract/context.ts';
+import { accepted, commitOne, createGroup, createUsers, newMessage, numberingWrite } from '../testing/contract/context.ts';
 import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
+import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts';
 import { storageContract } from '../testing/storageContract.ts';
 import type { CompactionJob } from './compactionWorker.ts';
 import type { NumberingJob } from './numberingWorker.ts';
@@ -168,6 +169,63 @@ describe('migration 3 on SQLite', () => {
       } finally {
         raw.close();
       }
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('migration 8 on SQLite', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('indexes every message already there: current words, files, not the deleted', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+    const file = join(dir, 'outpost.db');
+    const raw = new Database(file);
+    raw.exec(sqliteMigrationsTable);
+    for (const migration of sqliteMigrations.filter((m) => m.version < 8)) {
+      raw.exec(migration.sql);
+      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }
+    const old = beforeSearchRows();
+    for (const { table, values } of old.rows) {
+      const columns = Object.keys(values);
+      raw.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...Object.values(values));
+    }
+    raw.close();
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      await expectBackfilled(storage, old);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('takes the words of a deleted message out of the index itself, not only its text (secure-delete)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+    const file = join(dir, 'outpost.db');
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      const [alice] = await createUsers(storage, 'alice');
+      const group = await createGroup(storage, alice!);
+      const message = newMessage(alice!, 0, 'zanzibar coordinates');
+      accepted(await commitOne(storage.log, numberingWrite(group.id, 0, [message])));
+      const raw = new Database(file);
+      // The index's own pages, as bytes: without secure-delete a deleted row's words stay in
+      // them (hidden behind a delete marker) until segments happen to merge.
+      const indexBytes = () =>
+        raw.prepare('SELECT block FROM message_search_data').all().map((row) => Buffer.from((row as { block: Uint8Array }).block).toString('latin1')).join('|');
+      expect(indexBytes()).toContain('zanzibar');
+      await storage.projection.applyMessageStates([{ conversationId: group.id, id: message.id, edit: null, deletedAt: Date.now() }]);
+      expect(indexBytes()).not.toContain('zanzibar');
+      expect(indexBytes()).not.toContain('coordinates');
+      raw.close();
     } finally {
       await storage.close();
     }

@@ -6,13 +6,17 @@ import { pendingMigrations } from '../migrations/Migration.ts';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { Storage, StorageStatus } from '../Storage.ts';
 import { SqliteAccounts } from './SqliteAccounts.ts';
+import { SqliteAdministration } from './SqliteAdministration.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
+import { SqliteDevices } from './SqliteDevices.ts';
+import { SqliteSecondFactors } from './SqliteSecondFactors.ts';
 import { SqliteConversations } from './SqliteConversations.ts';
 import { SqliteDatabase } from './SqliteDatabase.ts';
 import { SqliteFiles } from './SqliteFiles.ts';
 import { SqliteModeration } from './SqliteModeration.ts';
 import { SqlitePrivacy } from './SqlitePrivacy.ts';
 import { SqliteProjection } from './SqliteProjection.ts';
+import { SqliteSearch } from './SqliteSearch.ts';
 import { SqliteUpdateLog } from './SqliteUpdateLog.ts';
 
 /**
@@ -32,6 +36,10 @@ export class SqliteStorage implements Storage {
   readonly privacy: SqlitePrivacy;
   readonly moderation: SqliteModeration;
   readonly audit: SqliteAuditLog;
+  readonly search: SqliteSearch;
+  readonly administration: SqliteAdministration;
+  readonly devices: SqliteDevices;
+  readonly secondFactors: SqliteSecondFactors;
   readonly #sql: SqliteDatabase;
 
   /**
@@ -44,11 +52,15 @@ export class SqliteStorage implements Storage {
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
     this.audit = new SqliteAuditLog(this.#sql);
+    this.administration = new SqliteAdministration(this.#sql);
+    this.devices = new SqliteDevices(this.#sql);
+    this.secondFactors = new SqliteSecondFactors(this.#sql);
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
     this.privacy = new SqlitePrivacy(this.#sql);
     this.moderation = new SqliteModeration(this.#sql);
+    this.search = new SqliteSearch(this.#sql);
   }
 
   async migrate(): Promise<void> {

@@ -47,20 +47,29 @@ const execFileAsync = promisify(execFile);
  * await storage.close();
  * await server.stop();
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const binaries = await findBinaries();
   const user = await serverUser();
   const dir = await mkdtemp(join(tmpdir(), 'outpost-pg-'));
   const watchdog = startWatchdog(dir);
   try {
     if (user) await chown(dir, user.uid, user.gid);
-    const server = new ThrowawayServer(binaries, user, dir, watchdog);
+    const server = new ThrowawayServer(binaries, user, dir, watchdog, options.settings ?? {});
     await server.init();
     return server;
   } catch (error) {
     watchdog.fire(); // kills whatever started and removes `dir`
     throw error;
   }
+}
+
+/** What {@link startPostgres} may change about the server. */
+export interface PostgresOptions {
+  /**
+   * More server settings, passed as `-c name=value` (e.g. `shared_preload_libraries:
+   * 'pg_stat_statements'` for the load bench's per-statement counts).
+   */
+  settings?: Record<string, string>;
 }
 
 interface Binaries {
@@ -78,16 +87,18 @@ class ThrowawayServer implements PostgresServer {
   readonly #user: OsUser | undefined;
   readonly #dir: string;
   readonly #watchdog: Watchdog;
+  readonly #settings: Record<string, string>;
   #port = 0;
   #process: { child: ChildProcess; exited: Promise<void>; running: boolean } | undefined;
   #stopped = false;
   #databases = 0;
 
-  constructor(binaries: Binaries, user: OsUser | undefined, dir: string, watchdog: Watchdog) {
+  constructor(binaries: Binaries, user: OsUser | undefined, dir: string, watchdog: Watchdog, settings: Record<string, string>) {
     this.#binaries = binaries;
     this.#user = user;
     this.#dir = dir;
     this.#watchdog = watchdog;
+    this.#settings = settings;
   }
 
   get url(): string {
@@ -198,6 +209,7 @@ class ThrowawayServer implements PostgresServer {
           '-c', 'listen_addresses=127.0.0.1',
           '-c', 'fsync=off',
           '-c', 'max_connections=200',
+          ...Object.entries(this.#settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
         ],
         // detached: its own process group, which the watchdog can kill by id.
         { ...this.#spawnOptions(), stdio: ['ignore', log.fd, log.fd], detached: true },

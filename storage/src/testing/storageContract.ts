@@ -3,12 +3,16 @@
 import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import type { Storage } from '../Storage.ts';
 import { accountsContract } from './contract/accounts.ts';
+import { administrationContract } from './contract/administration.ts';
 import { auditContract } from './contract/audit.ts';
+import { devicesContract } from './contract/devices.ts';
+import { secondFactorsContract } from './contract/secondFactors.ts';
 import { createUsers, type ContractContext } from './contract/context.ts';
 import { conversationsContract } from './contract/conversations.ts';
 import { filesContract } from './contract/files.ts';
 import { privacyContract } from './contract/privacy.ts';
 import { projectionContract } from './contract/projection.ts';
+import { searchContract } from './contract/search.ts';
 import { updateLogContract } from './contract/updateLog.ts';
 
 /** A storage under test, made fresh for every test. */
@@ -104,6 +108,10 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       filesContract(context);
       privacyContract(context);
       auditContract(context);
+      searchContract(context);
+      administrationContract(context);
+      devicesContract(context);
+      secondFactorsContract(context);
     });
   });
 }

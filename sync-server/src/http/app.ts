@@ -8,6 +8,12 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import {
   AddMembersRequest,
+  AdminUserQuery,
+  AuditQuery,
+  ResetPasswordRequest,
+  ChangePasswordRequest,
+  ConfirmTwoFactorRequest,
+  DisableTwoFactorRequest,
   CreateConversationRequest,
   LoginRequest,
   LogoutRequest,
@@ -15,13 +21,19 @@ import {
   RefreshRequest,
   RegisterRequest,
   RenameRequest,
+  SearchLimits,
+  SearchParams,
   SetRoleRequest,
   UserSearchQuery,
   isUuid,
   type ConversationId,
+  type MessageId,
   type UserId,
 } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
+import type { AccountSecurity } from '../auth/accountSecurity.ts';
+import type { TwoFactor } from '../auth/twoFactor.ts';
+import type { Administrators } from '../admin/Administrators.ts';
 import { publicUser, type ClientInfo, type Sessions } from '../auth/sessions.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Conversations } from '../conversations.ts';
@@ -42,6 +54,11 @@ import type { MetricsAccess } from '../config.ts';
 export interface AppDeps {
   storage: Storage;
   sessions: Sessions;
+  account: AccountSecurity;
+  twoFactor: TwoFactor;
+  admins: Administrators;
+  /** PUBLIC_URL: where people reach the web app (links in password resets); else the request's origin. */
+  publicUrl: string | undefined;
   signer: TokenSigner;
   access: AccessControl;
   conversations: Conversations;
@@ -84,6 +101,16 @@ async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw new OutpostError('invalidInput', 'request body is not valid', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    throw new OutpostError('invalidInput', 'query parameters are not valid', {
       issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }
@@ -134,7 +161,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await loginPerUser.take(request.username.toLowerCase());
     return c.json(await deps.sessions.login(request, clientOf(c)));
   });
-  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken)));
+  app.post('/api/auth/refresh', async (c) => c.json(await deps.sessions.refresh((await body(c, RefreshRequest)).refreshToken, clientOf(c))));
+  app.post('/api/auth/reset', async (c) => {
+    await authPerAddress.take(address(c));
+    await deps.admins.resetPassword(await body(c, ResetPasswordRequest));
+    return c.body(null, 204);
+  });
   app.post('/api/auth/logout', async (c) => {
     await deps.sessions.logout((await body(c, LogoutRequest)).refreshToken);
     return c.body(null, 204);
@@ -148,6 +180,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const claims = await deps.signer.verify(match[1]);
     if (!(await deps.access.sessionActive(claims.deviceId))) throw new OutpostError('unauthorized', 'this session was signed out; sign in again');
     c.set('auth', claims);
+    await deps.sessions.seen(claims.deviceId, address(c));
     await next();
   });
 
@@ -156,6 +189,73 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
     return c.json(publicUser(user));
   });
+  authed.get('/account/devices', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ devices: await deps.account.devices(userId, deviceId) });
+  });
+  authed.delete('/account/devices/:id', async (c) => {
+    await deps.account.signOutDevice(c.get('auth').userId, uuidParam(c, 'id'));
+    return c.body(null, 204);
+  });
+  authed.post('/account/devices/sign-out-others', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json({ signedOut: await deps.account.signOutOthers(userId, deviceId) });
+  });
+  const passwordChecks = new RateLimiter('password checks for this user', RateLimits.loginPerUser, deps.redis);
+  authed.post('/account/password', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    const request = await body(c, ChangePasswordRequest);
+    await passwordChecks.take(userId);
+    return c.json({ signedOut: await deps.account.changePassword(userId, deviceId, request) });
+  });
+
+  authed.get('/account/two-factor', async (c) => c.json(await deps.twoFactor.status(c.get('auth').userId)));
+  authed.post('/account/two-factor', async (c) => {
+    const user = await deps.storage.accounts.getUserById(c.get('auth').userId);
+    if (!user) throw new OutpostError('unauthorized', 'user no longer exists');
+    return c.json(await deps.twoFactor.begin(user.id, user.username));
+  });
+  authed.post('/account/two-factor/confirm', async (c) => {
+    const { userId, deviceId } = c.get('auth');
+    return c.json(await deps.twoFactor.confirm(userId, deviceId, (await body(c, ConfirmTwoFactorRequest)).code));
+  });
+  authed.post('/account/two-factor/disable', async (c) => {
+    await deps.twoFactor.disable(c.get('auth').userId, await body(c, DisableTwoFactorRequest));
+    return c.body(null, 204);
+  });
+
+  authed.get('/account', async (c) => c.json({ serverAdmin: await deps.admins.isAdmin(c.get('auth').userId) }));
+
+  const admin = new Hono<Env>();
+  admin.use('*', async (c, next) => {
+    await deps.admins.require(c.get('auth').userId);
+    await next();
+  });
+  admin.get('/users', async (c) => c.json(await deps.admins.listUsers(parseQuery(c, AdminUserQuery))));
+  admin.post('/users/:id/deactivate', async (c) => c.json({ signedOut: await deps.admins.deactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId) }));
+  admin.post('/users/:id/reactivate', async (c) => {
+    await deps.admins.reactivate(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
+  admin.post('/users/:id/two-factor/disable', async (c) => {
+    await deps.admins.disableTwoFactor(c.get('auth').userId, uuidParam(c, 'id') as UserId);
+    return c.body(null, 204);
+  });
+  admin.post('/users/:id/password-reset', async (c) => {
+    const origin = deps.publicUrl ?? new URL(c.req.url).origin;
+    return c.json(await deps.admins.issuePasswordReset(c.get('auth').userId, uuidParam(c, 'id') as UserId, origin), 201);
+  });
+  admin.get('/stats', async (c) =>
+    c.json({
+      ...(await deps.admins.counts()),
+      connectionsOnThisNode: deps.access.openSockets,
+      uptimeSeconds: Math.round(process.uptime()),
+      nodeVersion: process.version,
+    }),
+  );
+  admin.get('/audit', async (c) => c.json(await deps.admins.auditLog(parseQuery(c, AuditQuery))));
+  authed.route('/admin', admin);
+
   authed.get('/users', async (c) => {
     const query = UserSearchQuery.safeParse({ q: c.req.query('q') ?? '' });
     if (!query.success) throw new OutpostError('invalidInput', 'q must be 1 to 64 characters');
@@ -170,6 +270,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   authed.get('/conversations', async (c) => c.json({ conversations: await deps.conversations.list(c.get('auth').userId) }));
   authed.get('/conversations/:id', async (c) =>
     c.json(await deps.conversations.get(c.get('auth').userId, uuidParam(c, 'id') as ConversationId)),
+  );
+  authed.get('/conversations/:id/messages/:messageId', async (c) =>
+    c.json(await deps.conversations.place(c.get('auth').userId, uuidParam(c, 'id') as ConversationId, uuidParam(c, 'messageId') as MessageId)),
   );
   authed.patch('/conversations/:id', async (c) => {
     const { title } = await body(c, RenameRequest);
@@ -190,6 +293,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const id = uuidParam(c, 'id') as ConversationId;
     await deps.conversations.removeMember(c.get('auth').userId, id, uuidParam(c, 'userId') as UserId);
     return c.body(null, 204);
+  });
+
+  const searches = new RateLimiter('searches by this user', RateLimits.searchesPerUser, deps.redis);
+  authed.get('/search', async (c) => {
+    const userId = c.get('auth').userId;
+    await searches.take(userId);
+    const parsed = SearchParams.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new OutpostError('invalidInput', `bad search: ${issues.map((i) => `${i.path || 'query'} ${i.message}`).join('; ')}`, { issues });
+    }
+    const p = parsed.data;
+    const page = await deps.storage.search.search({
+      userId,
+      text: p.q,
+      ...(p.conversation !== undefined ? { conversationId: p.conversation as ConversationId } : {}),
+      ...(p.from !== undefined ? { from: p.from as UserId } : {}),
+      ...(p.before !== undefined ? { before: p.before } : {}),
+      ...(p.after !== undefined ? { after: p.after } : {}),
+      ...(p.has === 'file' ? { hasFile: true } : {}),
+      offset: p.offset ?? 0,
+      limit: p.limit ?? SearchLimits.defaultPageSize,
+    });
+    return c.json(page);
   });
 
   mountFileRoutes(authed, deps.files);

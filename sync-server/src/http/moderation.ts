@@ -46,5 +46,4 @@ export function mountModerationRoutes(authed: Hono<Env>, moderation: Moderation)
     await moderation.resolve(c.get('auth').userId as UserId, c.req.param('id'));
     return c.body(null, 204);
   });
-  authed.get('/admin/me', async (c) => c.json({ serverAdmin: await moderation.isAdministrator(c.get('auth').userId as UserId) }));
 }

@@ -16,6 +16,7 @@ import type {
 } from '@hocuspocus/server';
 import type * as Y from 'yjs';
 import {
+  CloseCodes,
   PROTOCOL_PARAM,
   PROTOCOL_VERSION,
   SERVER_CLIENT_BASE,
@@ -299,6 +300,8 @@ export class SyncEngine implements Extension {
     if (announce) this.#coordinator.announceControl({ type: 'sessionRevoked', deviceId });
     this.access.revokeSession(deviceId);
     this.#closeWhere((context) => context.deviceId === deviceId, new Refused('unauthorized', 'signedOut', 'this session was signed out'));
+    // Then the socket itself (its documents' refusals go out first, in order on the wire).
+    for (const socket of this.access.socketsOf(deviceId)) socket.terminate(CloseCodes.unauthorized, 'signed out');
   }
 
   // ── notices from other nodes ──

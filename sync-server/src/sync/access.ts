@@ -17,7 +17,11 @@ export const RECHECK_MS = 2_000;
 export class SocketRecord {
   readonly id = randomUUID();
   userId: UserId | null = null;
+  /** The signed-in device it serves (set with userId). */
+  deviceId: DeviceId | null = null;
   closed = false;
+  /** Closes the WebSocket itself (set where it opened). */
+  terminate: (code: number, reason: string) => void = () => undefined;
   /** Document connections admitted on this socket: connection key → document name. */
   readonly connections = new Map<string, string>();
 }
@@ -73,7 +77,7 @@ export class AccessControl {
     }
     if (!(await this.sessionActive(sender.deviceId))) throw denied('unauthorized', 'this session was signed out; sign in again');
     await this.#checkDocument(sender.userId, doc);
-    return { ...sender, doc, socket, connectionKey: this.#admit(socket, sender.userId, documentName) };
+    return { ...sender, doc, socket, connectionKey: this.#admit(socket, sender, documentName) };
   }
 
   async #checkDocument(userId: UserId, doc: DocName): Promise<void> {
@@ -92,9 +96,10 @@ export class AccessControl {
     }
   }
 
-  #admit(socket: SocketRecord, userId: UserId, documentName: string): string {
+  #admit(socket: SocketRecord, { userId, deviceId }: Sender, documentName: string): string {
     if (socket.closed) throw new Refused('unauthorized', 'retry', 'the connection closed', 0);
     if (socket.userId !== null && socket.userId !== userId) throw denied('forbidden', 'one connection serves one user');
+    socket.deviceId ??= deviceId;
     if (socket.userId === null) {
       const sockets = this.#userSockets.get(userId) ?? new Set<SocketRecord>();
       if (sockets.size >= ConnectionLimits.socketsPerUser) {
@@ -191,6 +196,20 @@ export class AccessControl {
   /** A session was revoked: refuse it at once. */
   revokeSession(deviceId: DeviceId): void {
     this.#sessions.set(deviceId, { active: false, at: Date.now() });
+  }
+
+  /** WebSockets open on this node that have signed in. */
+  get openSockets(): number {
+    let n = 0;
+    for (const sockets of this.#userSockets.values()) n += sockets.size;
+    return n;
+  }
+
+  /** The open WebSockets of a device (few: one per tab leader, on this node). */
+  socketsOf(deviceId: DeviceId): SocketRecord[] {
+    const found: SocketRecord[] = [];
+    for (const sockets of this.#userSockets.values()) for (const socket of sockets) if (socket.deviceId === deviceId && !socket.closed) found.push(socket);
+    return found;
   }
 
   /** Caches keyed by user or session stay bounded: stale answers go. */

@@ -5,6 +5,8 @@
 // the fsync never blocks the event loop; on Postgres it is the connection pool.
 import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
+import { activeSpanContext, tracedShared } from '../tracing.ts';
+import type { SpanContext } from '@opentelemetry/api';
 import type { CommitRequest, CommitResult } from './commitRequest.ts';
 
 /** Commits a batch in one transaction; rejects when the database is away. */
@@ -12,6 +14,8 @@ export type CommitTarget = (requests: readonly CommitRequest[], now: number) => 
 
 interface Pending {
   request: CommitRequest;
+  /** The span of the write waiting for this commit (traces link the batch to it), or null. */
+  span: SpanContext | null;
   resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
 }
@@ -35,7 +39,7 @@ export class Committer {
   /** Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault. */
   commit(request: CommitRequest): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
+      this.#queue.push({ request, span: activeSpanContext(), resolve, reject });
       // Start on the next turn, so the frames read in this turn join the same batch.
       this.#running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
@@ -66,9 +70,15 @@ export class Committer {
   async #commit(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const results = await this.#target(
-        batch.map((pending) => pending.request),
-        Date.now(),
+      const results = await tracedShared(
+        'outpost.commitBatch',
+        { 'outpost.batch_size': batch.length },
+        batch.map((pending) => pending.span),
+        () =>
+          this.#target(
+            batch.map((pending) => pending.request),
+            Date.now(),
+          ),
       );
       metrics.commitSeconds.observe(secondsSince(started));
       metrics.commitBatchSize.observe(batch.length);

@@ -10,6 +10,7 @@ import {
   isServerClientId,
   segmentMaps,
   serverClientId,
+  serverMaps,
   type ConversationId,
   type FormerMemberEntry,
   type InboxEntry,
@@ -30,6 +31,8 @@ import { SEGMENT_SERVER_CLIENT, type WritePath } from './writePath.ts';
 
 /** How often coalesced receipts are pushed into open server documents. */
 const RECEIPTS_EVERY_MS = 500;
+/** How often segment change counters are bumped in open server documents (coalesced). */
+const COUNTERS_EVERY_MS = 200;
 /** Removals an inbox remembers. */
 const REMOVALS_KEPT = 50;
 
@@ -53,6 +56,9 @@ export class ServerDocuments {
   readonly #contentRemoved: (name: string) => void;
   readonly #dirtyReceipts = new Set<ConversationId>();
   #receiptsTimer: NodeJS.Timeout | null = null;
+  /** Conversation → segments below the head that changed since the last bump. */
+  readonly #changedSegments = new Map<ConversationId, Set<number>>();
+  #countersTimer: NodeJS.Timeout | null = null;
   readonly #work = new InFlight();
 
   constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger; contentRemoved?: (name: string) => void }) {
@@ -222,10 +228,45 @@ export class ServerDocuments {
     }, RECEIPTS_EVERY_MS);
   }
 
-  /** Resolves when pushed changes are written; stops the coalescing timer. */
+  /**
+   * Something changed in a segment (a message, its number, an edit, a deletion, a reaction).
+   * Below the head, the segment's change counter in the server document moves, coalesced per
+   * conversation: clients keep only the head and recently touched segments subscribed and
+   * re-sync an older one when its counter moves. Counters live in the server document (through
+   * the log), so they need the document open on this node, as it is while its writer is
+   * connected: the SDK syncs a conversation's server document with its segments.
+   */
+  segmentChanged(conversationId: ConversationId, segment: number): void {
+    let segments = this.#changedSegments.get(conversationId);
+    if (!segments) this.#changedSegments.set(conversationId, (segments = new Set()));
+    segments.add(segment);
+    this.#countersTimer ??= setTimeout(() => {
+      this.#countersTimer = null;
+      const changed = [...this.#changedSegments];
+      this.#changedSegments.clear();
+      for (const [id, numbers] of changed) {
+        const server = this.#open.get(`conv:${id}:server`);
+        if (server) this.#track(this.#bumpCounters(id, server, numbers));
+      }
+    }, COUNTERS_EVERY_MS);
+  }
+
+  async #bumpCounters(conversationId: ConversationId, doc: Y.Doc, segments: ReadonlySet<number>): Promise<void> {
+    await this.#write(`conv:${conversationId}:server`, doc, (current) => {
+      const head = Number(serverMaps(current).meta.get('head') ?? 0);
+      const counters = serverMaps(current).segments;
+      return [...segments]
+        .filter((n) => n < head)
+        .map((n): MapOp => ({ root: ServerRoots.segments, key: String(n), value: (counters.get(String(n)) ?? 0) + 1 }));
+    });
+  }
+
+  /** Resolves when pushed changes are written; stops the coalescing timers. */
   async close(): Promise<void> {
     if (this.#receiptsTimer) clearTimeout(this.#receiptsTimer);
     this.#receiptsTimer = null;
+    if (this.#countersTimer) clearTimeout(this.#countersTimer);
+    this.#countersTimer = null;
     await this.#work.settled();
   }
 

@@ -112,6 +112,8 @@ export class WritePath {
   readonly #hooks: WritePathHooks;
   readonly #locks = new DocLocks();
   readonly #held = new HeldUpdates<Held>();
+  /** New messages each update was charged for (see #admit). */
+  readonly #charged = new WeakMap<Submission, number>();
   /** Segment updates waiting for their document's lock, per document (see #round). */
   readonly #queues = new Map<string, Queued[]>();
   readonly #sweep: NodeJS.Timeout;
@@ -239,7 +241,7 @@ export class WritePath {
     for (const member of members) {
       try {
         await this.#mayPost(conversationId, member.submission.role, member.changes.messages.length);
-        await this.#hooks.admitMessages(member.submission.sender.userId, member.changes.messages.length);
+        await this.#admit(member.submission, member.changes.messages.length);
         admitted.push(member);
       } catch (error) {
         member.reject(error);
@@ -269,8 +271,7 @@ export class WritePath {
       else if (result.value.outcome.ok) {
         const { outcome, entry } = result.value;
         this.#applied(name, doc, entry as Uint8Array, outcome.version);
-        this.#answer(member.submission);
-        this.#hooks.segmentApplied(conversationId, segment, doc, member.changes, outcome);
+        this.#segmentDone(member.submission, member.changes, outcome);
         member.resolve('applied');
         applied = true;
       } else if (result.value.outcome.reason === 'stale') again.push(member);
@@ -414,7 +415,7 @@ export class WritePath {
     }
     if (changes.waitingFor.size > 0) return 'waiting';
     await this.#mayPost(conversationId, role, changes.messages.length);
-    await this.#hooks.admitMessages(sender.userId, changes.messages.length);
+    await this.#admit(submission, changes.messages.length);
     const neutralize: DeleteRange[] = changes.neutralize.map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
     const { outcome, entry } = await this.#commit({
       doc: name,
@@ -439,12 +440,7 @@ export class WritePath {
       throw refusalOf(outcome, 'segment');
     }
     this.#applied(name, doc, entry as Uint8Array, outcome.version);
-    if (changes.messages.length > 0) {
-      metrics.messagesNumbered.inc(changes.messages.length);
-      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
-    }
-    this.#answer(submission);
-    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, doc, changes, outcome));
+    this.#segmentDone(submission, changes, outcome);
     return 'applied';
   }
 
@@ -473,6 +469,28 @@ export class WritePath {
   async #mayPost(conversationId: ConversationId, role: Role | null, messages: number): Promise<void> {
     if (messages === 0 || role === null) return;
     if (!(await this.#hooks.mayPost(conversationId, role))) throw ruleBroken(POSTING_LOCKED);
+  }
+
+  /** A segment update was committed and applied: count its messages, acknowledge it, fan out. */
+  #segmentDone(submission: Submission, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void {
+    const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
+    if (changes.messages.length > 0) {
+      metrics.messagesNumbered.inc(changes.messages.length);
+      if (submission.receivedAt !== undefined) metrics.numberingSeconds.observe(secondsSince(submission.receivedAt));
+    }
+    this.#answer(submission);
+    tracedSync('outpost.fanOut', {}, () => this.#hooks.segmentApplied(conversationId, segment, submission.doc, changes, outcome));
+  }
+
+  /**
+   * Charges the sender's message allowance for an update's new messages, once: an update judged
+   * again (the log moved on under it, another node won the race) is not charged again.
+   */
+  async #admit(submission: Submission, messages: number): Promise<void> {
+    const due = messages - (this.#charged.get(submission) ?? 0);
+    if (due <= 0) return;
+    await this.#hooks.admitMessages(submission.sender.userId, due);
+    this.#charged.set(submission, messages);
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {

@@ -57,7 +57,7 @@ export function App() {
         history.replaceState(null, '', '/');
         setState({ phase: 'signedOut', notice: 'Your account was erased. Your messages’ text is gone, and you are signed out everywhere.' });
       },
-      logout: async () => {
+      logout: async (ended?: string) => {
         const userId = client.user.id;
         const { refreshToken } = client.session;
         stopSaving();
@@ -66,9 +66,10 @@ export function App() {
         forgetPeople(userId);
         forgetNotificationPrompt(userId);
         history.replaceState(null, '', '/');
-        setState({ phase: 'signedOut', notice: 'You are signed out. This device no longer holds your messages.' });
+        setState({ phase: 'signedOut', notice: ended ?? 'You are signed out. This device no longer holds your messages.' });
         try {
-          await client.logout();
+          // A session the server already ended needs no revoking.
+          await client.logout({ revoke: ended === undefined });
         } catch (error) {
           // The local replica is gone either way; the server hears of the logout when it can.
           console.warn('outpost: could not reach the server to revoke the session; it is queued', error);
@@ -77,6 +78,15 @@ export function App() {
       },
     };
   }, [started]);
+
+  // Signed out elsewhere (another device, a password change, an administrator): local state goes
+  // as with a logout, and the sign-in screen says why.
+  useEffect(() => {
+    if (!started || !signedIn) return;
+    return started.client.onSignedOut(() => {
+      void signedIn.logout('This device was signed out: from another device, by a password change, or by an administrator. Sign in again.');
+    });
+  }, [started, signedIn]);
 
   if (state.phase === 'starting') return <p className="splash" role="status">Opening Outpost…</p>;
   if (state.phase === 'signedOut' || !signedIn) {

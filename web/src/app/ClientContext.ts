@@ -7,7 +7,8 @@ export interface SignedIn {
   /** The replica on this device (its storage status is shown when space runs out). */
   replica: IndexedDbReplica;
   /** Signs out: revokes the session and wipes this device's replica. */
-  logout(): Promise<void>;
+  /** Signs out; `ended` (the reason shown) when the server already ended the session. */
+  logout(ended?: string): Promise<void>;
   /** The account was erased (the SDK wiped the replica): forget everything and show why. */
   erased(): void;
 }

@@ -14,7 +14,7 @@ export interface Incoming {
   author: string;
   authorName: string;
   preview: string;
-  /** The message mentions you (the inbox counted a new mention, or the text has @you). */
+  /** The message mentions you: the inbox counted a new mention (by user id). */
   mentionsMe: boolean;
 }
 
@@ -37,12 +37,6 @@ export function shouldNotify(incoming: Incoming, context: NotifyContext): boolea
     case 'none':
       return false;
   }
-}
-
-/** Whether the text mentions `username` as the markup does (@name not inside a word). */
-export function mentions(text: string, username: string): boolean {
-  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\p{L}\\p{N}_.@])@${escaped}(?![a-z0-9_-]|\\.[a-z0-9_-])`, 'iu').test(text);
 }
 
 /** The notification's title and body. */

@@ -1,17 +1,21 @@
 // The app's few routes, read from and written to the address bar (no router library needed):
-// /  ·  /c/<conversationId>  ·  /c/<conversationId>/m/<messageId>  ·  /search?q=…
+// /  ·  /c/<conversationId>  ·  /c/<conversationId>/m/<messageId>  ·  /search?q=…  ·  /account  ·  /admin
 import { useSyncExternalStore } from 'react';
 
 export type Route =
   | { name: 'home' }
   | { name: 'conversation'; conversationId: string; messageId?: string }
-  | { name: 'search'; query: string };
+  | { name: 'search'; query: string }
+  | { name: 'account' }
+  | { name: 'admin' };
 
 export function parseRoute(pathname: string, search: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'c' && parts[1] && (parts.length === 2 || (parts.length === 4 && parts[2] === 'm' && parts[3]))) {
     return parts[3] ? { name: 'conversation', conversationId: parts[1], messageId: parts[3] } : { name: 'conversation', conversationId: parts[1] };
   }
+  if (parts[0] === 'account' && parts.length === 1) return { name: 'account' };
+  if (parts[0] === 'admin' && parts.length === 1) return { name: 'admin' };
   if (parts[0] === 'search') return { name: 'search', query: new URLSearchParams(search).get('q') ?? '' };
   return { name: 'home' };
 }
@@ -24,6 +28,10 @@ export function routePath(route: Route): string {
       return `/c/${encodeURIComponent(route.conversationId)}${route.messageId ? `/m/${encodeURIComponent(route.messageId)}` : ''}`;
     case 'search':
       return route.query ? `/search?q=${encodeURIComponent(route.query)}` : '/search';
+    case 'account':
+      return '/account';
+    case 'admin':
+      return '/admin';
   }
 }
 

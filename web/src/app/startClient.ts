@@ -24,7 +24,7 @@ export async function startClient(session: Session): Promise<Started> {
  * Signs in (or up) and returns the session. The replica is per user, so the user must be known
  * before it opens: the short-lived client that signs in is closed at once.
  */
-export async function signIn(mode: 'login' | 'register', request: { username: string; password: string; displayName?: string }): Promise<Session> {
+export async function signIn(mode: 'login' | 'register', request: { username: string; password: string; displayName?: string; code?: string }): Promise<Session> {
   const options = { url: serverUrl(), backfill: false };
   const client = mode === 'login' ? await OutpostClient.login(options, request) : await OutpostClient.register(options, request);
   const session = client.session;

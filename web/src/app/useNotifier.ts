@@ -6,7 +6,7 @@ import { useEffect } from 'react';
 import type { ConversationListItem, OutpostClient } from '@outpost/client';
 import { nameOf } from './people.ts';
 import { plainText } from './markup.ts';
-import { appFocused, mentions, notificationsSupported, shouldNotify, showNotification, type Incoming } from './notifications.ts';
+import { appFocused, notificationsSupported, shouldNotify, showNotification, type Incoming } from './notifications.ts';
 import { playChime } from './chime.ts';
 
 interface Seen {
@@ -36,7 +36,9 @@ export function useNotifier(client: OutpostClient): void {
           author: last.author,
           authorName: nameOf(last.author),
           preview,
-          mentionsMe: item.mentions > (before?.mentions ?? 0) || mentions(preview, client.user.username),
+          // The mention count goes up only for messages that name this user by id (or, written
+          // without ids, by this exact username): never by matching the preview's text.
+          mentionsMe: item.mentions > (before?.mentions ?? 0),
         };
         const preferences = client.preferences().get();
         const context = { level: client.notifyLevels().get().get(item.id), dndUntil: preferences.dndUntil, now: Date.now(), appFocused: appFocused() };

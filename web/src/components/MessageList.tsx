@@ -31,6 +31,8 @@ interface Props {
   actions: MessageActions;
   onAtBottom(atBottom: boolean): void;
   onJumpToLatest(): void;
+  /** Scrolled to the oldest message on this device: bring the next older segment (it may be on the server only). */
+  onOlder(): void;
   /** Escape on a message: back to writing. */
   onEscape(): void;
 }
@@ -76,7 +78,7 @@ function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[],
   return map;
 }
 
-export function MessageList({ conversationId, messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onEscape }: Props) {
+export function MessageList({ conversationId, messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onOlder, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   const [atBottom, setAtBottom] = useState(true);
@@ -152,6 +154,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
   /** Grows the window by a page, keeping the messages on screen where they are. */
   const loadEarlier = () => {
     const el = scroller.current;
+    if (start === 0) onOlder();
     if (!el || start === 0 || restore.current) return;
     restore.current = { height: el.scrollHeight, top: el.scrollTop };
     setCount(shownCount + PAGE);

@@ -9,7 +9,6 @@ import { MOD } from '../app/keys.ts';
 import { ConversationList } from './ConversationList.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icon.tsx';
-import { AccountDialog } from './AccountDialog.tsx';
 import { ReportsDialog } from './ReportsDialog.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
 import { NotificationSettings, useNow } from './NotificationSettings.tsx';
@@ -41,7 +40,7 @@ function useServerAdmin(): boolean {
 export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
   const { client } = useSignedIn();
   const [filter, setFilter] = useState('');
-  const [dialog, setDialog] = useState<'logout' | 'notifications' | 'account' | 'reports' | null>(null);
+  const [dialog, setDialog] = useState<'logout' | 'notifications' | 'reports' | null>(null);
   const admin = useServerAdmin();
   const { dndUntil } = useLive(client.preferences(), { dndUntil: 0, sound: false });
   const dnd = dndUntil > useNow(dndUntil);
@@ -63,7 +62,7 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
         >
           <Icon name={dnd ? 'moon' : 'bell'} />
         </button>
-        <button type="button" className="ghost small" onClick={() => setDialog('account')}>
+        <button type="button" className="ghost small" onClick={() => navigate({ name: 'account' })} title="Devices, password, two-factor sign-in">
           Account
         </button>
         <button type="button" className="ghost small" onClick={() => setDialog('logout')}>
@@ -94,7 +93,6 @@ export function Sidebar({ selectedId, onNewDirect, onNewGroup }: Props) {
       <ConversationList filter={filter} selectedId={selectedId} />
       {dialog === 'logout' && <LogoutDialog onClose={() => setDialog(null)} />}
       {dialog === 'notifications' && <NotificationSettings onClose={() => setDialog(null)} />}
-      {dialog === 'account' && <AccountDialog onClose={() => setDialog(null)} />}
       {dialog === 'reports' && <ReportsDialog onClose={() => setDialog(null)} />}
     </nav>
   );

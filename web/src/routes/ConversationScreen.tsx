@@ -4,7 +4,7 @@
 // puts the focus in the composer (on devices with a keyboard).
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { isImage, type Conversation, type MessageItem, type Receipt, type Member, type TimelineEvent } from '@outpost/client';
-import { isUuid } from '@outpost/shared-schema';
+import { isUuid, type MessageId } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { useOnline } from '../app/useOnline.ts';
@@ -154,6 +154,16 @@ function OpenConversation({ conversationId, messageId }: Props) {
   // The server refused this conversation's documents: removed, or never a member.
   const refusal = client.failures().find((f) => f.docName.startsWith(`conv:${conversationId}:`));
   const cutOff = refusal && (refusal.kind === 'forbidden' || refusal.kind === 'notFound' || refusal.kind === 'unauthorized');
+
+  // A deep link into history this device has not loaded: bring that message's segment first.
+  useEffect(() => {
+    if (messageId && isUuid(messageId) && !conversation.has(messageId as MessageId)) {
+      conversation.openAt(messageId as MessageId).catch((error: unknown) => console.info('outpost: the linked message could not be brought', error));
+    }
+  }, [conversation, messageId]);
+  const onOlder = useCallback(() => {
+    conversation.loadOlder().catch((error: unknown) => console.info('outpost: older messages could not be brought', error));
+  }, [conversation]);
 
   if (!meta && !entry) {
     if (cutOff) return <Unavailable title="You don't have access to this conversation" text="It does not exist, or you are not a member of it." />;
@@ -315,6 +325,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
           actions={actions}
           onAtBottom={onAtBottom}
           onJumpToLatest={onJumpToLatest}
+          onOlder={onOlder}
           onEscape={focusComposer}
         />
         <TypingIndicator conversation={conversation} />

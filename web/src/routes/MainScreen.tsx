@@ -16,6 +16,8 @@ import { NewGroupDialog } from '../components/NewGroupDialog.tsx';
 import { ConversationSwitcher } from '../components/ConversationSwitcher.tsx';
 import { ConversationScreen } from './ConversationScreen.tsx';
 import { SearchScreen } from './SearchScreen.tsx';
+import { AccountScreen } from './AccountScreen.tsx';
+import { AdminScreen } from './AdminScreen.tsx';
 
 export function MainScreen() {
   const client = useClient();
@@ -48,6 +50,10 @@ export function MainScreen() {
             <ConversationScreen key={route.conversationId} conversationId={route.conversationId} messageId={route.messageId} />
           ) : route.name === 'search' ? (
             <SearchScreen query={route.query} />
+          ) : route.name === 'account' ? (
+            <AccountScreen />
+          ) : route.name === 'admin' ? (
+            <AdminScreen />
           ) : (
             <div className="placeholder">
               <img src="/icon.svg" alt="" width={64} height={64} />

@@ -1,0 +1,84 @@
+// Search in the web app, in real Chromium against a real server (SQLite): online, the one search
+// box lists what the device holds and what only the server has found (a conversation this device
+// has not synced), each message once; offline, it searches the device and says that results may
+// be incomplete until the backfill is done. Screenshots: search-merged-*, search-offline-*.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { OutpostClient } from '@outpost/client';
+import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { buildWebApp, launchChromium, Person, shoot, until } from './ui.ts';
+
+let browser: Browser;
+let server: OutpostServer;
+let dataDir: string;
+let webDir: string;
+let bob: OutpostClient | undefined;
+
+beforeAll(async () => {
+  webDir = await buildWebApp();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-web-search-'));
+  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  bob?.close();
+  await browser?.close();
+  await server?.close();
+  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('search in the web app', () => {
+  it('merges what the device and the server find, each message once, and says when it searches the device only', async () => {
+    const ada = await Person.register(browser, server.url, 'Ada');
+    bob = await OutpostClient.register({ url: server.url }, { username: `bob${process.pid}${Date.now() % 100000}`, password: 'correct horse battery' });
+    const [adaUser] = await bob.findUsers(ada.username);
+    if (!adaUser) throw new Error('ada is not found by username');
+
+    // A DM the device syncs as usual.
+    const dm = bob.conversation(await bob.openDirect(adaUser.id));
+    const synced = dm.send('pump seal replaced at the north gate');
+    await ada.page.locator('.conversation-item', { hasText: 'bob' }).first().waitFor();
+
+    // From now on the device's sync socket is refused; HTTP still works. What Bob writes in a new
+    // group reaches the server but not this device.
+    await ada.context.routeWebSocket(/\/sync/, (socket) => socket.close());
+    await ada.page.reload();
+    await ada.page.getByRole('button', { name: 'Search messages' }).waitFor();
+    const crew = bob.conversation(await bob.createGroup('crew', [adaUser.id]));
+    const unsynced = crew.send('pump pressure logged in the crew book');
+    await until('the group message is numbered', async () => crew.messages().get().some((m) => m.id === unsynced && m.seq !== null));
+
+    await ada.page.getByRole('button', { name: 'Search messages' }).click();
+    await ada.page.getByLabel('Search all messages').fill('pump');
+    const fromServer = ada.page.locator(`li[data-found-in="server"] .search-hit`, { hasText: 'pressure logged' });
+    await fromServer.waitFor();
+    expect(await fromServer.locator('mark').first().textContent()).toBe('pump');
+    expect(await fromServer.textContent()).toContain('on the server');
+    const both = ada.page.locator('li[data-found-in="both"] .search-hit', { hasText: 'north gate' });
+    await both.waitFor();
+    expect(await both.getAttribute('href')).toBe(`/c/${dm.id}/m/${synced}`);
+    expect(await ada.page.locator('.search-hit').count()).toBe(2);
+    await ada.page.getByText('Including 1 found on the server that this device has not synced yet.').waitFor();
+    await shoot(ada.page, 'search-merged');
+
+    // The server result opens its conversation at that message.
+    const link = await fromServer.getAttribute('href');
+    expect(link).toBe(`/c/${crew.id}/m/${unsynced}`);
+
+    // Offline: the same box searches the device, and says what that means.
+    await ada.context.setOffline(true);
+    const scope = ada.page.getByTestId('search-scope');
+    await until('the screen says it searches the device only', async () => ((await scope.textContent()) ?? '').startsWith('Offline: searching'));
+    expect(await ada.page.locator('.search-hit').count()).toBe(1);
+    expect(await ada.page.locator('.search-hit').first().textContent()).toContain('north gate');
+    const text = (await scope.textContent()) ?? '';
+    // The group was never synced here, so the backfill is not done.
+    expect(text).toMatch(/^Offline: searching this device only\. Results may be incomplete until the backfill is done \(\d+ of \d+ conversations synced\)\.$/);
+    await shoot(ada.page, 'search-offline');
+    await ada.context.setOffline(false);
+  });
+});

@@ -1,0 +1,39 @@
+// The part of a search both SQL backends share: which messages a user may find, and the filters,
+// as SQL over `messages m` with numbered placeholders the backend renders (? or $n).
+import type { SearchQuery } from './Search.ts';
+
+/**
+ * Conversations the user may search, with the time their access ended (null: still a member).
+ * A member reads a conversation's whole history, so while they are in it they may find all of
+ * it; once they left or were removed, what was written up to that moment (their latest leaving:
+ * a re-added member is a member again and `former_members` forgets them).
+ */
+export const visibleConversations = (user: string) => `
+  SELECT conversation_id, NULL AS until FROM members WHERE user_id = ${user}
+  UNION ALL
+  SELECT f.conversation_id, f.left_at AS until FROM former_members f
+  WHERE f.user_id = ${user} AND NOT EXISTS (SELECT 1 FROM members x WHERE x.conversation_id = f.conversation_id AND x.user_id = f.user_id)`;
+
+/** The filter conditions on `m` of a query, and their values in order. */
+export function searchFilters(query: SearchQuery, placeholder: () => string): { sql: string; values: (string | number)[] } {
+  const conditions: string[] = [];
+  const values: (string | number)[] = [];
+  if (query.conversationId !== undefined) {
+    conditions.push(`m.conversation_id = ${placeholder()}`);
+    values.push(query.conversationId);
+  }
+  if (query.from !== undefined) {
+    conditions.push(`m.author = ${placeholder()}`);
+    values.push(query.from);
+  }
+  if (query.before !== undefined) {
+    conditions.push(`m.received_at < ${placeholder()}`);
+    values.push(query.before);
+  }
+  if (query.after !== undefined) {
+    conditions.push(`m.received_at > ${placeholder()}`);
+    values.push(query.after);
+  }
+  if (query.hasFile) conditions.push('EXISTS (SELECT 1 FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id)');
+  return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), values };
+}

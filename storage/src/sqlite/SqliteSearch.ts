@@ -1,0 +1,77 @@
+// Message search on SQLite: FTS5 (message_search, kept by triggers, migration 8), ranked by bm25.
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
+import { RANKED_WINDOW, type Search, type SearchHit, type SearchPage, type SearchQuery } from '../Search.ts';
+import { searchFilters, visibleConversations } from '../searchScope.ts';
+import { fts5Match, HIT_END, HIT_START, snippetParts } from '../searchSyntax.ts';
+import type { SqliteDatabase, SqlValue } from './SqliteDatabase.ts';
+
+interface HitRow {
+  doc: number;
+  conversation_id: string;
+  id: string;
+  seq: number;
+  author: string;
+  created_at: number;
+  received_at: number;
+  score: number;
+}
+
+/** Tokens of context a snippet shows around what matched. */
+const SNIPPET_TOKENS = 16;
+
+export class SqliteSearch implements Search {
+  readonly #sql: SqliteDatabase;
+
+  constructor(sql: SqliteDatabase) {
+    this.#sql = sql;
+  }
+
+  async search(query: SearchQuery): Promise<SearchPage> {
+    const match = fts5Match(query.text);
+    if (match === null || query.limit <= 0) return { hits: [], nextOffset: null };
+    const filters = searchFilters(query, () => '?');
+    return this.#sql.deferred(() => {
+      // The page first (ranking needs no snippet), then snippets for that page only.
+      // Ranking every match of a frequent word would cost in proportion to the history; the newest
+      // RANKED_WINDOW matches the user may see are ranked instead (FTS5 walks its index newest
+      // first and stops there), so a search costs the same after ten years as after one. CROSS JOIN
+      // fixes the order: a match outside the user's conversations is dropped before its message is read.
+      const rows = this.#sql.all<HitRow>(
+        `SELECT * FROM (
+           SELECT r.doc, m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, bm25(message_search) AS score
+           FROM message_search
+           CROSS JOIN message_search_rows r ON r.doc = message_search.rowid
+           CROSS JOIN (${visibleConversations('?')}) v ON v.conversation_id = r.conversation_id
+           CROSS JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+           WHERE message_search MATCH ? AND m.deleted_at IS NULL AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}
+           ORDER BY message_search.rowid DESC
+           LIMIT ${RANKED_WINDOW}
+         )
+         ORDER BY score, received_at DESC, id
+         LIMIT ? OFFSET ?`,
+        query.userId, query.userId, match, ...filters.values, query.limit + 1, query.offset,
+      );
+      const page = rows.slice(0, query.limit);
+      const snippets = new Map<number, string>();
+      if (page.length > 0) {
+        const docs = page.map((row) => row.doc);
+        const found = this.#sql.all<{ doc: number; snippet: string }>(
+          `SELECT rowid AS doc, snippet(message_search, -1, ?, ?, '…', ${SNIPPET_TOKENS}) AS snippet
+           FROM message_search WHERE message_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+          HIT_START, HIT_END, match, JSON.stringify(docs) as SqlValue,
+        );
+        for (const row of found) snippets.set(row.doc, row.snippet);
+      }
+      const hits: SearchHit[] = page.map((row) => ({
+        conversationId: row.conversation_id as ConversationId,
+        messageId: row.id as MessageId,
+        seq: row.seq,
+        author: row.author as UserId,
+        createdAt: row.created_at,
+        receivedAt: row.received_at,
+        snippet: snippetParts(snippets.get(row.doc) ?? ''),
+      }));
+      return { hits, nextOffset: rows.length > query.limit ? query.offset + query.limit : null };
+    });
+  }
+}
