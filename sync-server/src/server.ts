@@ -170,7 +170,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   let draining = false;
   const conversations = new Conversations(storage, engine, audit);
-  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
+  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure, segmentChanged: (id, segment) => serverDocuments.segmentChanged(id, segment) });
   const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
   const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: (userId) => admins.isAdmin(userId) });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });
