@@ -83,6 +83,7 @@ describe.each(backends)('export and erase on %s', (backend) => {
     ada.conversation(direct).edit(inDirect, secrets[1] as string);
     const fromBob = bob.client.conversation(group).send('bob stays');
     await until('bob has both of ada’s messages', () => bob.client.conversation(group).has(inGroup) && history(bob.client.conversation(direct)).some((l) => l.body === secrets[1]));
+    await until('ada has bob’s message', () => ada.conversation(group).has(fromBob));
     ada.conversation(group).react(fromBob, '👍');
     await until('bob sees ada’s reaction', () => history(bob.client.conversation(group)).find((l) => l.id === fromBob)?.reactions === `👍:${ada.user.id}`);
 
@@ -107,6 +108,7 @@ describe.each(backends)('export and erase on %s', (backend) => {
     expect(history(b).find((l) => l.id === fromBob)?.body).toBe('bob stays');
 
     await bob.client.stored();
+    await bob.client.searchSaved();
     await server.erased();
     for (const text of secrets) {
       const where = {

@@ -5,7 +5,7 @@
 // the old updates.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { segmentDoc, type MessageId } from '@outpost/shared-schema';
+import { readSegment, segmentDoc, segmentMaps, writeDeletion, writeMessage, type MessageId, type UserId } from '@outpost/shared-schema';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
 import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
@@ -69,6 +69,9 @@ describe.each(backends)('deleting a message on %s', (backend) => {
     await until('the phone sees the deletion', () => gone(back.client.conversation(id)));
     await back.client.stored();
     await laptop.client.stored();
+    // The local search index is saved in the replica too (its journal held the text).
+    await back.client.searchSaved();
+    await laptop.client.searchSaved();
     await server.erased();
 
     for (const text of [secret, edited]) {
@@ -82,5 +85,66 @@ describe.each(backends)('deleting a message on %s', (backend) => {
     // The rest of the history is all there.
     expect(history(back.client.conversation(id)).filter((l) => !l.deleted)).toHaveLength(210);
     expect((await server.storage.projection.getMessage(id, message as MessageId))?.body).toBe('');
+  });
+});
+
+describe('a message deleted before deletion was real', () => {
+  it('loses its text when its segment is next loaded', async () => {
+    const database = await freshDatabase('sqlite');
+    const server = await startNode(database);
+    const ada = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    const id = await ada.createGroup('old times', [bob.user.id]);
+    bob.close();
+    // What an older server left in the log: the message and its deletion, the entry untouched.
+    const secret = `legacy-heron-${process.pid}`;
+    const messageId = crypto.randomUUID() as MessageId;
+    const old = new Y.Doc();
+    writeMessage(old, messageId, { author: ada.user.id as UserId, createdAt: 1, body: secret });
+    writeDeletion(old, messageId, { by: ada.user.id as UserId, at: 2 });
+    const [outcome] = await server.storage.log.commit(
+      [{ doc: segmentDoc(id, 0), base: 0, entry: Y.encodeStateAsUpdate(old), messages: { conversationId: id, segmentSize: 1000, list: [{ id: messageId, segment: 0, author: ada.user.id as UserId, createdAt: 1, body: secret }] } }],
+      Date.now(),
+    );
+    expect(outcome?.ok).toBe(true);
+    await server.storage.projection.applyMessageStates([{ conversationId: id, id: messageId, edit: null, deletedAt: 2 }]);
+
+    // The next time a node loads the segment (a member opens it), the entry becomes a tombstone.
+    const loaded = await server.hocuspocus.openDirectConnection(segmentDoc(id, 0), {});
+    try {
+      await until('the loaded segment holds a tombstone', () => loaded.document !== null && readSegment(loaded.document).get(messageId)?.body === '' && segmentMaps(loaded.document).messages.get(messageId)?.body === '');
+      expect(readSegment(loaded.document as Y.Doc).get(messageId)).toMatchObject({ author: ada.user.id, deleted: { by: ada.user.id } });
+    } finally {
+      await loaded.disconnect();
+    }
+    await server.erased();
+    expect(await sqliteFilesHolding(database.dataDir, secret)).toEqual([]);
+  });
+});
+
+describe('the device that deletes', () => {
+  it('keeps no trace of the text in its own replica either', async () => {
+    const database = await freshDatabase('sqlite');
+    const server = await startNode(database);
+    const signedUp = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    const id = await signedUp.openDirect(bob.user.id);
+    const session = signedUp.session;
+    signedUp.close();
+    const profile = browserProfile();
+    const ada = await startOnReplica(server.url, session, profile);
+    const a = ada.client.conversation(id);
+    const secret = `own-words-${process.pid}`;
+    const message = a.send(secret);
+    await until('the message is numbered', () => a.isNumbered(message));
+    a.delete(message);
+    await until('bob sees the deletion', () => history(bob.conversation(id)).find((l) => l.id === message)?.deleted === true);
+    await until('ada’s copy holds the tombstone', async () => {
+      await ada.client.stored();
+      await ada.client.searchSaved();
+      return (await replicaStoresHolding(profile, session.user.id, secret)).length === 0;
+    });
+    await server.erased();
+    expect(await sqliteFilesHolding(database.dataDir, secret)).toEqual([]);
   });
 });

@@ -27,7 +27,6 @@ export interface Storage {
   readonly administration: Administration;
   /** Security-relevant events, append-only. */
   readonly audit: AuditLog;
-  readonly search: Search;
   readonly privacy: Privacy;
   readonly moderation: Moderation;
   /**
@@ -37,6 +36,7 @@ export interface Storage {
    * until VACUUM reuses their space, so this asks for one on the tables that hold text.
    */
   scrub(): Promise<void>;
+  readonly search: Search;
   /** Applies pending migrations. Idempotent; safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**

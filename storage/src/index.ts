@@ -3,8 +3,8 @@
 export type * from './Storage.ts';
 export { CLIENTS_PER_DOC_PER_DAY } from './UpdateLog.ts';
 export { FileVariants } from './Files.ts';
-export { RANKED_WINDOW } from './Search.ts';
 export { ERASED_DISPLAY_NAME, erasedUsername } from './Privacy.ts';
+export { RANKED_WINDOW } from './Search.ts';
 export { openStorage, SQLITE_FILE, type StorageOptions } from './openStorage.ts';
 export { SqliteStorage } from './sqlite/SqliteStorage.ts';
 export { PostgresStorage } from './postgres/PostgresStorage.ts';

@@ -10,7 +10,7 @@ import type { SyncEngine } from './sync/SyncEngine.ts';
 /** Messages shown before and after a reported one. */
 const CONTEXT = 3;
 
-/** Who is a server administrator (admin/Administrators.ts decides: the first account, ADMIN_USERS). */
+/** Who is a server administrator (the administrator role: the first account, or ADMIN_USERS). */
 export type ServerAdministrators = (userId: UserId) => Promise<boolean>;
 
 export class Moderation {

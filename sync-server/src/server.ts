@@ -134,15 +134,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
           audit.recordLater('message.removedByModerator', removed.by, removed.id, { conversation: conversationId, author: removed.author });
         }
         if (changes.touched.size > 0) projection.touched(conversationId, doc, changes.touched);
-        if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
         if (changes.tombstones.length > 0) erasure.deleted(segmentName);
+        if (changes.touched.size > 0 || changes.messages.length > 0) late.serverDocuments?.segmentChanged(conversationId, segment);
         const server = open.get(serverDoc(conversationId));
         if (server && outcome.cursor && outcome.cursor.head !== readMeta(server)?.head) late.serverDocuments?.headMoved(conversationId);
       },
       readsApplied: (_userId, reads) => late.serverDocuments?.receiptsChanged(reads.map((read) => read.conversationId)),
     },
   });
-  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log }));
+  const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log, contentRemoved: (name) => erasure.deleted(name) }));
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
@@ -170,7 +170,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   let draining = false;
   const conversations = new Conversations(storage, engine, audit);
-  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure });
+  const removal = new MessageRemoval({ hocuspocus: () => hocuspocus, writePath, projection, erasure, segmentChanged: (id, segment) => serverDocuments.segmentChanged(id, segment) });
   const privacy = new AccountPrivacy({ storage, sync: engine, removal, writePath, erasure, hocuspocus: () => hocuspocus, audit, log });
   const moderation = new Moderation({ storage, sync: engine, audit, isAdministrator: (userId) => admins.isAdmin(userId) });
   const files = new FileService({ storage, limits: config.files, dataDir: config.dataDir, redis: coordinator.store, log });

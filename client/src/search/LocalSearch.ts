@@ -173,10 +173,7 @@ export class LocalSearch {
   #reindex(docName: string, conversationId: ConversationId, doc: Y.Doc, ids: Iterable<string>): void {
     for (const id of ids) {
       const view = readMessage(doc, id as MessageId);
-      // Removed with its words at once (discard would keep them in the index until a vacuum, and
-      // in the saved copy): a deleted message's text leaves the device for real.
-      const stored = this.#index.has(id) ? this.#index.getStoredFields(id) : undefined;
-      if (stored) this.#index.remove({ ...stored, id } as SearchEntry);
+      if (this.#index.has(id)) this.#index.discard(id);
       if (!view || view.deleted) {
         this.#unsaved.set(id, null);
         continue;
@@ -216,9 +213,13 @@ export class LocalSearch {
         this.#lastBatch = id;
         this.#batchesSinceSnapshot += 1;
         this.#entriesSinceSnapshot += put.length + remove.length;
-        // A message deleted: earlier batches still hold its text, so a fresh saved copy replaces
-        // them now (deletion is real on the device too, docs/security.md).
-        if (remove.length > 0 || this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
+        if (remove.length > 0) {
+          // Deletion is real: a removed message's words leave the index (MiniSearch drops a
+          // discarded document's terms only when vacuumed) and the journal batches that held
+          // its text are replaced by a fresh saved copy.
+          await this.#index.vacuum();
+          await this.#snapshot(store);
+        } else if (this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
       } catch (error) {
         // Not saved: the documents' states differ from what the saved index covers, so the next
         // cold start reads them again. Nothing is lost.

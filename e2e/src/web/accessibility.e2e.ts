@@ -91,6 +91,10 @@ describe('accessibility', () => {
     await ada.page.getByRole('button', { name: 'Notifications', exact: true }).click();
     await audit(ada.page, 'a11y-notification-settings');
     await ada.page.keyboard.press('Escape');
+    await ada.page.getByRole('button', { name: 'Reports', exact: true }).click();
+    await ada.page.getByRole('dialog', { name: 'Reported messages' }).getByText('No open reports.').waitFor();
+    await audit(ada.page, 'a11y-reports');
+    await ada.page.keyboard.press('Escape');
     await ada.context.setOffline(true);
     await ada.send('written offline');
     await ada.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
@@ -113,6 +117,13 @@ describe('accessibility', () => {
     await ada.page.keyboard.press('Escape');
     await ada.page.getByRole('button', { name: 'New message' }).click();
     await audit(ada.page, 'a11y-new-message');
+    await ada.page.keyboard.press('Escape');
+
+    await ada.page.getByRole('button', { name: 'Account', exact: true }).click();
+    await ada.page.getByRole('button', { name: 'Your data…' }).click();
+    await audit(ada.page, 'a11y-your-data');
+    await ada.page.getByRole('button', { name: 'Erase my account…' }).click();
+    await audit(ada.page, 'a11y-erase-confirm');
     await ada.page.keyboard.press('Escape');
 
     expect(found, JSON.stringify(found, null, 1)).toEqual([]);

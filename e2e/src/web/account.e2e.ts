@@ -40,7 +40,7 @@ describe('your account', () => {
 
     // Download my data.
     await ada.page.getByRole('button', { name: 'Account' }).click();
-    await ada.page.getByRole('button', { name: 'Download or erase…' }).click();
+    await ada.page.getByRole('button', { name: 'Your data…' }).click();
     const dialog = ada.page.getByRole('dialog', { name: 'Your account' });
     const [download] = await Promise.all([ada.page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download my data' }).click()]);
     expect(download.suggestedFilename()).toMatch(new RegExp(`^outpost-${ada.username}-\\d{4}-\\d{2}-\\d{2}\\.json$`));

@@ -58,9 +58,9 @@ export class SqliteStorage implements Storage {
     this.conversations = new SqliteConversations(this.#sql);
     this.log = new SqliteUpdateLog(this.#sql);
     this.projection = new SqliteProjection(this.#sql);
-    this.search = new SqliteSearch(this.#sql);
     this.privacy = new SqlitePrivacy(this.#sql);
     this.moderation = new SqliteModeration(this.#sql);
+    this.search = new SqliteSearch(this.#sql);
   }
 
   async migrate(): Promise<void> {

@@ -59,8 +59,17 @@ export class MessageRemoval {
   readonly #writePath: WritePath;
   readonly #projection: ProjectionWriter;
   readonly #erasure: Erasure;
+  readonly #segmentChanged: (conversationId: ConversationId, segment: number) => void;
 
-  constructor(options: { hocuspocus: () => Hocuspocus; writePath: WritePath; projection: ProjectionWriter; erasure: Erasure }) {
+  constructor(options: {
+    hocuspocus: () => Hocuspocus;
+    writePath: WritePath;
+    projection: ProjectionWriter;
+    erasure: Erasure;
+    /** Members' copies of an older segment re-sync when its change counter moves. */
+    segmentChanged: (conversationId: ConversationId, segment: number) => void;
+  }) {
+    this.#segmentChanged = options.segmentChanged;
     this.#hocuspocus = options.hocuspocus;
     this.#writePath = options.writePath;
     this.#projection = options.projection;
@@ -85,6 +94,7 @@ export class MessageRemoval {
       });
       if (outcome) {
         if (removed.length > 0) this.#projection.touched(conversationId, doc, removed);
+        this.#segmentChanged(conversationId, segment);
         this.#erasure.deleted(name);
       }
       return outcome ? removed : [];

@@ -26,6 +26,7 @@ import type { NewMessage, Storage } from '@outpost/storage';
 import type { Logger } from '../log.ts';
 import { InFlight } from './inFlight.ts';
 import { reconcileOps, type MapOp } from './serverWrites.ts';
+import { removalOps } from './messageRemoval.ts';
 import { SEGMENT_SERVER_CLIENT, type WritePath } from './writePath.ts';
 
 /** How often coalesced receipts are pushed into open server documents. */
@@ -52,6 +53,7 @@ export class ServerDocuments {
   readonly #open: OpenDocuments;
   readonly #segmentSize: number;
   readonly #log: Logger;
+  readonly #contentRemoved: (name: string) => void;
   readonly #dirtyReceipts = new Set<ConversationId>();
   #receiptsTimer: NodeJS.Timeout | null = null;
   /** Conversation → segments below the head that changed since the last bump. */
@@ -59,7 +61,8 @@ export class ServerDocuments {
   #countersTimer: NodeJS.Timeout | null = null;
   readonly #work = new InFlight();
 
-  constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger }) {
+  constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger; contentRemoved?: (name: string) => void }) {
+    this.#contentRemoved = options.contentRemoved ?? (() => undefined);
     this.#storage = options.storage;
     this.#writePath = options.writePath;
     this.#open = options.open;
@@ -170,6 +173,20 @@ export class ServerDocuments {
     }
     unnumbered.sort((a, b) => a.createdAt - b.createdAt);
     const missing = numbered.filter((n) => maps.messages.has(n.id) && !maps.seq.has(n.id)).map((n) => ({ id: n.id, seq: n.seq, at: n.receivedAt }));
+    // Messages deleted before deletion was real still hold their text in the segment: replace them
+    // with tombstones now, and the log follows (erasure.ts).
+    const legacy = removalOps(doc, { messages: (_id, _entry, deleted) => deleted, by: (entry) => entry.author }, Date.now());
+    if (legacy.ops.length > 0) {
+      const name = `conv:${conversationId}:${segment}`;
+      const written = await this.#writePath.serverWrite(name, doc, (current) => {
+        const ops = removalOps(current, { messages: (_id, _entry, deleted) => deleted, by: (entry) => entry.author }, Date.now()).ops;
+        return ops.length === 0 ? null : { client: SEGMENT_SERVER_CLIENT, ops };
+      });
+      if (written) {
+        this.#log.info('deleted messages from before real deletion were replaced by tombstones', { conversationId, segment, count: legacy.removed.length });
+        this.#contentRemoved(name);
+      }
+    }
     if (missing.length === 0 && unnumbered.length === 0) return;
     if (unnumbered.length > 0) this.#log.info('numbering messages found unnumbered on load', { conversationId, segment, count: unnumbered.length });
     await this.#writePath.serverWrite(`conv:${conversationId}:${segment}`, doc, () => ({

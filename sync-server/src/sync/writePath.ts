@@ -465,6 +465,12 @@ export class WritePath {
     return 'applied';
   }
 
+  /** Refuses new messages from a member of a group locked to admins-only posting. */
+  async #mayPost(conversationId: ConversationId, role: Role | null, messages: number): Promise<void> {
+    if (messages === 0 || role === null) return;
+    if (!(await this.#hooks.mayPost(conversationId, role))) throw ruleBroken(POSTING_LOCKED);
+  }
+
   /** A segment update was committed and applied: count its messages, acknowledge it, fan out. */
   #segmentDone(submission: Submission, changes: SegmentChanges, outcome: Extract<CommitOutcome, { ok: true }>): void {
     const { conversationId, segment } = submission.docName as Extract<DocName, { kind: 'segment' }>;
@@ -485,12 +491,6 @@ export class WritePath {
     if (due <= 0) return;
     await this.#hooks.admitMessages(submission.sender.userId, due);
     this.#charged.set(submission, messages);
-  }
-
-  /** Refuses new messages from a member of a group locked to admins-only posting. */
-  async #mayPost(conversationId: ConversationId, role: Role | null, messages: number): Promise<void> {
-    if (messages === 0 || role === null) return;
-    if (!(await this.#hooks.mayPost(conversationId, role))) throw ruleBroken(POSTING_LOCKED);
   }
 
   #applied(name: string, doc: Y.Doc, entry: Uint8Array, version: number): void {

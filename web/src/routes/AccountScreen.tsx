@@ -141,19 +141,17 @@ function PasswordSection() {
   );
 }
 
-/** Download everything the server holds of you, or erase the account (both in AccountDialog). */
+/** Download everything the server holds of you, or erase the account (in a dialog that asks twice). */
 function YourDataSection() {
   const headingId = useId();
   const [open, setOpen] = useState(false);
   return (
     <section className="account-section" aria-labelledby={headingId}>
       <h3 id={headingId}>Your data</h3>
-      <p className="muted">A copy of your account, your conversations and the messages you wrote; or erase the account and the text of everything you wrote.</p>
-      <div>
-        <button type="button" onClick={() => setOpen(true)}>
-          Download or erase…
-        </button>
-      </div>
+      <p className="muted">Download everything the server holds of you, or erase your account.</p>
+      <button type="button" className="narrow" onClick={() => setOpen(true)}>
+        Your data…
+      </button>
       {open && <AccountDialog onClose={() => setOpen(false)} />}
     </section>
   );
