@@ -1,37 +1,17 @@
 // Your account, in real Chromium against a real server: "Download my data" saves a JSON archive
 // with your messages; "Erase my account" asks twice, refuses a wrong password, then signs you out
 // with a notice, and the other person sees your message deleted and "Deleted user".
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { AccountExport } from '@outpost/shared-schema';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+import { webNode, Person, until } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
-
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-account-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+const web = webNode('account');
 
 describe('your account', () => {
   it('downloads your data, and erases the account after a warning and the password', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada');
-    const bob = await Person.register(browser, server.url, 'Bob');
+    const ada = await Person.register(web.browser, web.url, 'Ada');
+    const bob = await Person.register(web.browser, web.url, 'Bob');
     await ada.startDirect(bob);
     const secret = `Gate code is 4471 (${process.pid})`;
     await ada.send(secret);

@@ -4,43 +4,23 @@
 // only for work that really waits (Layout Instability API); notifications for DMs and mentions
 // reach a page in the background through the service worker, respect mute and do not disturb,
 // and open the message when clicked; presence and the list's pending marker tell the truth.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { Person, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
-
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-away-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+const web = webNode('away');
 
 const focusedLabel = (page: Page) => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
 
 async function refreshStatus(refreshToken: string): Promise<number> {
-  const response = await fetch(`${server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) });
+  const response = await fetch(`${web.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) });
   return response.status;
 }
 
 describe('away from the app', () => {
   it('logging out with unsent work warns with what is waiting; nothing is lost unless told; an offline logout reaches the server later', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada');
-    const bob = await Person.register(browser, server.url, 'Bob');
+    const ada = await Person.register(web.browser, web.url, 'Ada');
+    const bob = await Person.register(web.browser, web.url, 'Bob');
     await ada.startDirect(bob);
     await ada.send('before going offline');
     await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -100,8 +80,8 @@ describe('away from the app', () => {
   });
 
   it('the status notice never moves the page and shows only for work that has waited', async () => {
-    const cy = await Person.register(browser, server.url, 'Cy');
-    const dee = await Person.register(browser, server.url, 'Dee');
+    const cy = await Person.register(web.browser, web.url, 'Cy');
+    const dee = await Person.register(web.browser, web.url, 'Dee');
     await cy.startDirect(dee);
     await cy.send('first');
     await dee.open('Cy');
@@ -169,8 +149,8 @@ describe('away from the app', () => {
   });
 
   it('notifies a page in the background of DMs and mentions, not of muted or other group chatter, and a click opens the message', async () => {
-    const ed = await Person.register(browser, server.url, 'Ed');
-    const fay = await Person.register(browser, server.url, 'Fay');
+    const ed = await Person.register(web.browser, web.url, 'Ed');
+    const fay = await Person.register(web.browser, web.url, 'Fay');
     // Not asked on load: the offer comes once Fay has said something, and "Not now" is kept.
     expect(await fay.page.locator('.notify-prompt').count()).toBe(0);
     await fay.startDirect(ed);
@@ -259,9 +239,9 @@ describe('away from the app', () => {
   });
 
   it('presence agrees with itself, and says so when you are offline; the list marks only your own pending message', async () => {
-    const gus = await Person.register(browser, server.url, 'Gus');
-    const hal = await Person.register(browser, server.url, 'Hal');
-    const ivy = await Person.register(browser, server.url, 'Ivy');
+    const gus = await Person.register(web.browser, web.url, 'Gus');
+    const hal = await Person.register(web.browser, web.url, 'Hal');
+    const ivy = await Person.register(web.browser, web.url, 'Ivy');
     await gus.createGroup('Yard', [hal, ivy]);
     await gus.send('yard check');
     await ivy.context.close(); // Ivy is away

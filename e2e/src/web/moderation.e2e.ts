@@ -1,37 +1,16 @@
 // Moderation in real Chromium against a real server: a member reports a message from its
 // toolbar, the server administrator (the first account) sees it with its context and resolves
 // it; the group's owner locks it to admins-only posting and a member's composer says so.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person } from './ui.ts';
+import { describe, it } from 'vitest';
+import { webNode, Person } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
-
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-moderation-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+const web = webNode('moderation');
 
 describe('moderation', () => {
   it('a report reaches the administrator with context; a locked group disables a member’s composer', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada'); // first account: server administrator
-    const bob = await Person.register(browser, server.url, 'Bob');
-    const cyd = await Person.register(browser, server.url, 'Cyd');
+    const ada = await Person.register(web.browser, web.url, 'Ada'); // first account: server administrator
+    const bob = await Person.register(web.browser, web.url, 'Bob');
+    const cyd = await Person.register(web.browser, web.url, 'Cyd');
     await ada.createGroup('Yard', [bob, cyd]);
     await ada.send('Morning all');
     await bob.open('Yard');

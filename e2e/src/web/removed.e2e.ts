@@ -2,37 +2,16 @@
 // fails with the reason instead of waiting for ever, the status notice clears, the list says who
 // removed them, people who left keep their names on another member's new device, and the
 // group's timeline says who removed whom.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+import { describe, expect, it } from 'vitest';
+import { Person, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
-
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-removed-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+const web = webNode('removed');
 
 describe('removed from a group', () => {
   it('queued work fails with the reason, the notice clears, the list says who removed you; names of people who left stay', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada');
-    const cyd = await Person.register(browser, server.url, 'Cyd');
-    const bob = await Person.register(browser, server.url, 'Bob');
+    const ada = await Person.register(web.browser, web.url, 'Ada');
+    const cyd = await Person.register(web.browser, web.url, 'Cyd');
+    const bob = await Person.register(web.browser, web.url, 'Bob');
     await ada.createGroup('Pump crew', [cyd, bob]);
     await ada.send('Pump 3 is down');
     await cyd.open('Pump crew');
@@ -65,7 +44,7 @@ describe('removed from a group', () => {
     await ada.screenshots('timeline');
 
     // Bob on a new device (a new browser profile): Cyd's old message keeps her name.
-    const bobElsewhere = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    const bobElsewhere = await web.browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 800 } });
     const page = await bobElsewhere.newPage();
     await page.goto('/');
     await page.getByLabel('Username').fill(bob.username);

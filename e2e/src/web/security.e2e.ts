@@ -3,41 +3,20 @@
 // with signing a device out (that browser returns to sign-in), and the administrator
 // deactivating someone, whose browser is signed out at once. Screenshots land in
 // test-results/screenshots/; axe-core finds no serious or critical violation on these screens.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { describe, expect, it } from 'vitest';
 import { expectAccessible } from './axe.ts';
-import { buildWebApp, launchChromium, Person, shoot, until } from './ui.ts';
+import { webNode, Person, shoot, until } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
-
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-security-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+const web = webNode('security');
 
 const codeFor = (secret: string, steps = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + steps * 30_000 });
 
 describe('account security and administration in the browser', () => {
   it('two-factor enrolment and sign-in, signing a device out, an administrator deactivating someone', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada'); // the first account: administrator
-    const bob = await Person.register(browser, server.url, 'Bob');
+    const ada = await Person.register(web.browser, web.url, 'Ada'); // the first account: administrator
+    const bob = await Person.register(web.browser, web.url, 'Bob');
 
     // Ada turns on two-factor sign-in.
     await ada.page.getByRole('button', { name: 'Account' }).click();
@@ -58,7 +37,7 @@ describe('account security and administration in the browser', () => {
     await ada.page.getByText(/^On\. 10 recovery codes left\./).waitFor();
 
     // Ada signs in on a second browser: after the password, the code step.
-    const laptop = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    const laptop = await web.browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 800 } });
     const second = await laptop.newPage();
     await second.goto('/');
     await second.getByLabel('Username').fill(ada.username);

@@ -2,11 +2,13 @@
 // (Debian's /usr/bin/chromium driven by playwright-core), against a real server that serves a
 // fresh build of the app. Waits are for conditions, with generous limits.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
@@ -32,6 +34,56 @@ export function launchChromium(args: readonly string[] = []): Promise<Browser> {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless', ...args],
   });
+}
+
+/** A node and a browser for one test file (see webNode). */
+export interface WebNode {
+  readonly browser: Browser;
+  readonly server: OutpostServer;
+  /** The node's address, where the app is served. */
+  readonly url: string;
+}
+
+/**
+ * For the test file that calls it: a fresh build of the app served by a node on SQLite in a
+ * temporary data directory, and Chromium; both started before its tests and stopped after.
+ *
+ * @example
+ * const web = webNode('moderation');
+ * it('…', async () => { const ada = await Person.register(web.browser, web.url, 'Ada'); });
+ */
+export function webNode(name: string): WebNode {
+  let browser: Browser | undefined;
+  let server: OutpostServer | undefined;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    const webDir = await buildWebApp();
+    dirs.push(webDir);
+    const dataDir = await mkdtemp(path.join(tmpdir(), `outpost-${name}-e2e-`));
+    dirs.push(dataDir);
+    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  const started = <T,>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('webNode: used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get browser() {
+      return started(browser);
+    },
+    get server() {
+      return started(server);
+    },
+    get url() {
+      return started(server).url;
+    },
+  };
 }
 
 const LIMIT = 30_000;
