@@ -31,31 +31,40 @@ afterAll(async () => {
   await storage.close();
 });
 
+/**
+ * Ada, owner of a new group, and `submit`, which hands her update frames to segment 0 through
+ * `path` (acknowledgements go to `sent`).
+ */
+async function adaInAGroup(username: string, path: WritePath = writePath, sent: (frame: Uint8Array) => void = () => undefined) {
+  const ada = crypto.randomUUID() as UserId;
+  const conversationId = crypto.randomUUID() as ConversationId;
+  await storage.accounts.createUser({ id: ada, username, displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
+  await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
+  const name = segmentDoc(conversationId, 0);
+  const server = new Y.Doc();
+  const connection = { context: {}, messageAddress: name, send: sent, close: () => undefined } as unknown as Connection;
+  const submit = (update: Uint8Array) =>
+    path.submit({
+      name,
+      docName: { kind: 'segment', conversationId, segment: 0 },
+      doc: server as Document,
+      update,
+      sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
+      role: 'owner',
+      connection,
+      frame: 'update',
+    } satisfies Submission);
+  return { ada, conversationId, name, server, submit };
+}
+
 describe('acknowledgements', () => {
   it('an update frame that changes nothing is acknowledged too', async () => {
     // Found by honestSessions.test.ts (seeds 356 and 507) and the end-to-end sessions: a frame
     // whose changes reached the server another way (a removed reaction that an owner's deletion
     // removed already, a frame resent after the step 2 carried it) was never acknowledged, and
     // the provider showed "unsynced changes" (the outbox "waiting") until it reconnected.
-    const ada = crypto.randomUUID() as UserId;
-    const conversationId = crypto.randomUUID() as ConversationId;
-    await storage.accounts.createUser({ id: ada, username: 'ada-acks', displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
-    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
-    const name = segmentDoc(conversationId, 0);
-    const server = new Y.Doc();
     const acks: Uint8Array[] = [];
-    const connection = { context: {}, messageAddress: name, send: (frame: Uint8Array) => acks.push(frame), close: () => undefined };
-    const submit = (update: Uint8Array) =>
-      writePath.submit({
-        name,
-        docName: { kind: 'segment', conversationId, segment: 0 },
-        doc: server as Document,
-        update,
-        sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
-        role: 'owner',
-        connection: connection as unknown as Connection,
-        frame: 'update',
-      } satisfies Submission);
+    const { ada, submit } = await adaInAGroup('ada-acks', writePath, (frame) => acks.push(frame));
 
     const phone = new Y.Doc();
     const id = crypto.randomUUID() as MessageId;
@@ -74,24 +83,7 @@ describe('acknowledgements', () => {
 
 describe('deletion is real', () => {
   it('a deleted message’s entry becomes a tombstone, and an old update sent again does not bring its text back into the log', async () => {
-    const ada = crypto.randomUUID() as UserId;
-    const conversationId = crypto.randomUUID() as ConversationId;
-    await storage.accounts.createUser({ id: ada, username: 'ada-erase', displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
-    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
-    const name = segmentDoc(conversationId, 0);
-    const server = new Y.Doc();
-    const connection = { context: {}, messageAddress: name, send: () => undefined, close: () => undefined };
-    const submit = (update: Uint8Array) =>
-      writePath.submit({
-        name,
-        docName: { kind: 'segment', conversationId, segment: 0 },
-        doc: server as Document,
-        update,
-        sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
-        role: 'owner',
-        connection: connection as unknown as Connection,
-        frame: 'update',
-      } satisfies Submission);
+    const { ada, name, server, submit } = await adaInAGroup('ada-erase');
     const secret = 'heron-in-the-reeds';
     const phone = new Y.Doc();
     const id = crypto.randomUUID() as MessageId;
@@ -126,10 +118,6 @@ describe('admission', () => {
   it('an update judged again after another node appended first is charged once', async () => {
     // Found by the two-node bench: each retry after a lost race charged the sender's message
     // allowance again, so busy conversations on two nodes ran out of it twice as fast.
-    const ada = crypto.randomUUID() as UserId;
-    const conversationId = crypto.randomUUID() as ConversationId;
-    await storage.accounts.createUser({ id: ada, username: 'ada-admit', displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
-    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
     const charged: number[] = [];
     const committer = new Committer((requests, now) => commitRequests(storage.log, requests, now), quiet);
     const counting = new WritePath({
@@ -140,19 +128,7 @@ describe('admission', () => {
       hooks: { admitMessages: async (_user, count) => void charged.push(count), mayPost: async () => true, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
     });
     try {
-      const name = segmentDoc(conversationId, 0);
-      const server = new Y.Doc();
-      const submit = (update: Uint8Array) =>
-        counting.submit({
-          name,
-          docName: { kind: 'segment', conversationId, segment: 0 },
-          doc: server as Document,
-          update,
-          sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
-          role: 'owner',
-          connection: { context: {}, messageAddress: name, send: () => undefined, close: () => undefined } as unknown as Connection,
-          frame: 'update',
-        } satisfies Submission);
+      const { ada, name, submit } = await adaInAGroup('ada-admit', counting);
       const write = (doc: Y.Doc) => {
         const sent: Uint8Array[] = [];
         doc.on('update', (update: Uint8Array) => sent.push(update));
