@@ -1,33 +1,14 @@
 // Every main screen of the web app, at desktop (1280 px) and phone (390 px) width, in light and
 // dark: axe-core finds no serious or critical accessibility violation, and a screenshot of each
 // lands in test-results/screenshots/ to be looked at.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { seriousViolations, type Violation } from './axe.ts';
-import { buildWebApp, launchChromium, Person, shoot } from './ui.ts';
+import { Person, shoot, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
+const web = webNode('a11y');
 const found: { screen: string; violations: Violation[] }[] = [];
 
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-a11y-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 /** Checks and photographs the screen as it is, at both widths and in both colour schemes. */
 async function audit(page: Page, screen: string): Promise<void> {
@@ -43,7 +24,7 @@ async function audit(page: Page, screen: string): Promise<void> {
 
 describe('accessibility', () => {
   it('every main screen passes axe with no serious or critical violation', async () => {
-    const visitor = await browser.newContext({ baseURL: server.url });
+    const visitor = await web.browser.newContext({ baseURL: web.url });
     const signIn = await visitor.newPage();
     await signIn.goto('/');
     await signIn.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -52,8 +33,8 @@ describe('accessibility', () => {
     await audit(signIn, 'sign-up');
     await visitor.close();
 
-    const ada = await Person.register(browser, server.url, 'Ada');
-    const bob = await Person.register(browser, server.url, 'Bob');
+    const ada = await Person.register(web.browser, web.url, 'Ada');
+    const bob = await Person.register(web.browser, web.url, 'Bob');
     await ada.startDirect(bob);
     await ada.send('Morning Bob, is the **north gate** open? See https://example.com/gate');
     await bob.open('Ada');

@@ -2,62 +2,44 @@
 // people register, talk, react, edit, delete and reply live; groups change; a user goes offline,
 // keeps working, reloads offline and converges; deep links open the right message. Screenshots of
 // the main screens at 1280 and 390 px land in test-results/screenshots/.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+import { Person, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
+const web = webNode('web');
 let ada: Person;
 let bob: Person;
 
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-web-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 describe('the web app', () => {
   it('is served compressed, hashed files cached for good and the rest revalidated', async () => {
-    const index = await fetch(server.url, { headers: { 'accept-encoding': 'br, gzip' } });
+    const index = await fetch(web.url, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(index.headers.get('content-encoding')).toBe(null); // too small to be worth it
     expect(index.headers.get('cache-control')).toBe('no-cache');
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
     if (!script) throw new Error('index.html loads no script');
-    const original = await readFile(path.join(webDir, script), 'utf8');
+    const original = await readFile(path.join(web.webDir, script), 'utf8');
     for (const encoding of ['br', 'gzip']) {
-      const response = await fetch(server.url + script, { headers: { 'accept-encoding': encoding } });
+      const response = await fetch(web.url + script, { headers: { 'accept-encoding': encoding } });
       expect(response.headers.get('content-encoding')).toBe(encoding);
       expect(Number(response.headers.get('content-length'))).toBeLessThan(original.length / 3);
       expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(response.headers.get('vary')).toContain('Accept-Encoding');
       expect(await response.text()).toBe(original);
     }
-    const plain = await fetch(server.url + script, { headers: { 'accept-encoding': 'identity' } });
+    const plain = await fetch(web.url + script, { headers: { 'accept-encoding': 'identity' } });
     expect(plain.headers.get('content-encoding')).toBe(null);
     expect(await plain.text()).toBe(original);
-    expect((await fetch(`${server.url}/sw.js`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${web.url}/sw.js`)).headers.get('cache-control')).toBe('no-cache');
     // A chunk of an older build is gone, not answered with a page cached for a year.
-    expect((await fetch(`${server.url}/assets/index-gone.js`)).status).toBe(404);
+    expect((await fetch(`${web.url}/assets/index-gone.js`)).status).toBe(404);
   });
 
   it('two people talk in a DM and see each other’s messages, reactions, edits, deletions, replies and receipts live', async () => {
-    ada = await Person.register(browser, server.url, 'Ada');
-    bob = await Person.register(browser, server.url, 'Bob');
+    ada = await Person.register(web.browser, web.url, 'Ada');
+    bob = await Person.register(web.browser, web.url, 'Bob');
 
     await ada.startDirect(bob);
     await ada.send('Morning Bob, is the **north gate** open?');
@@ -124,7 +106,7 @@ describe('the web app', () => {
   });
 
   it('a group of three: create, add, remove (the removed member loses access at once), rename', async () => {
-    const cy = await Person.register(browser, server.url, 'Cy');
+    const cy = await Person.register(web.browser, web.url, 'Cy');
     await ada.page.getByRole('button', { name: 'New group' }).click();
     await ada.page.getByLabel('Group name').fill('Depot crew');
     await ada.page.getByLabel('Add people').fill(bob.username);
@@ -264,7 +246,7 @@ describe('the web app', () => {
     await ada.open('Bob');
     await ada.page.bringToFront();
     // Ada's second device (the SDK in Node) fills the conversation.
-    const device = await OutpostClient.login({ url: server.url }, { username: ada.username, password: 'correct horse battery' });
+    const device = await OutpostClient.login({ url: web.url }, { username: ada.username, password: 'correct horse battery' });
     const chat = device.conversation(ada.conversationId());
     for (let i = 1; i <= 120; i++) chat.send(`history ${i}`);
     const first = ada.page.locator('li.message .body', { hasText: /^history 1$/ });
@@ -289,7 +271,7 @@ describe('the web app', () => {
   it('renders a bounded window however far back you scroll: the newest rows are dropped and come back', async () => {
     await ada.open('Bob');
     await ada.page.bringToFront();
-    const device = await OutpostClient.login({ url: server.url }, { username: ada.username, password: 'correct horse battery' });
+    const device = await OutpostClient.login({ url: web.url }, { username: ada.username, password: 'correct horse battery' });
     const chat = device.conversation(ada.conversationId());
     for (let i = 1; i <= 400; i++) chat.send(`window ${i}`);
     await ada.message('window 400').waitFor();
@@ -324,7 +306,7 @@ describe('the web app', () => {
     await ada.page.goto('/');
     await ada.page.locator('.conversation-item').first().waitFor();
     await ada.screenshots('conversation-list');
-    const visitor = await browser.newContext({ baseURL: server.url });
+    const visitor = await web.browser.newContext({ baseURL: web.url });
     const page = await visitor.newPage();
     await page.goto('/');
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -4,40 +4,25 @@
 // pixel for pixel). Offline, Ada attaches a photo: it shows pending with a thumbnail drawn on her
 // device, is still there after an offline reload, and when the network returns it uploads once,
 // is numbered, and Bob sees it and opens it full screen. Screenshots at 1280 and 390 px.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
+import type { Locator, Page } from 'playwright-core';
 import { gpsOf, gradientPng, pdf, photoWithGps } from '../fileFixtures.ts';
 import { expectAccessible } from './axe.ts';
-import { buildWebApp, launchChromium, Person, shoot, until } from './ui.ts';
+import { Person, shoot, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
+const web = webNode('files');
 let ada: Person;
 let bob: Person;
 
 beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-web-files-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-  ada = await Person.register(browser, server.url, 'Ada');
-  bob = await Person.register(browser, server.url, 'Bob');
+  ada = await Person.register(web.browser, web.url, 'Ada');
+  bob = await Person.register(web.browser, web.url, 'Bob');
   await ada.startDirect(bob);
   await bob.open('Ada');
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 /** Files into the composer through the hidden picker (what the paperclip and the phone's camera fill). */
 async function pick(page: Page, files: { name: string; mimeType: string; bytes: Uint8Array }[]): Promise<void> {

@@ -3,34 +3,14 @@
 // actions by keyboard, code blocks, lists, quotes and strikethrough, every emoji by search, "Copy
 // link", receipts only where they mean something, search beyond 50, and sign-up that explains
 // usernames before refusing one. Real Chromium, real server.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
-import { buildWebApp, launchChromium, Person, until } from './ui.ts';
+import { Person, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
+const web = webNode('reading');
 let ada: Person;
 let bob: Person;
 
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-reading-e2e-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 const focused = () => ada.page.evaluate(() => {
   const el = document.activeElement;
@@ -39,8 +19,8 @@ const focused = () => ada.page.evaluate(() => {
 
 describe('reading and writing', () => {
   it('opens at the first unread message under "New messages", with the composer focused', async () => {
-    ada = await Person.register(browser, server.url, 'Ada');
-    bob = await Person.register(browser, server.url, 'Bob');
+    ada = await Person.register(web.browser, web.url, 'Ada');
+    bob = await Person.register(web.browser, web.url, 'Bob');
     await ada.startDirect(bob);
     await ada.send('start of the day');
     await bob.open('Ada');
@@ -51,7 +31,7 @@ describe('reading and writing', () => {
     await ada.page.locator('.conversation-item').first().waitFor();
 
     // Bob's other device writes a long run while Ada looks elsewhere.
-    const device = await OutpostClient.login({ url: server.url }, { username: bob.username, password: 'correct horse battery' });
+    const device = await OutpostClient.login({ url: web.url }, { username: bob.username, password: 'correct horse battery' });
     const chat = device.conversation(conversationId);
     for (let i = 1; i <= 80; i++) chat.send(`unread ${i}`);
     await until('Ada’s list counts 80 unread', async () => (await ada.page.locator('.conversation-item .badge').first().textContent()) === '80');
@@ -156,7 +136,7 @@ describe('reading and writing', () => {
     await ada.act('Steps for the pump', 'Copy link');
     await ada.page.getByText('Link copied.').waitFor();
     const id = await row.getAttribute('data-message-id');
-    expect(await ada.page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/c/${ada.conversationId()}/m/${id}`);
+    expect(await ada.page.evaluate(() => navigator.clipboard.readText())).toBe(`${web.url}/c/${ada.conversationId()}/m/${id}`);
   });
 
   it('"Seen by" only under your own messages; "Sent · #N" only on the last message or on hover', async () => {
@@ -191,7 +171,7 @@ describe('reading and writing', () => {
   });
 
   it('sign-up says what a username may be before the server has to refuse one', async () => {
-    const visitor = await browser.newContext({ baseURL: server.url });
+    const visitor = await web.browser.newContext({ baseURL: web.url });
     const page = await visitor.newPage();
     await page.goto('/');
     await page.getByRole('button', { name: 'Create an account' }).click();

@@ -2,40 +2,20 @@
 // box lists what the device holds and what only the server has found (a conversation this device
 // has not synced), each message once; offline, it searches the device and says that results may
 // be incomplete until the backfill is done. Screenshots: search-merged-*, search-offline-*.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
-import { loadConfig, startServer, type OutpostServer } from '@outpost/sync-server';
 import { expectAccessible } from './axe.ts';
-import { buildWebApp, launchChromium, Person, shoot, until } from './ui.ts';
+import { Person, shoot, until, webNode } from './ui.ts';
 
-let browser: Browser;
-let server: OutpostServer;
-let dataDir: string;
-let webDir: string;
+const web = webNode('search');
 let bob: OutpostClient | undefined;
 
-beforeAll(async () => {
-  webDir = await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-web-search-'));
-  server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  bob?.close();
-  await browser?.close();
-  await server?.close();
-  for (const dir of [dataDir, webDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => bob?.close());
 
 describe('search in the web app', () => {
   it('merges what the device and the server find, each message once, and says when it searches the device only', async () => {
-    const ada = await Person.register(browser, server.url, 'Ada');
-    bob = await OutpostClient.register({ url: server.url }, { username: `bob${process.pid}${Date.now() % 100000}`, password: 'correct horse battery' });
+    const ada = await Person.register(web.browser, web.url, 'Ada');
+    bob = await OutpostClient.register({ url: web.url }, { username: `bob${process.pid}${Date.now() % 100000}`, password: 'correct horse battery' });
     const [adaUser] = await bob.findUsers(ada.username);
     if (!adaUser) throw new Error('ada is not found by username');
 

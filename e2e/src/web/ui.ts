@@ -42,6 +42,8 @@ export interface WebNode {
   readonly server: OutpostServer;
   /** The node's address, where the app is served. */
   readonly url: string;
+  /** The app's build, as the node serves it. */
+  readonly webDir: string;
 }
 
 /**
@@ -55,9 +57,10 @@ export interface WebNode {
 export function webNode(name: string): WebNode {
   let browser: Browser | undefined;
   let server: OutpostServer | undefined;
+  let webDir: string | undefined;
   const dirs: string[] = [];
   beforeAll(async () => {
-    const webDir = await buildWebApp();
+    webDir = await buildWebApp();
     dirs.push(webDir);
     const dataDir = await mkdtemp(path.join(tmpdir(), `outpost-${name}-e2e-`));
     dirs.push(dataDir);
@@ -82,6 +85,9 @@ export function webNode(name: string): WebNode {
     },
     get url() {
       return started(server).url;
+    },
+    get webDir() {
+      return started(webDir);
     },
   };
 }
