@@ -117,8 +117,8 @@ export class WritePath {
   /** Segment updates waiting for their document's lock, per document (see #round). */
   readonly #queues = new Map<string, Queued[]>();
   readonly #sweep: NodeJS.Timeout;
-  /** Runs of independent updates committed together, and the updates in them (metrics, tests). */
-  readonly stats = { batches: 0, batchedUpdates: 0 };
+  /** Updates committed in runs of independent updates (tests). */
+  readonly stats = { batchedUpdates: 0 };
 
   constructor(options: { documents: LoadedDocuments; committer: Committer; log: Logger; segmentSize: number; hooks: WritePathHooks }) {
     this.#documents = options.documents;
@@ -235,7 +235,6 @@ export class WritePath {
    */
   async #writeBatch(name: string, doc: Document, members: (Queued & BatchMember)[]): Promise<Queued[]> {
     const { conversationId, segment } = members[0]?.submission.docName as Extract<DocName, { kind: 'segment' }>;
-    this.stats.batches += 1;
     this.stats.batchedUpdates += members.length;
     const admitted: (Queued & BatchMember)[] = [];
     for (const member of members) {
