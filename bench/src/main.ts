@@ -6,7 +6,9 @@
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost, then Outpost
 //                                      on one node and on two over Postgres and Redis (docs/bench.md);
-//                                      --nodes-only runs only the latter, --no-nodes only the former
+//                                      --nodes-only runs only the latter, --no-nodes only the former,
+//                                      --only=outpost (or relay, hocuspocus) only those columns;
+//                                      CPU_PROF=dir writes each server's CPU profile there
 //   npm run bench -- search            server search p50/p95 over 1,000,000 messages on SQLite and Postgres
 //                                      (MESSAGES=n changes the size; BACKENDS=sqlite or postgres runs one)
 //   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
@@ -26,7 +28,10 @@ if (scenario === 'server') {
   // Ctrl-C and kill end the run through process.exit, which kills every child (load/children.ts).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const sized = plans[flags.includes('--tiny') ? 'tiny' : flags.includes('--quick') ? 'quick' : 'full'];
-  const plan = flags.includes('--nodes-only') ? { ...sized, servers: [] } : sized;
+  // --only=outpost,hocuspocus runs only those single-server columns (profiling one of them).
+  const only = flags.find((flag) => flag.startsWith('--only='))?.slice('--only='.length).split(',');
+  const servers = flags.includes('--nodes-only') ? [] : sized.servers.filter((key) => !only || only.includes(key));
+  const plan = { ...sized, servers };
   const outcome = await serverLoad(plan, { cluster: !flags.includes('--no-nodes') });
   if (!outcome.ok) {
     console.log('\nThe run FAILED: a server stopped early or a message was lost, duplicated or misnumbered (see above).');

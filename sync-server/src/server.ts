@@ -100,7 +100,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
-  // SQLite commits on a worker thread (its fsync never blocks the event loop); Postgres on the pool.
+  // SQLite commits and compacts on a worker thread (its fsync never blocks the event loop); Postgres on the pool.
   const sqliteCommits = config.databaseUrl ? null : sqliteCommitTarget(path.join(config.dataDir, SQLITE_FILE));
   const committer = new Committer(sqliteCommits?.commit ?? ((requests, now) => commitRequests(storage.log, requests, now)), log);
   const documents = new LoadedDocuments(storage.log, log);
@@ -143,7 +143,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
   });
   const serverDocuments = (late.serverDocuments = new ServerDocuments({ storage, writePath, open, segmentSize: config.segmentSize, log, contentRemoved: (name) => erasure.deleted(name) }));
-  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath }));
+  const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator, writePath, ...(sqliteCommits ? { compactor: sqliteCommits.compact } : {}) }));
   const engine = (late.engine = new SyncEngine({ storage, signer, writePath, serverDocuments, committer, coordinator, log }));
   const revoked = (deviceId: DeviceId) => engine.sessionRevoked(deviceId);
   const account = new AccountSecurity(storage, audit, revoked);

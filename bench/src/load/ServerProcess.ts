@@ -43,7 +43,7 @@ export class ServerProcess {
   static async start(kind: ServerKind, dataDir: string, options: { segmentSize: number | null }, env: Record<string, string> = {}): Promise<ServerProcess> {
     const port = await freePort();
     const child = track(
-      spawn(process.execPath, [kind.script], {
+      spawn(process.execPath, [...profiled(), kind.script], {
         env: { ...process.env, ...kind.env(dataDir, options), ...env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
@@ -101,4 +101,10 @@ export class ServerProcess {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
     return exited(this.#child, timeoutMs);
   }
+}
+
+/** Node's flags for a CPU profile of the server when CPU_PROF names a directory (`npm run bench`'s docs). */
+function profiled(): string[] {
+  const dir = process.env.CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }

@@ -36,6 +36,8 @@ export interface Analysis {
   clients: Set<number>;
   /** Nothing new: every struct and deletion is known already. */
   empty: boolean;
+  /** Some struct is (partly) in the document already; what is logged leaves it out. Only when integrable. */
+  repeats: boolean;
   /**
    * The item a key holds once the update's writes are in (before its delete set), and whether it
    * is live afterwards ('unknown' for shapes no honest client makes, see keyOrder.ts). Deleting
@@ -175,6 +177,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   const blockedOn = new Map<number, Set<number>>();
   const queue = [...byClient.keys()];
   let integrable = true;
+  let repeats = false;
 
   /** A dependency of `item` on another client that is not integrated yet, if any. */
   const missingDependency = (item: Y.Item): number | null => {
@@ -207,6 +210,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
         waiting.add(client);
         break;
       }
+      if (item.id.clock < current) repeats = true;
       if (item.id.clock + item.length <= current) continue; // known already
       // It integrates now; its site comes from its origin, right origin or parent, like in Yjs.
       let site: Site | null;
@@ -277,8 +281,8 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
     }
   }
   if (clients.size > UpdateCaps.newClients) throw new Refused('tooLarge', 'ruleBroken', `an update may bring at most ${UpdateCaps.newClients} new Yjs client ids`);
-  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false, holderOf: () => 'unknown' };
-  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething, holderOf: holders(doc, writes, deletes, docState) };
+  if (!integrable) return { integrable, writes: [], deletes: [], clients, empty: false, repeats: false, holderOf: () => 'unknown' };
+  return { integrable, writes, deletes, clients, empty: clients.size === 0 && !deletesSomething, repeats, holderOf: holders(doc, writes, deletes, docState) };
 }
 
 const siteKey = (site: Site) => `${site.root}\u0000${site.key}`;

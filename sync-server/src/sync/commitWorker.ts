@@ -1,19 +1,26 @@
-// A worker thread that commits batches to the SQLite file on its own connection, so the fsync of
-// `synchronous=FULL` never blocks the node's event loop; while it runs, the next batch gathers.
-// The node talks to it through `sqliteCommitTarget`.
+// A worker thread that writes to the SQLite file on its own connection, so the fsync of
+// `synchronous=FULL` never blocks the node's event loop: it commits batches (while it runs, the
+// next batch gathers) and compacts documents' logs (merging a base with its entries is CPU the
+// event loop would pay too). The node talks to it through `sqliteCommitTarget`.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { SqliteStorage } from '@outpost/storage';
 import type { CommitTarget } from './committer.ts';
 import { commitRequests, type CommitRequest, type CommitResult } from './commitRequest.ts';
+import { mergeCollected } from './compaction.ts';
 
-type Request = { id: number; requests: CommitRequest[]; now: number };
+type Request = { id: number; requests: CommitRequest[]; now: number } | { id: number; compact: string };
 type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
 
-/** The node's side: a commit target backed by a worker on `file`; `close()` ends it. */
-export function sqliteCommitTarget(file: string): { commit: CommitTarget; close(): Promise<void> } {
+/** The node's side: a commit target and a compactor backed by a worker on `file`; `close()` ends it. */
+export function sqliteCommitTarget(file: string): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
   let worker: Worker | null = null;
   let next = 0;
   const waiting = new Map<number, { resolve: (results: CommitResult[]) => void; reject: (error: Error) => void }>();
+  const ask = (request: Request, resolve: (results: CommitResult[]) => void, reject: (error: Error) => void) => {
+    worker ??= start();
+    waiting.set(request.id, { resolve, reject });
+    worker.postMessage(request);
+  };
   const start = (): Worker => {
     const started = new Worker(new URL(import.meta.url), { workerData: { file } });
     started.on('message', (reply: Reply) => {
@@ -36,13 +43,8 @@ export function sqliteCommitTarget(file: string): { commit: CommitTarget; close(
   // Started now, not on the first write, so its memory is part of the node from the start.
   worker = start();
   return {
-    commit: (requests, now) =>
-      new Promise((resolve, reject) => {
-        worker ??= start();
-        const id = next++;
-        waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, requests: [...requests], now } satisfies Request);
-      }),
+    commit: (requests, now) => new Promise((resolve, reject) => ask({ id: next++, requests: [...requests], now }, resolve, reject)),
+    compact: (doc) => new Promise((resolve, reject) => ask({ id: next++, compact: doc }, () => resolve(), reject)),
     close: async () => {
       const running = worker;
       worker = null;
@@ -55,8 +57,10 @@ export function sqliteCommitTarget(file: string): { commit: CommitTarget; close(
 if (!isMainThread && parentPort) {
   const port = parentPort;
   const storage = new SqliteStorage((workerData as { file: string }).file);
-  port.on('message', ({ id, requests, now }: Request) => {
-    commitRequests(storage.log, requests, now).then(
+  port.on('message', (request: Request) => {
+    const { id } = request;
+    const work = 'compact' in request ? storage.log.compact(request.compact, mergeCollected).then(() => []) : commitRequests(storage.log, request.requests, request.now);
+    work.then(
       (results) => port.postMessage({ id, results } satisfies Reply),
       (error: unknown) => port.postMessage({ id, error: { message: (error as Error).message, code: (error as { code?: string }).code } } satisfies Reply),
     );

@@ -10,33 +10,19 @@ import type { LoadedDocuments } from './documents.ts';
 import { InFlight } from './inFlight.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
 import type { WritePath } from './writePath.ts';
+import { COMPACT_AFTER, mergeCollected } from './compaction.ts';
 
-/** Log entries after the base that trigger a compaction. */
-export const COMPACT_AFTER = 200;
-
-/**
- * Merges a base and log entries into one update with deleted content garbage-collected, so a
- * deleted message's text leaves the base too (Yjs keeps only the length of what was deleted).
- */
-export function mergeCollected(parts: Uint8Array[]): Uint8Array {
-  const doc = new Y.Doc({ gc: true });
-  Y.transact(doc, () => {
-    for (const part of parts) Y.applyUpdate(doc, part);
-  });
-  // Anything that cannot integrate was never applied anywhere; it does not survive compaction.
-  doc.store.pendingStructs = null;
-  doc.store.pendingDs = null;
-  return Y.encodeStateAsUpdate(doc);
-}
+/** Compacts one document's log in storage (see UpdateLog.compact). */
+export type Compactor = (documentName: string) => Promise<void>;
 
 export class DocumentStore implements Extension {
   extensionName = 'OutpostDocumentStore';
-  readonly #log: UpdateLog;
   readonly #logger: Logger;
   readonly #documents: LoadedDocuments;
   readonly #serverDocuments: ServerDocuments;
   readonly #coordinator: Coordinator;
   readonly #writePath: WritePath;
+  readonly #compactor: Compactor;
   /** Documents being loaded: Hocuspocus lists a document only once it has loaded, and a change
    *  made meanwhile (a role, another node's entry) must reach it too. */
   readonly #loading = new Map<string, Y.Doc>();
@@ -45,13 +31,14 @@ export class DocumentStore implements Extension {
   /** Loads and compactions under way, awaited by `flush()`. */
   readonly #work = new InFlight();
 
-  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator; writePath: WritePath }) {
+  /** `compactor`: where compaction runs (on SQLite the commit worker); the log's own compact by default. */
+  constructor(options: { log: UpdateLog; logger: Logger; documents: LoadedDocuments; serverDocuments: ServerDocuments; coordinator: Coordinator; writePath: WritePath; compactor?: Compactor }) {
     this.#coordinator = options.coordinator;
     this.#writePath = options.writePath;
-    this.#log = options.log;
     this.#logger = options.logger;
     this.#documents = options.documents;
     this.#serverDocuments = options.serverDocuments;
+    this.#compactor = options.compactor ?? ((documentName) => options.log.compact(documentName, mergeCollected));
   }
 
   onLoadDocument(payload: onLoadDocumentPayload): Promise<void> {
@@ -125,7 +112,7 @@ export class DocumentStore implements Extension {
     const previous = this.#compacting.get(documentName) ?? Promise.resolve();
     const next = this.#tracked(
       previous.then(() =>
-        this.#log.compact(documentName, mergeCollected).catch((error: unknown) => this.#logger.error('compaction failed; the log is intact', { documentName, error })),
+        this.#compactor(documentName).catch((error: unknown) => this.#logger.error('compaction failed; the log is intact', { documentName, error })),
       ),
     );
     this.#compacting.set(documentName, next);

@@ -223,6 +223,20 @@ describe('honest work is accepted', () => {
     expect(judge(server, Y.encodeStateAsUpdate(server), ada)).toMatchObject({ held: false, empty: true });
   });
 
+  it('tells an update that resends structs the document has (they are left out of the log) from one that is all new', () => {
+    const { server } = serverWithMessage(ada);
+    const first = updateFrom(server, (doc) => writeMessage(doc, crypto.randomUUID() as MessageId, { author: ada, createdAt: 2, body: 'first' }));
+    expect(analyzeUpdate(server, first).repeats).toBe(false);
+    accept(server, first, ada);
+    // The device's outbox resends the first message with the second (the acknowledgement was lost).
+    const client = clientOf(server);
+    writeMessage(client, crypto.randomUUID() as MessageId, { author: ada, createdAt: 3, body: 'second' });
+    const both = Y.encodeStateAsUpdate(client, Y.encodeStateVector(new Y.Doc()));
+    const analysis = analyzeUpdate(server, both);
+    expect(analysis).toMatchObject({ integrable: true, empty: false, repeats: true });
+    expect(analyzeUpdate(server, diff(client, server)).repeats).toBe(false);
+  });
+
   it('an edit or a reaction that arrives after the message was deleted elsewhere is accepted and neutralized', () => {
     const { server, id } = serverWithMessage(ada);
     const phone = clientOf(server);

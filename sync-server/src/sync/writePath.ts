@@ -252,7 +252,7 @@ export class WritePath {
       const request: CommitRequest = {
         doc: name,
         base: base++,
-        update: unknownPart(doc, submission.update),
+        update: unknownPart(doc, submission.update, analysis),
         clients: { userId: submission.sender.userId, ids: [...analysis.clients] },
         messages: { conversationId, segmentSize: this.#segmentSize, list: changes.messages.map(({ id, entry }) => newMessage(id, segment, entry)) },
         numbering: { client: SEGMENT_SERVER_CLIENT, clock, known: [], deletes: [] },
@@ -419,7 +419,7 @@ export class WritePath {
     const { outcome, entry } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
-      update: unknownPart(doc, update),
+      update: unknownPart(doc, update, analysis),
       clients: { userId: sender.userId, ids: [...analysis.clients] },
       messages: {
         conversationId,
@@ -446,7 +446,7 @@ export class WritePath {
   async #writeUser(submission: Submission, analysis: Analysis): Promise<'applied' | 'stale'> {
     const { name, doc, update, sender } = submission;
     const changes = tracedSync('outpost.validate', {}, () => validateUser(analysis, sender));
-    const logged = unknownPart(doc, update);
+    const logged = unknownPart(doc, update, analysis);
     const { outcome } = await this.#commit({
       doc: name,
       base: this.#documents.version(doc),
@@ -564,10 +564,11 @@ export class WritePath {
  * The part of a client's update the document does not hold yet. Yjs skips known structs when it
  * applies an update, but the log stores bytes: a device that re-sends an old update (an outbox
  * replayed after a lost acknowledgement, a replica that missed a deletion) would otherwise put a
- * deleted message's text back into the log. Only what is new is logged and broadcast.
+ * deleted message's text back into the log. Only what is new is logged and broadcast. An update
+ * with nothing known (the usual case) is logged as it came.
  */
-function unknownPart(doc: Y.Doc, update: Uint8Array): Uint8Array {
-  return Y.diffUpdate(update, Y.encodeStateVector(doc));
+function unknownPart(doc: Y.Doc, update: Uint8Array, analysis: Analysis): Uint8Array {
+  return analysis.repeats ? Y.diffUpdate(update, Y.encodeStateVector(doc)) : update;
 }
 
 /** A new message as the commit numbers it. */
