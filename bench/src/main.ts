@@ -4,6 +4,8 @@
 //                                      (MESSAGES=n changes its size; BROWSER=0 skips Chromium)
 //   npm run bench -- validation        only the validation cost
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
+//   npm run bench -- coldstart         only the cold start from a replica (MESSAGES, BROWSER as above;
+//                                      CPU_PROF=file writes Chromium's profile of it)
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost, then Outpost
 //                                      on one node and on two over Postgres and Redis (docs/bench.md);
 //                                      --nodes-only runs only the latter, --no-nodes only the former,
@@ -50,14 +52,16 @@ if (scenario === 'server') {
   }
 } else if (scenario === 'memory') {
   await clientMemory(Number(process.env.CONVERSATIONS ?? 100), Number(process.env.PER_CONVERSATION ?? 10_000), 1000);
-} else if (scenario === undefined) {
-  validationCost();
-  await fileUploads();
+} else if (scenario === undefined || scenario === 'coldstart') {
+  if (scenario === undefined) {
+    validationCost();
+    await fileUploads();
+  }
   const messages = Number(process.env.MESSAGES ?? 100_000);
   const segmentSize = 1000;
   await replicaColdStart(messages, segmentSize);
   if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "search", "memory" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "search", "memory" or "server" [--quick]`);
   process.exitCode = 2;
 }
