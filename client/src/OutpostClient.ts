@@ -736,8 +736,14 @@ export class OutpostClient {
     await this.#search.saved();
   }
 
-  /** Full-text search over every message in the replica; works offline. */
-  search(query: string, options: SearchOptions = {}): SearchHit[] {
+  /**
+   * Full-text search over every message in the replica; works offline. The words are matched in
+   * memory; the text of the hits returned is read from the replica for messages not loaded.
+   *
+   * @example
+   * const hits = await client.search('pump seal', { limit: 20 });
+   */
+  search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     return this.#search.search(query, options);
   }
 

@@ -83,7 +83,7 @@ describe.each(backends)('attachments through the SDK on %s', (backend) => {
       expect(new Uint8Array(await ((await bob.file(id, document!)) as Blob).arrayBuffer())).toEqual(pdf);
       await until('bob keeps the thumbnail', async () => (await bob.fileStorage().get())?.thumbs.count === 1, () => bob.fileStorage().get());
       expect(b.files().get().map((f) => f.attachment.name)).toEqual(['pump.jpg', 'report.pdf']);
-      await until('bob finds the message by a file’s name', () => bob.search('report').some((hit) => hit.messageId === sent && hit.files.includes('report.pdf')));
+      await until('bob finds the message by a file’s name', async () => (await bob.search('report')).some((hit) => hit.messageId === sent && hit.files.includes('report.pdf')));
       bob.disconnect();
       expect((await bob.file(id, image!, 'thumb'))?.size).toBeGreaterThan(0);
     } finally {

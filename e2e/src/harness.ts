@@ -182,7 +182,7 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   const deadline = Date.now() + limitMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`never became true: ${what}\nlast state: ${JSON.stringify(describe(), null, 1)}`);
+    if (Date.now() > deadline) throw new Error(`never became true: ${what}\nlast state: ${JSON.stringify(await describe(), null, 1)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -51,7 +51,7 @@ describe('a complete replica across restarts', () => {
     const b1 = first.client.conversation(id);
     await until('bob has the whole history', () => b1.messages().get().length === 50, () => b1.messages().get().length);
     await until('and only the head subscribed', () => b1.subscribedSegments().join() === '5', () => b1.subscribedSegments());
-    expect(first.client.search('walrus').map((h) => h.messageId)).toEqual([ids[0]]);
+    expect((await first.client.search('walrus')).map((h) => h.messageId)).toEqual([ids[0]]);
     await first.client.stored();
     await first.client.searchSaved();
     first.close();
@@ -70,12 +70,12 @@ describe('a complete replica across restarts', () => {
     const second = await startOnReplica(server.url, bob.session, profile, { WebSocket: recording.WebSocket });
     const b2 = second.client.conversation(id);
     await second.client.searchable();
-    expect(second.client.search('walrus').map((h) => h.messageId)).toEqual([ids[0]]);
+    expect((await second.client.search('walrus')).map((h) => h.messageId)).toEqual([ids[0]]);
     await until('the edit arrived', () => b2.messages().get().find((m) => m.id === ids[12])?.body === 'm13, edited while bob was away');
     await until('the reaction arrived', () => (b2.messages().get().find((m) => m.id === ids[33])?.reactions['🎉']?.length ?? 0) === 1);
     await until('back to the head alone', () => b2.subscribedSegments().join() === '5' && b2.synced(), () => b2.subscribedSegments());
     const segments = [...recording.handshakes].filter((name) => name.startsWith(`conv:${id}:`) && !name.endsWith(':server')).sort();
     expect(segments).toEqual([segmentDoc(id, 1), segmentDoc(id, 3), segmentDoc(id, 5)].sort());
-    expect(second.client.search('edited').map((h) => h.messageId)).toEqual([ids[12]]);
+    expect((await second.client.search('edited')).map((h) => h.messageId)).toEqual([ids[12]]);
   }, 120_000);
 });

@@ -64,7 +64,7 @@ describe('the IndexedDB replica', () => {
     expect(a2.readPosition()).toBe(1);
     await until('the outbox lists what waits, from the replica', () => pendingKinds(second.client).join() === 'edit,react,read,send', () => second.client.outbox().get());
     expect(second.client.outbox().get().every((op) => op.waitedMs >= 0 && !op.otherTab)).toBe(true);
-    await until('search works offline', () => second.client.search('pump').map((h) => h.messageId).join() === offline1);
+    await until('search works offline', async () => (await second.client.search('pump')).map((h) => h.messageId).join() === offline1);
     expect(second.client.status().get()).not.toBe('connected');
 
     // More offline work, another restart.
@@ -80,8 +80,8 @@ describe('the IndexedDB replica', () => {
       lines.length === 3 && lines[0]?.body === 'hello from the field (edited offline)' && lines[1]?.deleted === true && lines[2]?.body === 'offline two: generator refuelled';
     await until('the second restart shows the later work too', () => expectedOffline(history(a3)), () => history(a3));
     expect(history(a3).map((l) => l.id)).toEqual([hello, offline1, offline2]);
-    expect(third.client.search('pump')).toEqual([]); // deleted offline: gone from the index too
-    expect(third.client.search('generator').map((h) => h.messageId)).toEqual([offline2]);
+    expect(await third.client.search('pump')).toEqual([]); // deleted offline: gone from the index too
+    expect((await third.client.search('generator')).map((h) => h.messageId)).toEqual([offline2]);
 
     // The network returns: everything syncs, both sides see the same history, nothing waits.
     third.client.connect();
@@ -169,7 +169,7 @@ describe('the IndexedDB replica', () => {
     const after = await IndexedDbReplica.open({ userId: session.user.id, factory: profile });
     expect(await after.documents()).toEqual([]);
     after.close();
-    expect(bobs.client.search('safe')).toEqual([]);
+    expect(await bobs.client.search('safe')).toEqual([]);
   });
 
   it('backfills every conversation in the background with visible progress; search then covers them offline', async () => {
@@ -188,14 +188,14 @@ describe('the IndexedDB replica', () => {
     device.client.syncProgress().subscribe(({ synced, total }) => seen.push(`${synced}/${total}`));
     await until('progress reaches 2 of 2 conversations', () => seen.at(-1) === '2/2', () => seen);
     expect(seen.some((s) => s.endsWith('/2') && !s.startsWith('2'))).toBe(true); // it was visible on the way
-    await until('both conversations are indexed', () => device.client.search('culvert').length === 2, () => device.client.search('culvert'));
+    await until('both conversations are indexed', async () => (await device.client.search('culvert')).length === 2, () => device.client.search('culvert'));
     await device.client.stored();
     device.close();
 
     // Offline cold start: the backfilled history is all there and searchable.
     const offline = await startOnReplica(server.url, session, profile, { offline: true });
-    await until('search finds both conversations offline', () => offline.client.search('culvert').length === 2, () => offline.client.search('culvert'));
-    expect(new Set(offline.client.search('culvert').map((h) => h.conversationId))).toEqual(new Set([id, group]));
+    await until('search finds both conversations offline', async () => (await offline.client.search('culvert')).length === 2, () => offline.client.search('culvert'));
+    expect(new Set((await offline.client.search('culvert')).map((h) => h.conversationId))).toEqual(new Set([id, group]));
     await until('the offline progress says nothing is synced', () => {
       const p = offline.client.syncProgress().get();
       return p.total === 2 && p.synced === 0;

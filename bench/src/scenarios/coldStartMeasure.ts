@@ -45,6 +45,10 @@ async function waitFor(check: () => boolean, wait: () => Promise<unknown>): Prom
   while (!check()) await wait();
 }
 
+async function waitForAsync(check: () => Promise<boolean>, wait: () => Promise<unknown>): Promise<void> {
+  while (!(await check())) await wait();
+}
+
 /** Starts a client from the stored replica with no network and measures it; `start` is when the clock started. */
 export async function measureColdStart(messages: number, segmentSize: number, start: number, wait: () => Promise<unknown>, factory?: IndexedDbFactory): Promise<ColdStartResult> {
   const replica = await IndexedDbReplica.open({ userId: me, ...(factory ? { factory } : {}) });
@@ -57,7 +61,7 @@ export async function measureColdStart(messages: number, segmentSize: number, st
   const segments = Math.ceil(messages / segmentSize);
   await client.searchable();
   const words = Array.from({ length: segments }, (_, s) => segmentWord(s));
-  await waitFor(() => words.every((word) => client.search(word, { limit: 1 }).length === 1), () => new Promise((resolve) => setTimeout(resolve, 10)));
+  await waitForAsync(async () => (await Promise.all(words.map(async (word) => (await client.search(word, { limit: 1 })).length === 1))).every(Boolean), () => new Promise((resolve) => setTimeout(resolve, 10)));
   const searchableMs = performance.now() - start;
   const firstOfEachSegment = Array.from({ length: Math.ceil(messages / segmentSize) }, (_, s) => messageId(s * segmentSize + 1));
   await waitFor(() => firstOfEachSegment.every((m) => conversation.isNumbered(m)), () => new Promise((resolve) => setTimeout(resolve, 10)));
@@ -72,7 +76,7 @@ export async function measureColdStart(messages: number, segmentSize: number, st
   for (let round = 0; round < 5; round++) {
     for (const query of queries) {
       let t = performance.now();
-      client.search(query, { limit: 50 });
+      await client.search(query, { limit: 50 });
       searchMs.push(performance.now() - t);
       t = performance.now();
       const words = query.split(' ');

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from 'fake-indexeddb';
+import MiniSearch from 'minisearch';
 import * as Y from 'yjs';
+import { LocalSearch } from '../search/LocalSearch.ts';
 import { IndexedDbReplica, replicaName } from './IndexedDbReplica.ts';
 import { defineLayout, type IndexedDbFactory } from './ReplicaDatabase.ts';
 
@@ -75,6 +77,43 @@ describe('IndexedDbReplica', () => {
     expect(await keysStored(replica)).toEqual([...Array(30).keys()].map((i) => `m${i}`).sort());
     expect(await replica.size()).toMatchObject({ snapshots: 1, appended: 0 });
     expect(await replica.documents()).toEqual([docName]);
+    replica.close();
+  });
+
+  it('migrates layout 5’s saved search index (message text inside) into words only, the text in rows of its own', async () => {
+    const factory = profile();
+    const old = new Dexie(replicaName(user), { indexedDB: factory.indexedDB, IDBKeyRange: factory.IDBKeyRange });
+    defineLayout(old, 5);
+    // What layout 5's LocalSearch saved: MiniSearch storing every field, then a journal batch.
+    const conversationId = '00000000-0000-4000-8000-0000000000c0';
+    const entry = (id: string, body: string) => ({ id, conversationId, author: user, createdAt: 1, body, files: '' });
+    const index = new MiniSearch({ fields: ['body', 'files'], storeFields: ['conversationId', 'author', 'createdAt', 'body', 'files'] });
+    index.addAll([entry('m-1', 'walrus on the pier'), entry('m-2', 'gone soon: heron'), entry('m-3', 'pump seal')]);
+    await old.table('searchIndex').put({ key: 'index', index: JSON.stringify(index), covered: { [docName]: 'AA==' }, upTo: 0 });
+    await old.table('searchJournal').bulkAdd([
+      { put: [entry('m-3', 'pump seal replaced'), entry('m-4', 'quokka at the gate')], remove: ['m-2'], covered: {} },
+    ]);
+    old.close();
+
+    const replica = await IndexedDbReplica.open({ userId: user, factory });
+    expect(replica.rebuilt).toBeNull();
+    expect(await replica.searchTexts(['m-1', 'm-2', 'm-3', 'm-4'])).toEqual([
+      { id: 'm-1', author: user, createdAt: 1, body: 'walrus on the pier', files: '' },
+      undefined,
+      { id: 'm-3', author: user, createdAt: 1, body: 'pump seal replaced', files: '' },
+      { id: 'm-4', author: user, createdAt: 1, body: 'quokka at the gate', files: '' },
+    ]);
+    const saved = await replica.loadSearch();
+    expect(saved.snapshot?.index).not.toContain('walrus on the pier');
+    expect(saved.journal.flatMap((batch) => batch.put.map((put) => put.body))).toEqual(['pump seal replaced', 'quokka at the gate']);
+    // The migrated index searches as before, with no document read.
+    const search = new LocalSearch({ store: replica });
+    await search.ready();
+    expect((await search.search('walrus')).map((hit) => hit.body)).toEqual(['walrus on the pier']);
+    expect((await search.search('replaced')).map((hit) => hit.messageId)).toEqual(['m-3']);
+    expect(await search.search('heron')).toEqual([]);
+    expect((await search.search('quokka', { conversationId: conversationId as never })).map((hit) => hit.messageId)).toEqual(['m-4']);
+    search.close();
     replica.close();
   });
 

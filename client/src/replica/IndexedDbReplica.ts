@@ -9,7 +9,7 @@ import { DEFAULT_FULL_SIZE_BUDGET, overBudget, usageOf, type CachedKind, type Ca
 import type { MessageId } from '@outpost/shared-schema';
 import { replicaDatabase, REPLICA_SCHEMA_VERSION, type IndexedDbFactory, type ReplicaDexie } from './ReplicaDatabase.ts';
 import { StoragePressure, isQuotaError, type StorageStatus } from './StoragePressure.ts';
-import type { SavedSearch, SearchJournalBatch, SearchSnapshot, SearchStore } from '../search/SearchStore.ts';
+import type { SavedSearch, SearchEntry, SearchJournalBatch, SearchSnapshot, SearchStore, SearchText } from '../search/SearchStore.ts';
 import { Derived, type Live } from '../live.ts';
 
 export interface IndexedDbReplicaOptions {
@@ -116,7 +116,7 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
     }
     const owner = await db.meta.get('owner');
     if (owner && owner.value !== options.userId) {
-      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta, db.outgoing, db.files, db.searchIndex, db.searchJournal], () =>
+      await db.transaction('rw', [db.snapshots, db.updates, db.outbox, db.meta, db.outgoing, db.files, db.searchIndex, db.searchJournal, db.searchText], () =>
         Promise.all([
           db.snapshots.clear(),
           db.updates.clear(),
@@ -126,6 +126,7 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
           db.files.clear(),
           db.searchIndex.clear(),
           db.searchJournal.clear(),
+          db.searchText.clear(),
         ]),
       );
       rebuilt = 'otherOwner';
@@ -284,12 +285,24 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
 
   async loadSearch(): Promise<SavedSearch> {
     const db = this.#db;
-    return db.transaction('r', [db.searchIndex, db.searchJournal], async () => {
+    return db.transaction('r', [db.searchIndex, db.searchJournal, db.searchText], async () => {
       const snapshot = (await db.searchIndex.get('index')) ?? null;
       const journal = await db.searchJournal.where('id').above(snapshot?.upTo ?? 0).toArray();
+      // The journal's entries are indexed again on load: they need their words.
+      const ids = [...new Set(journal.flatMap((row) => row.put.map((entry) => entry.id)))];
+      const texts = new Map<string, SearchText>();
+      for (const text of await db.searchText.bulkGet(ids)) if (text) texts.set(text.id, text);
       return {
         snapshot: snapshot ? { index: snapshot.index, covered: snapshot.covered, upTo: snapshot.upTo } : null,
-        journal: journal.map((row) => ({ ...row, id: row.id as number })),
+        journal: journal.map((row) => ({
+          id: row.id as number,
+          put: row.put.flatMap((entry): SearchEntry[] => {
+            const text = texts.get(entry.id);
+            return text ? [{ ...text, ...entry }] : [];
+          }),
+          remove: row.remove,
+          covered: row.covered,
+        })),
       };
     });
   }
@@ -298,7 +311,22 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
     // Closed (signing out, or another tab upgraded it): not saved, so the documents' states
     // differ from what the saved index covers and the next start reads them again.
     if (this.#closed) return 0;
-    return (await this.#db.searchJournal.add({ ...batch })) as number;
+    const db = this.#db;
+    return db.transaction('rw', [db.searchJournal, db.searchText], async () => {
+      const id = await db.searchJournal.add({
+        put: batch.put.map(({ id: entry, conversationId, segment }) => ({ id: entry, conversationId, ...(segment === undefined ? {} : { segment }) })),
+        remove: batch.remove,
+        covered: batch.covered,
+      });
+      await db.searchText.bulkPut(batch.put.map(({ id: entry, author, createdAt, body, files }) => ({ id: entry, author, createdAt, body, files })));
+      // A removed message's text leaves the replica with the batch that removes it.
+      await db.searchText.bulkDelete(batch.remove);
+      return id as number;
+    });
+  }
+
+  async searchTexts(ids: readonly string[]): Promise<(SearchText | undefined)[]> {
+    return this.#db.searchText.bulkGet([...ids]);
   }
 
   async saveSearch(snapshot: SearchSnapshot): Promise<void> {

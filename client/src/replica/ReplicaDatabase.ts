@@ -4,10 +4,10 @@ import { Dexie, type EntityTable } from 'dexie';
 import * as Y from 'yjs';
 import type { PendingOperation } from './PendingOperation.ts';
 import type { CachedKind, OutgoingMessage } from './ReplicaFiles.ts';
-import type { SearchJournalBatch, SearchSnapshot } from '../search/SearchStore.ts';
+import type { SearchEntry, SearchSnapshot, SearchText } from '../search/SearchStore.ts';
 
 /** The layout this code writes. Bump it, and add a `version(n)` step, when the layout changes. */
-export const REPLICA_SCHEMA_VERSION = 5;
+export const REPLICA_SCHEMA_VERSION = 6;
 
 /** A document's compacted state: every update up to the last compaction, merged. */
 export interface SnapshotRow {
@@ -51,9 +51,20 @@ export interface SearchIndexRow extends SearchSnapshot {
   key: string;
 }
 
-/** Changes to the search index since its saved copy. */
-export interface SearchJournalRow extends SearchJournalBatch {
+/** Changes to the search index since its saved copy (the text of the entries is in `searchText`). */
+export interface SearchJournalRow {
   id?: number;
+  put: Pick<SearchEntry, 'id' | 'conversationId' | 'segment'>[];
+  remove: string[];
+  covered: Record<string, string>;
+}
+
+/** Layout 5's journal row: entries carried their text. */
+interface LegacySearchJournalRow {
+  id: number;
+  put: { id: string; conversationId: string; author: string; createdAt: number; body: string; files: string }[];
+  remove: string[];
+  covered: Record<string, string>;
 }
 
 export type ReplicaDexie = Dexie & {
@@ -65,6 +76,7 @@ export type ReplicaDexie = Dexie & {
   files: EntityTable<FileRow, 'key'>;
   searchIndex: EntityTable<SearchIndexRow, 'key'>;
   searchJournal: EntityTable<SearchJournalRow, 'id'>;
+  searchText: EntityTable<SearchText, 'id'>;
 };
 
 /** Options Dexie needs where the platform has no global IndexedDB (Node with fake-indexeddb). */
@@ -81,6 +93,7 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
   defineLayout(db, 3);
   defineLayout(db, 4);
   defineLayout(db, 5);
+  defineLayout(db, 6);
   return db;
 }
 
@@ -88,7 +101,47 @@ export function replicaDatabase(name: string, factory?: IndexedDbFactory): Repli
  * Declares layout `version` on `db`. Exported so tests can build a replica as an older version
  * of this code left it.
  */
-export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4 | 5): void {
+export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4 | 5 | 6): void {
+  if (version === 6) {
+    // The saved search index keeps no message text (it loaded in proportion to it): the text
+    // moves to one row per message, read for the hits shown. The saved copy is rewritten in
+    // place, so an upgraded replica stays searchable without reading its documents again.
+    db.version(6)
+      .stores({
+        snapshots: 'docName',
+        updates: '++id, docName',
+        outbox: 'key, docName',
+        meta: 'key',
+        outgoing: 'id, conversationId',
+        files: 'key, kind, usedAt',
+        searchIndex: 'key',
+        searchJournal: '++id',
+        searchText: 'id',
+      })
+      .upgrade(async (tx) => {
+        const texts = new Map<string, SearchText>();
+        const index = tx.table<SearchIndexRow, string>('searchIndex');
+        const saved = await index.get('index');
+        if (saved) {
+          const json = JSON.parse(saved.index) as { documentIds: Record<string, string>; storedFields: Record<string, Record<string, unknown>> };
+          for (const [short, fields] of Object.entries(json.storedFields)) {
+            const id = json.documentIds[short];
+            if (id === undefined) continue;
+            texts.set(id, { id, author: String(fields.author ?? ''), createdAt: Number(fields.createdAt ?? 0), body: String(fields.body ?? ''), files: String(fields.files ?? '') });
+            json.storedFields[short] = { conversationId: fields.conversationId };
+          }
+          await index.put({ ...saved, index: JSON.stringify(json) });
+        }
+        const journal = tx.table<LegacySearchJournalRow, number>('searchJournal');
+        for (const batch of await journal.orderBy('id').toArray()) {
+          for (const { id, author, createdAt, body, files } of batch.put) texts.set(id, { id, author, createdAt, body, files });
+          for (const id of batch.remove) texts.delete(id);
+          await tx.table<SearchJournalRow, number>('searchJournal').put({ ...batch, put: batch.put.map(({ id, conversationId }) => ({ id, conversationId })) });
+        }
+        await tx.table<SearchText, string>('searchText').bulkPut([...texts.values()]);
+      });
+    return;
+  }
   if (version === 5) {
     // The local search index persists: a saved copy and the journal of changes since. An
     // upgraded replica starts without one and builds it from its documents once.

@@ -3,11 +3,13 @@
 // deletions), so a search never scans the documents. With a SearchStore the index persists in
 // the replica, saved as a copy plus a journal of changes: a cold start loads it instead of
 // reading every message, and re-reads only documents whose state differs from what it covers.
+// The index keeps no message text: a hit's text is read from its document when that is in
+// memory, otherwise from the store's text rows, for the hits asked for only.
 import MiniSearch from 'minisearch';
 import * as Y from 'yjs';
-import { parseDocName, readMessage, segmentMaps, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
+import { parseDocName, readMessage, segmentDoc, segmentMaps, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
 import { PERSISTENCE_ORIGIN } from '../replica/DocStore.ts';
-import type { SearchEntry, SearchStore } from './SearchStore.ts';
+import type { SearchEntry, SearchStore, SearchText } from './SearchStore.ts';
 
 /** One message that matches a search. */
 export interface SearchHit {
@@ -34,7 +36,8 @@ export interface SearchOptions {
 
 const OPTIONS = {
   fields: ['body', 'files'],
-  storeFields: ['conversationId', 'author', 'createdAt', 'body', 'files'],
+  // Only what filtering and finding the text need: the saved index loads in proportion to it.
+  storeFields: ['conversationId', 'segment'],
   searchOptions: { prefix: true, combineWith: 'AND' as const },
 };
 
@@ -63,6 +66,8 @@ export class LocalSearch {
   readonly #ready: Promise<void>;
   /** Document name → the state vector (base64) the index reflects. */
   readonly #covered = new Map<string, string>();
+  /** Segment documents watched now, by name: a hit's text is read from there when it is in memory. */
+  readonly #watched = new Map<string, Y.Doc>();
   /** Changes not yet written to the store: id → entry (null: removed); documents whose coverage moved. */
   readonly #unsaved = new Map<string, SearchEntry | null>();
   readonly #unsavedDocs = new Map<string, Y.Doc>();
@@ -137,8 +142,9 @@ export class LocalSearch {
   watch(docName: string, doc: Y.Doc): () => void {
     const name = parseDocName(docName);
     if (name?.kind !== 'segment') return () => {};
-    const conversationId = name.conversationId;
+    const { conversationId, segment } = name;
     const maps = segmentMaps(doc);
+    this.#watched.set(docName, doc);
     let checked = !this.#store;
     const waiting = new Set<string>();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one handler for maps of three value types
@@ -146,31 +152,32 @@ export class LocalSearch {
       // What the replica loads is covered by the saved index, or read in full below.
       if (this.#store && event.transaction.origin === PERSISTENCE_ORIGIN) return;
       if (!checked) for (const key of event.keysChanged) waiting.add(key);
-      else this.#reindex(docName, conversationId, doc, event.keysChanged);
+      else this.#reindex(docName, conversationId, segment, doc, event.keysChanged);
     };
     maps.messages.observe(onChange);
     maps.edits.observe(onChange);
     maps.deletions.observe(onChange);
-    if (checked) this.#reindex(docName, conversationId, doc, maps.messages.keys());
+    if (checked) this.#reindex(docName, conversationId, segment, doc, maps.messages.keys());
     else {
       void Promise.all([this.#ready, this.#loaded(docName)]).then(() => {
         if (this.#closed) return;
         checked = true;
         if (this.#covered.get(docName) !== stateOf(doc)) {
           this.#documentsRead += 1;
-          this.#reindex(docName, conversationId, doc, maps.messages.keys());
-        } else if (waiting.size > 0) this.#reindex(docName, conversationId, doc, waiting);
+          this.#reindex(docName, conversationId, segment, doc, maps.messages.keys());
+        } else if (waiting.size > 0) this.#reindex(docName, conversationId, segment, doc, waiting);
         waiting.clear();
       });
     }
     return () => {
+      if (this.#watched.get(docName) === doc) this.#watched.delete(docName);
       maps.messages.unobserve(onChange);
       maps.edits.unobserve(onChange);
       maps.deletions.unobserve(onChange);
     };
   }
 
-  #reindex(docName: string, conversationId: ConversationId, doc: Y.Doc, ids: Iterable<string>): void {
+  #reindex(docName: string, conversationId: ConversationId, segment: number, doc: Y.Doc, ids: Iterable<string>): void {
     for (const id of ids) {
       const view = readMessage(doc, id as MessageId);
       if (this.#index.has(id)) this.#index.discard(id);
@@ -178,7 +185,7 @@ export class LocalSearch {
         this.#unsaved.set(id, null);
         continue;
       }
-      const entry: SearchEntry = { id: view.id, conversationId, author: view.author, createdAt: view.createdAt, body: view.body, files: (view.attachments ?? []).map((a) => a.name).join('\n') };
+      const entry: SearchEntry = { ...textOf(view), conversationId, segment };
       this.#index.add(entry);
       this.#unsaved.set(id, entry);
     }
@@ -214,9 +221,9 @@ export class LocalSearch {
         this.#batchesSinceSnapshot += 1;
         this.#entriesSinceSnapshot += put.length + remove.length;
         if (remove.length > 0) {
-          // Deletion is real: a removed message's words leave the index (MiniSearch drops a
-          // discarded document's terms only when vacuumed) and the journal batches that held
-          // its text are replaced by a fresh saved copy.
+          // Deletion is real: the store dropped a removed message's text with this batch; its
+          // words leave the index too (MiniSearch drops a discarded document's terms only when
+          // vacuumed), and the saved copy that still holds them is replaced.
           await this.#index.vacuum();
           await this.#snapshot(store);
         } else if (this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
@@ -252,22 +259,49 @@ export class LocalSearch {
     void this.#flush();
   }
 
-  /** Messages containing every word of `query` (each may be the start of a word), best first. */
-  search(query: string, options: SearchOptions = {}): SearchHit[] {
+  /**
+   * Messages containing every word of `query` (each may be the start of a word), best first.
+   * The words are matched in memory; the text of the hits returned is read from their documents,
+   * or from the replica for those not in memory (a message removed meanwhile is left out).
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     if (query.trim() === '') return [];
     const filter = options.conversationId ? (hit: { [key: string]: unknown }) => hit.conversationId === options.conversationId : undefined;
-    const results = this.#index.search(query, filter ? { filter } : {});
-    return results.slice(0, options.limit ?? 50).map((r) => ({
-      messageId: r.id as MessageId,
-      conversationId: r.conversationId as ConversationId,
-      author: r.author as UserId,
-      createdAt: r.createdAt as number,
-      body: r.body as string,
-      files: ((r.files as string | undefined) ?? '').split('\n').filter(Boolean),
-      score: r.score,
-      terms: r.terms,
-    }));
+    const results = this.#index.search(query, filter ? { filter } : {}).slice(0, options.limit ?? 50);
+    const texts = new Map<string, SearchText>();
+    const unread: string[] = [];
+    for (const r of results) {
+      const doc = typeof r.segment === 'number' ? this.#watched.get(segmentDoc(r.conversationId as ConversationId, r.segment)) : undefined;
+      const view = doc ? readMessage(doc, r.id as MessageId) : null;
+      if (view && !view.deleted) texts.set(r.id as string, textOf(view));
+      else unread.push(r.id as string);
+    }
+    if (unread.length > 0 && this.#store) {
+      const stored = await this.#store.searchTexts(unread);
+      for (const text of stored) if (text) texts.set(text.id, text);
+    }
+    return results.flatMap((r) => {
+      const text = texts.get(r.id as string);
+      if (!text || !this.#index.has(r.id)) return [];
+      return [
+        {
+          messageId: r.id as MessageId,
+          conversationId: r.conversationId as ConversationId,
+          author: text.author as UserId,
+          createdAt: text.createdAt,
+          body: text.body,
+          files: text.files.split('\n').filter(Boolean),
+          score: r.score,
+          terms: r.terms,
+        },
+      ];
+    });
   }
+}
+
+/** What a hit shows of a message. */
+function textOf(view: { id: string; author: string; createdAt: number; body: string; attachments?: { name: string }[] }): SearchText {
+  return { id: view.id, author: view.author, createdAt: view.createdAt, body: view.body, files: (view.attachments ?? []).map((a) => a.name).join('\n') };
 }
 
 /** A document's state vector as the saved index records it. */

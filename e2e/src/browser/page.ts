@@ -59,7 +59,7 @@ const api = {
   lines: () => current().open.messages().get().map((m) => ({ id: m.id, seq: m.seq, body: m.body, status: m.status })),
   outbox: () => current().client.outbox().get().map((op) => op.kind),
   status: () => current().client.status().get(),
-  search: (query: string) => current().client.search(query).map((hit) => hit.body),
+  search: async (query: string) => (await current().client.search(query)).map((hit) => hit.body),
   storage: () => replica?.storage().get(),
 };
 

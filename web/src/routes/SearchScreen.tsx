@@ -3,7 +3,7 @@
 // matched words are highlighted; choosing one opens the conversation at that message. Offline,
 // the screen says that results may be incomplete until the backfill is done.
 import { useEffect, useId, useState } from 'react';
-import { mergeSearchHits, type ServerSearchPage } from '@outpost/client';
+import { mergeSearchHits, type SearchHit, type ServerSearchPage } from '@outpost/client';
 import { searchWords, type SearchSnippetPart } from '@outpost/shared-schema';
 import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
@@ -64,6 +64,31 @@ function useServerSearch(text: string, wanted: number, connected: boolean): Serv
   return result;
 }
 
+/**
+ * The device's hits for `text`, at most `limit`, searched again whenever `replica` (values that
+ * change with the replica) changes, so results follow it as the list does. The words are matched
+ * in memory; the texts of messages not loaded come from the replica, hence the effect. Until the
+ * first answer for a new text, the previous hits stay on screen.
+ */
+function useLocalSearch(text: string, limit: number, replica: readonly unknown[]): SearchHit[] {
+  const client = useClient();
+  const [hits, setHits] = useState<SearchHit[]>([]);
+  useEffect(() => {
+    let cancelled = false;
+    client.search(text, { limit }).then(
+      (found) => {
+        if (!cancelled) setHits(found);
+      },
+      (error: unknown) => console.error('search on this device failed', error),
+    );
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `replica` is spread: each of its values is a dependency
+  }, [client, text, limit, ...replica]);
+  return hits;
+}
+
 function Snippet({ parts }: { parts: readonly SearchSnippetPart[] }) {
   return <>{parts.map((part, i) => (part.hit ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}</>;
 }
@@ -80,9 +105,8 @@ export function SearchScreen({ query }: { query: string }) {
   const connected = useOnline();
   const server = useServerSearch(text, limit - PAGE + SERVER_PAGE, connected);
   const inputId = useId();
-  // Searched on every render (the index is in memory), so results follow the replica as the list does.
   // One more than shown tells whether there are more.
-  const found = client.search(text, { limit: limit + 1 });
+  const found = useLocalSearch(text, limit + 1, [list, progress]);
   const localMore = found.length > limit;
   const local = localMore ? found.slice(0, limit) : found;
   const serverPages = server.state === 'done' || server.state === 'searching' ? (server.text === text ? server.pages : []) : [];
