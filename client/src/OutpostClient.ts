@@ -163,12 +163,12 @@ export class OutpostClient {
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;
-    // The saved index loads once the latest messages are on screen: it takes the main thread
-    // for a moment, and the last screen comes first.
+    // The saved index loads once the latest messages are on screen (loaded, then painted): it
+    // takes the main thread for a moment, and the last screen comes first.
     this.#search = new LocalSearch({
       ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
       loaded: (name) => docs.loaded(name),
-      after: () => this.loaded(),
+      after: () => this.loaded().then(afterPaint),
     });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
@@ -866,6 +866,24 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/**
+ * Resolves once the browser has painted the next frame (in a task after it), or on the next task
+ * where nothing paints (Node, or a hidden tab, which gets no frames: at most 100 ms later).
+ */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestAnimationFrame !== 'function') {
+      setTimeout(resolve, 0);
+      return;
+    }
+    const hidden = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(hidden);
+      setTimeout(resolve, 0);
+    });
+  });
 }
 
 /**

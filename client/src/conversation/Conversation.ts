@@ -241,18 +241,19 @@ export class Conversation {
     const seen = host.recall(countersKey(id)).then((value) => {
       if (value && typeof value === 'object') for (const [n, counter] of Object.entries(value)) if (typeof counter === 'number') this.#seen.set(Number(n), counter);
     });
-    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(([stored]) => {
+    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(async ([stored]) => {
       if (this.#closed) return;
       const head = readMeta(this.#server)?.head ?? 0;
-      // With history 'all' the replica's segments all open, newest first (the replica loads in
-      // that order, so the latest messages come first); with 'onDemand' only the head and what
-      // is asked for. Those written offline past the server's head hold this device's pending
-      // messages and stay subscribed.
-      for (const n of [...stored].sort((a, b) => b - a)) {
-        if (n > head) this.#touch(n);
-        else if (host.history === 'all') this.#segment(n);
-      }
+      // Those written offline past the server's head hold this device's pending messages and
+      // stay subscribed.
+      for (const n of [...stored].sort((a, b) => b - a)) if (n > head) this.#touch(n);
       this.#followCounters();
+      if (host.history !== 'all') return;
+      // With history 'all' the replica's other segments open once the head is in (loading them
+      // beside it would hold back the latest messages), newest first, as the replica loads them.
+      if (stored.has(head)) await host.docs.loaded(segmentDoc(id, head));
+      if (this.#closed) return;
+      for (const n of [...stored].sort((a, b) => b - a)) if (n <= head) this.#segment(n);
     });
     this.#trimTimer = setInterval(() => this.#trim(), TRIM_EVERY_MS);
     (this.#trimTimer as { unref?: () => void }).unref?.();
@@ -473,9 +474,11 @@ export class Conversation {
   }
 
   #watchSegment(doc: Y.Doc): void {
+    // After each transaction rather than on 'update': with no 'update' listener, loading a
+    // segment from the replica does not make Yjs encode it again (DocStore).
     const changed = () => this.#changed();
-    doc.on('update', changed);
-    this.#cleanup.push(() => doc.off('update', changed));
+    doc.on('afterTransaction', changed);
+    this.#cleanup.push(() => doc.off('afterTransaction', changed));
   }
 
   /** Switches to a fresh copy of a document (after the old one was quarantined or replaced). */

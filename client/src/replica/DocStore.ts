@@ -61,6 +61,7 @@ export class DocStore {
   readonly #loading = new Map<string, Promise<Y.Doc>>();
   readonly #writes = new Set<Promise<void>>();
   readonly #openListeners = new Set<(name: string, doc: Y.Doc) => void>();
+  readonly #changeListeners = new Set<(name: string, update: Uint8Array, origin: unknown) => void>();
   readonly #onError: (error: unknown, docName: string) => void;
   #operation: PendingOperation | undefined;
   readonly #queue: (() => Promise<void>)[] = [];
@@ -86,13 +87,13 @@ export class DocStore {
     const doc = new Y.Doc({ gc: true });
     this.#docs.set(name, doc);
     // Listen before loading: a write made while the replica is still loading must be stored too.
-    this.#store(name, doc);
+    const applyStored = this.#store(name, doc);
     this.#loading.set(
       name,
       this.#queued(() =>
         this.#persistence.load(name).then(
           (updates) => {
-            if (!this.#destroyed) Y.transact(doc, () => updates.forEach((u) => Y.applyUpdate(doc, u)), PERSISTENCE_ORIGIN);
+            if (!this.#destroyed) applyStored(updates);
             return doc;
           },
           (error: unknown) => {
@@ -107,8 +108,11 @@ export class DocStore {
     return doc;
   }
 
-  /** Hands every change of `doc` to persistence, in the tick it happens. */
-  #store(name: string, doc: Y.Doc): void {
+  /**
+   * Hands every change of `doc` to persistence, in the tick it happens. Returns the function that
+   * applies what the replica holds of it.
+   */
+  #store(name: string, doc: Y.Doc): (updates: Uint8Array[]) => void {
     // A message entry replaced (by the server's tombstone) means a deletion removed its text: the
     // stored updates that carried it are merged away once this change is stored. Type observers
     // run before the document's 'update' event, so the flag is set when the update is stored.
@@ -118,13 +122,12 @@ export class DocStore {
         for (const change of event.changes.keys.values()) if (change.action !== 'add') textRemoved = true;
       });
     }
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
       const compact = textRemoved;
       textRemoved = false;
-      if (this.#docs.get(name) !== doc) return;
-      // Stored before it was merged (the app stopped in between): merge it now.
-      if (origin === PERSISTENCE_ORIGIN && compact) void this.#persistence.compact?.(name).catch((error: unknown) => this.#onError(error, name));
-      if (origin === PERSISTENCE_ORIGIN || this.#quiet) return;
+      if (this.#docs.get(name) !== doc || origin === PERSISTENCE_ORIGIN) return;
+      for (const listener of this.#changeListeners) listener(name, update, origin);
+      if (this.#quiet) return;
       const operation = this.#operation;
       this.#operation = undefined; // one record per operation, however many updates it makes
       const write = this.#persistence
@@ -133,7 +136,24 @@ export class DocStore {
         .catch((error: unknown) => this.#onError(error, name));
       this.#writes.add(write);
       void write.finally(() => this.#writes.delete(write));
-    });
+    };
+    doc.on('update', onUpdate);
+    return (updates) => {
+      // Without an 'update' listener Yjs does not encode the change again: a loaded segment is
+      // applied once, not applied and re-encoded for listeners that would drop it (a third of
+      // the time a cold start takes to show the latest messages). Listeners that need to know
+      // watch the transaction ('afterTransaction') or the maps instead.
+      doc.off('update', onUpdate);
+      try {
+        Y.transact(doc, () => updates.forEach((u) => Y.applyUpdate(doc, u)), PERSISTENCE_ORIGIN);
+      } finally {
+        doc.on('update', onUpdate);
+      }
+      const compact = textRemoved;
+      textRemoved = false;
+      // Stored before it was merged (the app stopped in between): merge it now.
+      if (compact && this.#docs.get(name) === doc) void this.#persistence.compact?.(name).catch((error: unknown) => this.#onError(error, name));
+    };
   }
 
   /**
@@ -226,6 +246,15 @@ export class DocStore {
     while (this.#writes.size > 0) await Promise.all([...this.#writes]);
   }
 
+  /**
+   * Calls `listener` with every change to an open document, as Yjs encodes it, except what is
+   * loaded from the replica. Returns the function that stops it.
+   */
+  onChange(listener: (name: string, update: Uint8Array, origin: unknown) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
   /** Calls `listener` for every document opened from now on, and for those already open. */
   onOpen(listener: (name: string, doc: Y.Doc) => void): () => void {
     this.#openListeners.add(listener);
@@ -243,6 +272,7 @@ export class DocStore {
     this.#docs.clear();
     this.#loading.clear();
     this.#openListeners.clear();
+    this.#changeListeners.clear();
   }
 }
 

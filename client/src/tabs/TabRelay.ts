@@ -43,13 +43,9 @@ export class TabRelay {
     this.#channel = new BroadcastChannel(tabChannelName(options.deviceId));
     this.#channel.onmessage = (event: MessageEvent<TabMessage>) => this.#receive(event.data);
     this.#stop.push(
-      options.docs.onOpen((docName, doc) => {
-        const forward = (update: Uint8Array, origin: unknown) => {
-          // Only changes made here; what came from the server or the replica, the others get too.
-          if (origin === null || origin === undefined) this.#post({ type: 'update', tab: options.tab, docName, update });
-        };
-        doc.on('update', forward);
-        this.#stop.push(() => doc.off('update', forward));
+      options.docs.onChange((docName, update, origin) => {
+        // Only changes made here; what came from the server or the replica, the others get too.
+        if (origin === null || origin === undefined) this.#post({ type: 'update', tab: options.tab, docName, update });
       }),
     );
   }
