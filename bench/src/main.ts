@@ -5,7 +5,8 @@
 //   npm run bench -- validation        only the validation cost
 //   npm run bench -- files             only what attached files cost (re-encoding, uploads)
 //   npm run bench -- coldstart         only the cold start from a replica (MESSAGES, BROWSER as above;
-//                                      CPU_PROF=file writes Chromium's profile of it)
+//                                      CPU_PROF=file writes Chromium's profiles of it, CACHE=0 loads
+//                                      the page without the browser's cache)
 //   npm run bench -- server [--quick]  server load: raw relay, plain Hocuspocus and Outpost, then Outpost
 //                                      on one node and on two over Postgres and Redis (docs/bench.md);
 //                                      --nodes-only runs only the latter, --no-nodes only the former,
