@@ -66,13 +66,25 @@ function useServerSearch(text: string, wanted: number, connected: boolean): Serv
 
 /**
  * The device's hits for `text`, at most `limit`, searched again whenever `replica` (values that
- * change with the replica) changes, so results follow it as the list does. The words are matched
+ * change with the replica) changes, so results follow it as the list does, and once the saved
+ * index has loaded. The words are matched
  * in memory; the texts of messages not loaded come from the replica, hence the effect. Until the
  * first answer for a new text, the previous hits stay on screen.
  */
 function useLocalSearch(text: string, limit: number, replica: readonly unknown[]): SearchHit[] {
   const client = useClient();
   const [hits, setHits] = useState<SearchHit[]>([]);
+  // The saved index loads after the first screen: search again once it is in.
+  const [searchable, setSearchable] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    void client.searchable().then(() => {
+      if (!cancelled) setSearchable(true);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [client]);
   useEffect(() => {
     let cancelled = false;
     client.search(text, { limit }).then(
@@ -85,7 +97,7 @@ function useLocalSearch(text: string, limit: number, replica: readonly unknown[]
       cancelled = true;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `replica` is spread: each of its values is a dependency
-  }, [client, text, limit, ...replica]);
+  }, [client, text, limit, searchable, ...replica]);
   return hits;
 }
 
