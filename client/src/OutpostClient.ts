@@ -164,11 +164,16 @@ export class OutpostClient {
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;
     // The saved index loads once the latest messages are on screen (loaded, then painted): it
-    // takes the main thread for a moment, and the last screen comes first.
+    // takes the main thread for a moment, and the last screen comes first. Older segments wait
+    // for it (with history 'all' they would load beside it and make both slower).
     this.#search = new LocalSearch({
       ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
       loaded: (name) => docs.loaded(name),
-      after: () => this.loaded().then(afterPaint),
+      after: async () => {
+        await this.loaded();
+        await afterPaint();
+        docs.holdLoads(this.#search.ready());
+      },
     });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));

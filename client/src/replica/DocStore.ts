@@ -66,6 +66,8 @@ export class DocStore {
   #operation: PendingOperation | undefined;
   readonly #queue: (() => Promise<void>)[] = [];
   #active = 0;
+  /** Loads not yet started wait for this (see holdLoads). */
+  #held: Promise<unknown> | undefined;
   /** True while applying a change that is stored already (relayed from another tab). */
   #quiet = false;
   #destroyed = false;
@@ -186,6 +188,7 @@ export class DocStore {
   }
 
   #pump(): void {
+    if (this.#held) return;
     while (this.#active < LOAD_CONCURRENCY && this.#queue.length > 0) {
       const next = this.#queue.shift() as () => Promise<void>;
       this.#active += 1;
@@ -194,6 +197,23 @@ export class DocStore {
         this.#pump();
       });
     }
+  }
+
+  /**
+   * Loads not started yet wait until `until` settles (those running finish): work that needs the
+   * main thread and the replica for a moment comes before the background loading of history.
+   */
+  holdLoads(until: Promise<unknown>): void {
+    const held = until.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#held = held;
+    void held.then(() => {
+      if (this.#held !== held) return;
+      this.#held = undefined;
+      this.#pump();
+    });
   }
 
   /** Resolves when the document's persisted state is applied. */
