@@ -64,7 +64,7 @@ export async function browserColdStart(messages: number, segmentSize: number): P
     await writer.context.close();
     const { context: reader, page } = await launch();
     context = reader;
-    const measure = async (tab: Page, where: string) => {
+    const measure = async (tab: Page, key: 'restart' | 'reopened', where: string) => {
       const cdp = process.env.CPU_PROF ? await reader.newCDPSession(tab) : undefined;
       if (cdp) {
         await cdp.send('Profiler.enable');
@@ -75,19 +75,19 @@ export async function browserColdStart(messages: number, segmentSize: number): P
       const outcome = (await tab.evaluate(() => window.benchDone)) as { result: ColdStartResult; usage?: number };
       if (cdp) {
         const { profile: cpu } = await cdp.send('Profiler.stop');
-        writeFileSync(`${process.env.CPU_PROF as string}.${where.split(' ')[0]}.cpuprofile`, JSON.stringify(cpu));
+        writeFileSync(`${process.env.CPU_PROF as string}.${key}.cpuprofile`, JSON.stringify(cpu));
       }
-      coldStartReport(`Chromium, real IndexedDB, ${where}`, messages, segmentSize, outcome.result);
+      coldStartReport(`Chromium, real IndexedDB, ${key}: ${where}`, messages, segmentSize, outcome.result);
       if (outcome.usage) console.log(`   the origin's storage use (navigator.storage.estimate): ${(outcome.usage / messages).toFixed(0)} B per message`);
     };
-    await measure(page, 'restart: a fresh browser on the stored profile');
+    await measure(page, 'restart', 'a fresh browser on the stored profile');
     // Then as a page opened again in the running browser (its processes and IndexedDB warm): a
     // fresh tab, once the first one's renderer had a second to go away.
     await page.close();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const again = await reader.newPage();
     again.setDefaultTimeout(600_000);
-    await measure(again, 'reopened: a new tab in the running browser');
+    await measure(again, 'reopened', 'a new tab in the running browser');
   } finally {
     await context?.close();
     server.close();
