@@ -43,7 +43,7 @@ export function sqliteCommitTarget(file: string): { commit: CommitTarget; compac
   // Started now, not on the first write, so its memory is part of the node from the start.
   worker = start();
   return {
-    commit: (requests, now) => new Promise((resolve, reject) => ask({ id: next++, requests: [...requests], now }, resolve, reject)),
+    commit: (requests, now) => new Promise((resolve, reject) => ask({ id: next++, requests: requests.map(ownBytes), now }, resolve, reject)),
     compact: (doc) => new Promise((resolve, reject) => ask({ id: next++, compact: doc }, () => resolve(), reject)),
     close: async () => {
       const running = worker;
@@ -51,6 +51,15 @@ export function sqliteCommitTarget(file: string): { commit: CommitTarget; compac
       if (running) await running.terminate();
     },
   };
+}
+
+/**
+ * The request with an update that owns its bytes: a frame's update is a view into the socket's
+ * receive buffer, and posting a view copies the whole buffer it sits in (tens of KiB) to the worker.
+ */
+function ownBytes(request: CommitRequest): CommitRequest {
+  const { update } = request;
+  return update && update.byteLength !== update.buffer.byteLength ? { ...request, update: update.slice() } : request;
 }
 
 // The worker's side.
