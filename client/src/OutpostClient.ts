@@ -170,7 +170,7 @@ export class OutpostClient {
       loaded: (name) => docs.loaded(name),
       after: () => this.loaded(),
     });
-    this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
+    this.#stop.push(this.#docs.onOpen((name, doc) => this.#search.watch(name, doc)));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
     this.#uploads = new Uploads({

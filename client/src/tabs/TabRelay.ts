@@ -49,7 +49,7 @@ export class TabRelay {
           if (origin === null || origin === undefined) this.#post({ type: 'update', tab: options.tab, docName, update });
         };
         doc.on('update', forward);
-        this.#stop.push(() => doc.off('update', forward));
+        return () => doc.off('update', forward);
       }),
     );
   }
