@@ -1,7 +1,7 @@
 // Typing and presence through each client's single presence document: contacts see who is
 // online and who types where; someone outside a conversation never learns that you type in it.
 import { afterAll, describe, expect, it } from 'vitest';
-import { inboxDoc, presenceDoc, userDoc } from '@outpost/shared-schema';
+import { inboxDoc, presenceDoc, userDoc, type UserId } from '@outpost/shared-schema';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 
 afterAll(teardown);
@@ -37,12 +37,13 @@ describe.each(backends)('presence on %s', (backend) => {
   it('keeps awareness timers only where there is awareness (presence documents)', async () => {
     const server = await startNode(await freshDatabase(backend));
     const ada = await signUp(server.url, 'ada');
-    const names = [userDoc(ada.user.id), inboxDoc(ada.user.id)];
+    const me = ada.user.id as UserId;
+    const names = [userDoc(me), inboxDoc(me)];
     await until('ada’s user document and inbox are open on the server', () => names.every((name) => server.hocuspocus.documents.get(name)?.isLoading === false));
     type Timer = { _destroyed?: boolean };
     const timerOf = (name: string) => (server.hocuspocus.documents.get(name) as unknown as { awareness: { _checkInterval: Timer } }).awareness._checkInterval;
     for (const name of names) expect(timerOf(name)._destroyed, name).toBe(true);
-    await until('and her presence document', () => server.hocuspocus.documents.get(presenceDoc(ada.user.id))?.isLoading === false);
-    expect(timerOf(presenceDoc(ada.user.id))._destroyed).toBe(false);
+    await until('and her presence document', () => server.hocuspocus.documents.get(presenceDoc(me))?.isLoading === false);
+    expect(timerOf(presenceDoc(me))._destroyed).toBe(false);
   });
 });
