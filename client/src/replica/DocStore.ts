@@ -66,6 +66,8 @@ export class DocStore {
   readonly #openListeners = new Set<OpenListener>();
   /** Per open document, what its open listeners undo when it closes. */
   readonly #cleanups = new Map<Y.Doc, (() => void)[]>();
+  /** Documents asked to close and not opened again since (an `open` while closing keeps it). */
+  readonly #closing = new Set<string>();
   readonly #onError: (error: unknown, docName: string) => void;
   #operation: PendingOperation | undefined;
   readonly #queue: (() => Promise<void>)[] = [];
@@ -87,7 +89,10 @@ export class DocStore {
   /** Returns the document, in memory at once; persisted state is applied as it loads. */
   open(name: string): Y.Doc {
     const existing = this.#docs.get(name);
-    if (existing) return existing;
+    if (existing) {
+      this.#closing.delete(name);
+      return existing;
+    }
     const doc = new Y.Doc({ gc: true });
     this.#docs.set(name, doc);
     // Listen before loading: a write made while the replica is still loading must be stored too.
@@ -132,10 +137,11 @@ export class DocStore {
   async close(name: string): Promise<void> {
     const doc = this.#docs.get(name);
     if (!doc) return;
+    this.#closing.add(name);
     await this.#loading.get(name);
     await this.flushed();
     // Opened again (or replaced) meanwhile: someone holds it.
-    if (this.#docs.get(name) !== doc) return;
+    if (!this.#closing.delete(name) || this.#docs.get(name) !== doc) return;
     this.#docs.delete(name);
     this.#loading.delete(name);
     for (const cleanup of this.#cleanups.get(doc) ?? []) cleanup();
