@@ -175,7 +175,7 @@ export class OutpostClient {
         docs.holdLoads(this.#search.ready());
       },
     });
-    this.#stop.push(this.#docs.onOpen((name, doc) => this.#stop.push(this.#search.watch(name, doc))));
+    this.#stop.push(this.#docs.onOpen((name, doc) => this.#search.watch(name, doc)));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));
     const files: ReplicaFiles = this.#persistence.files ?? memoryFiles();
     this.#uploads = new Uploads({

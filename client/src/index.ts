@@ -7,6 +7,7 @@ export { isImage, type FileVariant } from './files/FileCopies.ts';
 export type { UploadState, FileLimitsView } from './files/Uploads.ts';
 export { memoryFiles, type CacheUsage, type OutgoingFile, type OutgoingMessage, type ReplicaFiles } from './replica/ReplicaFiles.ts';
 export type { MessageItem, MessageStatus } from './conversation/messageOrder.ts';
+export type { MessageWindow } from './conversation/MessageWindow.ts';
 export type { Live } from './live.ts';
 export type { ConnectionStatus, DocumentRefusal } from './connection/SyncConnection.ts';
 export { memoryOnly, type ReplicaPersistence } from './replica/DocStore.ts';

@@ -1,7 +1,8 @@
 // A device with a complete replica restarts after an old message was edited elsewhere: it syncs
 // the head and that one old segment, nothing else (the server document's change counters and the
 // counters the replica kept say which), and its saved search index answers before any segment
-// is read.
+// is read. With history 'replica' the whole history reaches the replica while only the head stays
+// in memory.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as decoding from 'lib0/decoding';
 import { segmentDoc, type MessageId } from '@outpost/shared-schema';
@@ -30,8 +31,8 @@ function handshakeWebSocket(): { WebSocket: typeof globalThis.WebSocket; handsha
   return { WebSocket: RecordingWebSocket, handshakes };
 }
 
-describe('a complete replica across restarts', () => {
-  it('re-syncs only the old segment whose counter moved, and searches from the saved index at once', async () => {
+/** Ada writes 50 messages to bob in segments of 10 (the first says "walrus"); the head is 5. */
+async function fiftyMessages() {
     const server = await startNode({ ...(await freshDatabase('sqlite')), segmentSize: 10 });
     const ada = await signUp(server.url, 'ada');
     const bob = await signUp(server.url, 'bob');
@@ -44,6 +45,12 @@ describe('a complete replica across restarts', () => {
       await until(`segment ${s} is numbered`, () => a.messages().get().filter((m) => m.seq !== null).length === (s + 1) * 10);
     }
     await until('the head moved to 5', () => a.meta().get()?.head === 5);
+  return { server, ada, bob, id, a, ids };
+}
+
+describe('a complete replica across restarts', () => {
+  it('re-syncs only the old segment whose counter moved, and searches from the saved index at once', async () => {
+    const { server, bob, id, a, ids } = await fiftyMessages();
 
     // Bob's laptop keeps a complete replica (history 'all').
     const profile = browserProfile();
@@ -77,5 +84,40 @@ describe('a complete replica across restarts', () => {
     const segments = [...recording.handshakes].filter((name) => name.startsWith(`conv:${id}:`) && !name.endsWith(':server')).sort();
     expect(segments).toEqual([segmentDoc(id, 1), segmentDoc(id, 3), segmentDoc(id, 5)].sort());
     expect((await second.client.search('edited')).map((h) => h.messageId)).toEqual([ids[12]]);
+  }, 120_000);
+
+  it("history 'replica': the whole history reaches the replica and the search index, only the head stays in memory", async () => {
+    const { server, bob, id, a, ids } = await fiftyMessages();
+    const profile = browserProfile();
+    const device = await startOnReplica(server.url, bob.session, profile, { history: 'replica' });
+    const b = device.client.conversation(id);
+    // Every segment is fetched in the background (segment 0 holds "walrus") and closed again.
+    await until('segment 0 reached the replica', async () => (await device.client.search('walrus')).length === 1, () => b.loadedSegments());
+    expect((await device.client.search('walrus')).map((h) => h.messageId)).toEqual([ids[0]]);
+    let stored: string[] = [];
+    const segmentsStored = async () => {
+      stored = (await device.replica.documents()).filter((n) => n.startsWith(`conv:${id}:`) && !n.endsWith(':server'));
+      return stored.length === 5; // 0..4; the head (5) is empty
+    };
+    await until('every segment is in the replica', segmentsStored, () => stored);
+    // In memory: the head (empty) and the one before it (the latest page), nothing older.
+    expect(b.loadedSegments()).toEqual([4, 5]);
+    expect(b.messages().get().map((m) => m.id)).toEqual(ids.slice(40));
+
+    // An old message edited on another device: its segment is fetched into the replica again
+    // (its counter moved) and the search index follows, still without keeping it in memory.
+    a.edit(ids[12] as MessageId, 'm13, edited elsewhere');
+    await until('the edit is searchable', async () => (await device.client.search('edited')).map((h) => h.messageId).join() === ids[12], () => device.client.search('edited'));
+    await until('and the segment left memory again', () => !b.loadedSegments().includes(1), () => b.loadedSegments());
+    expect(b.loadedSegments()).toEqual([4, 5]);
+
+    // Offline, a deep link into segment 1 opens from the replica, with the edit.
+    device.client.disconnect();
+    await b.openAt(ids[12] as MessageId);
+    expect(b.messages().get().find((m) => m.id === ids[12])?.body).toBe('m13, edited elsewhere');
+    expect(b.loadedSegments()).toEqual([1, 4, 5]);
+    // And scrolling back loads the older ones from the replica, offline.
+    expect(await b.loadOlder()).toBe(true);
+    expect(b.loadedSegments()).toContain(3);
   }, 120_000);
 });

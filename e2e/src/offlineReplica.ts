@@ -2,7 +2,7 @@
 // IndexedDB (fake-indexeddb), so a "restart" is a new client over the same stored bytes.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import * as decoding from 'lib0/decoding';
-import { IndexedDbReplica, OutpostClient, type IndexedDbFactory } from '@outpost/client';
+import { IndexedDbReplica, OutpostClient, type HistoryMode, type IndexedDbFactory } from '@outpost/client';
 import type { Session } from '@outpost/shared-schema';
 
 /** A fresh, empty IndexedDB: one "browser profile". */
@@ -27,10 +27,10 @@ export async function startOnReplica(
   url: string,
   session: Session,
   profile: IndexedDbFactory,
-  options: { offline?: boolean; compactAfter?: number; WebSocket?: unknown } = {},
+  options: { offline?: boolean; compactAfter?: number; WebSocket?: unknown; history?: HistoryMode } = {},
 ): Promise<ReplicaClient> {
   const replica = await IndexedDbReplica.open({ userId: session.user.id, factory: profile, ...(options.compactAfter ? { compactAfter: options.compactAfter } : {}) });
-  const client = await OutpostClient.resume({ url, persistence: replica, ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}) }, session);
+  const client = await OutpostClient.resume({ url, persistence: replica, ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}), ...(options.history ? { history: options.history } : {}) }, session);
   // Documents attach to the socket only after the replica has loaded them (a later tick), so
   // disconnecting now means no document is synced: as good as no network.
   if (options.offline) client.disconnect();

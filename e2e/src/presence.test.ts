@@ -1,6 +1,7 @@
 // Typing and presence through each client's single presence document: contacts see who is
 // online and who types where; someone outside a conversation never learns that you type in it.
 import { afterAll, describe, expect, it } from 'vitest';
+import { inboxDoc, presenceDoc, userDoc, type UserId } from '@outpost/shared-schema';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 
 afterAll(teardown);
@@ -31,5 +32,18 @@ describe.each(backends)('presence on %s', (backend) => {
 
     ada.disconnect();
     await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+  });
+
+  it('keeps awareness timers only where there is awareness (presence documents)', async () => {
+    const server = await startNode(await freshDatabase(backend));
+    const ada = await signUp(server.url, 'ada');
+    const me = ada.user.id as UserId;
+    const names = [userDoc(me), inboxDoc(me)];
+    await until('ada’s user document and inbox are open on the server', () => names.every((name) => server.hocuspocus.documents.get(name)?.isLoading === false));
+    type Timer = { _destroyed?: boolean };
+    const timerOf = (name: string) => (server.hocuspocus.documents.get(name) as unknown as { awareness: { _checkInterval: Timer } }).awareness._checkInterval;
+    for (const name of names) expect(timerOf(name)._destroyed, name).toBe(true);
+    await until('and her presence document', () => server.hocuspocus.documents.get(presenceDoc(me))?.isLoading === false);
+    expect(timerOf(presenceDoc(me))._destroyed).toBe(false);
   });
 });

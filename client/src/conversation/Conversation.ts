@@ -41,6 +41,7 @@ import type { DocStore } from '../replica/DocStore.ts';
 import type { SyncConnection } from '../connection/SyncConnection.ts';
 import { compareMessages, type MessageItem } from './messageOrder.ts';
 import { Timeline } from './Timeline.ts';
+import { MessageWindow } from './MessageWindow.ts';
 import type { OperationKind } from '../replica/PendingOperation.ts';
 import type { OutgoingMessage } from '../replica/ReplicaFiles.ts';
 import type { UploadState } from '../files/Uploads.ts';
@@ -117,7 +118,7 @@ export interface ConversationHost {
   /** A small value kept with the replica. */
   recall(key: string): Promise<unknown>;
   remember(key: string, value: unknown): void;
-  /** Older segments: fetched in the background ('all') or only when asked ('onDemand'). */
+  /** Older segments: fetched in the background and kept in memory ('all') or not ('replica'), or only when asked ('onDemand'). */
   history: HistoryMode;
   /** Runs a write as a user operation: its change and the pending operation are stored together. */
   record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
@@ -135,9 +136,13 @@ export interface ConversationHost {
 
 /**
  * How a conversation's older segments reach the device: 'all' fetches every one into the replica
- * in the background, newest first; 'onDemand' only when asked (`loadOlder`, `openAt`).
+ * in the background, newest first, and keeps them in memory; 'replica' fetches them the same way
+ * (and again when they change on the server) but keeps in memory only the head, the recent ones
+ * and what was asked for, so the device has its whole history offline (and searchable) at the
+ * memory cost of what is on screen; 'onDemand' fetches only what is asked for (`loadOlder`,
+ * `openAt`).
  */
-export type HistoryMode = 'all' | 'onDemand';
+export type HistoryMode = 'all' | 'replica' | 'onDemand';
 
 /** Segments below the head a device keeps subscribed: the ones it wrote to last. */
 export const RECENT_SEGMENTS = 2;
@@ -149,6 +154,7 @@ export class Conversation {
   /** Segment number → content document (messages, edits, reactions and their numbers). */
   readonly #segments = new Map<number, Y.Doc>();
   readonly #messages: Derived<readonly MessageItem[]>;
+  readonly #window: Derived<MessageWindow>;
   /** The segments' messages in order, updated per change (see Timeline.ts). */
   readonly #timeline: Timeline;
   readonly #files: Derived<SharedFile[]>;
@@ -193,9 +199,13 @@ export class Conversation {
           mine: view.author === host.userId,
         };
       },
-      () => this.#messages.invalidate(),
+      () => {
+        this.#messages.invalidate();
+        this.#window.invalidate();
+      },
     );
     this.#messages = new Derived(() => this.#computeMessages());
+    this.#window = new Derived(() => new MessageWindow(this.#timeline, this.#outgoingItems()));
     this.#files = new Derived(() =>
       // Newest message first; a message's files in the order they were attached.
       this.#messages
@@ -288,6 +298,7 @@ export class Conversation {
 
   #changed(): void {
     this.#messages.invalidate();
+    this.#window.invalidate();
     this.#files.invalidate();
     for (const listener of this.#changeListeners) listener();
   }
@@ -313,6 +324,7 @@ export class Conversation {
       if (this.#closed) return;
       if (head > 0 && segmentMaps(this.#segment(head)).messages.size < LATEST_PAGE) this.#enqueue(head - 1);
       if (this.#host.history === 'all') for (let n = head - 1; n >= 0; n--) this.#enqueue(n);
+      if (this.#host.history === 'replica') for (let n = head - 1; n >= 0; n--) this.#enqueue(n, 'backfill');
     })();
   }
 
@@ -370,23 +382,65 @@ export class Conversation {
     this.#host.remember(countersKey(this.id), Object.fromEntries(this.#seen));
   }
 
-  /** Re-syncs every local segment whose change counter moved since its copy was in step. */
+  /**
+   * Re-syncs every local segment whose change counter moved since its copy was in step (with
+   * history 'replica', those only in the replica too).
+   */
   #followCounters(): void {
     const counters = serverMaps(this.#server).segments;
     for (const n of this.#segments.keys()) {
       if (this.#attached.has(n)) continue;
       if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n);
     }
+    if (this.#host.history !== 'replica') return;
+    void this.#stored.then((stored) => {
+      if (this.#closed) return;
+      for (const n of stored) {
+        if (this.#segments.has(n) || n >= (this.#knownHead ?? 0)) continue;
+        if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n, 'backfill');
+      }
+    });
   }
 
-  /** Queues a background fetch or re-sync of segment n (one at a time, in the order asked). */
-  #enqueue(n: number): void {
+  /**
+   * Queues a background fetch or re-sync of segment n (one at a time, in the order asked): into
+   * memory, or with 'backfill' into the replica only (see #backfill).
+   */
+  #enqueue(n: number, kind: 'bring' | 'backfill' = 'bring'): void {
     if (this.#queued.has(n)) return;
     this.#queued.add(n);
     this.#queue = this.#queue.then(async () => {
       this.#queued.delete(n);
-      if (!this.#closed) await this.#bring(n);
+      if (this.#closed) return;
+      if (kind === 'bring' || this.#segments.has(n)) await this.#bring(n);
+      else await this.#backfill(n);
     });
+  }
+
+  /**
+   * Brings segment n into the replica in step with the server without keeping it in memory: it is
+   * opened, subscribed until the sync handshake is done, then closed (the local search index
+   * read it meanwhile). Nothing to do when the replica's copy is at the server's counter.
+   */
+  async #backfill(n: number): Promise<void> {
+    const stored = await this.#stored;
+    const counter = serverMaps(this.#server).segments.get(String(n)) ?? 0;
+    if (stored.has(n) && this.#seen.get(n) === counter) return;
+    const name = segmentDoc(this.id, n);
+    const doc = this.#host.docs.open(name);
+    try {
+      await this.#host.docs.loaded(name);
+      this.#host.sync(name, doc);
+      await this.#host.whenSynced(name);
+      this.#seen.set(n, counter);
+      this.#rememberSeen();
+      stored.add(n);
+    } finally {
+      // Asked for meanwhile (scrolled to, a deep link): it stays, its subscription trimmed as any other's.
+      if (this.#segments.has(n)) this.#attached.add(n);
+      else if (this.#host.release(name)) await this.#host.docs.close(name);
+    }
+    if (!this.#closed && (serverMaps(this.#server).segments.get(String(n)) ?? 0) !== counter) this.#enqueue(n, 'backfill');
   }
 
   /**
@@ -532,13 +586,16 @@ export class Conversation {
 
   #computeMessages(): readonly MessageItem[] {
     const numbered = this.#timeline.items();
-    // Messages waiting for their files; one delivered a moment ago is in its segment already.
-    const outgoing = this.#host.outgoing(this.id).filter((message) => this.#timeline.get(message.id) === undefined);
-    if (outgoing.length === 0) return numbered;
-    const items = [...numbered];
-    for (const message of outgoing) {
-      const upload = this.#host.uploadState(message.id);
-      items.push({
+    const outgoing = this.#outgoingItems();
+    return outgoing.length === 0 ? numbered : [...numbered, ...outgoing].sort(compareMessages);
+  }
+
+  /** Messages waiting for their files; one delivered a moment ago is in its segment already. */
+  #outgoingItems(): MessageItem[] {
+    return this.#host
+      .outgoing(this.id)
+      .filter((message) => this.#timeline.get(message.id) === undefined)
+      .map((message) => ({
         id: message.id,
         author: message.author,
         createdAt: message.createdAt,
@@ -552,10 +609,8 @@ export class Conversation {
         ...(message.failure ? { failure: message.failure } : {}),
         segment: -1,
         mine: true,
-        upload,
-      });
-    }
-    return items.sort(compareMessages);
+        upload: this.#host.uploadState(message.id),
+      }));
   }
 
   /**
@@ -566,6 +621,15 @@ export class Conversation {
    */
   messages(): Live<readonly MessageItem[]> {
     return this.#messages;
+  }
+
+  /**
+   * The same messages as `messages()`, read in place: a range, a position, a message by id, the
+   * newest back. A change costs O(log n) here instead of a copy of the history, so a screen that
+   * shows a window of a long conversation should read this.
+   */
+  window(): Live<MessageWindow> {
+    return this.#window;
   }
 
   members(): Live<Member[]> {

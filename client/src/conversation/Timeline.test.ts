@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { removeReaction, segmentMaps, writeDeletion, writeEdit, writeMessage, writeReaction, type MessageId, type UserId } from '@outpost/shared-schema';
 import { Timeline } from './Timeline.ts';
+import { MessageWindow } from './MessageWindow.ts';
+import { compareMessages, type MessageItem } from './messageOrder.ts';
 
 const ada = '00000000-0000-4000-8000-0000000000aa' as UserId;
 const bob = '00000000-0000-4000-8000-0000000000bb' as UserId;
@@ -80,5 +82,37 @@ describe('Timeline', () => {
     expect(t.items().every((m) => t.get(m.id) === m)).toBe(true);
     t.unfollow(0);
     expect(t.items()).toEqual([]);
+  });
+});
+
+describe('MessageWindow', () => {
+  it('reads the same messages as items(), by position, range and id, with messages waiting for files among the pending ones', () => {
+    const { t } = timeline();
+    const doc = new Y.Doc();
+    t.follow(0, doc);
+    doc.transact(() => {
+      for (let i = 1; i <= 300; i++) {
+        writeMessage(doc, idOf(i), { author: i % 3 ? ada : bob, createdAt: i, body: `m${i}` });
+        // Every fifth one is still pending (created in that order, so they sort by creation time).
+        if (i % 5 !== 0) segmentMaps(doc).seq.set(idOf(i), { seq: i, at: i });
+      }
+    });
+    const waiting = { ...t.items()[0], id: idOf(1000), seq: null, status: 'pending', segment: -1, createdAt: 150, body: 'photo' } as MessageItem;
+    const window = new MessageWindow(t, [waiting]);
+    const expected = [...t.items(), waiting].sort(compareMessages);
+    expect(window.length).toBe(expected.length);
+    expect(window.slice(0, window.length)).toEqual(expected);
+    expect(window.slice(230, 250)).toEqual(expected.slice(230, 250));
+    expect([...window.newestFirst()]).toEqual([...expected].reverse());
+    for (const [index, item] of expected.entries()) {
+      expect(window.at(index)).toBe(item);
+      expect(window.indexOf(item.id)).toBe(index);
+      expect(window.get(item.id)).toBe(item);
+    }
+    expect(window.indexOf(idOf(999))).toBe(-1);
+    // Numbered 1..300 but for every fifth: the first after 100 is 101, the first after 300 the first pending one.
+    expect(window.at(window.firstAfter(100))?.seq).toBe(101);
+    expect(window.at(window.firstAfter(300))?.seq).toBeNull();
+    expect(window.firstAfter(0)).toBe(0);
   });
 });

@@ -101,6 +101,41 @@ export class Timeline {
     return this.#items.get(id);
   }
 
+  /** Messages followed. */
+  get size(): number {
+    return this.#sorted.length;
+  }
+
+  /** The message at a position of the order (what `items()` would hold there), without a copy. */
+  at(index: number): MessageItem | undefined {
+    return this.#sorted[index];
+  }
+
+  /** The position of a message in the order, or -1 (binary search). */
+  indexOf(id: string): number {
+    const item = this.#items.get(id);
+    if (!item) return -1;
+    const at = this.#lowerBound((other) => compareMessages(other, item) < 0);
+    return this.#sorted[at] === item ? at : this.#sorted.indexOf(item);
+  }
+
+  /** The first position whose message is unnumbered or numbered after `seq` (numbered ones come first, by seq). */
+  firstAfter(seq: number): number {
+    return this.#lowerBound((item) => item.seq !== null && item.seq <= seq);
+  }
+
+  /** The first position where `before` is false (it must be true for a prefix of the order). */
+  #lowerBound(before: (item: MessageItem) => boolean): number {
+    let lo = 0;
+    let hi = this.#sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(this.#sorted[mid] as MessageItem)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /**
    * Updates the given messages of segment n; returns whether anything changed. A few are moved
    * one by one (binary search); many at once (a segment loading) are sorted among themselves and

@@ -54,14 +54,21 @@ export const memoryOnly: ReplicaPersistence = {
   clear: async () => {},
 };
 
+/** Told of a document opened; may return what undoes its work when the document closes. */
+export type OpenListener = (name: string, doc: Y.Doc) => (() => void) | void;
+
 /** One Y.Doc per document name, loaded once from persistence and kept in step with it. */
 export class DocStore {
   readonly #persistence: ReplicaPersistence;
   readonly #docs = new Map<string, Y.Doc>();
   readonly #loading = new Map<string, Promise<Y.Doc>>();
   readonly #writes = new Set<Promise<void>>();
-  readonly #openListeners = new Set<(name: string, doc: Y.Doc) => void>();
+  readonly #openListeners = new Set<OpenListener>();
   readonly #changeListeners = new Set<(name: string, update: Uint8Array, origin: unknown) => void>();
+  /** Per open document, what its open listeners undo when it closes. */
+  readonly #cleanups = new Map<Y.Doc, (() => void)[]>();
+  /** Documents asked to close and not opened again since (an `open` while closing keeps it). */
+  readonly #closing = new Set<string>();
   readonly #onError: (error: unknown, docName: string) => void;
   #operation: PendingOperation | undefined;
   readonly #queue: (() => Promise<void>)[] = [];
@@ -85,7 +92,10 @@ export class DocStore {
   /** Returns the document, in memory at once; persisted state is applied as it loads. */
   open(name: string): Y.Doc {
     const existing = this.#docs.get(name);
-    if (existing) return existing;
+    if (existing) {
+      this.#closing.delete(name);
+      return existing;
+    }
     const doc = new Y.Doc({ gc: true });
     this.#docs.set(name, doc);
     // Listen before loading: a write made while the replica is still loading must be stored too.
@@ -106,8 +116,40 @@ export class DocStore {
         ),
       ),
     );
-    for (const listener of this.#openListeners) listener(name, doc);
+    this.#opened(name, doc);
     return doc;
+  }
+
+  #opened(name: string, doc: Y.Doc): void {
+    for (const listener of this.#openListeners) this.#listen(listener, name, doc);
+  }
+
+  #listen(listener: OpenListener, name: string, doc: Y.Doc): void {
+    const cleanup = listener(name, doc);
+    if (!cleanup) return;
+    const list = this.#cleanups.get(doc);
+    if (list) list.push(cleanup);
+    else this.#cleanups.set(doc, [cleanup]);
+  }
+
+  /**
+   * Takes a document out of memory once its changes are stored: what listened to it stops, and
+   * the next `open` loads it from the replica again. The caller must have ended its
+   * subscription and must not hold the Y.Doc any more.
+   */
+  async close(name: string): Promise<void> {
+    const doc = this.#docs.get(name);
+    if (!doc) return;
+    this.#closing.add(name);
+    await this.#loading.get(name);
+    await this.flushed();
+    // Opened again (or replaced) meanwhile: someone holds it.
+    if (!this.#closing.delete(name) || this.#docs.get(name) !== doc) return;
+    this.#docs.delete(name);
+    this.#loading.delete(name);
+    for (const cleanup of this.#cleanups.get(doc) ?? []) cleanup();
+    this.#cleanups.delete(doc);
+    doc.destroy();
   }
 
   /**
@@ -171,8 +213,12 @@ export class DocStore {
     const write = this.#persistence.replace(name, Y.encodeStateAsUpdate(doc)).catch((error: unknown) => this.#onError(error, name));
     this.#writes.add(write);
     void write.finally(() => this.#writes.delete(write));
-    for (const listener of this.#openListeners) listener(name, doc);
-    old?.destroy();
+    this.#opened(name, doc);
+    if (old) {
+      for (const cleanup of this.#cleanups.get(old) ?? []) cleanup();
+      this.#cleanups.delete(old);
+      old.destroy();
+    }
   }
 
   /**
@@ -275,10 +321,13 @@ export class DocStore {
     return () => this.#changeListeners.delete(listener);
   }
 
-  /** Calls `listener` for every document opened from now on, and for those already open. */
-  onOpen(listener: (name: string, doc: Y.Doc) => void): () => void {
+  /**
+   * Calls `listener` for every document opened from now on, and for those already open; what it
+   * returns runs when that document closes.
+   */
+  onOpen(listener: OpenListener): () => void {
     this.#openListeners.add(listener);
-    for (const [name, doc] of this.#docs) listener(name, doc);
+    for (const [name, doc] of this.#docs) this.#listen(listener, name, doc);
     return () => this.#openListeners.delete(listener);
   }
 
@@ -293,6 +342,7 @@ export class DocStore {
     this.#loading.clear();
     this.#openListeners.clear();
     this.#changeListeners.clear();
+    this.#cleanups.clear();
   }
 }
 

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import { Person, until, webNode } from './ui.ts';
 
-const web = webNode('web');
+// Segments of 100 messages: the long histories below span several, so scrolling back brings older
+// segments from the replica (the app keeps only the latest in memory).
+const web = webNode('web', { SEGMENT_SIZE: '100' });
 let ada: Person;
 let bob: Person;
 

@@ -54,7 +54,8 @@ export interface WebNode {
  * const web = webNode('moderation');
  * it('…', async () => { const ada = await Person.register(web.browser, web.url, 'Ada'); });
  */
-export function webNode(name: string): WebNode {
+/** `env`: more server settings (e.g. a small SEGMENT_SIZE, so a test's history spans segments). */
+export function webNode(name: string, env: Record<string, string> = {}): WebNode {
   let browser: Browser | undefined;
   let server: OutpostServer | undefined;
   let webDir: string | undefined;
@@ -64,7 +65,7 @@ export function webNode(name: string): WebNode {
     dirs.push(webDir);
     const dataDir = await mkdtemp(path.join(tmpdir(), `outpost-${name}-e2e-`));
     dirs.push(dataDir);
-    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir }));
+    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir, ...env }));
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {

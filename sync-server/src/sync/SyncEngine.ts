@@ -33,7 +33,7 @@ import { metrics } from '../metrics.ts';
 import { traced } from '../tracing.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
-import { AccessControl, RECHECK_MS, type ConnectionContext, type SocketRecord } from './access.ts';
+import { AccessControl, type ConnectionContext, type SocketRecord } from './access.ts';
 import type { Committer } from './committer.ts';
 import { decodeFrame } from './frames.ts';
 import { InFlight } from './inFlight.ts';
@@ -43,6 +43,14 @@ import type { ServerDocuments } from './serverDocuments.ts';
 import type { WritePath } from './writePath.ts';
 
 export type { ConnectionContext } from './access.ts';
+
+/**
+ * How often every connection's session and membership are checked again. Removals and sign-outs
+ * close connections at once, on every node, through notices; the sweep catches what a lost notice
+ * (Redis away) or an expiring session did not say. It walks every connection, so it is not run
+ * more often than it must: thousands of idle connections would cost CPU for nothing.
+ */
+const SWEEP_MS = 5_000;
 
 /** Awareness a client may set: only `typing`, at most this many bytes. */
 const AWARENESS_STATE_BYTES = 1_024;
@@ -91,7 +99,7 @@ export class SyncEngine implements Extension {
     this.#messages = new RateLimiter('messages', RateLimits.messagesPerUser, options.coordinator.store);
     this.access = new AccessControl(options.storage, options.signer);
     this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map(), (notice) => this.#coordinator.announcePresence(notice));
-    this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), RECHECK_MS);
+    this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), SWEEP_MS);
     this.#sweep.unref();
   }
 

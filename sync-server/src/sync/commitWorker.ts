@@ -1,7 +1,9 @@
-// A worker thread that writes to the SQLite file on its own connection, so the fsync of
-// `synchronous=FULL` never blocks the node's event loop: it commits batches (while it runs, the
-// next batch gathers) and compacts documents' logs (merging a base with its entries is CPU the
-// event loop would pay too). The node talks to it through `sqliteCommitTarget`.
+// Worker threads that write to the SQLite file on their own connections, so the fsync of
+// `synchronous=FULL` never blocks the node's event loop: one commits batches (while it runs, the
+// next batch gathers), the other compacts documents' logs (merging a base with its entries takes
+// milliseconds of CPU, which neither the event loop nor the commits should wait for; its write is
+// one short transaction, and SQLite's busy timeout lets each wait for the other's). The node
+// talks to them through `sqliteCommitTarget`.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { SqliteStorage } from '@outpost/storage';
 import type { CommitTarget } from './committer.ts';
@@ -11,16 +13,10 @@ import { mergeCollected } from './compaction.ts';
 type Request = { id: number; requests: CommitRequest[]; now: number } | { id: number; compact: string };
 type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
 
-/** The node's side: a commit target and a compactor backed by a worker on `file`; `close()` ends it. */
-export function sqliteCommitTarget(file: string): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
+/** One worker and the requests waiting for its replies; a crashed worker is replaced on the next request. */
+function workerChannel(file: string, role: string): { ask(request: Request): Promise<CommitResult[]>; close(): Promise<void> } {
   let worker: Worker | null = null;
-  let next = 0;
   const waiting = new Map<number, { resolve: (results: CommitResult[]) => void; reject: (error: Error) => void }>();
-  const ask = (request: Request, resolve: (results: CommitResult[]) => void, reject: (error: Error) => void) => {
-    worker ??= start();
-    waiting.set(request.id, { resolve, reject });
-    worker.postMessage(request);
-  };
   const start = (): Worker => {
     const started = new Worker(new URL(import.meta.url), { workerData: { file } });
     started.on('message', (reply: Reply) => {
@@ -37,20 +33,49 @@ export function sqliteCommitTarget(file: string): { commit: CommitTarget; compac
       if (worker === started) worker = null;
     };
     started.on('error', fail);
-    started.on('exit', (code) => fail(new Error(`the commit worker exited (${code})`)));
+    started.on('exit', (code) => fail(new Error(`the ${role} worker exited (${code})`)));
     return started;
   };
-  // Started now, not on the first write, so its memory is part of the node from the start.
+  // Started now, not on the first request, so its memory is part of the node from the start.
   worker = start();
   return {
-    commit: (requests, now) => new Promise((resolve, reject) => ask({ id: next++, requests: [...requests], now }, resolve, reject)),
-    compact: (doc) => new Promise((resolve, reject) => ask({ id: next++, compact: doc }, () => resolve(), reject)),
+    ask: (request) =>
+      new Promise((resolve, reject) => {
+        worker ??= start();
+        waiting.set(request.id, { resolve, reject });
+        worker.postMessage(request);
+      }),
     close: async () => {
       const running = worker;
       worker = null;
       if (running) await running.terminate();
     },
   };
+}
+
+/** The node's side: a commit target and a compactor, each a worker on `file`; `close()` ends them. */
+export function sqliteCommitTarget(file: string): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
+  const commits = workerChannel(file, 'commit');
+  const compactions = workerChannel(file, 'compaction');
+  let next = 0;
+  return {
+    commit: (requests, now) => commits.ask({ id: next++, requests: requests.map(ownBytes), now }),
+    compact: async (doc) => {
+      await compactions.ask({ id: next++, compact: doc });
+    },
+    close: async () => {
+      await Promise.all([commits.close(), compactions.close()]);
+    },
+  };
+}
+
+/**
+ * The request with an update that owns its bytes: a frame's update is a view into the socket's
+ * receive buffer, and posting a view copies the whole buffer it sits in (tens of KiB) to the worker.
+ */
+function ownBytes(request: CommitRequest): CommitRequest {
+  const { update } = request;
+  return update && update.byteLength !== update.buffer.byteLength ? { ...request, update: update.slice() } : request;
 }
 
 // The worker's side.

@@ -62,6 +62,7 @@ export class DocumentStore implements Extension {
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const name = parseDocName(documentName);
     if (!name || name.kind === 'presence') return; // presence is awareness only
+    quietAwareness(document);
     await this.#coordinator.watch(documentName);
     // Under the document's lock: an entry or server write that reached the loading copy first
     // is not undone by an older read of the log.
@@ -121,4 +122,16 @@ export class DocumentStore implements Extension {
     });
     return next;
   }
+}
+
+/**
+ * Stops the awareness timer of a document that has no awareness. Every Hocuspocus document has a
+ * y-protocols Awareness, and each runs a 3-second interval (renewing its own state, expiring
+ * others'); only presence documents accept awareness (SyncEngine.beforeHandleAwareness refuses it
+ * elsewhere), so on the others the timer has nothing to do — and with a user document and an
+ * inbox open per client, thousands of them would tick while every connection sits idle.
+ */
+function quietAwareness(document: Y.Doc & { awareness?: { _checkInterval?: ReturnType<typeof setInterval> } }): void {
+  const timer = document.awareness?._checkInterval;
+  if (timer !== undefined) clearInterval(timer);
 }

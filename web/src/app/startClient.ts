@@ -16,7 +16,8 @@ export interface Started {
 export async function startClient(session: Session): Promise<Started> {
   const replica = await IndexedDbReplica.open({ userId: session.user.id });
   const sessionStore = openSessionStore();
-  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore }, session);
+  // The whole history reaches the replica (offline, searchable); memory holds what is on screen.
+  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica' }, session);
   return { client, replica, stopSaving: sessionStore.close };
 }
 

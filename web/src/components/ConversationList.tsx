@@ -18,8 +18,6 @@ interface Props {
   selectedId: string | null;
 }
 
-const NO_MESSAGES: MessageItem[] = [];
-
 export function conversationTitle(item: Pick<ConversationListItem, 'kind' | 'title'>): string {
   return item.title || (item.kind === 'dm' ? 'Direct message' : 'Untitled group');
 }
@@ -28,9 +26,17 @@ export function conversationTitle(item: Pick<ConversationListItem, 'kind' | 'tit
 function PendingPreview({ conversationId, otherwise }: { conversationId: ConversationId; otherwise: ReactNode }) {
   const client = useClient();
   const conversation = useMemo(() => client.conversation(conversationId), [client, conversationId]);
-  const messages = useLive(conversation.messages(), NO_MESSAGES);
+  const history = useLive(conversation.window(), conversation.window().get());
   // The outbox may list a message for a moment after it is numbered (it settles on a timer).
-  const newest = messages.findLast((m) => m.mine && m.status === 'pending');
+  // Pending messages have no number yet, so they are at the end: only those are read.
+  let newest: MessageItem | undefined;
+  for (const m of history.newestFirst()) {
+    if (m.seq !== null) break;
+    if (m.mine && m.status === 'pending') {
+      newest = m;
+      break;
+    }
+  }
   if (!newest) return otherwise;
   return (
     <>

@@ -1,7 +1,8 @@
 // The scrolling history of a conversation. The whole history is local, so "infinite scroll" is a
 // window over it that grows as you scroll up (keeping your place) up to WINDOW rows; further up,
 // the newest rows are dropped and come back as you scroll down again, so what is rendered stays
-// bounded however far back you read; new messages keep you at the
+// bounded however far back you read, and a change costs what the window holds, not what the
+// history holds (the conversation's MessageWindow is read in place); new messages keep you at the
 // bottom if you were there; a deep-linked message is brought into view and highlighted; opening
 // a conversation with unread messages lands at the first of them, under a "New messages" line.
 // What happened to a group (created, renamed, people added, removed or gone) sits between the
@@ -9,7 +10,7 @@
 // For the keyboard the list is one tab stop: arrow keys move between messages, Escape goes back
 // to the composer, and the focused message takes its own shortcuts (see MessageRow).
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { MessageItem, Receipt, TimelineEvent } from '@outpost/client';
+import type { MessageItem, MessageWindow, Receipt, TimelineEvent } from '@outpost/client';
 import { nameOf } from '../app/people.ts';
 import { dayLabel, sameDay } from '../app/time.ts';
 import { MessageRow, type MessageActions } from './MessageRow.tsx';
@@ -22,7 +23,7 @@ const RUN_GAP_MS = 5 * 60_000;
 
 interface Props {
   conversationId: string;
-  messages: readonly MessageItem[];
+  history: MessageWindow;
   events: readonly TimelineEvent[];
   targetId: string | undefined;
   /** The first message that was unread when the conversation opened. */
@@ -66,23 +67,28 @@ function eventsBetween(events: readonly TimelineEvent[], after: number, until: n
 }
 
 /**
- * For each of your messages, the other members whose read position reached it and no later
- * message of yours: "Seen by" sits under the last of your messages each has read.
+ * For each of your messages on screen (positions start..end), the other members whose read
+ * position reached it and no later message of yours: "Seen by" sits under the last of your
+ * messages each has read. Only the rows shown are read: a member who read past them (while you
+ * look further back) is shown where that is, below.
  */
-function seenMap(messages: readonly MessageItem[], receipts: readonly Receipt[], me: string): Map<string, string[]> {
+function seenMap(history: MessageWindow, start: number, end: number, receipts: readonly Receipt[], me: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  const mine = messages.filter((m) => m.mine && m.seq !== null && m.deleted === undefined);
   for (const receipt of receipts) {
     if (receipt.userId === me || receipt.read <= 0) continue;
-    let last: MessageItem | undefined;
-    for (const m of mine) if ((m.seq ?? 0) <= receipt.read) last = m;
-    if (!last) continue;
-    map.set(last.id, [...(map.get(last.id) ?? []), nameOf(receipt.userId)]);
+    const after = history.firstAfter(receipt.read);
+    if (after > end && end < history.length) continue;
+    for (let i = Math.min(after, end) - 1; i >= start; i--) {
+      const m = history.at(i) as MessageItem;
+      if (!m.mine || m.seq === null || m.deleted !== undefined) continue;
+      map.set(m.id, [...(map.get(m.id) ?? []), nameOf(receipt.userId)]);
+      break;
+    }
   }
   return map;
 }
 
-export function MessageList({ conversationId, messages, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onOlder, onEscape }: Props) {
+export function MessageList({ conversationId, history, events, targetId, firstUnreadId, me, myUsername, canDeleteOthers, receipts, online, actions, onAtBottom, onJumpToLatest, onOlder, onEscape }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(PAGE);
   /** The newest message rendered when you scrolled so far back that the latest are dropped (null: down to the latest). */
@@ -96,22 +102,22 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
   const landedOnUnread = useRef(false);
 
   // A deep-linked message, and the first unread one, must be inside the window.
-  const indexOf = (id: string | undefined) => (id ? messages.findIndex((m) => m.id === id) : -1);
-  const anchorIndex = Math.min(...[indexOf(targetId), indexOf(firstUnreadId)].filter((i) => i >= 0), messages.length);
-  const needed = anchorIndex < messages.length ? messages.length - anchorIndex + 10 : 0;
-  const lastIndex = lastId === null ? -1 : messages.findIndex((m) => m.id === lastId);
+  const total = history.length;
+  const indexOf = (id: string | undefined) => (id ? history.indexOf(id) : -1);
+  const anchorIndex = Math.min(...[indexOf(targetId), indexOf(firstUnreadId)].filter((i) => i >= 0), total);
+  const needed = anchorIndex < total ? total - anchorIndex + 10 : 0;
+  const lastIndex = lastId === null ? -1 : history.indexOf(lastId);
   // An anchor past the window's end (a new deep link) brings the window down to the latest.
-  const end = lastIndex < 0 || (needed > 0 && anchorIndex > lastIndex) ? messages.length : lastIndex + 1;
+  const end = lastIndex < 0 || (needed > 0 && anchorIndex > lastIndex) ? total : lastIndex + 1;
   const shownCount = Math.max(count, needed);
   const start = Math.max(0, end - shownCount);
-  const shown = messages.slice(start, end);
-  const cut = end < messages.length;
-  const byId = useMemo(() => new Map<string, MessageItem>(messages.map((m) => [m.id, m])), [messages]);
-  const seen = useMemo(() => seenMap(messages, receipts, me), [messages, receipts, me]);
+  const shown = useMemo(() => history.slice(start, end), [history, start, end]);
+  const cut = end < total;
+  const seen = useMemo(() => seenMap(history, start, end, receipts, me), [history, start, end, receipts, me]);
   // Your message's "Sent · #N" stays in view while it is the conversation's last message.
-  const last = messages[messages.length - 1];
+  const last = history.at(total - 1);
   const latestOfMine = last?.mine ? last.id : undefined;
-  const focusable = currentId && byId.has(currentId) ? currentId : (targetId ?? shown[shown.length - 1]?.id);
+  const focusable = currentId && history.get(currentId) ? currentId : (targetId ?? shown[shown.length - 1]?.id);
 
   const settle = (el: HTMLDivElement) => {
     const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
@@ -187,7 +193,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
       return;
     }
     setCount(WINDOW);
-    setLastId(messages[Math.max(start - PAGE, 0) + WINDOW - 1]?.id ?? null);
+    setLastId(history.at(Math.max(start - PAGE, 0) + WINDOW - 1)?.id ?? null);
   };
 
   /** Scrolling back down through a window that dropped the newest rows: a page more at the bottom, one less at the top. */
@@ -195,8 +201,8 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
     const el = scroller.current;
     if (!el || !cut || restore.current) return;
     restore.current = anchor(el);
-    const nextEnd = Math.min(messages.length, end + PAGE);
-    setLastId(nextEnd >= messages.length ? null : (messages[nextEnd - 1]?.id ?? null));
+    const nextEnd = Math.min(total, end + PAGE);
+    setLastId(nextEnd >= total ? null : (history.at(nextEnd - 1)?.id ?? null));
   };
 
   const jumpToLatest = () => {
@@ -233,7 +239,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
     <div className="message-area">
       <div className="message-scroller" ref={scroller} onScroll={onScroll}>
         {start === 0 ? (
-          <p className="history-start muted">{messages.length === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</p>
+          <p className="history-start muted">{total === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</p>
         ) : (
           <p className="history-start">
             <button type="button" className="link" onClick={loadEarlier}>
@@ -253,7 +259,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
           }}
         >
           {shown.map((message, i) => {
-            const previous = i > 0 ? shown[i - 1] : start > 0 ? messages[start - 1] : undefined;
+            const previous = i > 0 ? shown[i - 1] : start > 0 ? history.at(start - 1) : undefined;
             const happened = eventsBetween(events, previous?.createdAt ?? -Infinity, message.createdAt);
             // A day line goes before the first thing of each day, event or message.
             let dayOfLast = previous?.createdAt;
@@ -288,7 +294,7 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
                   me={me}
                   myUsername={myUsername}
                   canDeleteOthers={canDeleteOthers}
-                  quoted={message.replyTo ? byId.get(message.replyTo) : undefined}
+                  quoted={message.replyTo ? history.get(message.replyTo) : undefined}
                   seenBy={seen.get(message.id) ?? NOBODY}
                   highlighted={message.id === targetId}
                   latestOfMine={message.id === latestOfMine}
@@ -299,8 +305,8 @@ export function MessageList({ conversationId, messages, events, targetId, firstU
               </Fragment>
             );
           })}
-          {!cut && eventsBetween(events, messages.at(-1)?.createdAt ?? -Infinity, Infinity).map((event, i, after) => {
-            const since = i > 0 ? after[i - 1]?.at : messages.at(-1)?.createdAt;
+          {!cut && eventsBetween(events, last?.createdAt ?? -Infinity, Infinity).map((event, i, after) => {
+            const since = i > 0 ? after[i - 1]?.at : last?.createdAt;
             return (
               <Fragment key={`event-${event.id}`}>
                 {(since === undefined || !sameDay(since, event.at)) && <DayLine at={event.at} />}

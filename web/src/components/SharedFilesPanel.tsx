@@ -1,5 +1,8 @@
 // What was shared in a conversation, newest first: the images as a grid of thumbnails (they open
-// in the viewer) and the other files as cards that download. From the replica, so offline too.
+// in the viewer) and the other files as cards that download. From the replica, so offline too:
+// the messages in memory (a long history keeps only its latest part there), and older ones on
+// request, a segment at a time.
+import { useState } from 'react';
 import type { Conversation, SharedFile } from '@outpost/client';
 import { isImage } from '@outpost/client';
 import { useClient } from '../app/ClientContext.ts';
@@ -34,6 +37,15 @@ export function SharedFilesPanel({ conversation, onOpenImage, onClose }: Props) 
   const images = shared.filter((f) => isImage(f.attachment));
   const files = shared.filter((f) => !isImage(f.attachment));
   const kept = useLive(client.fileStorage(), null);
+  const [loading, setLoading] = useState(false);
+  const older = (conversation.loadedSegments()[0] ?? 0) > 0;
+  const loadOlder = () => {
+    setLoading(true);
+    conversation
+      .loadOlder()
+      .catch((error: unknown) => console.info('outpost: older messages could not be brought', error))
+      .finally(() => setLoading(false));
+  };
   return (
     <section className="members-panel shared-files" aria-label="Shared images and files">
       <header className="pane-header">
@@ -74,6 +86,14 @@ export function SharedFilesPanel({ conversation, onOpenImage, onClose }: Props) 
             </li>
           ))}
         </ul>
+      )}
+      {older && (
+        <p className="muted small-print">
+          From the latest messages.{' '}
+          <button type="button" className="link" disabled={loading} onClick={loadOlder}>
+            {loading ? 'Looking further back…' : 'Look further back'}
+          </button>
+        </p>
       )}
       {kept && (
         <p className="muted small-print kept-files">

@@ -26,7 +26,6 @@ import { ImageViewer, type ViewedImage } from '../components/ImageViewer.tsx';
 import { fullTime } from '../app/time.ts';
 import { conversationTitle } from '../components/ConversationList.tsx';
 
-const NO_MESSAGES: MessageItem[] = [];
 const NO_MEMBERS: Member[] = [];
 const NO_RECEIPTS: Receipt[] = [];
 const NO_EVENTS: TimelineEvent[] = [];
@@ -64,7 +63,8 @@ function OpenConversation({ conversationId, messageId }: Props) {
   usePeople();
   const conversation: Conversation = useMemo(() => client.conversation(conversationId), [client, conversationId]);
   const meta = useLive(conversation.meta(), null);
-  const messages = useLive(conversation.messages(), NO_MESSAGES);
+  // Read in place: a change costs O(log n) here, not a copy of a history of 100,000 messages.
+  const history = useLive(conversation.window(), conversation.window().get());
   const members = useLive(conversation.members(), NO_MEMBERS);
   const receipts = useLive(conversation.receipts(), NO_RECEIPTS);
   const events = useLive(conversation.events(), NO_EVENTS);
@@ -94,10 +94,15 @@ function OpenConversation({ conversationId, messageId }: Props) {
   // conversation is open, even after reading moves on. Taken once the history has loaded.
   const [firstUnreadId, setFirstUnreadId] = useState<string | null | undefined>(undefined);
   useEffect(() => {
-    if (firstUnreadId !== undefined || messages.length === 0) return;
+    if (firstUnreadId !== undefined || history.length === 0) return;
     const read = conversation.readPosition();
-    setFirstUnreadId(messages.find((m) => !m.mine && m.seq !== null && m.seq > read)?.id ?? null);
-  }, [conversation, messages, firstUnreadId]);
+    let first: string | null = null;
+    for (let i = history.firstAfter(read); i < history.length && first === null; i++) {
+      const m = history.at(i);
+      if (m && !m.mine && m.seq !== null) first = m.id;
+    }
+    setFirstUnreadId(first);
+  }, [conversation, history, firstUnreadId]);
 
   // Writing is what one opens a conversation for; on a phone that would open the keyboard, so there
   // the composer waits for a tap. A deep-linked message takes the focus instead.
@@ -114,7 +119,12 @@ function OpenConversation({ conversationId, messageId }: Props) {
 
   // Reading: what is at the bottom of the screen counts as read while the app is looked at (visible
   // and focused): a message arriving in a window in the background stays unread, and notifies.
-  const lastSeq = messages.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
+  let lastSeq = 0;
+  for (const m of history.newestFirst()) {
+    if (m.seq === null) continue;
+    lastSeq = m.seq;
+    break;
+  }
   useEffect(() => {
     const mark = () => {
       if (atBottom && document.visibilityState === 'visible' && document.hasFocus() && lastSeq > conversation.readPosition()) conversation.markRead();
@@ -192,7 +202,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
         ? 'online'
         : 'offline';
   const mentionable: Person[] = others.map((m) => person(m.userId) ?? { id: m.userId, displayName: nameOf(m.userId) });
-  const missingTarget = messageId !== undefined && messages.length > 0 && !messages.some((m) => m.id === messageId);
+  const missingTarget = messageId !== undefined && history.length > 0 && history.get(messageId) === undefined;
 
   const submit = (text: string, attached: readonly File[]): string | null => {
     try {
@@ -208,12 +218,15 @@ function OpenConversation({ conversationId, messageId }: Props) {
     }
   };
   const editLast = () => {
-    const mine = [...messages].reverse().find((m) => m.mine && !m.deleted);
-    if (mine) setMode({ kind: 'edit', message: mine });
+    for (const m of history.newestFirst()) {
+      if (!m.mine || m.deleted) continue;
+      setMode({ kind: 'edit', message: m });
+      return;
+    }
   };
 
-  // Every image of the conversation, in order: the viewer steps through them.
-  const images: ViewedImage[] = messages.flatMap((m) =>
+  // Every image of the conversation on this device, in order, while the viewer is open: it steps through them.
+  const images: ViewedImage[] = (viewing === null ? [] : history.slice(0)).flatMap((m) =>
     m.deleted
       ? []
       : (m.attachments ?? []).filter(isImage).map((attachment) => ({
@@ -313,7 +326,7 @@ function OpenConversation({ conversationId, messageId }: Props) {
         )}
         <MessageList
           conversationId={conversationId}
-          messages={messages}
+          history={history}
           events={events}
           targetId={messageId}
           firstUnreadId={firstUnreadId ?? undefined}
