@@ -1,6 +1,8 @@
 // Closing a document: what it holds is stored first, what listened to it stops, and a document
-// opened again while it closes stays open (someone holds it).
+// opened again while it closes stays open (someone holds it). Loading: what the replica holds is
+// applied once and not handed back as a change, and loads can wait while other work runs.
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { DocStore, memoryOnly, type ReplicaPersistence } from './DocStore.ts';
 
 /** A persistence in memory whose writes take a few milliseconds (as IndexedDB's do). */
@@ -57,5 +59,40 @@ describe('DocStore.close', () => {
     const reopened = docs.open('a');
     await docs.loaded('a');
     expect(reopened.getMap('m').get('k')).toBe(1);
+  });
+});
+
+describe('DocStore loading', () => {
+  it('applies what the replica holds without storing it again or reporting it as a change, and stores what follows', async () => {
+    const persistence = slowMemory();
+    const earlier = new Y.Doc();
+    earlier.getMap('m').set('k', 'from an earlier run');
+    persistence.stored.set('a', [Y.encodeStateAsUpdate(earlier)]);
+    const docs = new DocStore(persistence);
+    const changes: string[] = [];
+    docs.onChange((name) => changes.push(name));
+    const doc = docs.open('a');
+    await docs.loaded('a');
+    expect(doc.getMap('m').get('k')).toBe('from an earlier run');
+    expect(changes).toEqual([]);
+    expect(persistence.stored.get('a')).toHaveLength(1);
+    doc.getMap('m').set('k', 'written now');
+    await docs.flushed();
+    expect(changes).toEqual(['a']);
+    expect(persistence.stored.get('a')).toHaveLength(2);
+  });
+
+  it('holds loads not started yet until the given work is done', async () => {
+    const docs = new DocStore(slowMemory());
+    let release: () => void = () => {};
+    docs.holdLoads(new Promise<void>((resolve) => (release = resolve)));
+    let loaded = false;
+    docs.open('a');
+    void docs.loaded('a').then(() => (loaded = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(loaded).toBe(false);
+    release();
+    await docs.loaded('a');
+    expect(loaded).toBe(true);
   });
 });
