@@ -399,4 +399,32 @@ CREATE TRIGGER messages_file_names_delete AFTER DELETE ON files FOR EACH ROW WHE
 ANALYZE messages;
 `,
   },
+  {
+    version: 9,
+    description: 'search reads a frequent word a few weeks at a time: the week beside the words in the GIN index (btree_gin)',
+    sql: `
+-- A frequent word's index entries list tens of thousands of messages, and a search ranks only the
+-- newest few hundred the user may see. A GIN index has no order, so reading the word's entries
+-- meant reading all of them, once per period searched. With each message's week of reception as a
+-- second key of the same index, a search asks for the word in given weeks: GIN intersects the two
+-- lists while reading them and skips the parts of the word's list outside those weeks (a week's
+-- messages sit together in the table, so their entries do in the index), so the cost follows the
+-- weeks read, not the word's whole history. btree_gin is what lets GIN index a number; it ships
+-- with PostgreSQL (Debian's postgresql-NN, the official image) and is trusted: a role with CREATE
+-- on the database may create it without being a superuser. The index replaces the one on the
+-- words alone, which it also serves (a query on its first column reads only that column's entries).
+-- New entries wait in the index's pending list until it exceeds gin_pending_list_limit, and every
+-- scan reads that whole list, once per week asked for: with the default 4 MB a frequent word took
+-- 39 ms p50 / 62 ms p95 instead of 12 / 24 ms. At 64 kB the list is merged in smaller steps; the
+-- total work of an insert stays the same (fastupdate off would cost inserts half as much again).
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX messages_search_week ON messages USING gin (search, (received_at / 604800000)) WITH (gin_pending_list_limit = 64);
+DROP INDEX messages_search;
+-- The messages of the user's conversations in the weeks read, to intersect with the word's: only
+-- the rows of matches the user may see are read.
+CREATE INDEX messages_conversation_received ON messages (conversation_id, received_at);
+-- Statistics for the expression now (the planner estimates a week's share from them).
+ANALYZE messages;
+`,
+  },
 ];

@@ -1,6 +1,6 @@
 // Message search on Postgres: the generated `messages.search` tsvector with its GIN index
-// (migration 8), ranked by ts_rank (divided by the log of the length, as bm25 favours short
-// texts). Snippets are cut here, for the page only: ts_headline parses text its own way
+// (migrations 8 and 9), ranked by ts_rank (divided by the log of the length, as bm25 favours
+// short texts). Snippets are cut here, for the page only: ts_headline parses text its own way
 // ("pump-room.pdf" is one token to it) and would not mark what the index matched.
 import type pg from 'pg';
 import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
@@ -19,17 +19,33 @@ interface WindowRow {
   rank: number;
 }
 
-const DAY = 24 * 3600 * 1000;
-/** Expected matches above which they are read a period at a time. */
+/** A conversation the user may search, and when their access ended (null: still a member). */
+interface Visible {
+  conversation_id: string;
+  until: number | null;
+}
+
+/** Weeks read together, `first` to `last`, numbered from the epoch (`first` null: every week up to `last`). */
+interface Weeks {
+  first: number | null;
+  last: number;
+}
+
+/**
+ * A message's week is `received_at / WEEK_MS`, the second key of the search index (migration 9):
+ * the same expression, or the planner cannot use the index for it (results would not change).
+ */
+const WEEK_MS = 604_800_000;
+/** Expected matches above which they are read a few weeks at a time, newest first. */
 const SLICE_ABOVE = 5_000;
-/** Periods read one after another, back from the newest message; null: everything before. */
-const SPANS_MS = [7 * DAY, 30 * DAY, 120 * DAY, 365 * DAY, null] as const;
+/** How many weeks each read covers, one after another back from the newest; then everything before. */
+const SLICE_WEEKS = [2, 4, 8, 16, 32] as const;
 
 export class PostgresSearch implements Search {
   readonly #pool: pg.Pool;
   readonly #sliceAbove: number;
 
-  /** `sliceAbove`: expected matches above which they are read a period at a time (tests lower it). */
+  /** `sliceAbove`: expected matches above which they are read a few weeks at a time (tests lower it). */
   constructor(pool: pg.Pool, sliceAbove = SLICE_ABOVE) {
     this.#pool = pool;
     this.#sliceAbove = sliceAbove;
@@ -38,57 +54,24 @@ export class PostgresSearch implements Search {
   async search(query: SearchQuery): Promise<SearchPage> {
     const tsquery = tsQuery(query.text);
     if (tsquery === null || query.limit <= 0) return { hits: [], nextOffset: null };
-    const newest = (await one<{ at: number | null }>(this.#pool, 'SELECT max(received_at) AS at FROM messages', []))?.at ?? null;
-    if (newest === null) return { hits: [], nextOffset: null };
+    // The conversations the user may search, also as a list the planner can intersect with the
+    // word's index entries, so rows of other conversations are not read.
+    const visible = (await all<Visible>(this.#pool, `SELECT conversation_id, until FROM (${visibleConversations('$1')}) v`, [query.userId])).filter(
+      (row) => query.conversationId === undefined || row.conversation_id === query.conversationId,
+    );
+    if (visible.length === 0) return { hits: [], nextOffset: null };
 
     // As on SQLite, the newest RANKED_WINDOW matches the user may see are ranked, not all of them.
     // A GIN index yields matches in no particular order, so finding the newest reads the row of
     // every match: fine for most words, not for a frequent one. When the planner expects many
-    // matches, they are read a period at a time, newest period first (the index on received_at
-    // narrows each read), until the window is full.
-    const estimate = await this.#estimate(tsquery);
-    const spans = estimate > this.#sliceAbove ? SPANS_MS : ([null] as const);
-    // The conversations the user may search, also as a list the planner can intersect with the
-    // word's index entries (a bitmap of the primary key), so rows of other conversations are not read.
-    const visible = (await all<{ conversation_id: string }>(this.#pool, `SELECT conversation_id FROM (${visibleConversations('$1')}) v`, [query.userId])).map(
-      (row) => row.conversation_id,
-    );
-    if (visible.length === 0) return { hits: [], nextOffset: null };
-    const window: WindowRow[] = [];
-    let upper: number | null = null;
-    for (const span of spans) {
-      const lower = span === null ? null : newest - span;
-      const values: unknown[] = [query.userId, tsquery, visible];
-      const placeholder = () => `$${values.length + 1}`;
-      let n = values.length;
-      const filters = searchFilters(query, () => `$${++n}`);
-      values.push(...filters.values);
-      let period = '';
-      if (lower !== null) {
-        period += ` AND m.received_at > ${placeholder()}`;
-        values.push(lower);
-      }
-      if (upper !== null) {
-        period += ` AND m.received_at <= ${placeholder()}`;
-        values.push(upper);
-      }
-      const need = RANKED_WINDOW - window.length;
-      window.push(
-        ...(await all<WindowRow>(
-          this.#pool,
-          `SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, to_tsquery('simple', $2), 1) AS rank
-           FROM messages m
-           JOIN (${visibleConversations('$1')}) v ON v.conversation_id = m.conversation_id
-           WHERE m.search @@ to_tsquery('simple', $2) AND m.conversation_id = ANY($3::text[]) AND m.deleted_at IS NULL
-             AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}${period}
-           ORDER BY m.received_at DESC, m.id DESC
-           LIMIT ${need}`,
-          values,
-        )),
-      );
-      if (window.length >= RANKED_WINDOW || lower === null || (query.after !== undefined && lower <= query.after)) break;
-      upper = lower;
-    }
+    // matches, they are read a few weeks at a time, newest first, until the window is full. The
+    // week is the index's second key, so only the word's entries of those weeks are read, and the
+    // index on (conversation_id, received_at) leaves out the rows of other conversations before
+    // any row is read (docs/bench.md, server search, has the figures).
+    const window =
+      (await this.#estimate(tsquery)) > this.#sliceAbove
+        ? await this.#byWeeks(query, tsquery, visible)
+        : await this.#read(query, tsquery, visible, null, RANKED_WINDOW);
 
     window.sort((a, b) => b.rank - a.rank || b.received_at - a.received_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rows = window.slice(query.offset, query.offset + query.limit + 1);
@@ -114,6 +97,59 @@ export class PostgresSearch implements Search {
       snippet: markedSnippet(texts.get(`${row.conversation_id}/${row.id}`) ?? '', query.text),
     }));
     return { hits, nextOffset: rows.length > query.limit ? query.offset + query.limit : null };
+  }
+
+  /** The newest RANKED_WINDOW matches, read a few weeks at a time back from the newest message. */
+  async #byWeeks(query: SearchQuery, tsquery: string, visible: readonly Visible[]): Promise<WindowRow[]> {
+    const newest = (await one<{ at: number | null }>(this.#pool, 'SELECT max(received_at) AS at FROM messages', []))?.at ?? null;
+    if (newest === null) return [];
+    const from = Math.floor((query.before === undefined ? newest : Math.min(newest, query.before - 1)) / WEEK_MS);
+    const window: WindowRow[] = [];
+    // The first read also takes the week after: a message numbered since `newest` was read.
+    let last = from + 1;
+    for (const count of SLICE_WEEKS) {
+      const first = Math.min(last, from) - count + 1;
+      window.push(...(await this.#read(query, tsquery, visible, { first, last }, RANKED_WINDOW - window.length)));
+      if (window.length >= RANKED_WINDOW || (query.after !== undefined && first * WEEK_MS <= query.after)) return window;
+      last = first - 1;
+    }
+    window.push(...(await this.#read(query, tsquery, visible, { first: null, last }, RANKED_WINDOW - window.length)));
+    return window;
+  }
+
+  /** The newest `need` matches the user may see, in `weeks`, or in all their history when it is null. */
+  async #read(query: SearchQuery, tsquery: string, visible: readonly Visible[], weeks: Weeks | null, need: number): Promise<WindowRow[]> {
+    const values: unknown[] = [tsquery, visible.map((v) => v.conversation_id), visible.map((v) => v.until)];
+    let n = values.length;
+    const placeholder = () => `$${++n}`;
+    const filters = searchFilters(query, placeholder);
+    values.push(...filters.values);
+    let period = '';
+    if (weeks !== null) {
+      // The week list is what the index's second key is asked for (the same expression as the
+      // index's); the bounds on received_at are what the index on (conversation_id, received_at) is.
+      const { first, last } = weeks;
+      if (first !== null) {
+        period += ` AND m.received_at / ${WEEK_MS} = ANY(${placeholder()}::bigint[]) AND m.received_at >= ${placeholder()}`;
+        values.push(
+          Array.from({ length: last - first + 1 }, (_, i) => first + i),
+          first * WEEK_MS,
+        );
+      }
+      period += ` AND m.received_at < ${placeholder()}`;
+      values.push((last + 1) * WEEK_MS);
+    }
+    return all<WindowRow>(
+      this.#pool,
+      `SELECT m.conversation_id, m.id, m.seq, m.author, m.created_at, m.received_at, ts_rank(m.search, to_tsquery('simple', $1), 1) AS rank
+       FROM messages m
+       JOIN unnest($2::text[], $3::bigint[]) AS v (conversation_id, until) ON v.conversation_id = m.conversation_id
+       WHERE m.search @@ to_tsquery('simple', $1) AND m.conversation_id = ANY($2::text[]) AND m.deleted_at IS NULL
+         AND (v.until IS NULL OR m.received_at < v.until)${filters.sql}${period}
+       ORDER BY m.received_at DESC, m.id DESC
+       LIMIT ${need}`,
+      values,
+    );
   }
 
   /** How many messages the planner expects `tsquery` to match (from the column's statistics). */

@@ -6,8 +6,9 @@ import * as Y from 'yjs';
 import { segmentDoc, userDoc } from '@outpost/shared-schema';
 import { postgresMigrations, postgresMigrationsTable } from '../migrations/postgres.ts';
 import { openStorage } from '../openStorage.ts';
-import type { StoredDocument } from '../Storage.ts';
-import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite } from '../testing/contract/context.ts';
+import { RANKED_WINDOW } from '../Search.ts';
+import type { SearchQuery, StoredDocument } from '../Storage.ts';
+import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite, versionOf } from '../testing/contract/context.ts';
 import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
 import { searchContract } from '../testing/contract/search.ts';
 import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts';
@@ -337,9 +338,9 @@ describe('migration 3 on Postgres', () => {
   });
 });
 
-describe('search on Postgres, reading every word a period at a time', () => {
-  // The contract's searches find too few messages for the period-by-period reading of frequent
-  // words; with the threshold at 0 every search takes that path.
+describe('search on Postgres, reading every word a few weeks at a time', () => {
+  // The contract's searches find too few messages for the week-by-week reading of frequent words;
+  // with the threshold at 0 every search takes that path.
   let opened: PostgresStorage[] = [];
   let url = '';
   const open = async () => {
@@ -364,6 +365,52 @@ describe('search on Postgres, reading every word a period at a time', () => {
       return current;
     },
     second: open,
+  });
+});
+
+describe('search on Postgres over two years, week by week or all at once', () => {
+  it('finds the same pages either way: the newest RANKED_WINDOW matches, every filter, a member who left', async () => {
+    // Reading week by week must choose the same window as reading every match: matches spread
+    // over two years (so every group of weeks is read, and then everything before), in two
+    // conversations, one of which Bob leaves half-way.
+    const url = await freshSchema();
+    const weekly = new PostgresStorage(url, { searchSliceAbove: 0 });
+    const whole = new PostgresStorage(url, { searchSliceAbove: Number.POSITIVE_INFINITY });
+    try {
+      await weekly.migrate();
+      const [alice, bob] = await createUsers(weekly, 'alice', 'bob');
+      const first = await createGroup(weekly, alice!, [bob!]);
+      const second = await createGroup(weekly, bob!, [alice!]);
+      const DAY = 24 * 3600 * 1000;
+      let state = 7;
+      const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+      // 40 commits a conversation, newest last, a few messages each, days apart at random.
+      let at = NOW - 730 * DAY;
+      for (let commit = 0; commit < 40; commit++) {
+        at += Math.floor(random() * 36 * DAY);
+        for (const group of [first, second]) {
+          const list = Array.from({ length: 6 }, (_, i) => newMessage(i % 2 ? alice! : bob!, 0, `gauge reading ${commit} ${i}${i % 3 === 0 ? ' gauge' : ''}`));
+          const write = numberingWrite(group.id, 0, list);
+          accepted(await commitOne(weekly.log, { ...write, base: await versionOf(weekly.log, write.doc) }, at + (group === first ? 0 : 1)));
+        }
+        if (commit === 20) await weekly.conversations.removeMember(first.id, bob!.id, alice!.id, at + 2);
+      }
+      const filters: Partial<SearchQuery>[] = [{}, { conversationId: second.id }, { from: alice!.id }, { after: NOW - 300 * DAY }, { before: NOW - 200 * DAY }];
+      for (const user of [alice!, bob!]) {
+        for (const filter of filters) {
+          for (let offset = 0; offset < RANKED_WINDOW + 20; offset += 60) {
+            const query: SearchQuery = { userId: user.id, text: 'gauge', offset, limit: 60, ...filter };
+            const expected = await whole.search.search(query);
+            expect(await weekly.search.search(query), JSON.stringify({ user: user.username, filter, offset })).toEqual(expected);
+          }
+        }
+      }
+      // The window is full for Alice (480 matches), so paging ends at RANKED_WINDOW.
+      expect((await weekly.search.search({ userId: alice!.id, text: 'gauge', offset: RANKED_WINDOW - 1, limit: 5 })).hits).toHaveLength(1);
+    } finally {
+      await weekly.close();
+      await whole.close();
+    }
   });
 });
 

@@ -46,7 +46,7 @@ export class PostgresStorage implements Storage {
   readonly secondFactors: PostgresSecondFactors;
   readonly #pool: pg.Pool;
 
-  /** `searchSliceAbove`: see PostgresSearch (tests lower it to exercise reading by periods). */
+  /** `searchSliceAbove`: see PostgresSearch (tests lower it to exercise reading by weeks). */
   constructor(connectionString: string, options: PoolOptions & { searchSliceAbove?: number } = {}) {
     this.#pool = createPool(connectionString, options);
     this.accounts = new PostgresAccounts(this.#pool);
