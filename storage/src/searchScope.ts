@@ -1,6 +1,35 @@
 // The part of a search both SQL backends share: which messages a user may find, and the filters,
-// as SQL over `messages m` with numbered placeholders the backend renders (? or $n).
-import type { SearchQuery } from './Search.ts';
+// as SQL over `messages m` with numbered placeholders the backend renders (? or $n); and how a
+// page of ranked rows becomes hits.
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
+import type { SearchPage, SearchQuery, SnippetPart } from './Search.ts';
+
+/** A ranked match as both backends read it. */
+export interface RankedRow {
+  conversation_id: string;
+  id: string;
+  seq: number;
+  author: string;
+  created_at: number;
+  received_at: number;
+}
+
+/**
+ * The hits of a page: `rows` were read with one past the limit, to tell whether another page
+ * follows; `snippet` gives each shown row's snippet.
+ */
+export function hitPage<R extends RankedRow>(rows: readonly R[], query: SearchQuery, snippet: (row: R) => SnippetPart[]): SearchPage {
+  const hits = rows.slice(0, query.limit).map((row) => ({
+    conversationId: row.conversation_id as ConversationId,
+    messageId: row.id as MessageId,
+    seq: row.seq,
+    author: row.author as UserId,
+    createdAt: row.created_at,
+    receivedAt: row.received_at,
+    snippet: snippet(row),
+  }));
+  return { hits, nextOffset: rows.length > query.limit ? query.offset + query.limit : null };
+}
 
 /**
  * Conversations the user may search, with the time their access ended (null: still a member).

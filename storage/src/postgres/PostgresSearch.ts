@@ -3,19 +3,12 @@
 // short texts). Snippets are cut here, for the page only: ts_headline parses text its own way
 // ("pump-room.pdf" is one token to it) and would not mark what the index matched.
 import type pg from 'pg';
-import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-import { RANKED_WINDOW, type Search, type SearchHit, type SearchPage, type SearchQuery } from '../Search.ts';
-import { searchFilters, visibleConversations } from '../searchScope.ts';
+import { RANKED_WINDOW, type Search, type SearchPage, type SearchQuery } from '../Search.ts';
+import { hitPage, searchFilters, visibleConversations, type RankedRow } from '../searchScope.ts';
 import { markedSnippet, tsQuery } from '../searchSyntax.ts';
 import { all, one } from './query.ts';
 
-interface WindowRow {
-  conversation_id: string;
-  id: string;
-  seq: number;
-  author: string;
-  created_at: number;
-  received_at: number;
+interface WindowRow extends RankedRow {
   rank: number;
 }
 
@@ -87,16 +80,7 @@ export class PostgresSearch implements Search {
       );
       for (const row of found) texts.set(`${row.conversation_id}/${row.id}`, row.text);
     }
-    const hits: SearchHit[] = page.map((row) => ({
-      conversationId: row.conversation_id as ConversationId,
-      messageId: row.id as MessageId,
-      seq: row.seq,
-      author: row.author as UserId,
-      createdAt: row.created_at,
-      receivedAt: row.received_at,
-      snippet: markedSnippet(texts.get(`${row.conversation_id}/${row.id}`) ?? '', query.text),
-    }));
-    return { hits, nextOffset: rows.length > query.limit ? query.offset + query.limit : null };
+return hitPage(rows, query, (row) => markedSnippet(texts.get(`${row.conversation_id}/${row.id}`) ?? '', query.text));
   }
 
   /** The newest RANKED_WINDOW matches, read a few weeks at a time back from the newest message. */

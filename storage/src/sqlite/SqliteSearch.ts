@@ -1,18 +1,11 @@
 // Message search on SQLite: FTS5 (message_search, kept by triggers, migration 8), ranked by bm25.
-import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
-import { RANKED_WINDOW, type Search, type SearchHit, type SearchPage, type SearchQuery } from '../Search.ts';
-import { searchFilters, visibleConversations } from '../searchScope.ts';
+import { RANKED_WINDOW, type Search, type SearchPage, type SearchQuery } from '../Search.ts';
+import { hitPage, searchFilters, visibleConversations, type RankedRow } from '../searchScope.ts';
 import { fts5Match, HIT_END, HIT_START, snippetParts } from '../searchSyntax.ts';
 import type { SqliteDatabase, SqlValue } from './SqliteDatabase.ts';
 
-interface HitRow {
+interface HitRow extends RankedRow {
   doc: number;
-  conversation_id: string;
-  id: string;
-  seq: number;
-  author: string;
-  created_at: number;
-  received_at: number;
   score: number;
 }
 
@@ -62,16 +55,7 @@ export class SqliteSearch implements Search {
         );
         for (const row of found) snippets.set(row.doc, row.snippet);
       }
-      const hits: SearchHit[] = page.map((row) => ({
-        conversationId: row.conversation_id as ConversationId,
-        messageId: row.id as MessageId,
-        seq: row.seq,
-        author: row.author as UserId,
-        createdAt: row.created_at,
-        receivedAt: row.received_at,
-        snippet: snippetParts(snippets.get(row.doc) ?? ''),
-      }));
-      return { hits, nextOffset: rows.length > query.limit ? query.offset + query.limit : null };
+return hitPage(rows, query, (row) => snippetParts(snippets.get(row.doc) ?? ''));
     });
   }
 }
