@@ -16,6 +16,8 @@ describe('removed from a group', () => {
     await ada.send('Pump 3 is down');
     await cyd.open('Pump crew');
     await cyd.send('On my way');
+    // Sent, not only shown: on a busy machine it could still be waiting, and would count below.
+    await until('Cyd’s message is numbered', async () => (await cyd.history()).every((m) => m.state === 'sent'));
 
     // Cyd works offline; meanwhile Ada removes her.
     await cyd.context.setOffline(true);
