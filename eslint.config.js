@@ -18,6 +18,14 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
+    // web/public/boot.js: a classic script the page runs before the app (the browser's globals it uses).
+    files: ['web/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['console', 'document', 'localStorage', 'location', 'matchMedia', 'requestAnimationFrame', 'setTimeout'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     // The web app (web/src/**/*.tsx) runs in browsers; everything else in Node.
     files: ['web/src/**/*.{ts,tsx}'],
     languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },

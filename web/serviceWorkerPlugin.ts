@@ -1,9 +1,10 @@
 // Writes dist/sw.js: a small hand-written service worker that precaches the app shell (every file
 // of this build) so the app starts with no network, and opens the message a notification is about
-// when it is clicked. It lists the build's files and is versioned by their names, so a new build
-// replaces the old cache. API and sync traffic are never touched.
+// when it is clicked. It lists the build's files and is versioned by their names (and the content
+// of the public files, whose names stay), so a new build replaces the old cache. API and sync traffic are never touched.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Plugin } from 'vite';
 
 const WORKER = (version: string, files: string[]) => `// Outpost's service worker (generated at build time by web/serviceWorkerPlugin.ts).
@@ -56,17 +57,22 @@ self.addEventListener('notificationclick', (event) => event.waitUntil(openNotifi
 
 /** Emits sw.js listing every file of the bundle (hashed names, so the list is the version). */
 export function serviceWorker(): Plugin {
+  let publicDir = '';
   let publicFiles: string[] = [];
   return {
     name: 'outpost-service-worker',
     apply: 'build',
     configResolved(config) {
-      publicFiles = config.publicDir ? readdirSync(config.publicDir) : [];
+      publicDir = config.publicDir;
+      publicFiles = publicDir ? readdirSync(publicDir) : [];
     },
     generateBundle(_options, bundle) {
       const built = Object.keys(bundle).filter((name) => !name.endsWith('.map') && name !== 'index.html');
       const files = [...built, ...publicFiles].sort();
-      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
+      // Public files keep their names from build to build (boot.js): their content versions too.
+      const hash = createHash('sha256').update(files.join('\n'));
+      for (const name of publicFiles) hash.update(readFileSync(path.join(publicDir, name)));
+      const version = hash.digest('hex').slice(0, 12);
       this.emitFile({ type: 'asset', fileName: 'sw.js', source: WORKER(version, files) });
     },
   };

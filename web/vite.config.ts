@@ -4,11 +4,12 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { serviceWorker } from './serviceWorkerPlugin.ts';
 import { precompress } from './precompressPlugin.ts';
+import { bootFirst } from './bootPlugin.ts';
 
 const target = process.env.OUTPOST_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
-  plugins: [react(), serviceWorker(), precompress()],
+  plugins: [react(), bootFirst(), serviceWorker(), precompress()],
   build: {
     outDir: process.env.OUTPOST_WEB_OUT ?? 'dist',
     emptyOutDir: true,

@@ -20,6 +20,7 @@ import { browserColdStart } from './scenarios/browserColdStart.ts';
 import { clientMemory } from './scenarios/clientMemory.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
+import { webColdStart } from './scenarios/webColdStart.ts';
 import { serverLoad } from './scenarios/serverLoad.ts';
 import { serverSearch } from './scenarios/serverSearch.ts';
 import { plans } from './scenarios/serverLoadPlan.ts';
@@ -61,7 +62,10 @@ if (scenario === 'server') {
   const messages = Number(process.env.MESSAGES ?? 100_000);
   const segmentSize = 1000;
   await replicaColdStart(messages, segmentSize);
-  if (process.env.BROWSER !== '0') await browserColdStart(messages, segmentSize);
+  if (process.env.BROWSER !== '0') {
+    await browserColdStart(messages, segmentSize);
+    await webColdStart(messages, segmentSize);
+  }
 } else {
   console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "search", "memory" or "server" [--quick]`);
   process.exitCode = 2;

@@ -4,6 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
 import { openPath } from './app/route.ts';
+import { dismissBootScreenLater } from './app/bootScreen.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -13,6 +14,7 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+dismissBootScreenLater();
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.addEventListener('message', (event: MessageEvent<{ type?: string; path?: unknown }>) => {

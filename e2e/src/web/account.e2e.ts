@@ -42,7 +42,7 @@ describe('your account', () => {
     await ada.page.getByRole('button', { name: 'Sign in' }).waitFor();
 
     // Bob: the message is deleted, its text gone, and Ada is "Deleted user".
-    await bob.page.locator('li.message .body.deleted').waitFor({ timeout: 30_000 });
+    await bob.page.locator('#root li.message .body.deleted').waitFor({ timeout: 30_000 });
     await until('the text is gone from Bob’s screen', async () => !((await bob.page.locator('.messages, main').first().textContent()) ?? '').includes(secret));
     await bob.heading('Deleted user').waitFor({ timeout: 30_000 });
   });

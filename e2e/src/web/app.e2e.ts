@@ -20,7 +20,7 @@ describe('the web app', () => {
     const index = await fetch(web.url, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(index.headers.get('content-encoding')).toBe(null); // too small to be worth it
     expect(index.headers.get('cache-control')).toBe('no-cache');
-    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
+    const script = /data-app="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
     if (!script) throw new Error('index.html loads no script');
     const original = await readFile(path.join(web.webDir, script), 'utf8');
     for (const encoding of ['br', 'gzip']) {
@@ -79,7 +79,7 @@ describe('the web app', () => {
     await ada.message('wrong chat').waitFor();
     await bob.act('wrong chat', 'Delete');
     await bob.page.getByRole('button', { name: 'Yes, delete' }).click();
-    await ada.page.locator('li.message .body.deleted').waitFor();
+    await ada.page.locator('#root li.message .body.deleted').waitFor();
     expect(await ada.message('wrong chat').count()).toBe(0);
 
     // Bob has read everything: Ada sees "Seen by Bob"; every message is numbered.
@@ -240,7 +240,7 @@ describe('the web app', () => {
     expect(await hit.locator('mark').first().textContent()).toBe('gate');
     await ada.screenshots('search');
     await hit.click();
-    await ada.page.locator('li.message.highlight', { hasText: 'gate locked at 18:00' }).waitFor();
+    await ada.page.locator('#root li.message.highlight', { hasText: 'gate locked at 18:00' }).waitFor();
     await ada.context.setOffline(false);
   });
 
@@ -251,7 +251,7 @@ describe('the web app', () => {
     const device = await OutpostClient.login({ url: web.url }, { username: ada.username, password: 'correct horse battery' });
     const chat = device.conversation(ada.conversationId());
     for (let i = 1; i <= 120; i++) chat.send(`history ${i}`);
-    const first = ada.page.locator('li.message .body', { hasText: /^history 1$/ });
+    const first = ada.page.locator('#root li.message .body', { hasText: /^history 1$/ });
     await ada.message('history 120').waitFor();
     expect(await first.count()).toBe(0);
     const scroller = ada.page.locator('.message-scroller');
@@ -263,7 +263,7 @@ describe('the web app', () => {
       const more = ada.page.getByRole('button', { name: 'Show earlier messages' });
       if ((await more.count()) > 0) await more.click();
       return (await first.count()) > 0;
-    }, async () => [await ada.page.locator('li.message').count(), await scroller.evaluate((el) => [el.scrollTop, el.scrollHeight, el.clientHeight]), ada.page.url()]);
+    }, async () => [await ada.page.locator('#root li.message').count(), await scroller.evaluate((el) => [el.scrollTop, el.scrollHeight, el.clientHeight]), ada.page.url()]);
     await ada.page.getByRole('button', { name: 'Jump to latest' }).click();
     await until('the newest message is in view again', async () => (await ada.message('history 120').isVisible()) && (await scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 60)));
     await until('every message from the other device is numbered', async () => (await ada.history()).every((m) => m.state === 'sent'));
@@ -277,8 +277,8 @@ describe('the web app', () => {
     const chat = device.conversation(ada.conversationId());
     for (let i = 1; i <= 400; i++) chat.send(`window ${i}`);
     await ada.message('window 400').waitFor();
-    const first = ada.page.locator('li.message .body', { hasText: /^window 1$/ });
-    const newest = ada.page.locator('li.message .body', { hasText: /^window 400$/ });
+    const first = ada.page.locator('#root li.message .body', { hasText: /^window 1$/ });
+    const newest = ada.page.locator('#root li.message .body', { hasText: /^window 400$/ });
     const scroller = ada.page.locator('.message-scroller');
     await until('scrolling up reaches the first of them', async () => {
       await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
@@ -286,9 +286,9 @@ describe('the web app', () => {
       const more = ada.page.getByRole('button', { name: 'Show earlier messages' });
       if ((await more.count()) > 0) await more.click();
       return (await first.count()) > 0;
-    }, async () => [await ada.page.locator('li.message').count(), ada.page.url()]);
+    }, async () => [await ada.page.locator('#root li.message').count(), ada.page.url()]);
     // What is rendered stayed bounded: the newest were dropped on the way up.
-    expect(await ada.page.locator('li.message').count()).toBeLessThanOrEqual(200);
+    expect(await ada.page.locator('#root li.message').count()).toBeLessThanOrEqual(200);
     expect(await newest.count()).toBe(0);
     // Scrolling back down brings them back, a page at a time.
     await until('scrolling down brings the newest back', async () => {
@@ -298,7 +298,7 @@ describe('the web app', () => {
       if ((await later.count()) > 0) await later.dispatchEvent('click');
       return (await newest.count()) > 0;
     });
-    expect(await ada.page.locator('li.message').count()).toBeLessThanOrEqual(200);
+    expect(await ada.page.locator('#root li.message').count()).toBeLessThanOrEqual(200);
     expect(await first.count()).toBe(0);
     await until('every message from the other device is numbered', async () => (await ada.history()).every((m) => m.state === 'sent'));
     device.close();

@@ -204,7 +204,7 @@ describe('away from the app', () => {
       await scope.openNotification(notification);
     }, mention.url);
     await until('Ed’s tab shows the mentioned message', async () => new URL(ed.page.url()).pathname === mention.url);
-    await ed.page.locator('li.message.highlight', { hasText: 'please check the pump' }).waitFor();
+    await ed.page.locator('#root li.message.highlight', { hasText: 'please check the pump' }).waitFor();
 
     // Ed mutes the DM (for all his devices); a DM then notifies nothing, while a mention still does.
     await ed.open(fay.name);

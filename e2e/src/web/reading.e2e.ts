@@ -44,7 +44,7 @@ describe('reading and writing', () => {
     expect(await ada.page.locator('#new-messages + li.message .body').textContent()).toBe('unread 1');
     // In view: inside the visible part of the scrolling history.
     const inView = (text: string) =>
-      ada.page.locator('li.message', { has: ada.page.locator('.body', { hasText: new RegExp(`^${text}$`) }) }).evaluate((row) => {
+      ada.page.locator('#root li.message', { has: ada.page.locator('.body', { hasText: new RegExp(`^${text}$`) }) }).evaluate((row) => {
         const box = row.getBoundingClientRect();
         const view = row.closest('.message-scroller')!.getBoundingClientRect();
         return box.bottom > view.top && box.top < view.bottom;

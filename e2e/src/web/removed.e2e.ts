@@ -53,7 +53,7 @@ describe('removed from a group', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.conversation-item', { hasText: 'Pump crew' }).click({ timeout: 30_000 });
-    const row = page.locator('li.message', { has: page.locator('.body', { hasText: 'On my way' }) });
+    const row = page.locator('#root li.message', { has: page.locator('.body', { hasText: 'On my way' }) });
     await row.waitFor({ timeout: 30_000 });
     await until('the author of the old message is shown by name', async () => (await row.textContent())?.includes('Cyd') === true && !(await row.textContent())?.includes('Member '));
     await page.locator('.timeline-event', { hasText: 'Ada removed Cyd' }).waitFor({ timeout: 30_000 });

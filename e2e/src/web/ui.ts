@@ -172,7 +172,7 @@ export class Person {
   }
 
   message(text: string): Locator {
-    return this.page.locator('li.message', { has: this.page.locator('.body', { hasText: text }) });
+    return this.page.locator('#root li.message', { has: this.page.locator('.body', { hasText: text }) });
   }
 
   /** Runs a message action (Reply, React, Edit, Delete) from its toolbar. */
@@ -185,7 +185,7 @@ export class Person {
 
   /** The conversation as the screen shows it: [body, state] per message, in order. */
   async history(): Promise<{ id: string; body: string; state: string }[]> {
-    return this.page.locator('li.message').evaluateAll((rows) =>
+    return this.page.locator('#root li.message').evaluateAll((rows) =>
       rows.map((row) => ({
         id: row.getAttribute('data-message-id') ?? '',
         body: row.querySelector('.body')?.textContent ?? '',

@@ -10,6 +10,7 @@ import { keepSendingQueuedLogouts, queueLogout } from './pendingLogout.ts';
 import { forgetPeople, openPeople } from './people.ts';
 import { forgetDrafts } from './drafts.ts';
 import { forgetNotificationPrompt } from './notifications.ts';
+import { dismissBootScreen, forgetBootScreen } from './bootScreen.ts';
 import { SignInScreen } from '../routes/SignInScreen.tsx';
 import { MainScreen } from '../routes/MainScreen.tsx';
 
@@ -54,6 +55,7 @@ export function App() {
         forgetDrafts(userId);
         forgetPeople(userId);
         forgetNotificationPrompt(userId);
+        forgetBootScreen();
         history.replaceState(null, '', '/');
         setState({ phase: 'signedOut', notice: 'Your account was erased. Your messages’ text is gone, and you are signed out everywhere.' });
       },
@@ -65,6 +67,7 @@ export function App() {
         forgetDrafts(userId);
         forgetPeople(userId);
         forgetNotificationPrompt(userId);
+        forgetBootScreen();
         history.replaceState(null, '', '/');
         setState({ phase: 'signedOut', notice: ended ?? 'You are signed out. This device no longer holds your messages.' });
         try {
@@ -87,6 +90,11 @@ export function App() {
       void signedIn.logout('This device was signed out: from another device, by a password change, or by an administrator. Sign in again.');
     });
   }, [started, signedIn]);
+
+  // Signed out, the picture of a conversation has nothing to stand for.
+  useEffect(() => {
+    if (state.phase === 'signedOut') dismissBootScreen();
+  }, [state.phase]);
 
   if (state.phase === 'starting') return <p className="splash" role="status">Opening Outpost…</p>;
   if (state.phase === 'signedOut' || !signedIn) {

@@ -11,6 +11,7 @@
 // to the composer, and the focused message takes its own shortcuts (see MessageRow).
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { MessageItem, MessageWindow, Receipt, TimelineEvent } from '@outpost/client';
+import { bootScreenRows, dismissBootScreen, holdBootScreen, keepBootScreen } from '../app/bootScreen.ts';
 import { nameOf } from '../app/people.ts';
 import { dayLabel, sameDay } from '../app/time.ts';
 import { MessageRow, type MessageActions } from './MessageRow.tsx';
@@ -156,6 +157,18 @@ export function MessageList({ conversationId, history, events, targetId, firstUn
       }
     }
     if (stick.current && !cut) el.scrollTop = el.scrollHeight;
+  });
+
+  // After the scroll above, in the same frame: the boot screen goes once this list shows as much.
+  useLayoutEffect(() => {
+    const rows = bootScreenRows();
+    if (rows > 0 && shown.length >= rows) dismissBootScreen();
+  });
+
+  // The latest messages on screen are what the next cold start shows first (see bootScreen.ts).
+  useEffect(() => {
+    if (cut || targetId || !atBottom || shown.length === 0) holdBootScreen();
+    else keepBootScreen(me);
   });
 
   useEffect(() => onAtBottom(atBottom), [atBottom, onAtBottom]);
