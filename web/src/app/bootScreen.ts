@@ -9,7 +9,7 @@ const ROWS = 50;
 /** Saves at most this often while the conversation changes (and when the page is hidden). */
 const SAVE_EVERY_MS = 2000;
 /** An app that cannot show the conversation (gone, moved) takes the picture away after this. */
-const GIVE_UP_MS = 5000;
+const GIVE_UP_MS = 3000;
 
 interface Saved {
   userId: string;

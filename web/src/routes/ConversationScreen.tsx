@@ -25,6 +25,7 @@ import { SharedFilesPanel } from '../components/SharedFilesPanel.tsx';
 import { ImageViewer, type ViewedImage } from '../components/ImageViewer.tsx';
 import { fullTime } from '../app/time.ts';
 import { conversationTitle } from '../components/ConversationList.tsx';
+import { dismissBootScreen } from '../app/bootScreen.ts';
 
 const NO_MEMBERS: Member[] = [];
 const NO_RECEIPTS: Receipt[] = [];
@@ -39,6 +40,8 @@ interface Props {
 }
 
 function Unavailable({ title, text }: { title: string; text: string }) {
+  // What the last visit showed here is not what there is: its picture goes at once.
+  useEffect(dismissBootScreen, []);
   return (
     <section className="unavailable" role="alert">
       <header className="pane-header">

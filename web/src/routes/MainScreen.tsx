@@ -9,6 +9,7 @@ import { useDirectNames } from '../app/useDirectNames.ts';
 import { useNotifier } from '../app/useNotifier.ts';
 import { useUnreadBadge } from '../app/useUnreadBadge.ts';
 import { commandKey } from '../app/keys.ts';
+import { dismissBootScreen } from '../app/bootScreen.ts';
 import { ConnectionBanner } from '../components/ConnectionBanner.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
 import { NewDirectDialog } from '../components/NewDirectDialog.tsx';
@@ -27,6 +28,10 @@ export function MainScreen() {
   useNotifier(client);
   useUnreadBadge(client);
   const selectedId = route.name === 'conversation' ? route.conversationId : null;
+  // The boot screen pictures a conversation: on any other screen (back, a link) it goes at once.
+  useEffect(() => {
+    if (route.name !== 'conversation') dismissBootScreen();
+  }, [route.name]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
