@@ -88,7 +88,7 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
   // Before anything else, so the first requests are traced too; the SDK is loaded only here.
-  if (config.tracing) await startTracing(config.tracing);
+  if (config.tracing) await startTracing(config.tracing, log);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

@@ -2,7 +2,8 @@
 // catch-up, judge, commit, apply, fan-out) and each HTTP request, exported over OTLP/HTTP when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set. Unset, the SDK is never loaded and `traced` only calls its
 // work: the write path pays one boolean test per stage.
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { DiagLogLevel, SpanKind, SpanStatusCode, context, diag, propagation, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import type { Logger } from './log.ts';
 
 const TRACER = 'outpost';
 let enabled = false;
@@ -20,8 +21,14 @@ export interface TracingOptions {
  * Loads the SDK and registers a tracer provider for the process (once; later calls reuse it).
  * Spans are batched and sent as OTLP JSON; W3C `traceparent` headers are honoured.
  */
-export function startTracing(options: TracingOptions): Promise<{ flush(): Promise<void>; shutdown(): Promise<void> }> {
+export function startTracing(options: TracingOptions, log?: Logger): Promise<{ flush(): Promise<void>; shutdown(): Promise<void> }> {
   running ??= (async () => {
+    // The SDK reports a receiver that refuses or does not answer only through its own logger,
+    // silent by default: an operator must see that spans are being lost.
+    if (log) {
+      const warn = (message: string, ...args: unknown[]) => log.warn(`tracing: ${message}`, { detail: args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ') });
+      diag.setLogger({ error: warn, warn, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    }
     const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
       import('@opentelemetry/sdk-trace-node'),
       import('@opentelemetry/exporter-trace-otlp-http'),
@@ -47,7 +54,13 @@ export function startTracing(options: TracingOptions): Promise<{ flush(): Promis
 
 /** Sends what is buffered (a node closing); nothing when tracing is off. */
 export async function flushTracing(): Promise<void> {
-  if (running) await (await running).flush();
+  if (!running) return;
+  try {
+    await (await running).flush();
+  } catch (error) {
+    // The spans are lost, not the node's shutdown: said in the log like any failed export.
+    diag.error('could not send the last spans', error);
+  }
 }
 
 function settle(span: Span, error?: unknown): void {
