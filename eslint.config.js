@@ -22,7 +22,7 @@ export default defineConfig(
     files: ['web/public/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: Object.fromEntries(['console', 'document', 'localStorage', 'location', 'matchMedia', 'requestAnimationFrame', 'setTimeout'].map((name) => [name, 'readonly'])),
+      globals: Object.fromEntries(['console', 'document', 'localStorage', 'location', 'matchMedia', 'PerformanceObserver', 'setTimeout'].map((name) => [name, 'readonly'])),
     },
   },
   {

@@ -69,7 +69,10 @@ describe('away from the app', () => {
     await ada.page.getByRole('alertdialog', { name: 'Log out with unsent work?' }).getByText('1 message has not been sent.').waitFor();
     await ada.page.getByRole('button', { name: 'Log out anyway' }).click();
     await ada.page.getByText('This device no longer holds your messages').waitFor();
-    expect(await ada.page.evaluate(() => JSON.parse(localStorage.getItem('outpost.pendingLogout') ?? '[]') as string[])).toEqual([refreshToken]);
+    // The revocation is queued once the attempt to send it has failed (the notice shows before).
+    const queued = () => ada.page.evaluate(() => JSON.parse(localStorage.getItem('outpost.pendingLogout') ?? '[]') as string[]);
+    await until('the revocation is queued', async () => (await queued()).length > 0, queued);
+    expect(await queued()).toEqual([refreshToken]);
 
     await ada.context.setOffline(false);
     await until('the queued logout is sent', async () => (await ada.page.evaluate(() => localStorage.getItem('outpost.pendingLogout'))) === null);
