@@ -17,7 +17,9 @@ export async function startClient(session: Session): Promise<Started> {
   const replica = await IndexedDbReplica.open({ userId: session.user.id });
   const sessionStore = openSessionStore();
   // The whole history reaches the replica (offline, searchable); memory holds what is on screen.
-  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica' }, session);
+  // The search index lives in a worker: a cold start loads it beside the messages on screen.
+  const searchWorker = () => new Worker(new URL('./searchWorker.ts', import.meta.url), { type: 'module' });
+  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica', searchWorker }, session);
   return { client, replica, stopSaving: sessionStore.close };
 }
 
