@@ -176,7 +176,8 @@ export class OutpostClient {
     // On the main thread, the saved index loads once the latest messages are on screen (loaded,
     // then painted): it takes the thread for a moment, and the last screen comes first. Older
     // segments wait for it (with history 'all' they would load beside it and make both slower).
-    // A search worker loads it at once, on the other core.
+    // A search worker loads it at once, on the other core, and history loads meanwhile: holding
+    // it back until the index was ready delayed the latest messages in the Chromium bench.
     const worker = options.searchWorker;
     this.#search = new LocalSearch({
       ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
