@@ -17,7 +17,9 @@ window.benchDone = (async () => {
     return undefined;
   }
   if (params.has('measure')) {
-    const searchWorker = () => new Worker('/search-worker.js', { type: 'module' });
+    // Started first, as the web app does, so its script loads while the replica opens.
+    const worker = new Worker('/search-worker.js', { type: 'module' });
+    const searchWorker = () => worker;
     const result = await measureColdStart(Number(params.get('measure')), segmentSize, 0, () => new Promise((resolve) => setTimeout(resolve, 0)), undefined, searchWorker);
     return { result, usage: (await navigator.storage.estimate()).usage };
   }
