@@ -1,10 +1,10 @@
 // The worker-backed search index against the in-process one. Node has no Web Workers, so the
 // worker's side here is its protocol handler (serveSearchIndex, what searchWorker.ts runs on a
-// worker's global scope) at the far end of a real MessageChannel: requests and replies are
-// structured-cloned and delivered asynchronously, in order, as between threads. The browser path
+// worker's global scope) at the far end of a real MessageChannel (testing/channelWorker.ts):
+// requests and replies are structured-cloned and delivered asynchronously, in order, as between
+// threads. The browser path
 // itself (spawning the worker, its reading Chromium's IndexedDB) is covered by
 // e2e/src/web/search.e2e.ts and the Chromium cold-start bench. SEED=n replays one random run.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import * as Y from 'yjs';
@@ -12,36 +12,23 @@ import { segmentDoc, writeDeletion, writeMessage, type ConversationId, type Mess
 import { IndexedDbReplica } from '../replica/IndexedDbReplica.ts';
 import { LocalSearch } from './LocalSearch.ts';
 import { MiniSearchIndex } from './SearchIndex.ts';
-import { serveSearchIndex, type MessageEnd } from './searchIndexProtocol.ts';
 import type { SearchEntry, SearchStore } from './SearchStore.ts';
-import { WorkerSearchIndex, type SearchWorker } from './WorkerSearchIndex.ts';
+import { channelWorker } from './testing/channelWorker.ts';
+import { WorkerSearchIndex } from './WorkerSearchIndex.ts';
 
 const WORDS = ['pump', 'pumping', 'valve', 'north', 'south', 'sample', 'report', 'truck', 'rain', 'fence', 'meter', 'crew', 'late', 'tank', 'tanker'];
 const CONVERSATIONS = ['c-1', 'c-2', 'c-3'];
 const author = '00000000-0000-4000-8000-0000000000aa' as UserId;
 
-const open: MessagePort[] = [];
+const started: { terminate(): void }[] = [];
 afterEach(() => {
-  for (const port of open.splice(0)) port.close();
+  for (const worker of started.splice(0)) worker.terminate();
 });
 
-/** A worker stand-in: one end of a channel whose other end serveSearchIndex answers; `die()` fires its 'error'. */
-function channelWorker(indexedDB?: IDBFactory): SearchWorker & { die(): void } {
-  const { port1, port2 } = new MessageChannel();
-  open.push(port1, port2);
-  serveSearchIndex(port2 as unknown as MessageEnd, indexedDB);
-  port2.start();
-  const errors = new EventTarget();
-  return {
-    postMessage: (message) => port1.postMessage(message),
-    addEventListener: (type, listener) => {
-      if (type === 'message') port1.addEventListener('message', (event) => listener(event as unknown as { data: unknown }));
-      else errors.addEventListener(type, (event) => listener(event as unknown as { data?: unknown }));
-      port1.start();
-    },
-    terminate: () => port1.close(),
-    die: () => errors.dispatchEvent(new Event('error')),
-  };
+function startWorker(indexedDB?: IDBFactory): ReturnType<typeof channelWorker> {
+  const worker = channelWorker(indexedDB);
+  started.push(worker);
+  return worker;
 }
 
 function random(seed: number): () => number {
@@ -61,7 +48,7 @@ describe('WorkerSearchIndex', () => {
     const next = random(seed);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const local = new MiniSearchIndex();
-    const worker = new WorkerSearchIndex(channelWorker(), (error) => {
+    const worker = new WorkerSearchIndex(startWorker(), (error) => {
       throw error;
     });
     const entry = (): SearchEntry => {
@@ -133,7 +120,7 @@ describe('WorkerSearchIndex', () => {
       saveSearch: (s) => replica.saveSearch(s),
       searchTexts: (ids) => replica.searchTexts(ids),
     };
-    const worker = new WorkerSearchIndex(channelWorker(factory.indexedDB), (error) => {
+    const worker = new WorkerSearchIndex(startWorker(factory.indexedDB), (error) => {
       throw error;
     });
     expect(await worker.load(store)).toEqual({ covered: { a: 'sv-a', b: 'sv-b' }, upTo: id, batches: 1 });
@@ -144,7 +131,7 @@ describe('WorkerSearchIndex', () => {
   });
 
   it('keeps search working on the main thread when the worker dies, with what it had indexed', async () => {
-    const worker = channelWorker();
+    const worker = startWorker();
     const search = new LocalSearch({ worker: () => worker });
     const doc = new Y.Doc();
     const name = segmentDoc('00000000-0000-4000-8000-000000000001' as ConversationId, 0);
