@@ -49,6 +49,7 @@ import { Outbox, type OutboxEntry } from './replica/Outbox.ts';
 import type { OperationKind, PendingOperation } from './replica/PendingOperation.ts';
 import { SyncProgress, type SyncProgressValue } from './replica/SyncProgress.ts';
 import { LocalSearch, type SearchHit, type SearchOptions } from './search/LocalSearch.ts';
+import type { SearchWorker } from './search/WorkerSearchIndex.ts';
 import { serverSearchPath, type ServerSearchOptions, type ServerSearchPage } from './search/serverSearch.ts';
 import { TabRelay } from './tabs/TabRelay.ts';
 import { Refusals, type Failure } from './recovery/Refusals.ts';
@@ -83,6 +84,15 @@ export interface OutpostClientOptions {
    * fetches them only when asked (`Conversation.loadOlder`, `Conversation.openAt`).
    */
   history?: HistoryMode;
+  /**
+   * Starts a module worker running `@outpost/client/search-worker`: the local search index lives
+   * there, and a cold start loads the saved index beside the main thread's work instead of after
+   * it. Without it (or if the worker fails) the index is kept on the main thread.
+   *
+   * @example
+   * searchWorker: () => new Worker(new URL('./searchWorker.ts', import.meta.url), { type: 'module' })
+   */
+  searchWorker?: () => SearchWorker;
 }
 
 /** One row of the conversation list: the inbox entry and what the conversation's documents say. */
@@ -163,17 +173,24 @@ export class OutpostClient {
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;
-    // The saved index loads once the latest messages are on screen (loaded, then painted): it
-    // takes the main thread for a moment, and the last screen comes first. Older segments wait
-    // for it (with history 'all' they would load beside it and make both slower).
+    // On the main thread, the saved index loads once the latest messages are on screen (loaded,
+    // then painted): it takes the thread for a moment, and the last screen comes first. Older
+    // segments wait for it (with history 'all' they would load beside it and make both slower).
+    // A search worker loads it at once, on the other core, and history loads meanwhile: holding
+    // it back until the index was ready delayed the latest messages in the Chromium bench.
+    const worker = options.searchWorker;
     this.#search = new LocalSearch({
       ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
       loaded: (name) => docs.loaded(name),
-      after: async () => {
-        await this.loaded();
-        await afterPaint();
-        docs.holdLoads(this.#search.ready());
-      },
+      ...(worker
+        ? { worker }
+        : {
+            after: async () => {
+              await this.loaded();
+              await afterPaint();
+              docs.holdLoads(this.#search.ready());
+            },
+          }),
     });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#search.watch(name, doc)));
     this.#outbox = new Outbox(this.#persistence, this.tab, (keys) => this.#relay?.settled(keys));

@@ -3,7 +3,7 @@
 // searchable (the saved search index), then for all messages; then search latency against a
 // linear scan, and bytes stored per message.
 import * as Y from 'yjs';
-import { IndexedDbReplica, LocalSearch, OutpostClient, type IndexedDbFactory } from '@outpost/client';
+import { IndexedDbReplica, LocalSearch, OutpostClient, type IndexedDbFactory, type SearchWorker } from '@outpost/client';
 import { conversationId, me, messageId, offlineSession, segmentWord, syntheticConversation } from './syntheticConversation.ts';
 
 export interface ColdStartResult {
@@ -49,10 +49,20 @@ async function waitForAsync(check: () => Promise<boolean>, wait: () => Promise<u
   while (!(await check())) await wait();
 }
 
-/** Starts a client from the stored replica with no network and measures it; `start` is when the clock started. */
-export async function measureColdStart(messages: number, segmentSize: number, start: number, wait: () => Promise<unknown>, factory?: IndexedDbFactory): Promise<ColdStartResult> {
+/**
+ * Starts a client from the stored replica with no network and measures it; `start` is when the
+ * clock started. `searchWorker` holds the search index in a worker, as the web app does.
+ */
+export async function measureColdStart(
+  messages: number,
+  segmentSize: number,
+  start: number,
+  wait: () => Promise<unknown>,
+  factory?: IndexedDbFactory,
+  searchWorker?: () => SearchWorker,
+): Promise<ColdStartResult> {
   const replica = await IndexedDbReplica.open({ userId: me, ...(factory ? { factory } : {}) });
-  const client = await OutpostClient.resume({ url: 'http://127.0.0.1:9', persistence: replica }, offlineSession);
+  const client = await OutpostClient.resume({ url: 'http://127.0.0.1:9', persistence: replica, ...(searchWorker ? { searchWorker } : {}) }, offlineSession);
   client.disconnect();
   const conversation = client.conversation(conversationId);
   const last = Array.from({ length: 50 }, (_, i) => messageId(messages - i));

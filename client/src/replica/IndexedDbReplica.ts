@@ -9,7 +9,8 @@ import { DEFAULT_FULL_SIZE_BUDGET, overBudget, usageOf, type CachedKind, type Ca
 import type { MessageId } from '@outpost/shared-schema';
 import { replicaDatabase, REPLICA_SCHEMA_VERSION, type IndexedDbFactory, type ReplicaDexie } from './ReplicaDatabase.ts';
 import { StoragePressure, isQuotaError, type StorageStatus } from './StoragePressure.ts';
-import type { SavedSearch, SearchEntry, SearchJournalBatch, SearchSnapshot, SearchStore, SearchText } from '../search/SearchStore.ts';
+import type { SavedSearch, SearchJournalBatch, SearchSnapshot, SearchStore, SearchText } from '../search/SearchStore.ts';
+import { readSavedSearch } from './readSavedSearch.ts';
 import { Derived, type Live } from '../live.ts';
 
 export interface IndexedDbReplicaOptions {
@@ -284,27 +285,13 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
   // ── the local search index (SearchStore) ──
 
   async loadSearch(): Promise<SavedSearch> {
-    const db = this.#db;
-    return db.transaction('r', [db.searchIndex, db.searchJournal, db.searchText], async () => {
-      const snapshot = (await db.searchIndex.get('index')) ?? null;
-      const journal = await db.searchJournal.where('id').above(snapshot?.upTo ?? 0).toArray();
-      // The journal's entries are indexed again on load: they need their words.
-      const ids = [...new Set(journal.flatMap((row) => row.put.map((entry) => entry.id)))];
-      const texts = new Map<string, SearchText>();
-      for (const text of await db.searchText.bulkGet(ids)) if (text) texts.set(text.id, text);
-      return {
-        snapshot: snapshot ? { index: snapshot.index, covered: snapshot.covered, upTo: snapshot.upTo } : null,
-        journal: journal.map((row) => ({
-          id: row.id as number,
-          put: row.put.flatMap((entry): SearchEntry[] => {
-            const text = texts.get(entry.id);
-            return text ? [{ ...text, ...entry }] : [];
-          }),
-          remove: row.remove,
-          covered: row.covered,
-        })),
-      };
-    });
+    return readSavedSearch(this.#db.backendDB());
+  }
+
+  /** The search worker reads the saved index from this database itself. */
+  get savedIn(): { database: string; version: number } {
+    const db = this.#db.backendDB();
+    return { database: db.name, version: db.version };
   }
 
   async appendSearch(batch: SearchJournalBatch): Promise<number> {

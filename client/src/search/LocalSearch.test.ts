@@ -8,6 +8,7 @@ import { DocStore } from '../replica/DocStore.ts';
 import { IndexedDbReplica } from '../replica/IndexedDbReplica.ts';
 import { segmentDoc, writeDeletion, writeEdit, writeMessage, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
 import { LocalSearch } from './LocalSearch.ts';
+import { channelWorker } from './testing/channelWorker.ts';
 
 const WORDS = ['pump', 'valve', 'north', 'south', 'sample', 'report', 'truck', 'rain', 'fence', 'meter', 'crew', 'late', 'early', 'shift', 'tank'];
 const author = '00000000-0000-4000-8000-0000000000aa' as UserId;
@@ -77,11 +78,13 @@ describe('LocalSearch', () => {
       replica.close();
   });
 
-  it('persists in the replica: a cold start searches 100,000 messages before any document loads, and reads again only a document that changed while the index was not saved', async () => {
+  // In a worker, the index reads the saved copy from the replica's database itself.
+  it.each(['in this thread', 'in a worker'])('persists in the replica (index %s): a cold start searches 100,000 messages before any document loads, and reads again only a document that changed while the index was not saved', async (where) => {
     const factory = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const worker = where === 'in a worker' ? () => channelWorker(factory.indexedDB) : undefined;
     const first = await IndexedDbReplica.open({ userId: author, factory });
     const firstStore = new DocStore(first);
-    const indexing = new LocalSearch({ store: first, loaded: (name) => firstStore.loaded(name) });
+    const indexing = new LocalSearch({ store: first, loaded: (name) => firstStore.loaded(name), ...(worker ? { worker } : {}) });
     firstStore.onOpen((name, doc) => indexing.watch(name, doc));
     const names: string[] = [];
     for (let s = 0; s < 100; s++) {
@@ -118,7 +121,7 @@ describe('LocalSearch', () => {
     // The cold start: searchable once the saved index is loaded, no document opened yet.
     const replica = await IndexedDbReplica.open({ userId: author, factory });
     const store = new DocStore(replica);
-    const search = new LocalSearch({ store: replica, loaded: (name) => store.loaded(name) });
+    const search = new LocalSearch({ store: replica, loaded: (name) => store.loaded(name), ...(worker ? { worker } : {}) });
     store.onOpen((name, doc) => search.watch(name, doc));
     await search.ready();
     expect(store.names()).toEqual([]);

@@ -4,12 +4,14 @@
 // the replica, saved as a copy plus a journal of changes: a cold start loads it instead of
 // reading every message, and re-reads only documents whose state differs from what it covers.
 // The index keeps no message text: a hit's text is read from its document when that is in
-// memory, otherwise from the store's text rows, for the hits asked for only.
-import MiniSearch from 'minisearch';
+// memory, otherwise from the store's text rows, for the hits asked for only. In a browser the
+// index lives in a Web Worker (SearchIndex.ts), so its saved copy loads beside the main thread.
 import * as Y from 'yjs';
 import { parseDocName, readMessage, segmentDoc, segmentMaps, type ConversationId, type MessageId, type UserId } from '@outpost/shared-schema';
 import { PERSISTENCE_ORIGIN } from '../replica/DocStore.ts';
+import { MiniSearchIndex, type SearchIndex } from './SearchIndex.ts';
 import type { SearchEntry, SearchStore, SearchText } from './SearchStore.ts';
+import { WorkerSearchIndex, type SearchWorker } from './WorkerSearchIndex.ts';
 
 /** One message that matches a search. */
 export interface SearchHit {
@@ -34,13 +36,6 @@ export interface SearchOptions {
   limit?: number;
 }
 
-const OPTIONS = {
-  fields: ['body', 'files'],
-  // Only what filtering and finding the text need: the saved index loads in proportion to it.
-  storeFields: ['conversationId', 'segment'],
-  searchOptions: { prefix: true, combineWith: 'AND' as const },
-};
-
 /** Journal batches after which the saved copy is replaced (its cost is spread over this many). */
 const SNAPSHOT_AFTER_BATCHES = 200;
 /** Entries changed after which the saved copy is replaced. */
@@ -55,11 +50,22 @@ export interface LocalSearchOptions {
   loaded?: (docName: string) => Promise<unknown>;
   /** The saved index loads after this resolves (what the user sees first comes first). */
   after?: () => Promise<unknown>;
+  /**
+   * Starts the worker that holds the index (a module worker running `@outpost/client/search-worker`);
+   * without it the index is in this thread. If the worker fails, the index moves to this thread.
+   */
+  worker?: () => SearchWorker;
 }
 
 /** Finds messages by their words in every segment document opened in this client. */
 export class LocalSearch {
-  #index = new MiniSearch<SearchEntry>(OPTIONS);
+  #index: SearchIndex;
+  /** Resolves once the index, moved to this thread after its worker failed, is complete again. */
+  #rebuilt: Promise<void> = Promise.resolve();
+  /** One set per search awaiting its texts: ids removed meanwhile, left out of its hits. */
+  readonly #searching = new Set<Set<string>>();
+  /** True once the saved index is loaded (or there is none): changes reach the index from then on. */
+  #restored: boolean;
   readonly #store: SearchStore | undefined;
   readonly #loaded: (docName: string) => Promise<unknown>;
   /** Resolves once the saved index (if any) is in memory. */
@@ -82,6 +88,8 @@ export class LocalSearch {
 
   constructor(options: LocalSearchOptions = {}) {
     this.#store = options.store;
+    this.#index = options.worker ? this.#startWorker(options.worker) : new MiniSearchIndex();
+    this.#restored = !options.store;
     this.#loaded = options.loaded ?? (() => Promise.resolve());
     const store = this.#store;
     const after = options.after ?? (() => Promise.resolve());
@@ -93,31 +101,65 @@ export class LocalSearch {
       : Promise.resolve();
   }
 
-  async #restore(store: SearchStore): Promise<void> {
+  #startWorker(start: () => SearchWorker): SearchIndex {
     try {
-      const saved = await store.loadSearch();
-      if (saved.snapshot) {
-        // In one go: the async variant yields between chunks and a cold start's document loads starve it.
-        this.#index = MiniSearch.loadJSON<SearchEntry>(saved.snapshot.index, OPTIONS);
-        for (const [name, sv] of Object.entries(saved.snapshot.covered)) this.#covered.set(name, sv);
-        this.#lastBatch = saved.snapshot.upTo;
-      }
-      for (const batch of saved.journal) {
-        for (const id of batch.remove) if (this.#index.has(id)) this.#index.discard(id);
-        for (const entry of batch.put) {
-          if (this.#index.has(entry.id)) this.#index.discard(entry.id);
-          this.#index.add(entry);
-        }
-        for (const [name, sv] of Object.entries(batch.covered)) this.#covered.set(name, sv);
-        this.#lastBatch = Math.max(this.#lastBatch, batch.id);
-      }
-      this.#batchesSinceSnapshot = saved.journal.length;
+      return new WorkerSearchIndex(start(), (error) => this.#fallBack(error));
     } catch (error) {
+      console.error('outpost search: cannot start the search worker; the index is kept on this thread', error);
+      return new MiniSearchIndex();
+    }
+  }
+
+  async #restore(store: SearchStore): Promise<void> {
+    const index = this.#index;
+    try {
+      const loaded = await index.load(store);
+      for (const [name, sv] of Object.entries(loaded.covered)) this.#covered.set(name, sv);
+      this.#lastBatch = loaded.upTo;
+      this.#batchesSinceSnapshot = loaded.batches;
+    } catch (error) {
+      // Its worker failed: the index moved to this thread, which loads it again.
+      if (this.#index !== index) return this.#restore(store);
       // The documents still hold every message: start empty and read them as they open.
       console.error('outpost search: the saved index cannot be read; it is built again from the replica', error);
-      this.#index = new MiniSearch<SearchEntry>(OPTIONS);
       this.#covered.clear();
     }
+    this.#restored = true;
+  }
+
+  /**
+   * The worker stopped: the index moves to this thread. Before the saved index was loaded, nothing
+   * reached the worker yet and #restore loads it here; after, the saved copy and journal load
+   * again and every watched document is read in full (the changes not saved yet are there).
+   */
+  #fallBack(error: Error): void {
+    console.error('outpost search: the search worker failed; the index is kept on this thread', error);
+    const index = new MiniSearchIndex();
+    this.#index = index;
+    const store = this.#store;
+    if (store && !this.#restored) return;
+    this.#rebuilt = (async () => {
+      if (store) {
+        try {
+          await index.load(store);
+        } catch (loadError) {
+          console.error('outpost search: the saved index cannot be read; it is built again from the documents', loadError);
+        }
+      }
+      for (const [docName, doc] of this.#watched) {
+        const name = parseDocName(docName);
+        if (name?.kind !== 'segment') continue;
+        const { put, remove } = entriesOf(doc, name.conversationId, name.segment, segmentMaps(doc).messages.keys());
+        index.update(put, remove);
+      }
+      const put: SearchEntry[] = [];
+      const remove: string[] = [];
+      for (const [id, entry] of this.#unsaved) {
+        if (entry) put.push(entry);
+        else remove.push(id);
+      }
+      index.update(put, remove);
+    })();
   }
 
   /** Resolves once everything the replica's saved index holds is searchable. */
@@ -127,7 +169,7 @@ export class LocalSearch {
 
   /** Number of messages indexed. */
   get size(): number {
-    return this.#index.documentCount;
+    return this.#index.size;
   }
 
   /** Segment documents read in full this run because the saved index did not cover their state. */
@@ -178,17 +220,16 @@ export class LocalSearch {
   }
 
   #reindex(docName: string, conversationId: ConversationId, segment: number, doc: Y.Doc, ids: Iterable<string>): void {
-    for (const id of ids) {
-      const view = readMessage(doc, id as MessageId);
-      if (this.#index.has(id)) this.#index.discard(id);
-      if (!view || view.deleted) {
-        this.#unsaved.set(id, null);
-        continue;
-      }
-      const entry: SearchEntry = { ...textOf(view), conversationId, segment };
-      this.#index.add(entry);
-      this.#unsaved.set(id, entry);
+    const { put, remove } = entriesOf(doc, conversationId, segment, ids);
+    for (const id of remove) {
+      this.#unsaved.set(id, null);
+      for (const removed of this.#searching) removed.add(id);
     }
+    for (const entry of put) {
+      this.#unsaved.set(entry.id, entry);
+      for (const removed of this.#searching) removed.delete(entry.id);
+    }
+    this.#index.update(put, remove);
     if (!this.#store) return;
     this.#unsavedDocs.set(docName, doc);
     this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_AFTER_MS);
@@ -237,7 +278,10 @@ export class LocalSearch {
   }
 
   async #snapshot(store: SearchStore): Promise<void> {
-    await store.saveSearch({ index: JSON.stringify(this.#index), covered: Object.fromEntries(this.#covered), upTo: this.#lastBatch });
+    // What is covered and the batch reached, as of when the index was asked for its copy.
+    const covered = Object.fromEntries(this.#covered);
+    const upTo = this.#lastBatch;
+    await store.saveSearch({ index: await this.#index.serialize(), covered, upTo });
     this.#batchesSinceSnapshot = 0;
     this.#entriesSinceSnapshot = 0;
   }
@@ -256,7 +300,9 @@ export class LocalSearch {
 
   close(): void {
     this.#closed = true;
-    void this.#flush();
+    const index = this.#index;
+    // The index answers until what it holds is saved (a snapshot after removals needs it).
+    void this.#flush().finally(() => index.close());
   }
 
   /**
@@ -266,23 +312,38 @@ export class LocalSearch {
    */
   async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     if (query.trim() === '') return [];
-    const filter = options.conversationId ? (hit: { [key: string]: unknown }) => hit.conversationId === options.conversationId : undefined;
-    const results = this.#index.search(query, filter ? { filter } : {}).slice(0, options.limit ?? 50);
+    const removed = new Set<string>();
+    this.#searching.add(removed);
+    const index = this.#index;
+    try {
+      return await this.#searchIn(index, query, options, removed);
+    } catch (error) {
+      if (this.#index === index) throw error;
+      // Its worker failed during the search: the index on this thread answers once complete.
+      await this.#rebuilt;
+      return await this.#searchIn(this.#index, query, options, removed);
+    } finally {
+      this.#searching.delete(removed);
+    }
+  }
+
+  async #searchIn(index: SearchIndex, query: string, options: SearchOptions, removed: Set<string>): Promise<SearchHit[]> {
+    const results = await index.search(query, { ...(options.conversationId ? { conversationId: options.conversationId } : {}), limit: options.limit ?? 50 });
     const texts = new Map<string, SearchText>();
     const unread: string[] = [];
     for (const r of results) {
-      const doc = typeof r.segment === 'number' ? this.#watched.get(segmentDoc(r.conversationId as ConversationId, r.segment)) : undefined;
+      const doc = r.segment === undefined ? undefined : this.#watched.get(segmentDoc(r.conversationId as ConversationId, r.segment));
       const view = doc ? readMessage(doc, r.id as MessageId) : null;
-      if (view && !view.deleted) texts.set(r.id as string, textOf(view));
-      else unread.push(r.id as string);
+      if (view && !view.deleted) texts.set(r.id, textOf(view));
+      else unread.push(r.id);
     }
     if (unread.length > 0 && this.#store) {
       const stored = await this.#store.searchTexts(unread);
       for (const text of stored) if (text) texts.set(text.id, text);
     }
     return results.flatMap((r) => {
-      const text = texts.get(r.id as string);
-      if (!text || !this.#index.has(r.id)) return [];
+      const text = texts.get(r.id);
+      if (!text || removed.has(r.id)) return [];
       return [
         {
           messageId: r.id as MessageId,
@@ -297,6 +358,18 @@ export class LocalSearch {
       ];
     });
   }
+}
+
+/** The index's entries for these messages of a segment document, and the ids of those deleted or gone. */
+function entriesOf(doc: Y.Doc, conversationId: ConversationId, segment: number, ids: Iterable<string>): { put: SearchEntry[]; remove: string[] } {
+  const put: SearchEntry[] = [];
+  const remove: string[] = [];
+  for (const id of ids) {
+    const view = readMessage(doc, id as MessageId);
+    if (!view || view.deleted) remove.push(id);
+    else put.push({ ...textOf(view), conversationId, segment });
+  }
+  return { put, remove };
 }
 
 /** What a hit shows of a message. */

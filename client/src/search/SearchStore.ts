@@ -60,4 +60,9 @@ export interface SearchStore {
   saveSearch(snapshot: SearchSnapshot): Promise<void>;
   /** The stored text of these messages, in the same order (undefined: none stored). */
   searchTexts(ids: readonly string[]): Promise<(SearchText | undefined)[]>;
+  /**
+   * The IndexedDB database (of this origin) holding the saved index, at the version it is open
+   * at, when another thread may read it there itself (the search worker does, via readSavedSearch).
+   */
+  readonly savedIn?: { database: string; version: number };
 }

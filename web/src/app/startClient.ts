@@ -14,10 +14,19 @@ export interface Started {
 }
 
 export async function startClient(session: Session): Promise<Started> {
-  const replica = await IndexedDbReplica.open({ userId: session.user.id });
+  // The search index lives in a worker: a cold start loads it beside the messages on screen. It
+  // starts first, so its script loads while the replica opens.
+  const worker = new Worker(new URL('./searchWorker.ts', import.meta.url), { type: 'module' });
+  let replica: IndexedDbReplica;
+  try {
+    replica = await IndexedDbReplica.open({ userId: session.user.id });
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
   const sessionStore = openSessionStore();
   // The whole history reaches the replica (offline, searchable); memory holds what is on screen.
-  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica' }, session);
+  const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica', searchWorker: () => worker }, session);
   return { client, replica, stopSaving: sessionStore.close };
 }
 
