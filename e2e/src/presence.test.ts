@@ -2,6 +2,7 @@
 // online and who types where; someone outside a conversation never learns that you type in it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { inboxDoc, presenceDoc, userDoc, type UserId } from '@outpost/shared-schema';
+import { authFrame, awarenessFrame, rawSocket } from './attacker.ts';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 
 afterAll(teardown);
@@ -34,16 +35,43 @@ describe.each(backends)('presence on %s', (backend) => {
     await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
   });
 
-  it('keeps awareness timers only where there is awareness (presence documents)', async () => {
+  it('keeps awareness only where there is awareness: user documents and inboxes hold none, run no timer, and still sync', async () => {
     const server = await startNode(await freshDatabase(backend));
     const ada = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
     const me = ada.user.id as UserId;
     const names = [userDoc(me), inboxDoc(me)];
-    await until('ada’s user document and inbox are open on the server', () => names.every((name) => server.hocuspocus.documents.get(name)?.isLoading === false));
+    const loaded = (name: string) => server.hocuspocus.documents.get(name)?.isLoading === false;
+    await until('ada’s user document, inbox and presence document are open on the server', () => [...names, presenceDoc(me)].every(loaded));
     type Timer = { _destroyed?: boolean };
-    const timerOf = (name: string) => (server.hocuspocus.documents.get(name) as unknown as { awareness: { _checkInterval: Timer } }).awareness._checkInterval;
-    for (const name of names) expect(timerOf(name)._destroyed, name).toBe(true);
-    await until('and her presence document', () => server.hocuspocus.documents.get(presenceDoc(me))?.isLoading === false);
-    expect(timerOf(presenceDoc(me))._destroyed).toBe(false);
+    const awarenessOf = (name: string) => server.hocuspocus.documents.get(name)!.awareness as unknown as { _checkInterval?: Timer; getStates(): Map<number, unknown> };
+    // One shared awareness without a timer for both (and for everyone's), a live one for presence.
+    for (const name of names) expect(awarenessOf(name)._checkInterval, name).toBeUndefined();
+    expect(awarenessOf(userDoc(me))).toBe(awarenessOf(inboxDoc(me)));
+    expect(awarenessOf(presenceDoc(me))._checkInterval?._destroyed).toBe(false);
+
+    // Awareness sent to her user document (a raw client on its own socket) is dropped, and keeps nothing.
+    const socket = rawSocket(server.url);
+    await socket.opened;
+    socket.ws.send(authFrame(userDoc(me), ada.session.accessToken));
+    socket.ws.send(awarenessFrame(userDoc(me), [{ clientId: 77, clock: 1, state: { typing: null } }]));
+    await until('the raw socket’s document connection is open', () => server.hocuspocus.documents.get(userDoc(me))!.getConnectionsCount() === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(awarenessOf(userDoc(me)).getStates().size).toBe(0);
+    socket.ws.close();
+    await socket.closed;
+
+    // Her inbox still takes what the server writes, and her presence still reaches a contact.
+    const dm = await bob.openDirect(me);
+    await until('ada’s inbox lists the DM bob opened', () => ada.conversations().get().some((c) => c.id === dm), () => ada.conversations().get());
+    await until('bob sees ada online', () => bob.online().get().includes(me), () => bob.online().get());
+
+    // Unloaded and loaded again (she leaves and comes back), the documents get the shared one again.
+    ada.disconnect();
+    await until('ada’s documents are unloaded', () => names.every((name) => !server.hocuspocus.documents.has(name)));
+    ada.connect();
+    await until('and loaded again', () => names.every(loaded));
+    for (const name of names) expect(awarenessOf(name)._checkInterval, name).toBeUndefined();
+    await until('bob sees ada online again', () => bob.online().get().includes(me), () => bob.online().get());
   });
 });

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hocuspocus, type Document } from '@hocuspocus/server';
 import { Hono } from 'hono';
-import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
 import { Audit } from './audit/Audit.ts';
@@ -65,13 +65,17 @@ export interface OutpostServer {
   erased(): Promise<void>;
 }
 
-function toRequest(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers });
+/** Shared by every socket's request: Hocuspocus passes headers to hooks, and no hook of ours reads them. */
+const NO_HEADERS = new Headers();
+
+/**
+ * What Hocuspocus keeps of the upgrade request for the socket's life: its path and query (the
+ * protocol version), all any hook of ours reads. Not undici's Request with the headers copied,
+ * whose parsed URL, headers and signal would stay with every idle socket (~1.7 KB), and a path
+ * without a host, so Hocuspocus parses each document's query with URLSearchParams, not URL.
+ */
+function syncRequest(req: IncomingMessage): Request {
+  return { url: req.url ?? '/sync', headers: NO_HEADERS } as unknown as Request;
 }
 
 function bytes(data: RawData): Uint8Array {
@@ -205,31 +209,34 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: config.tls })
     : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
+  /** Wires one WebSocket to Hocuspocus and to access control (counted where it opens and closes). */
+  const attachSocket = (ws: WebSocket, request: Request) => {
+    const record = engine.access.openSocket();
+    record.terminate = (code, reason) => ws.close(code, reason);
+    const connection = hocuspocus.handleConnection(ws, request, { socket: record });
+    const spend = inboundBudget(ws);
+    ws.on('message', (data) => {
+      const frame = bytes(data);
+      spend(frame.byteLength);
+      connection.handleMessage(frame);
+    });
+    log.debug('socket opened', { connectionId: record.id });
+    ws.on('close', (code, reason) => {
+      log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
+      engine.access.closeSocket(record);
+      connection.handleClose({ code, reason: reason.toString() });
+    });
+    ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
+  };
   httpServer.on('upgrade', (req, socket, head) => {
     if (draining || new URL(req.url ?? '/', 'http://localhost').pathname !== '/sync') {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const record = engine.access.openSocket();
-      record.terminate = (code, reason) => ws.close(code, reason);
-      const connection = hocuspocus.handleConnection(ws, toRequest(req), { socket: record });
-      const spend = inboundBudget(ws);
-      ws.on('message', (data) => {
-        const frame = bytes(data);
-        spend(frame.byteLength);
-        connection.handleMessage(frame);
-      });
-      log.debug('socket opened', { connectionId: record.id });
-      ws.on('close', (code, reason) => {
-        log.debug('socket closed', { connectionId: record.id, userId: record.userId, code });
-        engine.access.closeSocket(record);
-        connection.handleClose({ code, reason: reason.toString() });
-      });
-      ws.on('error', (error) => log.warn('websocket error', { connectionId: record.id, userId: record.userId, error }));
-    });
+    // The callback must not close over `req`: the IncomingMessage would then live as long as the socket.
+    const request = syncRequest(req);
+    wss.handleUpgrade(req, socket, head, (ws) => attachSocket(ws, request));
   });
-
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());

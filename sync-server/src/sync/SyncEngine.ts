@@ -153,7 +153,7 @@ export class SyncEngine implements Extension {
 
   async onDisconnect({ context }: onDisconnectPayload): Promise<void> {
     const connection = context as ConnectionContext | undefined;
-    if (!connection?.connectionKey) return;
+    if (connection?.connectionKey === undefined) return;
     this.access.released(connection);
     this.#writePath.connectionClosed(connection);
   }

@@ -2,7 +2,7 @@
 // connection limits. Sockets are counted where they open and close (the `ws` layer), so no path
 // through Hocuspocus can leak a slot. Membership and session answers are cached briefly; changes
 // made on this node take effect at once, the sweep catches the rest.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { OutpostError, parseDocName, unreachable, type ConversationId, type DeviceId, type DocName, type Posting, type Role, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { TokenSigner } from '../auth/tokens.ts';
@@ -15,7 +15,8 @@ export const RECHECK_MS = 2_000;
 
 /** One WebSocket: opened and closed by the server, whatever Hocuspocus does with its documents. */
 export class SocketRecord {
-  readonly id = randomUUID();
+  /** For logs and traces. Hex from one buffer is one flat string; randomUUID() builds a ~200-byte cons string. */
+  readonly id = randomBytes(16).toString('hex');
   userId: UserId | null = null;
   /** The signed-in device it serves (set with userId). */
   deviceId: DeviceId | null = null;
@@ -23,15 +24,17 @@ export class SocketRecord {
   /** Closes the WebSocket itself (set where it opened). */
   terminate: (code: number, reason: string) => void = () => undefined;
   /** Document connections admitted on this socket: connection key → document name. */
-  readonly connections = new Map<string, string>();
+  readonly connections = new Map<number, string>();
+  /** The last connection key given out on this socket (keys start at 1). */
+  lastKey = 0;
 }
 
 /** What a document connection carries after authentication. */
 export interface ConnectionContext extends Sender {
   doc: DocName;
   socket: SocketRecord;
-  /** This document connection, among the socket's. */
-  connectionKey: string;
+  /** This document connection, among the socket's (from 1). */
+  connectionKey: number;
 }
 
 const denied = (kind: 'unauthorized' | 'forbidden', message: string) => new Refused(kind, kind === 'unauthorized' ? 'signedOut' : 'accessLost', message);
@@ -96,7 +99,7 @@ export class AccessControl {
     }
   }
 
-  #admit(socket: SocketRecord, { userId, deviceId }: Sender, documentName: string): string {
+  #admit(socket: SocketRecord, { userId, deviceId }: Sender, documentName: string): number {
     if (socket.closed) throw new Refused('unauthorized', 'retry', 'the connection closed', 0);
     if (socket.userId !== null && socket.userId !== userId) throw denied('forbidden', 'one connection serves one user');
     socket.deviceId ??= deviceId;
@@ -117,7 +120,7 @@ export class AccessControl {
     if (same >= ConnectionLimits.connectionsPerDocument) {
       throw new Refused('tooLarge', 'retry', `a document is open at most ${ConnectionLimits.connectionsPerDocument} times per connection`, 10_000);
     }
-    const key = randomUUID();
+    const key = ++socket.lastKey;
     socket.connections.set(key, documentName);
     return key;
   }

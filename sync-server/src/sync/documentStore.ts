@@ -1,7 +1,8 @@
 // Loads documents from the update log and brings server-owned views in line as they load;
 // compacts logs in storage (never from a node's memory). Writes go through the write path.
 import * as Y from 'yjs';
-import type { Extension, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Document, Extension, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Awareness } from 'y-protocols/awareness';
 import { parseDocName, unreachable } from '@outpost/shared-schema';
 import type { UpdateLog } from '@outpost/storage';
 import type { Coordinator } from '../coordination/Coordinator.ts';
@@ -62,7 +63,7 @@ export class DocumentStore implements Extension {
   async #load({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     const name = parseDocName(documentName);
     if (!name || name.kind === 'presence') return; // presence is awareness only
-    quietAwareness(document);
+    dropAwareness(document);
     await this.#coordinator.watch(documentName);
     // Under the document's lock: an entry or server write that reached the loading copy first
     // is not undone by an older read of the log.
@@ -124,14 +125,54 @@ export class DocumentStore implements Extension {
   }
 }
 
+/** A map that stays empty: whatever is set on it is dropped. */
+class EmptyMap<K, V> extends Map<K, V> {
+  override set(): this {
+    return this;
+  }
+}
+
 /**
- * Stops the awareness timer of a document that has no awareness. Every Hocuspocus document has a
- * y-protocols Awareness, and each runs a 3-second interval (renewing its own state, expiring
- * others'); only presence documents accept awareness (SyncEngine.beforeHandleAwareness refuses it
- * elsewhere), so on the others the timer has nothing to do — and with a user document and an
- * inbox open per client, thousands of them would tick while every connection sits idle.
+ * The awareness of every document that has none. Only presence documents accept awareness
+ * (SyncEngine.beforeHandleAwareness empties every update sent to another document), yet every
+ * Hocuspocus document builds its own y-protocols Awareness: two maps, listeners and a 3-second
+ * interval, ~1.4 KB, and with a user document and an inbox open per client, two per connection.
+ * This one holds no state, so what Hocuspocus does with it (send the current states to a new
+ * connection, answer an awareness query, apply an emptied update, listen for changes) finds
+ * nothing to send and keeps nothing.
  */
-function quietAwareness(document: Y.Doc & { awareness?: { _checkInterval?: ReturnType<typeof setInterval> } }): void {
-  const timer = document.awareness?._checkInterval;
-  if (timer !== undefined) clearInterval(timer);
+const NO_AWARENESS = {
+  clientID: 0,
+  states: new EmptyMap<number, Record<string, unknown>>(),
+  meta: new EmptyMap<number, { clock: number; lastUpdated: number }>(),
+  getStates(): Map<number, Record<string, unknown>> {
+    return this.states;
+  },
+  getLocalState: () => null,
+  setLocalState: () => undefined,
+  setLocalStateField: () => undefined,
+  on: () => undefined,
+  once: () => undefined,
+  off: () => undefined,
+  emit: () => undefined,
+  destroy: () => undefined,
+};
+
+/**
+ * Gives a document that has no awareness the shared empty one, and lets its own go: its timer
+ * stopped and its listener on the document removed, nothing else refers to it. Called while the
+ * document loads, before any connection is added: the notice its own awareness queued when
+ * Hocuspocus emptied it is flushed to nobody, so nothing is ever encoded from the empty one.
+ * Should a yjs or y-protocols upgrade add another `destroy` listener, the document keeps its
+ * own awareness, only stopped, rather than lose a listener that is not the awareness's.
+ */
+function dropAwareness(document: Document): void {
+  const own = document.awareness as (Awareness & { _checkInterval?: ReturnType<typeof setInterval> }) | undefined;
+  if (!own || (own as unknown) === NO_AWARENESS) return;
+  clearInterval(own._checkInterval);
+  const observers = (document as unknown as { _observers: Map<string, Set<unknown>> })._observers;
+  if (observers.get('destroy')?.size !== 1 || own.getStates().size > 0 || document.getConnectionsCount() > 0) return;
+  observers.delete('destroy');
+  document.flush();
+  document.awareness = NO_AWARENESS as unknown as Awareness;
 }

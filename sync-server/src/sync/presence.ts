@@ -18,6 +18,9 @@ const AUDIENCE_TTL_MS = 10_000;
 /** Audiences kept at most (a user's contacts); beyond it the oldest go. */
 const AUDIENCES_KEPT = 10_000;
 
+/** Contacts of a user → the conversations they share with them. */
+type Audience = Map<UserId, ConversationId[]>;
+
 interface PresenceState {
   user?: { id: UserId };
   typing?: ConversationId | null;
@@ -39,8 +42,12 @@ function encodeAwareness(entries: { clientId: number; clock: number; state: Pres
 export class PresenceRelay {
   readonly #storage: Storage;
   readonly #documents: () => Map<string, Document>;
-  /** Per user: who shares a conversation with them, and in which conversations. */
-  readonly #audiences = new Map<UserId, { at: number; conversations: Map<UserId, Set<ConversationId>> }>();
+  /**
+   * Per user: who shares a conversation with them, and in which conversations (an array: two
+   * people share a handful at most, and a Set per contact cost ~150 bytes for every contact of
+   * every connected user). In the order they were asked, so expired ones leave from the front.
+   */
+  readonly #audiences = new Map<UserId, { at: number; conversations: Audience }>();
   /** A source (user, their awareness client id) → the relay's own id and clock for it. */
   readonly #slots = new Map<string, { id: number; clock: number }>();
   #nextSlot = SERVER_CLIENT_BASE;
@@ -58,20 +65,25 @@ export class PresenceRelay {
     this.#audiences.clear();
   }
 
-  async #audience(userId: UserId): Promise<Map<UserId, Set<ConversationId>>> {
+  async #audience(userId: UserId): Promise<Audience> {
     const cached = this.#audiences.get(userId);
     if (cached && Date.now() - cached.at < AUDIENCE_TTL_MS) return cached.conversations;
-    const shared = new Map<UserId, Set<ConversationId>>();
+    const shared: Audience = new Map();
     for (const conversation of await this.#storage.conversations.listConversations(userId)) {
       for (const member of await this.#storage.conversations.getMembers(conversation.id)) {
         if (member.userId === userId) continue;
-        let set = shared.get(member.userId);
-        if (!set) shared.set(member.userId, (set = new Set()));
-        set.add(conversation.id);
+        const ids = shared.get(member.userId);
+        if (!ids) shared.set(member.userId, [conversation.id]);
+        else if (!ids.includes(conversation.id)) ids.push(conversation.id);
       }
     }
-    if (this.#audiences.size >= AUDIENCES_KEPT) this.#audiences.delete(this.#audiences.keys().next().value as UserId);
-    this.#audiences.set(userId, { at: Date.now(), conversations: shared });
+    const now = Date.now();
+    this.#audiences.delete(userId);
+    for (const [key, entry] of this.#audiences) {
+      if (now - entry.at < AUDIENCE_TTL_MS && this.#audiences.size < AUDIENCES_KEPT) break;
+      this.#audiences.delete(key);
+    }
+    this.#audiences.set(userId, { at: now, conversations: shared });
     return shared;
   }
 
@@ -125,7 +137,7 @@ export class PresenceRelay {
           const slot = this.#slot(contact, clientId, false);
           return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
         });
-      this.#deliver(userId, entries, (await this.#audience(contact)).get(userId) ?? new Set());
+      this.#deliver(userId, entries, (await this.#audience(contact)).get(userId) ?? []);
     }
   }
 
@@ -133,10 +145,10 @@ export class PresenceRelay {
     for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared);
   }
 
-  #deliver(to: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[], shared: Set<ConversationId>): void {
+  #deliver(to: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[], shared: readonly ConversationId[]): void {
     const target = this.#documents().get(presenceDoc(to));
     if (!target || entries.length === 0) return;
-    const visible = entries.map((e) => (e.state && e.state.typing && !shared.has(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
+    const visible = entries.map((e) => (e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
     applyAwarenessUpdate(target.awareness, encodeAwareness(visible), RELAY_ORIGIN);
   }
 }
