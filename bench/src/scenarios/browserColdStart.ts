@@ -7,32 +7,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { BENCH_PAGE, benchScripts, launchOnProfile } from './chromiumBench.ts';
 import type { ColdStartResult } from './coldStartMeasure.ts';
 import { coldStartReport } from './coldStartReport.ts';
 
 export async function browserColdStart(messages: number, segmentSize: number): Promise<void> {
-  // The page, and the search worker it starts (the SDK's worker entry, served as /search-worker.js).
-  const bundle = async (entry: { entryPoints: string[] } | { stdin: { contents: string; resolveDir: string } }) => {
-    const built = await build({
-      ...entry,
-      bundle: true,
-      // CPU_PROF=file writes the cold start's CPU profile; the bundle keeps its names for it.
-      minify: process.env.CPU_PROF === undefined,
-      keepNames: process.env.CPU_PROF !== undefined,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'warning',
-    });
-    return built.outputFiles[0]?.text ?? '';
-  };
-  const scripts = new Map([
-    ['/bench.js', await bundle({ entryPoints: [path.join(import.meta.dirname, 'browserPage.ts')] })],
-    ['/search-worker.js', await bundle({ stdin: { contents: "import '@outpost/client/search-worker';", resolveDir: import.meta.dirname } })],
-  ]);
+  const scripts = await benchScripts();
   // A real HTTP server on loopback (Playwright's request interception handed the bundle over the
   // DevTools connection, ~100 ms of the navigation). The bundle is cacheable, as a deployed app's
   // hashed bundle is: the device that holds years of history has opened the app before, so its
@@ -41,7 +22,7 @@ export async function browserColdStart(messages: number, segmentSize: number): P
   const server = createServer((request, response) => {
     const script = scripts.get(new URL(request.url ?? '/', 'http://bench').pathname);
     response.writeHead(200, { 'content-type': script === undefined ? 'text/html' : 'text/javascript', 'cache-control': script !== undefined && cache ? 'max-age=86400' : 'no-store' });
-    response.end(script ?? '<!doctype html><meta charset="utf-8"><script type="module" src="/bench.js"></script>');
+    response.end(script ?? BENCH_PAGE);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -49,16 +30,7 @@ export async function browserColdStart(messages: number, segmentSize: number): P
   // the cold start runs in a second Chromium on the same profile (no old page's heap to tear
   // down, nothing of the writer left in memory).
   const profile = mkdtempSync(path.join(tmpdir(), 'outpost-bench-profile-'));
-  const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(600_000);
-    page.on('pageerror', (error) => console.error('bench page error:', error));
-    return { context, page };
-  };
+  const launch = () => launchOnProfile(profile);
   let context: BrowserContext | undefined;
   try {
     // No sync server: the client's URL is a closed port, so it runs offline.
@@ -93,7 +65,6 @@ export async function browserColdStart(messages: number, segmentSize: number): P
     await page.close();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const again = await reader.newPage();
-    again.setDefaultTimeout(600_000);
     await measure(again, 'reopened', 'a new tab in the running browser');
   } finally {
     await context?.close();

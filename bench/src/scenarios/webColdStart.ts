@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { BENCH_PAGE, benchScripts, launchOnProfile } from './chromiumBench.ts';
 import { printReport, type Measurement } from '../report/Report.ts';
 import { conversationId, offlineSession } from './syntheticConversation.ts';
 
@@ -52,15 +52,15 @@ export async function webColdStart(messages: number, segmentSize: number): Promi
   const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'buildWeb.ts'), '--if-stale'], { stdio: 'inherit' });
   if (built.status !== 0 || !existsSync(path.join(dist, 'index.html'))) throw new Error('the web app did not build (node scripts/buildWeb.ts)');
   // The SDK's bench page writes the replica on this origin.
-  const page = await build({ entryPoints: [path.join(import.meta.dirname, 'browserPage.ts')], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'warning' });
-  const benchScript = page.outputFiles[0]?.text ?? '';
+  const scripts = await benchScripts();
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
     // No server behind the app: its API and sync connections fail as they do offline.
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/sync')) return void request.socket.destroy();
     if (url.pathname === '/blank.html') return void response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end('<!doctype html><meta charset="utf-8"><p>Outpost</p>');
-    if (url.pathname === '/bench.html') return void response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><script type="module" src="/bench.js"></script>');
-    if (url.pathname === '/bench.js') return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(benchScript);
+    if (url.pathname === '/bench.html') return void response.writeHead(200, { 'content-type': 'text/html' }).end(BENCH_PAGE);
+    const script = scripts.get(url.pathname);
+    if (script !== undefined) return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     const file = path.join(dist, path.normalize(url.pathname));
     const found = file.startsWith(dist + path.sep) && existsSync(file) && !file.endsWith(path.sep) && path.extname(file) !== '';
     const served = found ? file : path.join(dist, 'index.html');
@@ -72,15 +72,7 @@ export async function webColdStart(messages: number, segmentSize: number): Promi
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const profile = mkdtempSync(path.join(tmpdir(), 'outpost-bench-web-'));
-  const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'],
-      viewport: { width: 1280, height: 800 },
-    });
-    context.setDefaultTimeout(600_000);
-    return { context, page: context.pages()[0] ?? (await context.newPage()) };
-  };
+  const launch = () => launchOnProfile(profile);
   const conversationPath = `/c/${conversationId}`;
   let context: BrowserContext | undefined;
   try {
