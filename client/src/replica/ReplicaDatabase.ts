@@ -122,7 +122,8 @@ export function defineLayout(db: Dexie, version: 1 | 2 | 3 | 4 | 5 | 6): void {
         const texts = new Map<string, SearchText>();
         const index = tx.table<SearchIndexRow, string>('searchIndex');
         const saved = await index.get('index');
-        if (saved) {
+        // Saved before layout 6, so as MiniSearch's JSON.
+        if (saved && typeof saved.index === 'string') {
           const json = JSON.parse(saved.index) as { documentIds: Record<string, string>; storedFields: Record<string, Record<string, unknown>> };
           for (const [short, fields] of Object.entries(json.storedFields)) {
             const id = json.documentIds[short];

@@ -2,6 +2,7 @@
 // or in a Web Worker (WorkerSearchIndex), so that a browser loads its saved copy beside the main
 // thread's work instead of in the middle of it. Either one takes operations in order.
 import MiniSearch from 'minisearch';
+import { packIndex, unpackIndex, type PackedIndex } from './packedIndex.ts';
 import type { SavedSearch, SearchEntry, SearchStore } from './SearchStore.ts';
 
 /** A message the index matched: enough to filter it and find its text. */
@@ -41,8 +42,8 @@ export interface SearchIndex {
   /** Drops removed messages' words for good (MiniSearch keeps them until vacuumed). */
   vacuum(): Promise<void>;
   search(query: string, options: IndexQuery): Promise<IndexHit[]>;
-  /** The whole index as MiniSearch serialises it (a SearchSnapshot's `index`). */
-  serialize(): Promise<string>;
+  /** The whole index, packed (a SearchSnapshot's `index`). */
+  serialize(): Promise<PackedIndex>;
   close(): void;
 }
 
@@ -68,8 +69,10 @@ export class MiniSearchIndex implements SearchIndex {
   /** Loads a saved copy and replays its journal, in one go (a worker's load, or this thread's). */
   restore(saved: SavedSearch): LoadedIndex {
     try {
+      const index = saved.snapshot?.index;
       // In one go: the async variant yields between chunks and a cold start's document loads starve it.
-      if (saved.snapshot) this.#index = MiniSearch.loadJSON<SearchEntry>(saved.snapshot.index, OPTIONS);
+      if (typeof index === 'string') this.#index = MiniSearch.loadJSON<SearchEntry>(index, OPTIONS);
+      else if (index) this.#index = unpackIndex<SearchEntry>(index, OPTIONS);
       let upTo = saved.snapshot?.upTo ?? 0;
       const covered = { ...saved.snapshot?.covered };
       for (const batch of saved.journal) {
@@ -105,8 +108,8 @@ export class MiniSearchIndex implements SearchIndex {
       .map((r) => ({ id: r.id as string, conversationId: r.conversationId as string, segment: typeof r.segment === 'number' ? r.segment : undefined, score: r.score, terms: r.terms }));
   }
 
-  async serialize(): Promise<string> {
-    return JSON.stringify(this.#index);
+  async serialize(): Promise<PackedIndex> {
+    return packIndex(this.#index);
   }
 
   close(): void {}

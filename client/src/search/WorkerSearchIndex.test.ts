@@ -92,7 +92,7 @@ describe('WorkerSearchIndex', () => {
           if (hits.length > 0) searches += 1;
         }
       }
-      expect(await worker.serialize()).toBe(await local.serialize());
+      expect(await worker.serialize()).toEqual(await local.serialize());
     } catch (error) {
       console.error(`replay with: SEED=${seed} npx vitest run client/src/search/WorkerSearchIndex.test.ts`);
       throw error;

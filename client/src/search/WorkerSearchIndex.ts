@@ -1,5 +1,6 @@
 // The search index in a Web Worker: the main thread sends it operations in order and awaits the
 // replies of those that answer. A cold start's saved index loads there, beside the documents.
+import type { PackedIndex } from './packedIndex.ts';
 import type { IndexHit, IndexQuery, LoadedIndex, SearchIndex } from './SearchIndex.ts';
 import type { SearchIndexReply, SearchIndexRequest } from './searchIndexProtocol.ts';
 import type { SearchEntry, SearchStore } from './SearchStore.ts';
@@ -58,8 +59,8 @@ export class WorkerSearchIndex implements SearchIndex {
     return (await this.#request({ op: 'search', query, options })) as IndexHit[];
   }
 
-  async serialize(): Promise<string> {
-    return (await this.#request({ op: 'serialize' })) as string;
+  async serialize(): Promise<PackedIndex> {
+    return (await this.#request({ op: 'serialize' })) as PackedIndex;
   }
 
   close(): void {
