@@ -1,6 +1,7 @@
 // Assembles one Outpost node: storage, auth, the REST API and the Hocuspocus endpoint at /sync,
 // all on one port. Tests start it on port 0; main.ts starts it from the environment.
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -28,6 +29,7 @@ import { metricsHandler } from './http/operations.ts';
 import { metrics, observeNode } from './metrics.ts';
 import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
+import { coalesceWrites } from './sync/coalesceWrites.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
 import { commitRequests } from './sync/commitRequest.ts';
@@ -210,7 +212,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     : createAdaptorServer({ fetch: app.fetch })) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.frameBytes });
   /** Wires one WebSocket to Hocuspocus and to access control (counted where it opens and closes). */
-  const attachSocket = (ws: WebSocket, request: Request) => {
+  const attachSocket = (ws: WebSocket, socket: Duplex, request: Request) => {
+    coalesceWrites(ws, socket);
     const record = engine.access.openSocket();
     record.terminate = (code, reason) => ws.close(code, reason);
     const connection = hocuspocus.handleConnection(ws, request, { socket: record });
@@ -235,7 +238,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     // The callback must not close over `req`: the IncomingMessage would then live as long as the socket.
     const request = syncRequest(req);
-    wss.handleUpgrade(req, socket, head, (ws) => attachSocket(ws, request));
+    wss.handleUpgrade(req, socket, head, (ws) => attachSocket(ws, socket, request));
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
