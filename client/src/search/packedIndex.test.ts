@@ -171,6 +171,42 @@ describe('packed search index', () => {
     expect(damaged({ version: 2 as typeof PACKED_INDEX_VERSION })).toThrow(/packed as version 2, not 1/);
   });
 
+  it.each(seeds)('loads a damaged copy either not at all, saying so, or as an index that works (seed %i)', async (seed) => {
+    const { next, entry, change, query } = session(seed);
+    const original = new MiniSearch<SearchEntry>(OPTIONS);
+    for (let i = 0; i < 300; i++) await change(original, next(), entry());
+    const packed = packIndex(original);
+    const arrays = ['shortIds', 'idEnds', 'lengths', 'conversation', 'segment', 'termFields', 'postingDocs', 'postingFreqs'] as const;
+    let refused = 0;
+    for (let attempt = 0; attempt < 60; attempt++) {
+      // One to three values of the stored arrays overwritten with anything, or one cut short.
+      const damaged: PackedIndex = structuredClone(packed);
+      for (let k = 0, n = 1 + Math.floor(next() * 3); k < n; k++) {
+        const name = arrays[Math.floor(next() * arrays.length)] as (typeof arrays)[number];
+        const array = damaged[name];
+        if (array.length === 0) continue;
+        if (next() < 0.2) (damaged as unknown as Record<string, unknown>)[name] = array.subarray(0, Math.floor(next() * array.length));
+        else array[Math.floor(next() * array.length)] = next() < 0.5 ? Math.floor(next() * 4_000_000_000) : Math.floor(next() * 300);
+      }
+      let index: MiniSearch<SearchEntry>;
+      try {
+        index = unpackIndex(damaged, OPTIONS);
+      } catch (error) {
+        expect(String(error)).toMatch(/the saved search index is damaged/);
+        refused += 1;
+        continue;
+      }
+      // Taken: whatever it finds, it answers, changes and saves again without failing.
+      for (let i = 0; i < 5; i++) index.search(query());
+      const made = entry();
+      if (index.has(made.id)) index.discard(made.id);
+      index.add(made);
+      await index.vacuum();
+      index.search(query());
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('still loads an index saved as MiniSearch JSON (before packing), and saves it packed from then on', async () => {
     const old = new MiniSearch<SearchEntry>(OPTIONS);
     old.add({ id: 'm-1', author: 'a', createdAt: 1, body: 'pump valve', files: '', conversationId: 'c-1', segment: 0 });

@@ -25,11 +25,9 @@ export interface PackedIndex {
   shortIds: Uint32Array;
   ids: string;
   idEnds: Uint32Array;
-  /** Field lengths: the documents that have them (ascending), and one value per field each (NaN: none). */
-  lengthIds: Uint32Array;
+  /** Each document's field lengths, one value per field (NaN: none). */
   lengths: Float64Array;
-  /** Stored fields (conversationId, segment): the documents that have them (ascending), as an index into `conversations` and a number. */
-  storedIds: Uint32Array;
+  /** Each document's stored fields (conversationId, segment): an index into `conversations` (or ABSENT), and a number (or NaN). */
   conversations: string[];
   conversation: Uint32Array;
   /** NaN: no segment (entries saved before layout 6). */
@@ -225,6 +223,16 @@ class DeferredMap<K, V> extends Map<K, V> {
   }
 }
 
+/** Whether `values` increase (or, `orEqual`, never decrease): binary search relies on it. */
+function increasing(values: Uint32Array, orEqual = false): boolean {
+  for (let i = 1; i < values.length; i++) {
+    const previous = values[i - 1] as number;
+    const value = values[i] as number;
+    if (orEqual ? value < previous : value <= previous) return false;
+  }
+  return true;
+}
+
 /** A Map's entries, keys ascending. */
 function ascending<V>(map: Map<number, V>): [number, V][] {
   return [...map].sort(([a], [b]) => a - b);
@@ -248,18 +256,20 @@ class IndexState<T> extends MiniSearch<T> {
       })
       .join('');
 
-    const fieldLengths = ascending(state._fieldLength);
-    const lengthIds = Uint32Array.from(fieldLengths, ([shortId]) => shortId);
-    const lengths = new Float64Array(fieldLengths.length * fields).fill(Number.NaN);
-    fieldLengths.forEach(([, values], at) => values.forEach((value, field) => (lengths[at * fields + field] = value)));
-
-    const storedFields = ascending(state._storedFields);
-    const storedIds = Uint32Array.from(storedFields, ([shortId]) => shortId);
-    const conversation = new Uint32Array(storedFields.length);
-    const segment = new Float64Array(storedFields.length);
+    // MiniSearch records both for every document it holds, and drops both when it discards one.
+    if (state._fieldLength.size !== documents.length || state._storedFields.size !== documents.length) {
+      throw new Error(`a packed index needs field lengths and stored fields for each of its ${documents.length} documents`);
+    }
+    const lengths = new Float64Array(documents.length * fields).fill(Number.NaN);
+    const conversation = new Uint32Array(documents.length);
+    const segment = new Float64Array(documents.length);
     const conversations: string[] = [];
     const conversationIndex = new Map<string, number>();
-    storedFields.forEach(([, stored], at) => {
+    documents.forEach(([shortId], at) => {
+      const values = state._fieldLength.get(shortId);
+      const stored = state._storedFields.get(shortId);
+      if (!values || !stored) throw new Error(`a packed index needs field lengths and stored fields for document ${shortId}`);
+      values.forEach((value, field) => (lengths[at * fields + field] = value));
       const { conversationId, segment: inSegment, ...rest } = stored as StoredFields;
       if (Object.keys(rest).length > 0) throw new TypeError(`a packed index stores conversationId and segment only, not ${Object.keys(rest).join(', ')}`);
       if (conversationId === undefined) conversation[at] = ABSENT;
@@ -308,9 +318,7 @@ class IndexState<T> extends MiniSearch<T> {
       shortIds,
       ids,
       idEnds,
-      lengthIds,
       lengths,
-      storedIds,
       conversations,
       conversation,
       segment,
@@ -331,19 +339,23 @@ class IndexState<T> extends MiniSearch<T> {
     index._fieldIds = { ...packed.fieldIds };
     index._avgFieldLength = [...packed.averageFieldLength];
 
-    const { shortIds, ids, idEnds } = packed;
-    if (idEnds.length !== shortIds.length || (idEnds.at(-1) ?? 0) !== ids.length) throw new Error('the saved search index is damaged (documents)');
+    const { shortIds, ids, idEnds, lengths, conversation, segment, conversations } = packed;
+    const documents = shortIds.length;
+    if (idEnds.length !== documents || (idEnds.at(-1) ?? 0) !== ids.length || !increasing(idEnds, true) || !increasing(shortIds)) {
+      throw new Error('the saved search index is damaged (documents)');
+    }
+    if (lengths.length !== documents * fields) throw new Error('the saved search index is damaged (field lengths)');
+    if (conversation.length !== documents || segment.length !== documents) throw new Error('the saved search index is damaged (stored fields)');
+    if (conversation.some((at) => at !== ABSENT && at >= conversations.length)) throw new Error('the saved search index is damaged (conversations)');
+
     const idAt = (at: number): string => ids.slice(at === 0 ? 0 : idEnds[at - 1], idEnds[at]);
     const documentIds = new PackedMap(shortIds, idAt);
     index._documentIds = documentIds;
     index._idToShortId = new DeferredMap<unknown, number>((map) => {
       for (const [shortId, id] of documentIds) map.set(id, shortId);
     });
-
-    const { lengthIds, lengths } = packed;
-    if (lengths.length !== lengthIds.length * fields) throw new Error('the saved search index is damaged (field lengths)');
     index._fieldLength = new PackedMap(
-      lengthIds,
+      shortIds,
       (at) => {
         const values: number[] = [];
         for (let field = 0; field < fields; field++) {
@@ -354,12 +366,8 @@ class IndexState<T> extends MiniSearch<T> {
       },
       true,
     );
-
-    const { storedIds, conversation, segment, conversations } = packed;
-    if (conversation.length !== storedIds.length || segment.length !== storedIds.length) throw new Error('the saved search index is damaged (stored fields)');
-    if (conversation.some((at) => at !== ABSENT && at >= conversations.length)) throw new Error('the saved search index is damaged (conversations)');
     index._storedFields = new PackedMap(
-      storedIds,
+      shortIds,
       (at) => {
         const stored: StoredFields = {};
         const conversationAt = conversation[at] as number;
@@ -375,15 +383,18 @@ class IndexState<T> extends MiniSearch<T> {
     let posting = 0;
     for (const term of terms) {
       const data = new Map<number, Map<number, number>>();
-      const count = termFields[field++] as number;
+      const count = termFields[field++];
+      if (count === undefined || field + 2 * count > termFields.length) throw new Error('the saved search index is damaged (terms)');
       for (let f = 0; f < count; f++) {
         const fieldId = termFields[field++] as number;
         const documents = termFields[field++] as number;
         const start = posting;
         posting += documents;
         if (posting > postingDocs.length || posting > postingFreqs.length) throw new Error('the saved search index is damaged (postings)');
+        const docs = postingDocs.subarray(start, posting);
+        if (!increasing(docs)) throw new Error('the saved search index is damaged (postings)');
         const freqs = postingFreqs.subarray(start, posting);
-        data.set(fieldId, new PackedMap(postingDocs.subarray(start, posting), (at) => freqs[at] as number));
+        data.set(fieldId, new PackedMap(docs, (at) => freqs[at] as number));
       }
       index._index.set(term, data);
     }
