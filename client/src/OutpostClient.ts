@@ -176,14 +176,16 @@ export class OutpostClient {
     // On the main thread, the saved index loads once the latest messages are on screen (loaded,
     // then painted): it takes the thread for a moment, and the last screen comes first. Older
     // segments wait for it (with history 'all' they would load beside it and make both slower).
-    // A search worker loads it at once, on the other core, and history loads meanwhile: holding
-    // it back until the index was ready delayed the latest messages in the Chromium bench.
+    // A search worker loads it once the latest messages are loaded (its read of the saved copy,
+    // megabytes of IndexedDB, slowed theirs when it ran beside them), on the other core, and
+    // history loads meanwhile: holding history back until the index was ready delayed the latest
+    // messages in the Chromium bench.
     const worker = options.searchWorker;
     this.#search = new LocalSearch({
       ...(this.#persistence.search ? { store: this.#persistence.search } : {}),
       loaded: (name) => docs.loaded(name),
       ...(worker
-        ? { worker }
+        ? { worker, after: () => this.loaded() }
         : {
             after: async () => {
               await this.loaded();
