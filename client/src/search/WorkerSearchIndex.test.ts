@@ -14,6 +14,7 @@ import { LocalSearch } from './LocalSearch.ts';
 import { MiniSearchIndex } from './SearchIndex.ts';
 import type { SearchEntry, SearchStore } from './SearchStore.ts';
 import { channelWorker } from './testing/channelWorker.ts';
+import { seededRandom as random } from './testing/seededRandom.ts';
 import { WorkerSearchIndex } from './WorkerSearchIndex.ts';
 
 const WORDS = ['pump', 'pumping', 'valve', 'north', 'south', 'sample', 'report', 'truck', 'rain', 'fence', 'meter', 'crew', 'late', 'tank', 'tanker'];
@@ -29,17 +30,6 @@ function startWorker(indexedDB?: IDBFactory): ReturnType<typeof channelWorker> {
   const worker = channelWorker(indexedDB);
   started.push(worker);
   return worker;
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('WorkerSearchIndex', () => {

@@ -7,21 +7,11 @@ import MiniSearch from 'minisearch';
 import { PACKED_INDEX_VERSION, PackedMap, packIndex, unpackIndex, type PackedIndex } from './packedIndex.ts';
 import { MiniSearchIndex } from './SearchIndex.ts';
 import type { SearchEntry } from './SearchStore.ts';
+import { seededRandom as random } from './testing/seededRandom.ts';
 
 const OPTIONS = { fields: ['body', 'files'], storeFields: ['conversationId', 'segment'], searchOptions: { prefix: true, combineWith: 'AND' as const } };
 const WORDS = ['pump', 'pumping', 'valve', 'north', 'Émile', 'émile', 'späť', '北', 'tank', 'tanker', 'x', 'crew'];
 const CONVERSATIONS = ['c-1', 'c-2', 'c-3'];
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function session(seed: number) {
   const next = random(seed);
