@@ -232,6 +232,8 @@ describe.each(backends)('honest work on %s', (backend: Backend) => {
       await restarted.loaded();
       await until('a connection attempt hangs', () => proxy.liveConnections > 0 && restarted.status().get() === 'connecting');
       a = restarted.conversation(id);
+      // The user acts on what the replica shows: the conversation's segments load as it opens.
+      await until('the replica shows the offline messages', () => line(a, m) !== undefined && line(a, d) !== undefined);
       a.react(m, '🔥'); // for a message the server has not seen yet
       a.delete(d); // the same
       a.edit(m, 'edited while connecting'); // its origin is the offline edit
