@@ -3,7 +3,7 @@
 // (a member who became admin kept seeing "member" until something else changed).
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServerRoots, type ConversationId, type MemberEntry, type UserId } from '@outpost/shared-schema';
+import { InboxRoots, ServerRoots, type ConversationId, type MemberEntry, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage } from '@outpost/storage';
 import { LocalCoordinator } from '../coordination/Coordinator.ts';
 import { createLogger } from '../log.ts';
@@ -93,6 +93,47 @@ describe('a document that is loading', () => {
 
     const members = doc.getMap<MemberEntry>(ServerRoots.members);
     expect(members.get(cyd)?.role).toBe('admin');
+    close();
+  });
+
+  it('keeps a group created while its inbox reconciles: an older read of the tables never writes after a newer one', async () => {
+    const storage = new SqliteStorage(':memory:');
+    opened.push(storage);
+    await storage.migrate();
+    const ada = 'a0000000-0000-4000-8000-000000000001' as UserId;
+    const bob = 'b0000000-0000-4000-8000-000000000002' as UserId;
+    for (const [id, name] of [[ada, 'ada'], [bob, 'bob']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
+    // The load's read of bob's conversations is answered late, with what the tables held when it
+    // was asked (a slow database): no group yet.
+    const list = storage.conversations.listConversations.bind(storage.conversations);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let read = () => {};
+    const readDone = new Promise<void>((resolve) => (read = resolve));
+    let first = true;
+    storage.conversations.listConversations = async (userId) => {
+      const rows = await list(userId);
+      if (first) {
+        first = false;
+        read();
+        await released;
+      }
+      return rows;
+    };
+    const { serverDocuments, load, close } = node(storage);
+
+    const loading = load(`inbox:${bob}`);
+    await readDone;
+    // Meanwhile ada creates a group with bob; the node tells the open documents, as the API does.
+    const group = '0b000000-0000-4000-8000-000000000000' as ConversationId;
+    await storage.conversations.createConversation({ id: group, kind: 'group', title: 'crew', createdBy: ada, createdAt: 2, members: [{ userId: ada, role: 'owner' }, { userId: bob, role: 'member' }] });
+    const told = serverDocuments.conversationChanged(group, [bob]);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // (before the fix, the newer read was written here)
+    release();
+    const doc = await loading;
+    await told;
+
+    expect(doc.getMap(InboxRoots.conversations).has(group)).toBe(true);
     close();
   });
 });

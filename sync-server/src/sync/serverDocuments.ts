@@ -60,6 +60,8 @@ export class ServerDocuments {
   readonly #changedSegments = new Map<ConversationId, Set<number>>();
   #countersTimer: NodeJS.Timeout | null = null;
   readonly #work = new InFlight();
+  /** Per document, the reconciliation running or queued last (see #inTurn). */
+  readonly #turns = new Map<string, Promise<void>>();
 
   constructor(options: { storage: Storage; writePath: WritePath; open: OpenDocuments; segmentSize: number; log: Logger; contentRemoved?: (name: string) => void }) {
     this.#contentRemoved = options.contentRemoved ?? (() => undefined);
@@ -73,7 +75,11 @@ export class ServerDocuments {
   // ── reconciling one document with the tables ──
 
   /** `conv:<id>:server`: meta, members, former members and receipts as the tables hold them. */
-  async reconcileServer(conversationId: ConversationId, doc: Y.Doc): Promise<void> {
+  reconcileServer(conversationId: ConversationId, doc: Y.Doc): Promise<void> {
+    return this.#inTurn(`conv:${conversationId}:server`, () => this.#reconcileServer(conversationId, doc));
+  }
+
+  async #reconcileServer(conversationId: ConversationId, doc: Y.Doc): Promise<void> {
     const { conversations, accounts, projection } = this.#storage;
     const conversation = await conversations.getConversation(conversationId);
     if (!conversation) return;
@@ -119,7 +125,11 @@ export class ServerDocuments {
   }
 
   /** `inbox:<id>`: the user's conversations and the ones they were removed from. */
-  async reconcileInbox(userId: UserId, doc: Y.Doc): Promise<void> {
+  reconcileInbox(userId: UserId, doc: Y.Doc): Promise<void> {
+    return this.#inTurn(`inbox:${userId}`, () => this.#reconcileInbox(userId, doc));
+  }
+
+  async #reconcileInbox(userId: UserId, doc: Y.Doc): Promise<void> {
     const { conversations, accounts } = this.#storage;
     const [mine, removals] = await Promise.all([conversations.listConversations(userId), conversations.listRemovals(userId, REMOVALS_KEPT)]);
     const entries: Record<string, InboxEntry> = {};
@@ -195,6 +205,22 @@ export class ServerDocuments {
       knownSeq: missing,
       ...(unnumbered.length > 0 ? { messages: { conversationId, segmentSize: this.#segmentSize, list: unnumbered } } : {}),
     }));
+  }
+
+  /**
+   * Runs a reconciliation of `name` after the one before it has written. A reconciliation reads
+   * the tables, then writes the difference: two at once could write in the other order, and the
+   * older read would undo the newer (a group created while its member's inbox loaded went missing
+   * from that inbox until the next change). One at a time, the last write follows the last read.
+   */
+  #inTurn(name: string, work: () => Promise<void>): Promise<void> {
+    const turn = (this.#turns.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.#turns.set(name, turn);
+    const forget = () => {
+      if (this.#turns.get(name) === turn) this.#turns.delete(name);
+    };
+    turn.then(forget, forget);
+    return turn;
   }
 
   // ── when the tables change ──
