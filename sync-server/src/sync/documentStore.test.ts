@@ -67,14 +67,20 @@ function node(storage: SqliteStorage) {
   };
 }
 
+/** A migrated in-memory SQLite holding these users (name → id). */
+async function storageWith(users: Record<string, UserId>): Promise<SqliteStorage> {
+  const storage = new SqliteStorage(':memory:');
+  opened.push(storage);
+  await storage.migrate();
+  for (const [name, id] of Object.entries(users)) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
+  return storage;
+}
+
 describe('a document that is loading', () => {
   it('receives a role changed while its load reconciles it with the tables', async () => {
-    const storage = new SqliteStorage(':memory:');
-    opened.push(storage);
-    await storage.migrate();
     const ada = 'a0000000-0000-4000-8000-000000000001' as UserId;
     const cyd = 'c0000000-0000-4000-8000-000000000003' as UserId;
-    for (const [id, name] of [[ada, 'ada'], [cyd, 'cyd']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
+    const storage = await storageWith({ ada, cyd });
     const group = '0a000000-0000-4000-8000-000000000000' as ConversationId;
     await storage.conversations.createConversation({ id: group, kind: 'group', title: 'crew', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }, { userId: cyd, role: 'member' }] });
     const { serverDocuments, load, holdCommit, close } = node(storage);
@@ -97,12 +103,9 @@ describe('a document that is loading', () => {
   });
 
   it('keeps a group created while its inbox reconciles: an older read of the tables never writes after a newer one', async () => {
-    const storage = new SqliteStorage(':memory:');
-    opened.push(storage);
-    await storage.migrate();
     const ada = 'a0000000-0000-4000-8000-000000000001' as UserId;
     const bob = 'b0000000-0000-4000-8000-000000000002' as UserId;
-    for (const [id, name] of [[ada, 'ada'], [bob, 'bob']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
+    const storage = await storageWith({ ada, bob });
     // The load's read of bob's conversations is answered late, with what the tables held when it
     // was asked (a slow database): no group yet.
     const list = storage.conversations.listConversations.bind(storage.conversations);
