@@ -24,6 +24,10 @@ export class SqliteDatabase {
     // Deletion is real: deleted rows (a deleted message's log entries, its body in the read
     // model) are overwritten with zeros in the file, not left in free pages.
     this.db.pragma('secure_delete = ON');
+    // Temporary files (a statement's journal, which every commit's INSERT with triggers needs)
+    // in memory: on disk, each commit opened, wrote ~100 pages to and closed a file in /var/tmp,
+    // and a message's text was left in the file system's free blocks.
+    this.db.pragma('temp_store = MEMORY');
     // SQLite's own lower() folds ASCII only; search should match "Émile" with "émile" too.
     this.db.function('outpost_lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
   }
