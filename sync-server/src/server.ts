@@ -108,7 +108,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
   const coordinator: Coordinator = config.redisUrl ? new RedisCoordinator(config.redisUrl, log) : new LocalCoordinator();
   // SQLite commits and compacts on a worker thread (its fsync never blocks the event loop); Postgres on the pool.
-  const sqliteCommits = config.databaseUrl ? null : sqliteCommitTarget(path.join(config.dataDir, SQLITE_FILE));
+  const sqliteCommits = config.databaseUrl ? null : sqliteCommitTarget(path.join(config.dataDir, SQLITE_FILE), (error) => log.warn('search: new messages could not be indexed now; they wait for the next turn', { error }));
   const committer = new Committer(sqliteCommits?.commit ?? ((requests, now) => commitRequests(storage.log, requests, now)), log);
   const documents = new LoadedDocuments(storage.log, log);
   const projection = new ProjectionWriter(storage.projection, log);

@@ -420,4 +420,33 @@ INSERT INTO message_search (rowid, body, files)
 SELECT 1;
 `,
   },
+  {
+    version: 10,
+    description: 'new messages wait in a queue for the full-text index, which takes them in batches',
+    sql: `
+-- Indexing one message in the transaction that numbers it cost four tenths of that transaction's
+-- time: FTS5 writes a new segment of its index at every commit (and merges them), whatever the
+-- commit holds. A new message now queues its index row here; the indexer (SqliteSearch.indexPending,
+-- run by the node every second and by a search before it reads) takes the queue in one
+-- transaction. Edits, deletions and files still re-index their message at once, as before: a
+-- queued message they touch is indexed early, and the indexer's delete-then-insert makes that
+-- harmless. A message deleted before its turn never enters the index (its row is read then).
+CREATE TABLE message_search_pending (doc INTEGER PRIMARY KEY) STRICT;
+
+DROP TRIGGER message_search_insert;
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO message_search_rows (conversation_id, message_id) VALUES (new.conversation_id, new.id);
+  -- OR IGNORE: a doc number freed by an erased message may be handed out again while still queued.
+  INSERT OR IGNORE INTO message_search_pending (doc)
+    SELECT doc FROM message_search_rows WHERE conversation_id = new.conversation_id AND message_id = new.id;
+END;
+
+DROP TRIGGER message_search_delete;
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  DELETE FROM message_search_pending WHERE doc = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
+  DELETE FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id;
+END;
+`,
+  },
 ];

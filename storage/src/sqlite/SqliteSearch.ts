@@ -1,4 +1,6 @@
 // Message search on SQLite: FTS5 (message_search, kept by triggers, migration 8), ranked by bm25.
+// New messages reach the index in batches (migration 10): indexPending takes the queue, run by the
+// node every second and by a search before it reads, so a search finds every message committed.
 import { RANKED_WINDOW, type Search, type SearchPage, type SearchQuery } from '../Search.ts';
 import { hitPage, searchFilters, visibleConversations, type RankedRow } from '../searchScope.ts';
 import { fts5Match, HIT_END, HIT_START, snippetParts } from '../searchSyntax.ts';
@@ -11,6 +13,8 @@ interface HitRow extends RankedRow {
 
 /** Tokens of context a snippet shows around what matched. */
 const SNIPPET_TOKENS = 16;
+/** Queued messages one indexing transaction takes at most (a few tens of ms of work). */
+export const INDEX_BATCH = 2_000;
 
 export class SqliteSearch implements Search {
   readonly #sql: SqliteDatabase;
@@ -23,6 +27,8 @@ export class SqliteSearch implements Search {
     const match = fts5Match(query.text);
     if (match === null || query.limit <= 0) return { hits: [], nextOffset: null };
     const filters = searchFilters(query, () => '?');
+    // What is still queued goes in first (the queue holds at most a second or so of messages).
+    while (this.indexPending() === INDEX_BATCH);
     return this.#sql.deferred(() => {
       // The page first (ranking needs no snippet), then snippets for that page only.
       // Ranking every match of a frequent word would cost in proportion to the history; the newest
@@ -56,6 +62,30 @@ export class SqliteSearch implements Search {
         for (const row of found) snippets.set(row.doc, row.snippet);
       }
 return hitPage(rows, query, (row) => snippetParts(snippets.get(row.doc) ?? ''));
+    });
+  }
+
+  /**
+   * Puts up to INDEX_BATCH queued messages into the full-text index, in one transaction, as
+   * they are now (edited text, files; a deleted one not at all). Returns how many it took.
+   */
+  indexPending(): number {
+    if (!this.#sql.get('SELECT 1 FROM message_search_pending LIMIT 1')) return 0;
+    return this.#sql.immediate(() => {
+      const last = this.#sql.get<{ doc: number }>('SELECT doc FROM message_search_pending ORDER BY doc LIMIT 1 OFFSET ?', INDEX_BATCH - 1)?.doc ?? Number.MAX_SAFE_INTEGER;
+      // An edit or a file may have indexed a queued message already: out first, then in once.
+      this.#sql.run('DELETE FROM message_search WHERE rowid IN (SELECT doc FROM message_search_pending WHERE doc <= ?)', last);
+      this.#sql.run(
+        `INSERT INTO message_search (rowid, body, files)
+           SELECT r.doc, coalesce(m.edited_body, m.body),
+                  coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '')
+           FROM message_search_pending p
+           JOIN message_search_rows r ON r.doc = p.doc
+           JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+           WHERE p.doc <= ? AND m.deleted_at IS NULL`,
+        last,
+      );
+      return this.#sql.run('DELETE FROM message_search_pending WHERE doc <= ?', last).changes;
     });
   }
 }

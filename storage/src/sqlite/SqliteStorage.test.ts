@@ -18,6 +18,7 @@ import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts
 import { storageContract } from '../testing/storageContract.ts';
 import type { CompactionJob } from './compactionWorker.ts';
 import type { NumberingJob } from './numberingWorker.ts';
+import { INDEX_BATCH } from './SqliteSearch.ts';
 import { SqliteStorage } from './SqliteStorage.ts';
 
 storageContract('SQLite', async () => {
@@ -216,17 +217,116 @@ describe('migration 8 on SQLite', () => {
       const group = await createGroup(storage, alice!);
       const message = newMessage(alice!, 0, 'zanzibar coordinates');
       accepted(await commitOne(storage.log, numberingWrite(group.id, 0, [message])));
+      expect(storage.search.indexPending()).toBe(1);
       const raw = new Database(file);
       // The index's own pages, as bytes: without secure-delete a deleted row's words stay in
       // them (hidden behind a delete marker) until segments happen to merge.
-      const indexBytes = () =>
-        raw.prepare('SELECT block FROM message_search_data').all().map((row) => Buffer.from((row as { block: Uint8Array }).block).toString('latin1')).join('|');
+      const indexBytes = () => indexPages(raw);
       expect(indexBytes()).toContain('zanzibar');
       await storage.projection.applyMessageStates([{ conversationId: group.id, id: message.id, edit: null, deletedAt: Date.now() }]);
       expect(indexBytes()).not.toContain('zanzibar');
       expect(indexBytes()).not.toContain('coordinates');
       raw.close();
     } finally {
+      await storage.close();
+    }
+  });
+});
+
+/** The full-text index's own pages, as text: what words the index holds, whatever it answers. */
+function indexPages(raw: Database.Database): string {
+  return raw.prepare('SELECT block FROM message_search_data').all().map((row) => Buffer.from((row as { block: Uint8Array }).block).toString('latin1')).join('|');
+}
+
+describe('the full-text index queue on SQLite (migration 10)', () => {
+  let dir: string;
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function opened(): Promise<{ storage: SqliteStorage; raw: Database.Database; queued: () => number }> {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-queue-'));
+    const file = join(dir, 'outpost.db');
+    const storage = new SqliteStorage(file);
+    await storage.migrate();
+    const raw = new Database(file);
+    return { storage, raw, queued: () => (raw.prepare('SELECT count(*) AS n FROM message_search_pending').get() as { n: number }).n };
+  }
+
+  it('queues a new message instead of indexing it in its commit, and a search finds it at once', async () => {
+    const { storage, raw, queued } = await opened();
+    try {
+      const [alice] = await createUsers(storage, 'alice');
+      const group = await createGroup(storage, alice!);
+      accepted(await commitOne(storage.log, numberingWrite(group.id, 0, [newMessage(alice!, 0, 'quartz lanterns')])));
+      expect(queued()).toBe(1);
+      expect(indexPages(raw)).not.toContain('quartz');
+      const found = await storage.search.search({ userId: alice!.id, text: 'quartz', offset: 0, limit: 10 });
+      expect(found.hits.map((hit) => hit.snippet.map((part) => part.text).join(''))).toEqual(['quartz lanterns']);
+      expect(queued()).toBe(0);
+      expect(storage.search.indexPending()).toBe(0);
+    } finally {
+      raw.close();
+      await storage.close();
+    }
+  });
+
+  it('indexes a queued message as it is when its turn comes: edited, deleted or erased', async () => {
+    const { storage, raw, queued } = await opened();
+    try {
+      const [alice] = await createUsers(storage, 'alice');
+      const group = await createGroup(storage, alice!);
+      const edited = newMessage(alice!, 0, 'original walrus');
+      const deleted = newMessage(alice!, 0, 'deleted pelican');
+      const erased = newMessage(alice!, 0, 'erased flamingo');
+      const kept = newMessage(alice!, 0, 'kept heron');
+      accepted(await commitOne(storage.log, numberingWrite(group.id, 0, [edited, deleted, erased, kept])));
+      await storage.projection.applyMessageStates([
+        { conversationId: group.id, id: edited.id, edit: { body: 'edited walrus', editedAt: 1_700_000_003_000 }, deletedAt: null },
+        { conversationId: group.id, id: deleted.id, edit: null, deletedAt: 1_700_000_003_000 },
+      ]);
+      raw.prepare('DELETE FROM messages WHERE conversation_id = ? AND id = ?').run(group.id, erased.id);
+      // The edit indexed its message early; the queue still holds it, and the erased one is gone.
+      expect(queued()).toBe(3);
+      expect(storage.search.indexPending()).toBe(3);
+      const pages = indexPages(raw);
+      for (const word of ['edited', 'walrus', 'kept', 'heron']) expect(pages).toContain(word);
+      for (const word of ['original', 'deleted', 'pelican', 'erased', 'flamingo']) expect(pages).not.toContain(word);
+      const texts = async (text: string) => (await storage.search.search({ userId: alice!.id, text, offset: 0, limit: 10 })).hits.map((hit) => hit.messageId);
+      expect(await texts('walrus')).toEqual([edited.id]);
+      expect(await texts('heron')).toEqual([kept.id]);
+      expect(await texts('pelican')).toEqual([]);
+      expect(await texts('flamingo')).toEqual([]);
+      expect(await texts('original')).toEqual([]);
+    } finally {
+      raw.close();
+      await storage.close();
+    }
+  });
+
+  it('takes a long queue in batches, each message once, and a search after them finds every one', async () => {
+    const { storage, raw, queued } = await opened();
+    try {
+      const [alice] = await createUsers(storage, 'alice');
+      const group = await createGroup(storage, alice!);
+      const total = INDEX_BATCH + 300;
+      const list = Array.from({ length: total }, (_, i) => newMessage(alice!, 0, `pebble number${i}`));
+      accepted(await commitOne(storage.log, numberingWrite(group.id, 0, list)));
+      expect(queued()).toBe(total);
+      expect(storage.search.indexPending()).toBe(INDEX_BATCH);
+      expect(queued()).toBe(300);
+      accepted(await commitOne(storage.log, numberingWrite(group.id, 1, [newMessage(alice!, 0, 'pebble late')])));
+      const page = await storage.search.search({ userId: alice!.id, text: 'pebble', offset: 0, limit: 5 });
+      expect(page.hits).toHaveLength(5);
+      expect(queued()).toBe(0);
+      expect((raw.prepare('SELECT count(*) AS n FROM message_search').get() as { n: number }).n).toBe(total + 1);
+      for (const i of [0, INDEX_BATCH - 1, INDEX_BATCH, total - 1]) {
+        const hits = (await storage.search.search({ userId: alice!.id, text: `number${i}`, offset: 0, limit: 10 })).hits;
+        expect(hits.map((hit) => hit.messageId)).toEqual([list[i]!.id]);
+      }
+    } finally {
+      raw.close();
       await storage.close();
     }
   });

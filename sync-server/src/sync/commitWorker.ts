@@ -2,15 +2,19 @@
 // `synchronous=FULL` never blocks the node's event loop: one commits batches (while it runs, the
 // next batch gathers), the other compacts documents' logs (merging a base with its entries takes
 // milliseconds of CPU, which neither the event loop nor the commits should wait for; its write is
-// one short transaction, and SQLite's busy timeout lets each wait for the other's). The node
-// talks to them through `sqliteCommitTarget`.
+// one short transaction, and SQLite's busy timeout lets each wait for the other's) and puts new
+// messages into the full-text index, a second's worth at a time (see SqliteSearch.indexPending).
+// The node talks to them through `sqliteCommitTarget`.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { SqliteStorage } from '@outpost/storage';
+import { INDEX_BATCH, SqliteStorage } from '@outpost/storage';
 import type { CommitTarget } from './committer.ts';
 import { commitRequests, type CommitRequest, type CommitResult } from './commitRequest.ts';
 import { mergeCollected } from './compaction.ts';
 
-type Request = { id: number; requests: CommitRequest[]; now: number } | { id: number; compact: string };
+type Request = { id: number; requests: CommitRequest[]; now: number } | { id: number; compact: string } | { id: number; indexSearch: true };
+
+/** How often new messages are put into the full-text index (a search indexes what is left first). */
+const INDEX_EVERY_MS = 1_000;
 type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
 
 /** One worker and the requests waiting for its replies; a crashed worker is replaced on the next request. */
@@ -53,17 +57,40 @@ function workerChannel(file: string, role: string): { ask(request: Request): Pro
   };
 }
 
-/** The node's side: a commit target and a compactor, each a worker on `file`; `close()` ends them. */
-export function sqliteCommitTarget(file: string): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
+/**
+ * The node's side: a commit target and a compactor, each a worker on `file`, the second also
+ * indexing new messages for search every INDEX_EVERY_MS while messages are committed (a failure
+ * goes to `indexFailed`; the queue waits for the next turn). `close()` ends them.
+ */
+export function sqliteCommitTarget(
+  file: string,
+  indexFailed: (error: unknown) => void = () => {},
+): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
   const commits = workerChannel(file, 'commit');
   const compactions = workerChannel(file, 'compaction');
   let next = 0;
+  let messagesSinceIndex = false;
+  let indexing = false;
+  const index = setInterval(() => {
+    if (!messagesSinceIndex || indexing) return;
+    messagesSinceIndex = false;
+    indexing = true;
+    compactions
+      .ask({ id: next++, indexSearch: true })
+      .catch(indexFailed)
+      .finally(() => (indexing = false));
+  }, INDEX_EVERY_MS);
+  index.unref();
   return {
-    commit: (requests, now) => commits.ask({ id: next++, requests: requests.map(ownBytes), now }),
+    commit: (requests, now) => {
+      if (requests.some((request) => (request.messages?.list.length ?? 0) > 0)) messagesSinceIndex = true;
+      return commits.ask({ id: next++, requests: requests.map(ownBytes), now });
+    },
     compact: async (doc) => {
       await compactions.ask({ id: next++, compact: doc });
     },
     close: async () => {
+      clearInterval(index);
       await Promise.all([commits.close(), compactions.close()]);
     },
   };
@@ -84,10 +111,24 @@ if (!isMainThread && parentPort) {
   const storage = new SqliteStorage((workerData as { file: string }).file);
   port.on('message', (request: Request) => {
     const { id } = request;
-    const work = 'compact' in request ? storage.log.compact(request.compact, mergeCollected).then(() => []) : commitRequests(storage.log, request.requests, request.now);
+    const work =
+      'compact' in request
+        ? storage.log.compact(request.compact, mergeCollected).then(() => [])
+        : 'indexSearch' in request
+          ? indexAll(storage)
+          : commitRequests(storage.log, request.requests, request.now);
     work.then(
       (results) => port.postMessage({ id, results } satisfies Reply),
       (error: unknown) => port.postMessage({ id, error: { message: (error as Error).message, code: (error as { code?: string }).code } } satisfies Reply),
     );
   });
+}
+
+/**
+ * Indexes the queued messages, a batch per transaction (commits get the write lock between
+ * them), until a batch comes back short: what arrives meanwhile waits for the next turn.
+ */
+async function indexAll(storage: SqliteStorage): Promise<CommitResult[]> {
+  while (storage.search.indexPending() === INDEX_BATCH) await new Promise((resolve) => setImmediate(resolve));
+  return [];
 }
