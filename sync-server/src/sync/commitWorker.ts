@@ -82,9 +82,11 @@ export function sqliteCommitTarget(
   }, INDEX_EVERY_MS);
   index.unref();
   return {
-    commit: (requests, now) => {
+    commit: async (requests, now) => {
+      const results = await commits.ask({ id: next++, requests: requests.map(ownBytes), now });
+      // Once committed: an index turn before that would find nothing of this batch queued yet.
       if (requests.some((request) => (request.messages?.list.length ?? 0) > 0)) messagesSinceIndex = true;
-      return commits.ask({ id: next++, requests: requests.map(ownBytes), now });
+      return results;
     },
     compact: async (doc) => {
       await compactions.ask({ id: next++, compact: doc });
