@@ -24,6 +24,8 @@ describe('away from the app', () => {
     await ada.startDirect(bob);
     await ada.send('before going offline');
     await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    // The warning counts what waits: this message must have been sent before the network goes.
+    await until('the first message is sent', async () => (await ada.history()).some((m) => m.body === 'before going offline' && m.state === 'sent'));
 
     await ada.context.setOffline(true);
     await ada.page.getByText("You're offline").waitFor();

@@ -48,9 +48,9 @@ describe('the SQLite commit and compaction workers', () => {
       // Nobody searches: the compaction worker takes the queue on its next turn (every second).
       const deadline = Date.now() + 10_000;
       while (queued() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(failures).toEqual([]);
       expect(queued()).toBe(0);
       expect(indexed()).toBe(2);
-      expect(failures).toEqual([]);
     } finally {
       raw.close();
       await target.close();
