@@ -16,8 +16,10 @@
 //                                      (MESSAGES=n changes the size; BACKENDS=sqlite or postgres runs one)
 //   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
 //                                      (CONVERSATIONS=n, PER_CONVERSATION=n change it)
+//   npm run bench -- commit            the SQLite commit of new messages against a raw insert (ROUNDS=n)
 import { browserColdStart } from './scenarios/browserColdStart.ts';
 import { clientMemory } from './scenarios/clientMemory.ts';
+import { commitCost } from './scenarios/commitCost.ts';
 import { fileUploads } from './scenarios/fileUploads.ts';
 import { replicaColdStart } from './scenarios/replicaColdStart.ts';
 import { webColdStart } from './scenarios/webColdStart.ts';
@@ -52,6 +54,8 @@ if (scenario === 'server') {
     console.log('\nThe run FAILED: a search found a message outside the searcher\'s membership.');
     process.exitCode = 1;
   }
+} else if (scenario === 'commit') {
+  await commitCost();
 } else if (scenario === 'memory') {
   await clientMemory(Number(process.env.CONVERSATIONS ?? 100), Number(process.env.PER_CONVERSATION ?? 10_000), 1000);
 } else if (scenario === undefined || scenario === 'coldstart') {
@@ -67,6 +71,6 @@ if (scenario === 'server') {
     await webColdStart(messages, segmentSize);
   }
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "search", "memory" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "search", "memory", "commit" or "server" [--quick]`);
   process.exitCode = 2;
 }

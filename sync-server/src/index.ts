@@ -6,5 +6,7 @@ export { createLogger, withContext, type Logger, type LoggerOptions } from './lo
 // The write path's judge, for `npm run bench` (what an update would do; may its sender do it).
 export { analyzeUpdate, UpdateCaps, type Analysis } from './sync/analyze.ts';
 export { validateSegment, validateUser, type SegmentChanges, type UserDocChanges } from './sync/validate.ts';
+// The SQLite commit worker's own work, for `npm run bench -- commit`.
+export { commitRequests, type CommitRequest } from './sync/commitRequest.ts';
 // What storing an image costs, for `npm run bench` (its stored forms, made with sharp).
 export { makeImageVariants } from './files/imageVariants.ts';
