@@ -17,15 +17,28 @@ describe.each(backends)('presence on %s', (backend) => {
     const group = await ada.createGroup('all three', [bob.user.id, cyd.user.id]);
     await until('everyone sees ada online', () => bob.online().get().includes(ada.user.id as never) && cyd.online().get().includes(ada.user.id as never), () => [bob.online().get(), cyd.online().get()]);
 
+    // cyd shares a group with ada but is not in the DM: cyd never sees her DM typing, in the DM or
+    // in the group. Every value cyd's two views take is kept until cyd sees her group typing: her
+    // presence reaches cyd in order, so by then every earlier change has too.
+    const dmSeen: string[] = [];
+    const groupSeen: string[] = [];
+    const stopDm = cyd.conversation(dm).typing().subscribe((typing) => dmSeen.push(JSON.stringify(typing)));
+    const stopGroup = cyd.conversation(group).typing().subscribe((typing) => groupSeen.push(JSON.stringify(typing)));
+    const bobSeesDmTyping = () => bob.conversation(dm).typing().get().includes(ada.user.id as never);
     ada.conversation(dm).setTyping(true);
-    await until('bob sees ada typing in the DM', () => bob.conversation(dm).typing().get().includes(ada.user.id as never));
-    // cyd shares a group with ada but is not in the DM: cyd sees neither DM typing nor group typing.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(cyd.conversation(dm).typing().get()).toEqual([]);
-    expect(cyd.conversation(group).typing().get()).toEqual([]);
+    await until('bob sees ada typing in the DM', bobSeesDmTyping);
+    // On, off and on again: a leak into cyd's group view would show there as a change back and forth.
+    ada.conversation(dm).setTyping(false);
+    await until('bob sees ada stop typing in the DM', () => !bobSeesDmTyping());
+    ada.conversation(dm).setTyping(true);
+    await until('bob sees ada typing in the DM again', bobSeesDmTyping);
 
     ada.conversation(group).setTyping(true);
     await until('cyd sees ada typing in the group', () => cyd.conversation(group).typing().get().includes(ada.user.id as never));
+    stopDm();
+    stopGroup();
+    expect(dmSeen.filter((typing) => typing !== '[]')).toEqual([]);
+    expect(groupSeen.filter((typing, i) => i === 0 || typing !== groupSeen[i - 1])).toEqual(['[]', JSON.stringify([ada.user.id])]);
     await until('bob no longer sees ada typing in the DM', () => bob.conversation(dm).typing().get().length === 0);
 
     ada.conversation(group).send('done typing'); // sending clears typing
