@@ -1,5 +1,6 @@
 // Tools for the attacker suite: raw Yjs connections and raw frames that the SDK never sends.
 import { HocuspocusProvider } from '@hocuspocus/provider';
+import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
@@ -75,6 +76,22 @@ export function updateFrame(docName: string, update: Uint8Array): Uint8Array {
   encoding.writeVarUint(encoder, 2); // y-protocols update
   encoding.writeVarUint8Array(encoder, update);
   return encoding.toUint8Array(encoder);
+}
+
+/** A Hocuspocus sync step 1 frame for `docName` from a client that holds nothing (the server answers with step 2). */
+export function syncStep1Frame(docName: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarString(encoder, docName);
+  encoding.writeVarUint(encoder, 0); // Sync
+  encoding.writeVarUint(encoder, 0); // y-protocols step 1
+  encoding.writeVarUint8Array(encoder, Y.encodeStateVector(new Y.Doc()));
+  return encoding.toUint8Array(encoder);
+}
+
+/** Whether `frame` is the server's sync step 2 for `docName`. */
+export function isSyncStep2(frame: Uint8Array, docName: string): boolean {
+  const decoder = decoding.createDecoder(frame);
+  return decoding.readVarString(decoder) === docName && decoding.readVarUint(decoder) === 0 && decoding.readVarUint(decoder) === 1;
 }
 
 /** A Hocuspocus auth frame. */

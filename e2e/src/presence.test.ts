@@ -2,7 +2,7 @@
 // online and who types where; someone outside a conversation never learns that you type in it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { inboxDoc, presenceDoc, userDoc, type UserId } from '@outpost/shared-schema';
-import { authFrame, awarenessFrame, rawSocket } from './attacker.ts';
+import { authFrame, awarenessFrame, isSyncStep2, rawSocket, syncStep1Frame } from './attacker.ts';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 
 afterAll(teardown);
@@ -66,10 +66,17 @@ describe.each(backends)('presence on %s', (backend) => {
     // Awareness sent to her user document (a raw client on its own socket) is dropped, and keeps nothing.
     const socket = rawSocket(server.url);
     await socket.opened;
+    let answered = false;
+    socket.ws.addEventListener('message', (event: MessageEvent<ArrayBuffer>) => {
+      answered ||= isSyncStep2(new Uint8Array(event.data), userDoc(me));
+    });
     socket.ws.send(authFrame(userDoc(me), ada.session.accessToken));
     socket.ws.send(awarenessFrame(userDoc(me), [{ clientId: 77, clock: 1, state: { typing: null } }]));
-    await until('the raw socket’s document connection is open', () => server.hocuspocus.documents.get(userDoc(me))!.getConnectionsCount() === 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A connection's frames are handled in order: once a sync step 1 sent after it is answered,
+    // the awareness frame has been handled.
+    socket.ws.send(syncStep1Frame(userDoc(me)));
+    await until('the server answers the raw socket’s sync step 1', () => answered);
+    expect(server.hocuspocus.documents.get(userDoc(me))!.getConnectionsCount()).toBe(2);
     expect(awarenessOf(userDoc(me)).getStates().size).toBe(0);
     socket.ws.close();
     await socket.closed;
