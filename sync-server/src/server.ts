@@ -184,6 +184,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   await files.start();
   const app = createApp({
     storage,
+    ...(sqliteCommits ? { indexSearch: sqliteCommits.indexSearch } : {}),
     sessions,
     account,
     twoFactor,

@@ -75,6 +75,8 @@ export interface AppDeps {
   log: Logger;
   /** What /ready checks, and who may read /metrics. */
   operations: { readiness: ReadinessDeps; metrics: MetricsAccess };
+  /** Brings the search index up to date off the event loop before a search (SQLite's worker); absent, the search does it. */
+  indexSearch?: () => Promise<void>;
 }
 
 
@@ -305,6 +307,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       throw new OutpostError('invalidInput', `bad search: ${issues.map((i) => `${i.path || 'query'} ${i.message}`).join('; ')}`, { issues });
     }
     const p = parsed.data;
+    // A failure here leaves the queue to the search itself, which indexes what waits.
+    await deps.indexSearch?.().catch((error: unknown) => deps.log.warn('search: the worker could not index what waits; the search does', { error }));
     const page = await deps.storage.search.search({
       userId,
       text: p.q,

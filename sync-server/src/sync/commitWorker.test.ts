@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe('the SQLite commit and compaction workers', () => {
-  it('index committed messages for search on their own, within a second or so', async () => {
+  it('index committed messages for search on their own within a second or so, and at once when asked', async () => {
     dir = await mkdtemp(join(tmpdir(), 'outpost-commit-worker-'));
     const file = join(dir, 'outpost.db');
     const ada = 'a0000000-0000-4000-8000-000000000001' as UserId;
@@ -51,6 +51,12 @@ describe('the SQLite commit and compaction workers', () => {
       expect(failures).toEqual([]);
       expect(queued()).toBe(0);
       expect(indexed()).toBe(2);
+
+      // Asked before a search, the worker has indexed everything committed before the question.
+      await target.commit([{ doc: `conv:${group}:seg:0`, base: 1, update: null, messages: { conversationId: group, segmentSize: 1_000, list: [message('granite ridge')] } }], Date.now());
+      await target.indexSearch();
+      expect(queued()).toBe(0);
+      expect(indexed()).toBe(3);
     } finally {
       raw.close();
       await target.close();

@@ -12,10 +12,10 @@ import { commitRequests, type CommitRequest, type CommitResult } from './commitR
 import { mergeCollected } from './compaction.ts';
 
 type Request = { id: number; requests: CommitRequest[]; now: number } | { id: number; compact: string } | { id: number; indexSearch: true };
+type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
 
 /** How often new messages are put into the full-text index (a search indexes what is left first). */
 const INDEX_EVERY_MS = 1_000;
-type Reply = { id: number; results: CommitResult[] } | { id: number; error: { message: string; code?: string } };
 
 /** One worker and the requests waiting for its replies; a crashed worker is replaced on the next request. */
 function workerChannel(file: string, role: string): { ask(request: Request): Promise<CommitResult[]>; close(): Promise<void> } {
@@ -59,26 +59,34 @@ function workerChannel(file: string, role: string): { ask(request: Request): Pro
 
 /**
  * The node's side: a commit target and a compactor, each a worker on `file`, the second also
- * indexing new messages for search every INDEX_EVERY_MS while messages are committed (a failure
- * goes to `indexFailed`; the queue waits for the next turn). `close()` ends them.
+ * indexing new messages for search every INDEX_EVERY_MS while messages are committed, and when
+ * `indexSearch()` asks (before a search, so the event loop does not index what waits). A failure
+ * of the timer's turn goes to `indexFailed`; the queue waits for the next turn. `close()` ends them.
  */
 export function sqliteCommitTarget(
   file: string,
   indexFailed: (error: unknown) => void = () => {},
-): { commit: CommitTarget; compact(doc: string): Promise<void>; close(): Promise<void> } {
+): { commit: CommitTarget; compact(doc: string): Promise<void>; indexSearch(): Promise<void>; close(): Promise<void> } {
   const commits = workerChannel(file, 'commit');
   const compactions = workerChannel(file, 'compaction');
   let next = 0;
   let messagesSinceIndex = false;
-  let indexing = false;
+  /** The last turn asked for; a new one starts after it, so it sees everything committed before it was asked. */
+  let indexing: Promise<void> | null = null;
+  const indexSearch = (): Promise<void> => {
+    const turn = (indexing ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      messagesSinceIndex = false;
+      await compactions.ask({ id: next++, indexSearch: true });
+    });
+    indexing = turn;
+    const forget = () => {
+      if (indexing === turn) indexing = null;
+    };
+    turn.then(forget, forget);
+    return turn;
+  };
   const index = setInterval(() => {
-    if (!messagesSinceIndex || indexing) return;
-    messagesSinceIndex = false;
-    indexing = true;
-    compactions
-      .ask({ id: next++, indexSearch: true })
-      .catch(indexFailed)
-      .finally(() => (indexing = false));
+    if (messagesSinceIndex && !indexing) indexSearch().catch(indexFailed);
   }, INDEX_EVERY_MS);
   index.unref();
   return {
@@ -91,6 +99,7 @@ export function sqliteCommitTarget(
     compact: async (doc) => {
       await compactions.ask({ id: next++, compact: doc });
     },
+    indexSearch,
     close: async () => {
       clearInterval(index);
       await Promise.all([commits.close(), compactions.close()]);
