@@ -41,5 +41,15 @@ describe.each(backends)('crash on %s', (backend) => {
     const after = new Map(history(a).map((l) => [l.id, l.seq]));
     for (const [messageId, seq] of acknowledged) expect(after.get(messageId), `message ${messageId} kept its number`).toBe(seq);
     expect(acknowledged.size).toBeGreaterThanOrEqual(10);
+
+    // Server search finds every one of them, those the dead node had not indexed yet too (on
+    // SQLite new messages wait in a queue for the index, which survives the crash).
+    const found = new Set<string>();
+    for (let offset: number | null = 0; offset !== null; ) {
+      const page = await ada.searchServer('burst', { conversationId: id, offset });
+      for (const hit of page.hits) found.add(hit.messageId);
+      offset = page.nextOffset;
+    }
+    expect([...found].sort()).toEqual([...after.keys()].sort());
   });
 });
