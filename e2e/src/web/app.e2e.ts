@@ -260,8 +260,10 @@ describe('the web app', () => {
       if ((await first.count()) > 0) return true;
       // Headless Chromium does not always deliver scroll events to a page in the background; the
       // button at the top of the history does the same for keyboard users and here.
+      // It goes away once the earlier messages are there, perhaps between looking and clicking:
+      // then this round's click gives up and the next round looks again.
       const more = ada.page.getByRole('button', { name: 'Show earlier messages' });
-      if ((await more.count()) > 0) await more.click();
+      if ((await more.count()) > 0) await more.click({ timeout: 1_000 }).catch(() => undefined);
       return (await first.count()) > 0;
     }, async () => [await ada.page.locator('#root li.message').count(), await scroller.evaluate((el) => [el.scrollTop, el.scrollHeight, el.clientHeight]), ada.page.url()]);
     await ada.page.getByRole('button', { name: 'Jump to latest' }).click();
@@ -283,8 +285,10 @@ describe('the web app', () => {
     await until('scrolling up reaches the first of them', async () => {
       await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
       if ((await first.count()) > 0) return true;
+      // It goes away once the earlier messages are there, perhaps between looking and clicking:
+      // then this round's click gives up and the next round looks again.
       const more = ada.page.getByRole('button', { name: 'Show earlier messages' });
-      if ((await more.count()) > 0) await more.click();
+      if ((await more.count()) > 0) await more.click({ timeout: 1_000 }).catch(() => undefined);
       return (await first.count()) > 0;
     }, async () => [await ada.page.locator('#root li.message').count(), ada.page.url()]);
     // What is rendered stayed bounded: the newest were dropped on the way up.
