@@ -144,7 +144,7 @@ class Session implements TabHost, ServerHost {
       const role: Role = this.#users.length === 0 ? 'owner' : rng.chance(0.3) ? 'admin' : 'member';
       const userId = this.#id() as UserId;
       this.#users.push({ userId, deviceId: '' as DeviceId, role });
-      await this.#storage.accounts.createUser({ id: userId, username: `u${userId.slice(0, 12)}`, displayName: 'someone', passwordHash: 'x', createdAt: 1 });
+      await this.#storage.accounts.createUser({ id: userId, username: `u${userId}`, displayName: 'someone', passwordHash: 'x', createdAt: 1 });
     }
     await this.#storage.conversations.createConversation({
       id: this.conversationId,
