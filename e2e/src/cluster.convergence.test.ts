@@ -29,9 +29,10 @@ const FIRST_SEEDS = [11];
  * Seeds that failed once, kept as regressions. 12 found two bugs: devices of one user in one
  * process relayed to each other as if they were tabs of one device (the relay is now scoped to
  * the session), and an edit of a message still on its way through another connection was refused
- * instead of waiting for it.
+ * instead of waiting for it. 25 found a device that, back online after the head had moved on by
+ * two segments, never fetched the one in between (its timeline had a hole there for good).
  */
-const REGRESSIONS = [12];
+const REGRESSIONS = [12, 25];
 
 interface Device {
   handle: ReplicaClient;
@@ -123,12 +124,21 @@ describe('convergence over three nodes', () => {
           const [first, ...rest] = views().map(history);
           return first !== undefined && first.length === sent.length && numberedOneToN(first) && rest.every((h) => JSON.stringify(h) === JSON.stringify(first));
         },
-        () => views().map((v) => history(v).map((l) => `${l.seq}:${l.body}:${l.reactions}`)),
+        () =>
+          devices.map((d, i) => ({
+            device: i,
+            node: d.node,
+            status: d.handle.client.status().get(),
+            loadedSegments: views()[i]!.loadedSegments(),
+            subscribedSegments: views()[i]!.subscribedSegments(),
+            history: history(views()[i]!).map((l) => `${l.seq}:${l.body}:${l.reactions}`),
+          })),
         90_000,
       );
       for (const device of devices) expect(device.handle.client.failures().filter((f) => f.code !== 'retry')).toEqual([]);
     } catch (error) {
       throw new Error(`seed ${seed} failed; replay with: SEED=${seed} npx vitest run e2e/src/cluster.convergence.test.ts\n${(error as Error).message}`, { cause: error });
     }
-  });
+    // Longer than the wait for convergence, so a seed that never converges says where it stood.
+  }, 180_000);
 });

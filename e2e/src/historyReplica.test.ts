@@ -80,7 +80,9 @@ describe("history 'replica' under random sessions", () => {
       await new Promise((resolve) => setTimeout(resolve, rng.int(40)));
     }
 
-    // Online again: every message, by its current text, is found on the device.
+    // Online again: every message, by its current text, is found on the device. Segments between
+    // the head it knew and the new one come into memory if the head moved on meanwhile.
+    const knownHead = device.client.conversation(id).meta().get()?.head ?? 0;
     device.client.connect();
     const total = ids.length;
     await until('ada’s messages are all numbered', () => a.messages().get().filter((m) => m.seq !== null).length === total);
@@ -92,7 +94,7 @@ describe("history 'replica' under random sessions", () => {
     await until('bob’s search finds every message by its current text', async () => (await missing()).length === 0, async () => ({ missing: (await missing()).map((m) => m.index), log }), 60_000);
     // Memory: the latest segments and those bob asked for, not the whole history.
     const head = a.meta().get()?.head ?? 0;
-    for (const n of device.client.conversation(id).loadedSegments()) expect(n >= head - 1 || asked.has(n), `segment ${n} in memory (head ${head}); ${log.join(', ')}`).toBe(true);
+    for (const n of device.client.conversation(id).loadedSegments()) expect(n >= head - 1 || n > knownHead || asked.has(n), `segment ${n} in memory (head ${head}); ${log.join(', ')}`).toBe(true);
     await device.client.stored();
     device.close();
 
@@ -102,4 +104,38 @@ describe("history 'replica' under random sessions", () => {
     await until('the replica holds ada’s history', () => check.client.conversation(id).messages().get().map((m) => `${m.seq} ${m.body}`).join('\n') === expected.join('\n'), () => ({ log, got: check.client.conversation(id).messages().get().length, want: expected.length }));
     check.close();
   }, 180_000);
+});
+
+describe('a device away while the head moves on by several segments', () => {
+  it.each(['all', 'replica', 'onDemand'] as const)("history '%s': back online, it shows every message since, with no hole between its last head and the new one", async (history) => {
+    const server = await startNode({ ...(await freshDatabase('sqlite')), segmentSize: 3 });
+    const ada = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    const id = await ada.openDirect(bob.user.id);
+    const a = ada.conversation(id);
+    await until('ada knows the segment size', () => a.meta().get()?.segmentSize === 3);
+    const sent: MessageId[] = [a.send('before 1'), a.send('before 2')];
+    const device = await startOnReplica(server.url, bob.session, browserProfile(), { history });
+    const b = device.client.conversation(id);
+    await until('bob’s device has the first two', () => b.messages().get().filter((m) => m.seq !== null).length === 2);
+    const headBefore = b.meta().get()?.head ?? 0;
+
+    device.client.disconnect();
+    // A few at a time: a device puts what it sends before the last is numbered into one segment.
+    for (let round = 1; round <= 4; round++) {
+      for (let i = 1; i <= 3; i++) sent.push(a.send(`while away ${round}.${i}`));
+      await until('ada’s messages are numbered', () => a.messages().get().filter((m) => m.seq !== null).length === sent.length);
+    }
+    await until('the head moved on by more than one segment', () => (a.meta().get()?.head ?? 0) - headBefore > 1, () => ({ headBefore, head: a.meta().get()?.head }));
+    const head = a.meta().get()?.head ?? 0;
+
+    device.client.connect();
+    const want = a.messages().get().map((m) => `${m.seq} ${m.body}`);
+    await until(
+      'bob’s device shows every message, 1..N',
+      () => b.messages().get().map((m) => `${m.seq} ${m.body}`).join('\n') === want.join('\n'),
+      () => ({ loaded: b.loadedSegments(), head, got: b.messages().get().map((m) => `${m.seq} ${m.body}`) }),
+    );
+    device.close();
+  }, 60_000);
 });

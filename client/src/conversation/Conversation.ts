@@ -307,15 +307,22 @@ export class Conversation {
    * Subscribes the head once the server document says which it is (a new device does not know
    * before its first sync, and must not guess segment 0). When the head holds less than a page,
    * the one before it comes next; with history 'all', every older segment follows, newest first.
+   * When the head moves on by more than one (the device was away while others wrote), the
+   * segments in between come too, newest first, whatever the history mode: they hold what was
+   * written since, between the device's last head (still in memory) and the new one, and the
+   * timeline would otherwise show a hole there.
    */
   #followHead(): void {
     const meta = readMeta(this.#server);
     if (!meta || this.#knownHead === meta.head) return;
-    const first = this.#knownHead === undefined;
+    const previous = this.#knownHead;
     this.#knownHead = meta.head;
     const head = meta.head;
     this.#attach(head);
-    if (!first) return;
+    if (previous !== undefined) {
+      for (let n = head - 1; n > previous; n--) this.#enqueue(n);
+      return;
+    }
     void (async () => {
       // The head as the replica has it, or as the server sends it to a device that lacks it.
       const name = segmentDoc(this.id, head);
