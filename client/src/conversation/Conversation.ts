@@ -7,6 +7,7 @@ import {
   Limits,
   OutpostError,
   bodyProblem,
+  storableBody,
   isValidEmoji,
   markRead,
   mentionedHandles,
@@ -694,9 +695,10 @@ export class Conversation {
    * the message sent, so it is never numbered before the server has its files. The body is then an
    * optional caption.
    */
-  send(body: string, options: { replyTo?: MessageId; attachments?: readonly AttachmentInput[] } = {}): MessageId {
+  send(written: string, options: { replyTo?: MessageId; attachments?: readonly AttachmentInput[] } = {}): MessageId {
     if (!this.canPost()) throw new OutpostError('forbidden', 'this group is locked: only its owner and admins can post');
     const files = options.attachments ?? [];
+    const body = storableBody(written);
     checkBody(body, files.length);
     if (files.length > Limits.attachmentsPerMessage) throw new OutpostError('tooLarge', `a message carries at most ${Limits.attachmentsPerMessage} files`);
     if (files.length > 0) return this.#sendWithFiles(body, files, options.replyTo);
@@ -800,7 +802,8 @@ export class Conversation {
       .slice(0, Limits.mentions);
   }
 
-  edit(messageId: MessageId, body: string): void {
+  edit(messageId: MessageId, written: string): void {
+    const body = storableBody(written);
     checkBody(body);
     const { n, content } = this.#segmentOf(messageId);
     const maps = segmentMaps(content);

@@ -26,9 +26,18 @@ const time = z.number().int().nonnegative();
  * that carries files may have no text (the caption is optional).
  */
 export function bodyProblem(body: string, attachments = 0): string | null {
+  if (body.includes('\u0000')) return 'a message cannot hold the NUL character (U+0000)';
   if (body.trim().length === 0 && attachments === 0) return 'a message needs some text';
   if (body.length > Limits.messageBody) return `a message holds at most ${Limits.messageBody} characters`;
   return null;
+}
+
+/**
+ * `body` without the NUL character (U+0000), which a message cannot hold: no person types it, and
+ * Postgres text cannot store it. The SDK sends what a person wrote (or pasted) through this.
+ */
+export function storableBody(body: string): string {
+  return body.includes('\u0000') ? body.replaceAll('\u0000', '') : body;
 }
 
 const body = z.string().refine((value) => bodyProblem(value) === null, 'not an acceptable message body');

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { EraseAccountRequest, OutpostError, type UserId } from '@outpost/shared-schema';
 import type { AccountPrivacy } from '../privacy.ts';
 import type { Env } from './env.ts';
+import { jsonBody } from './input.ts';
 
 export function mountAccountRoutes(authed: Hono<Env>, privacy: AccountPrivacy): void {
   authed.get('/users/me/export', async (c) => {
@@ -15,13 +16,7 @@ export function mountAccountRoutes(authed: Hono<Env>, privacy: AccountPrivacy): 
   });
 
   authed.post('/users/me/erase', async (c) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw new OutpostError('invalidInput', 'body must be JSON: {"password": "…"}');
-    }
-    const request = EraseAccountRequest.safeParse(raw);
+    const request = EraseAccountRequest.safeParse(await jsonBody(c, '{"password": "…"}'));
     if (!request.success) throw new OutpostError('invalidInput', 'send {"password": "…"} to confirm erasing the account', { field: 'password' });
     await privacy.erase(c.get('auth').userId as UserId, request.data.password);
     return c.body(null, 204);

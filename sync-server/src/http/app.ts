@@ -43,6 +43,7 @@ import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts
 import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
+import { jsonBody, refuseNulInQuery } from './input.ts';
 import { mountFileRoutes } from './files.ts';
 import { mountAccountRoutes } from './account.ts';
 import { mountModerationRoutes } from './moderation.ts';
@@ -94,13 +95,7 @@ function addressOf(trusted: (address: string, hop: number) => boolean): (c: Cont
 }
 
 async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch {
-    throw new OutpostError('invalidInput', 'body must be JSON');
-  }
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(await jsonBody(c));
   if (!result.success) {
     throw new OutpostError('invalidInput', 'request body is not valid', {
       issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
@@ -133,6 +128,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('*', countRequests());
   app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
+  app.use('/api/*', refuseNulInQuery());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
   app.onError((error, c) => {

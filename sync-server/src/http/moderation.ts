@@ -6,15 +6,10 @@ import { OutpostError, ReportRequest, SetPostingRequest, isUuid, type Conversati
 import type { z } from 'zod';
 import type { Moderation } from '../moderation.ts';
 import type { Env } from './env.ts';
+import { jsonBody } from './input.ts';
 
 async function parsed<T extends z.ZodType>(c: Context, schema: T, hint: string): Promise<z.infer<T>> {
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch {
-    throw new OutpostError('invalidInput', `body must be JSON: ${hint}`);
-  }
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(await jsonBody(c, hint));
   if (!result.success) {
     throw new OutpostError('invalidInput', `request body is not valid: ${hint}`, { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
   }

@@ -99,8 +99,13 @@ export class Committer {
   }
 }
 
-/** An error caused by one write's data (a constraint), as opposed to the database being away. */
+/**
+ * An error caused by one write's data, as opposed to the database being away: a constraint
+ * (Postgres class 23, SQLite's SQLITE_CONSTRAINT*) or a value the database cannot take (Postgres
+ * class 22, "data exception": text with a NUL, a number out of range; SQLite's SQLITE_MISMATCH and
+ * SQLITE_TOOBIG).
+ */
 function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('SQLITE_CONSTRAINT'));
+  return typeof code === 'string' && (/^2[23]/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG');
 }
