@@ -264,6 +264,8 @@ export class OutpostClient {
       failUnsent: (docName, reason) => this.#failUnsent(docName, reason),
     });
     this.#stop.push(this.#docs.onOpen((name, doc) => this.#documentReplaced(name, doc)));
+    // A session the server no longer refreshes: no more attempts (see onSessionExpired, onSignedOut).
+    this.#stop.push(this.#api.onEnded(() => this.disconnect()));
     this.#userDoc = this.#docs.open(userDoc(me));
     this.#sync(userDoc(me), this.#userDoc);
     this.#inbox = this.#docs.open(inboxDoc(me));
@@ -826,11 +828,30 @@ export class OutpostClient {
   onSignedOut(listener: () => void): () => void {
     let told = false;
     const check = () => {
-      if (told || !this.failures().some((failure) => failure.code === 'signedOut')) return;
+      if (told || (this.#api.ended !== 'revoked' && !this.failures().some((failure) => failure.code === 'signedOut'))) return;
       told = true;
       listener();
     };
-    const stop = this.#refusals.onChange(check);
+    const stops = [this.#refusals.onChange(check), this.#api.onEnded(check)];
+    check();
+    return () => stops.forEach((stop) => stop());
+  }
+
+  /**
+   * Calls `listener` once when this device's session has run out (a long time without reaching
+   * the server): nothing is sent until the user signs in again, and everything on the device —
+   * the replica, what waits to be sent — stays for the client of the next session (the same user
+   * on the same persistence) to send. The app should show sign-in, and not drop local state.
+   * Returns a function that stops listening.
+   */
+  onSessionExpired(listener: () => void): () => void {
+    let told = false;
+    const check = () => {
+      if (told || this.#api.ended !== 'expired') return;
+      told = true;
+      listener();
+    };
+    const stop = this.#api.onEnded(check);
     check();
     return stop;
   }

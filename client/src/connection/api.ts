@@ -42,11 +42,22 @@ function withLock<T>(name: string, task: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/**
+ * How a session ended, from the server's refusal of its refresh token: 'expired' when it ran out
+ * or is not known (nothing of this device's is suspect: sign in again and carry on), 'revoked'
+ * when it was ended (signed out from elsewhere, a refresh token presented twice, the account
+ * deactivated or erased).
+ */
+export type SessionEnd = 'expired' | 'revoked';
+
 export class Api {
   readonly #baseUrl: string;
   readonly #store: SessionStore | undefined;
   #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
+  /** The refusal that ended the session; every later call fails with it, without asking again. */
+  #ended: { end: SessionEnd; error: OutpostError } | null = null;
+  readonly #endListeners = new Set<(end: SessionEnd) => void>();
 
   constructor(baseUrl: string, store?: SessionStore) {
     this.#baseUrl = baseUrl.replace(/\/$/, '');
@@ -64,8 +75,20 @@ export class Api {
     return session;
   }
 
+  /** How the session ended, or null while it lasts. */
+  get ended(): SessionEnd | null {
+    return this.#ended?.end ?? null;
+  }
+
+  /** Calls `listener` when the server refuses this session's refresh (once). */
+  onEnded(listener: (end: SessionEnd) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
+  }
+
   /** A valid access token, refreshing first when it is about to expire. */
   async accessToken(): Promise<string> {
+    if (this.#ended) throw this.#ended.error;
     const session = this.#current;
     if (!session) throw new OutpostError('unauthorized', 'not signed in');
     if (fresh(session)) return session.accessToken;
@@ -89,14 +112,25 @@ export class Api {
             this.#current = base;
             return base;
           }
-          const next = await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: base.refreshToken }, false);
-          return this.adopt(next);
+          try {
+            return this.adopt(await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: base.refreshToken }, false));
+          } catch (error) {
+            if (error instanceof OutpostError && error.kind === 'unauthorized') this.#end(error);
+            throw error;
+          }
         });
       } finally {
         this.#refreshing = null;
       }
     })();
     return this.#refreshing;
+  }
+
+  #end(error: OutpostError): void {
+    if (this.#ended) return;
+    const end: SessionEnd = error.details?.session === 'expired' ? 'expired' : 'revoked';
+    this.#ended = { end, error };
+    for (const listener of this.#endListeners) listener(end);
   }
 
   /**

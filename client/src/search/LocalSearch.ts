@@ -118,6 +118,8 @@ export class LocalSearch {
       this.#lastBatch = loaded.upTo;
       this.#batchesSinceSnapshot = loaded.batches;
     } catch (error) {
+      // Closed meanwhile (signed out, the session ran out): its replica is closed too.
+      if (this.#closed) return;
       // Its worker failed: the index moved to this thread, which loads it again.
       if (this.#index !== index) return this.#restore(store);
       // The documents still hold every message: start empty and read them as they open.

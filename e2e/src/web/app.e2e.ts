@@ -4,8 +4,10 @@
 // the main screens at 1280 and 390 px land in test-results/screenshots/.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
+import { SQLITE_FILE } from '@outpost/storage';
 import { Person, until, webNode } from './ui.ts';
 
 // Segments of 100 messages: the long histories below span several, so scrolling back brings older
@@ -331,6 +333,34 @@ describe('the web app', () => {
     await bob.send('still signed in after the token expired');
     await bob.message('still signed in after the token expired').and(bob.page.locator('.sent')).waitFor();
     await until('the rotated session is stored for the next reload', async () => (await stored()).refreshToken !== before.refreshToken);
+  });
+
+  it('after weeks away the session ran out: it asks to sign in again, keeps what was written offline, and sends it then', async () => {
+    await bob.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await bob.context.setOffline(true);
+    await bob.page.getByTestId('connection-banner').getByText("You're offline").waitFor();
+    await bob.send('written before the session ran out');
+    await bob.page.getByText(/1 change waiting to be sent, saved on this device/).waitFor();
+    // Weeks later: every refresh token of bob's has run out, and the stored access token too.
+    const session = await bob.page.evaluate(() => JSON.parse(localStorage.getItem('outpost.session') ?? '{}') as { accessToken: string; user: { id: string } });
+    const sqlite = new Database(path.join(web.dataDir, SQLITE_FILE));
+    sqlite.prepare('UPDATE refresh_tokens SET expires_at = 1 WHERE user_id = ?').run(session.user.id);
+    sqlite.close();
+    await bob.page.evaluate((stored) => localStorage.setItem('outpost.session', JSON.stringify({ ...stored, accessToken: `x.${btoa(JSON.stringify({ exp: 1 }))}.x` })), session);
+    // The app starts again out of reach, then the network returns (the page before the reload
+    // never reconnects with its own, still valid, access token: a device weeks away has none).
+    await bob.page.reload();
+    await bob.message('written before the session ran out').waitFor();
+    await bob.context.setOffline(false);
+    await bob.page.getByText('Your session on this device ran out while it was away').waitFor();
+    await bob.screenshots('session-ran-out');
+    await bob.page.getByLabel('Username').fill(bob.username);
+    await bob.page.getByLabel('Password').fill('correct horse battery');
+    await bob.page.getByRole('button', { name: 'Sign in' }).click();
+    await bob.open('Ada');
+    await bob.message('written before the session ran out').and(bob.page.locator('.sent')).waitFor();
+    await ada.open('Bob');
+    await ada.message('written before the session ran out').waitFor();
   });
 
   it('logging out wipes this device: the replica, the session and the drafts', async () => {

@@ -44,6 +44,8 @@ export interface WebNode {
   readonly url: string;
   /** The app's build, as the node serves it. */
   readonly webDir: string;
+  /** The node's data directory (its SQLite file is there). */
+  readonly dataDir: string;
 }
 
 /**
@@ -59,11 +61,12 @@ export function webNode(name: string, env: Record<string, string> = {}): WebNode
   let browser: Browser | undefined;
   let server: OutpostServer | undefined;
   let webDir: string | undefined;
+  let dataDir: string | undefined;
   const dirs: string[] = [];
   beforeAll(async () => {
     webDir = await buildWebApp();
     dirs.push(webDir);
-    const dataDir = await mkdtemp(path.join(tmpdir(), `outpost-${name}-e2e-`));
+    dataDir = await mkdtemp(path.join(tmpdir(), `outpost-${name}-e2e-`));
     dirs.push(dataDir);
     server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', WEB_DIR: webDir, ...env }));
     browser = await launchChromium();
@@ -89,6 +92,9 @@ export function webNode(name: string, env: Record<string, string> = {}): WebNode
     },
     get webDir() {
       return started(webDir);
+    },
+    get dataDir() {
+      return started(dataDir);
     },
   };
 }

@@ -1,6 +1,7 @@
 // The app's root: resumes a stored session (offline too), or shows sign-in; the SDK keeps the
 // session saved as tokens rotate; logout wipes local state, and a logout made offline signs the
-// session out on the server when the network returns.
+// session out on the server when the network returns. A session that ran out asks for a sign-in
+// and keeps local state.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session } from '@outpost/shared-schema';
 import { ClientContext, type SignedIn } from './ClientContext.ts';
@@ -90,6 +91,20 @@ export function App() {
       void signedIn.logout('This device was signed out: from another device, by a password change, or by an administrator. Sign in again.');
     });
   }, [started, signedIn]);
+
+  // The session ran out (weeks without reaching the server): the user signs in again, and
+  // nothing on this device is dropped; the next session of the same user sends what waits.
+  useEffect(() => {
+    if (!started) return;
+    return started.client.onSessionExpired(() => {
+      const { username } = started.client.user;
+      started.stopSaving();
+      forgetSession();
+      started.client.close();
+      started.replica.close();
+      setState({ phase: 'signedOut', notice: `Your session on this device ran out while it was away. Sign in again as @${username}: what you wrote here is kept, and sent once you are signed in.` });
+    });
+  }, [started]);
 
   // Signed out, the picture of a conversation has nothing to stand for.
   useEffect(() => {
