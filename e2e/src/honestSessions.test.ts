@@ -220,5 +220,6 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
     } finally {
       for (const device of devices) device.client.close();
     }
-  });
+    // Longer than its two waits together, so a seed that never converges says where it stood.
+  }, 180_000);
 });
