@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty" is not valid/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must start with postgres:/);
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '1' })).toThrow(/ACCESS_TOKEN_TTL/);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL: '3600', REFRESH_TOKEN_TTL: '600' })).toThrow(/REFRESH_TOKEN_TTL=600 is shorter than ACCESS_TOKEN_TTL=3600/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ AUTH_ATTEMPTS_PER_ADDRESS: '0' })).toThrow(/AUTH_ATTEMPTS_PER_ADDRESS="0" is not valid/);
     expect(() => loadConfig({ OUTPOST_SIGNING_KEY: 'c2hvcnQ=' })).toThrow(/OUTPOST_SIGNING_KEY/);

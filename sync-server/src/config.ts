@@ -169,6 +169,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (signingKey !== undefined && Buffer.from(signingKey, 'base64').length < 32) {
     throw new ConfigError('OUTPOST_SIGNING_KEY must be the base64 of at least 32 random bytes');
   }
+  const accessTokenTtlSeconds = integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400);
+  const refreshTokenTtlSeconds = integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400);
+  // A device whose refresh token ran out while its access token lasted would be refused as
+  // signed out (and drop its data) instead of asked to sign in again.
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+    throw new ConfigError(`REFRESH_TOKEN_TTL=${refreshTokenTtlSeconds} is shorter than ACCESS_TOKEN_TTL=${accessTokenTtlSeconds}: a session must outlast its access tokens`);
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -176,8 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     postgres: postgresTimeouts(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
     signingKey,
     issuer: env.JWT_ISSUER || 'outpost',
     audience: env.JWT_AUDIENCE || 'outpost',
