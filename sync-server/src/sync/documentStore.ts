@@ -11,7 +11,7 @@ import type { LoadedDocuments } from './documents.ts';
 import { InFlight } from './inFlight.ts';
 import type { ServerDocuments } from './serverDocuments.ts';
 import type { WritePath } from './writePath.ts';
-import { COMPACT_AFTER, mergeCollected } from './compaction.ts';
+import { compactsAt, mergeCollected } from './compaction.ts';
 
 /** Compacts one document's log in storage (see UpdateLog.compact). */
 export type Compactor = (documentName: string) => Promise<void>;
@@ -82,9 +82,9 @@ export class DocumentStore implements Extension {
     }
   }
 
-  /** An entry was committed at `version`: compact every COMPACT_AFTER entries. */
+  /** An entry was committed at `version`: compact every COMPACT_AFTER entries (see compactsAt). */
   committed(documentName: string, version: number): void {
-    if (version % COMPACT_AFTER === 0) this.#compactSoon(documentName);
+    if (compactsAt(documentName, version)) this.#compactSoon(documentName);
   }
 
   async afterUnloadDocument({ documentName }: { documentName: string }): Promise<void> {
