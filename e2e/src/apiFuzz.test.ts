@@ -1,9 +1,10 @@
 // Hostile requests to every HTTP route of a real node, on SQLite and on Postgres: a seeded
 // generator fills paths, query strings and bodies with what no client sends (wrong types, broken
 // JSON, ids that are not ids, NUL bytes, 10,000-character strings, deep nesting) as a signed-in
-// member who is not an administrator. Every answer must be a clear refusal or a success: never a
-// 5xx, and every 4xx a JSON body naming the kind of error and what to do. Afterwards the node
-// answers, and the honest users' conversation is as they left it.
+// user: odd seeds as a member who is not an administrator, even ones as the server administrator.
+// Every answer must be a success or a clear refusal, never a 5xx, and every 4xx a JSON body naming
+// the kind of error and what to do. Afterwards the node answers, and a direct conversation is as
+// its members left it.
 //
 // SEED=n replays one seed (the failure prints the requests that failed).
 import { afterAll, describe, expect, it } from 'vitest';
@@ -170,21 +171,31 @@ describe.each(backends)('hostile HTTP requests on %s', (backend) => {
     const before = await call('GET', `/api/conversations/${direct.id}`, ada.accessToken);
     const ids = [ada.user.id, bob.user.id, eve.user.id, direct.id, own.id];
 
-    let token = eve.accessToken;
+    // Odd seeds send as eve, a member; even ones as ada, the server administrator (every route open to her).
+    const sender = seed % 2 === 0 ? { account: ada, username: 'ada' } : { account: eve, username: 'eve' };
+    let token = sender.account.accessToken;
     const failures: string[] = [];
-    for (let i = 0; i < REQUESTS; i++) {
-      const [method, template] = rng.pick(ROUTES);
-      const path = nastyPath(rng, template, ids);
-      const body = method === 'GET' ? {} : nastyBody(rng, ids);
-      const answer = await call(method, path, rng.next() < 0.05 ? rng.pick(['', 'x.y.z', ada.refreshToken]) : token, body);
+    const attempt = async (method: string, path: string, body: { text?: string; type?: string }, as = token) => {
+      const answer = await call(method, path, as, body);
       const error = (answer.json as { error?: { kind?: unknown; message?: unknown } } | undefined)?.error;
       const clear = answer.status < 400 || (typeof error?.kind === 'string' && typeof error.message === 'string' && error.message.length > 0);
       if (answer.status >= 500 || !clear) failures.push(`${method} ${path.slice(0, 200)} ${(body.text ?? '').slice(0, 200)} → ${answer.status} ${answer.text.slice(0, 300)}`);
-      // Eve may sign herself out or change her password: she signs in again and goes on.
-      if (answer.status === 401 && token === eve.accessToken) {
-        const again = await call('POST', '/api/auth/login', undefined, json({ username: 'eve', password: 'long enough password' }));
-        if (again.status === 200) token = eve.accessToken = (again.json as Account).accessToken;
+      // The sender may sign herself out: she signs in again and goes on.
+      if (answer.status === 401 && token === sender.account.accessToken) {
+        const again = await call('POST', '/api/auth/login', undefined, json({ username: sender.username, password: 'long enough password' }));
+        if (again.status === 200) token = sender.account.accessToken = (again.json as Account).accessToken;
       }
+    };
+    // First every route with the NUL character in each part of its address, one at a time.
+    for (const [method, template] of ROUTES) {
+      const valid = template.replace(/:[a-zA-Z]+/g, direct.id);
+      const addresses = [...template.matchAll(/:[a-zA-Z]+/g)].map((param) => template.replace(param[0], 'a%00b').replace(/:[a-zA-Z]+/g, direct.id));
+      for (const path of [...addresses, `${valid}?q=a%00b`]) await attempt(method, path, method === 'GET' ? {} : json({}));
+    }
+    for (let i = 0; i < REQUESTS; i++) {
+      const [method, template] = rng.pick(ROUTES);
+      const body = method === 'GET' ? {} : nastyBody(rng, ids);
+      await attempt(method, nastyPath(rng, template, ids), body, rng.next() < 0.05 ? rng.pick(['', 'x.y.z', ada.refreshToken]) : token);
     }
     expect(failures, `seed ${seed}: replay with SEED=${seed} npx vitest run e2e/src/apiFuzz.test.ts`).toEqual([]);
 

@@ -43,7 +43,7 @@ import { RateLimiter, RateLimits, authPerAddressPolicy } from '../rateLimiter.ts
 import type { AccessControl } from '../sync/access.ts';
 import type { FileService } from '../files/FileService.ts';
 import type { Env } from './env.ts';
-import { jsonBody, refuseNulInQuery } from './input.ts';
+import { jsonBody, refuseNulInUrl } from './input.ts';
 import { mountFileRoutes } from './files.ts';
 import { mountAccountRoutes } from './account.ts';
 import { mountModerationRoutes } from './moderation.ts';
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('*', countRequests());
   app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
-  app.use('/api/*', refuseNulInQuery());
+  app.use('/api/*', refuseNulInUrl());
   if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
 
   app.onError((error, c) => {

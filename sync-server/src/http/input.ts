@@ -1,6 +1,6 @@
 // What a request carries, refused with a clear error when it cannot be stored as sent: a body
-// that is not JSON, and the NUL character (U+0000) anywhere in a body's strings or in the query
-// string. Postgres cannot hold NUL in text (and no person types it); refused here, it never
+// that is not JSON, and the NUL character (U+0000) anywhere in a body's strings or in the address
+// (path or query). Postgres cannot hold NUL in text (and no person types it); refused here, it never
 // reaches a query as a server error.
 import type { Context, MiddlewareHandler } from 'hono';
 import { OutpostError } from '@outpost/shared-schema';
@@ -29,11 +29,10 @@ export async function jsonBody(c: Context, hint?: string): Promise<unknown> {
   return raw;
 }
 
-/** Refuses a request whose query string holds NUL (percent-encoded: a URL cannot carry it otherwise). */
-export function refuseNulInQuery(): MiddlewareHandler {
+/** Refuses a request whose address (path or query) holds NUL, percent-encoded: a URL cannot carry it otherwise. */
+export function refuseNulInUrl(): MiddlewareHandler {
   return async (c, next) => {
-    const query = c.req.url.indexOf('?');
-    if (query !== -1 && /%00/i.test(c.req.url.slice(query))) throw nulRefused('the query string');
+    if (/%00/i.test(c.req.url)) throw nulRefused('the address');
     await next();
   };
 }

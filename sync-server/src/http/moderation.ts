@@ -38,7 +38,9 @@ export function mountModerationRoutes(authed: Hono<Env>, moderation: Moderation)
     return c.json({ reports: await moderation.listReports(c.get('auth').userId as UserId, open) });
   });
   authed.post('/admin/reports/:id/resolve', async (c) => {
-    await moderation.resolve(c.get('auth').userId as UserId, c.req.param('id'));
+    const id = c.req.param('id');
+    if (!isUuid(id)) throw new OutpostError('invalidInput', 'id must be a UUID');
+    await moderation.resolve(c.get('auth').userId as UserId, id);
     return c.body(null, 204);
   });
 }
