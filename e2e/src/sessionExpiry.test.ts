@@ -3,37 +3,25 @@
 // drop local state), and once the user signs in again the same replica sends it all. A session
 // that was ended instead (a refresh token presented twice, as a copied device would) is a sign-out.
 // On SQLite and on Postgres.
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
-import { SQLITE_FILE } from '@outpost/storage';
 import type { Session } from '@outpost/shared-schema';
 import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
 import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
+import { EXPIRED_ACCESS, expireRefreshTokens } from './sessionAge.ts';
 
 afterAll(async () => {
   closeReplicaClients();
   await teardown();
 });
 
-/** An access token whose `exp` is long past, as a device holds after weeks away (only its claims are read before use). */
-const EXPIRED_ACCESS = `x.${btoa(JSON.stringify({ exp: 1, iat: 0 }))}.x`;
-
-/** What the server would have after 30 days: every refresh token of `userId` past its expiry. */
-async function expireRefreshTokens(database: { dataDir: string; databaseUrl?: string }, userId: string): Promise<void> {
-  if (database.databaseUrl) {
-    const client = new pg.Client({ connectionString: database.databaseUrl });
-    await client.connect();
-    await client.query('UPDATE refresh_tokens SET expires_at = 1 WHERE user_id = $1', [userId]);
-    await client.end();
-    return;
-  }
-  const sqlite = new Database(path.join(database.dataDir, SQLITE_FILE));
-  sqlite.prepare('UPDATE refresh_tokens SET expires_at = 1 WHERE user_id = ?').run(userId);
-  sqlite.close();
+/** What the app is told about the session's end, as it is told. */
+function endings(client: OutpostClient): { expired: boolean; signedOut: boolean } {
+  const told = { expired: false, signedOut: false };
+  client.onSessionExpired(() => (told.expired = true));
+  client.onSignedOut(() => (told.signedOut = true));
+  return told;
 }
 
 describe.each(backends)('a session that ran out while offline, on %s', (backend) => {
@@ -56,12 +44,9 @@ describe.each(backends)('a session that ran out while offline, on %s', (backend)
     // Weeks later the app starts on the same replica, with tokens that have all run out.
     await expireRefreshTokens(database, bob.user.id);
     const away = await startOnReplica(server.url, { ...bob.session, accessToken: EXPIRED_ACCESS }, profile);
-    let expired = false;
-    let signedOut = false;
-    away.client.onSessionExpired(() => (expired = true));
-    away.client.onSignedOut(() => (signedOut = true));
-    await until('the app is told the session ran out', () => expired);
-    expect(signedOut).toBe(false);
+    const told = endings(away.client);
+    await until('the app is told the session ran out', () => told.expired);
+    expect(told.signedOut).toBe(false);
     await until('the client stops trying', () => away.client.status().get() === 'disconnected');
     expect(history(away.client.conversation(id)).map((l) => `${l.seq} ${l.body}`)).toEqual(['null written offline 1', 'null written offline 2']);
     await away.client.stored();
@@ -86,12 +71,9 @@ describe.each(backends)('a session that ran out while offline, on %s', (backend)
     const stolen = await fetch(`${server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: bob.session.refreshToken }) });
     expect(stolen.status).toBe(200);
     const device = await startOnReplica(server.url, { ...bob.session, accessToken: EXPIRED_ACCESS }, browserProfile());
-    let expired = false;
-    let signedOut = false;
-    device.client.onSessionExpired(() => (expired = true));
-    device.client.onSignedOut(() => (signedOut = true));
-    await until('the app is told the device was signed out', () => signedOut);
-    expect(expired).toBe(false);
+    const told = endings(device.client);
+    await until('the app is told the device was signed out', () => told.signedOut);
+    expect(told.expired).toBe(false);
     device.close();
   }, 60_000);
 });

@@ -4,11 +4,10 @@
 // the main screens at 1280 and 390 px land in test-results/screenshots/.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
-import { SQLITE_FILE } from '@outpost/storage';
 import { Person, until, webNode } from './ui.ts';
+import { EXPIRED_ACCESS, expireRefreshTokens } from '../sessionAge.ts';
 
 // Segments of 100 messages: the long histories below span several, so scrolling back brings older
 // segments from the replica (the app keeps only the latest in memory).
@@ -343,10 +342,8 @@ describe('the web app', () => {
     await bob.page.getByText(/1 change waiting to be sent, saved on this device/).waitFor();
     // Weeks later: every refresh token of bob's has run out, and the stored access token too.
     const session = await bob.page.evaluate(() => JSON.parse(localStorage.getItem('outpost.session') ?? '{}') as { accessToken: string; user: { id: string } });
-    const sqlite = new Database(path.join(web.dataDir, SQLITE_FILE));
-    sqlite.prepare('UPDATE refresh_tokens SET expires_at = 1 WHERE user_id = ?').run(session.user.id);
-    sqlite.close();
-    await bob.page.evaluate((stored) => localStorage.setItem('outpost.session', JSON.stringify({ ...stored, accessToken: `x.${btoa(JSON.stringify({ exp: 1 }))}.x` })), session);
+    await expireRefreshTokens({ dataDir: web.dataDir }, session.user.id);
+    await bob.page.evaluate(([stored, accessToken]) => localStorage.setItem('outpost.session', JSON.stringify({ ...stored, accessToken })), [session, EXPIRED_ACCESS] as const);
     // The app starts again out of reach, then the network returns (the page before the reload
     // never reconnects with its own, still valid, access token: a device weeks away has none).
     await bob.page.reload();
