@@ -2,6 +2,7 @@
 // that can be killed with SIGKILL), a throwaway Postgres per test file, signed-up clients,
 // eventual-consistency waits, and seeded randomness that prints how to replay a failure.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,15 +94,32 @@ export interface SpawnedNode {
   restart(): Promise<void>;
 }
 
+let spawnedNodes = 0;
+
+/**
+ * NODE_LOGS=dir keeps what each spawned node prints, across its restarts, in dir/node-<n>.log:
+ * for reading what the nodes did in a seed that failed.
+ */
+function keepLogs(child: ChildProcess, node: number): void {
+  const dir = process.env.NODE_LOGS;
+  if (!dir) return;
+  const file = createWriteStream(path.join(dir, `node-${node}.log`), { flags: 'a' });
+  child.stdout?.pipe(file, { end: false });
+  child.stderr?.pipe(file, { end: false });
+  child.once('exit', (code, signal) => file.end(`--- exited: ${signal ?? code}\n`));
+}
+
 export async function spawnNode(options: NodeOptions): Promise<SpawnedNode> {
   let child: ChildProcess | undefined;
   let port = options.port ?? 0;
+  const node = spawnedNodes++;
   const start = async () => {
     child = spawn(process.execPath, [path.join(repoRoot, 'sync-server/src/main.ts')], {
-      env: { ...process.env, ...env({ ...options, port }), LOG_LEVEL: 'info' },
+      env: { ...process.env, ...env({ ...options, port }), LOG_LEVEL: process.env.NODE_LOG_LEVEL ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started = child;
+    keepLogs(started, node);
     port = await new Promise<number>((resolve, reject) => {
       let out = '';
       const onData = (chunk: Buffer) => {

@@ -25,7 +25,11 @@ export interface StoredDocument {
 /** One document write of a commit batch. */
 export interface LogWrite {
   doc: string;
-  /** The version the writer's copy holds; the write is refused as `stale` if the log is past it. */
+  /**
+   * The version the writer's copy holds; the write is refused as `stale` if the log is past it,
+   * and so is a write after a refused write to the same document in the same batch (it was based
+   * on that one's entry).
+   */
   base: number;
   /**
    * The entry to append. A write that numbers messages may build it once their numbers are

@@ -48,7 +48,17 @@ export const numberKey = (conversationId: string, messageId: string): string => 
 export function planCommit(writes: readonly LogWrite[], facts: CommitFacts, now: number): { outcomes: CommitOutcome[]; rows: CommitRows } {
   const rows: CommitRows = { entries: [], heads: [], messages: [], conversations: [], reads: [], claims: [], attachments: [] };
   const touched = new Map<ConversationId, { lastSeq: number; head: number; headCount: number }>();
-  const outcomes = writes.map((write) => decide(write, facts, rows, touched, now));
+  // Writes to one document in one batch are a chain, each based on the entry of the one before
+  // (see the write path's batches): once one is refused, those after it are based on an entry
+  // that does not exist, whatever the log's version says (another node may have appended as
+  // many entries meanwhile), and are refused as stale.
+  const broken = new Set<string>();
+  const outcomes = writes.map((write): CommitOutcome => {
+    if (broken.has(write.doc)) return { ok: false, reason: 'stale' };
+    const outcome = decide(write, facts, rows, touched, now);
+    if (!outcome.ok) broken.add(write.doc);
+    return outcome;
+  });
   for (const [id, state] of touched) rows.conversations.push({ id, ...state });
   const heads = new Map<string, number>();
   for (const entry of rows.entries) heads.set(entry.doc, entry.version);

@@ -16,9 +16,14 @@ interface Pending {
   request: CommitRequest;
   /** The span of the write waiting for this commit (traces link the batch to it), or null. */
   span: SpanContext | null;
+  /** The chain the write belongs to (see commitChain), or null. */
+  chain: object | null;
   resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
 }
+
+/** A chain's write after one that was not appended: based on an entry that does not exist. */
+const BROKEN_CHAIN: CommitResult = { outcome: { ok: false, reason: 'stale' }, entry: null };
 
 /** Largest batch; beyond it, writes wait for the next commit. */
 const MAX_BATCH = 512;
@@ -38,8 +43,21 @@ export class Committer {
 
   /** Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault. */
   commit(request: CommitRequest): Promise<CommitResult> {
+    return this.#enqueue(request, null);
+  }
+
+  /**
+   * Commits writes to one document, each based on the entry of the one before, in one batch
+   * (never split between two): where one is not appended, none after it is (see planCommit).
+   */
+  commitChain(requests: readonly CommitRequest[]): Promise<CommitResult>[] {
+    const chain = {};
+    return requests.map((request) => this.#enqueue(request, chain));
+  }
+
+  #enqueue(request: CommitRequest, chain: object | null): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, span: activeSpanContext(), resolve, reject });
+      this.#queue.push({ request, span: activeSpanContext(), chain, resolve, reject });
       // Start on the next turn, so the frames read in this turn join the same batch.
       this.#running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
@@ -58,7 +76,9 @@ export class Committer {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.slice(0, MAX_BATCH);
+        let size = Math.min(MAX_BATCH, this.#queue.length);
+        while (size < this.#queue.length && this.#queue[size]?.chain !== null && this.#queue[size]?.chain === this.#queue[size - 1]?.chain) size += 1;
+        const batch = this.#queue.slice(0, size);
         this.#queue = this.#queue.slice(batch.length);
         await this.#commit(batch);
       }
@@ -67,7 +87,8 @@ export class Committer {
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  /** Commits `batch`, answers each write, and returns each write's result (null where it failed). */
+  async #commit(batch: Pending[]): Promise<(CommitResult | null)[]> {
     const started = performance.now();
     try {
       const results = await tracedShared(
@@ -85,16 +106,30 @@ export class Committer {
       this.stats.batches += 1;
       this.stats.writes += batch.length;
       batch.forEach((pending, index) => pending.resolve(results[index] as CommitResult));
+      return results;
     } catch (error) {
       metrics.commitFailures.inc();
       if (batch.length === 1 || !isDataError(error)) {
         // The database is away or stalled: every write of the batch is refused as "try again".
         for (const pending of batch) pending.reject(error);
-        return;
+        return batch.map(() => null);
       }
-      // One bad write must not fail the others: try each on its own.
+      // One bad write must not fail the others: try each on its own. A chain stops at its first
+      // write that is not appended; those after it were based on that one's entry.
       this.#logger.warn('a commit batch failed; committing its writes one by one', { size: batch.length, error });
-      for (const pending of batch) await this.#commit([pending]);
+      const broken = new Set<object>();
+      const results: (CommitResult | null)[] = [];
+      for (const pending of batch) {
+        if (pending.chain && broken.has(pending.chain)) {
+          pending.resolve(BROKEN_CHAIN);
+          results.push(BROKEN_CHAIN);
+          continue;
+        }
+        const [result] = await this.#commit([pending]);
+        if (pending.chain && !result?.outcome.ok) broken.add(pending.chain);
+        results.push(result ?? null);
+      }
+      return results;
     }
   }
 }

@@ -146,3 +146,51 @@ describe('admission', () => {
     }
   });
 });
+
+describe('updates committed together', () => {
+  it('find the log moved on without a notice, ask it, and are applied, each once', async () => {
+    // Found by the three-node convergence test (seed 105): two devices reconnected to a node
+    // whose copy of a segment had missed another node's entry. Their updates, independent, were
+    // committed together as a chain. The first was found stale; the second, based on it, landed
+    // on top of the other node's entry, its sequence entries after server items that never
+    // existed (they could not integrate: a node dropped them, compaction lost them, and the
+    // message stayed unnumbered on every device). Or both were found stale, queued again and
+    // found stale again, round after round, for ever.
+    const path = new WritePath({
+      documents: new LoadedDocuments(storage.log, quiet),
+      committer: new Committer((requests, now) => commitRequests(storage.log, requests, now), quiet),
+      log: quiet,
+      segmentSize: 1000,
+      hooks: { admitMessages: async () => undefined, mayPost: async () => true, numberedIn: async () => null, committed: () => undefined, segmentApplied: () => undefined, readsApplied: () => undefined },
+    });
+    try {
+      const { ada, name, server, submit } = await adaInAGroup('ada-batch-stale', path);
+      const write = (body: string) => {
+        const doc = new Y.Doc();
+        const sent: Uint8Array[] = [];
+        doc.on('update', (update: Uint8Array) => sent.push(update));
+        writeMessage(doc, crypto.randomUUID() as MessageId, { author: ada, createdAt: 1, body });
+        return Y.mergeUpdates(sent);
+      };
+      expect(await submit(write('first'))).toBe('applied');
+      // Another node appends to the segment; no notice reaches this one.
+      const elsewhere = await commitRequests(storage.log, [{ doc: name, base: 1, update: write('elsewhere'), clients: { userId: ada, ids: [] } }], Date.now());
+      expect(elsewhere[0]?.outcome.ok).toBe(true);
+
+      // Two updates in the queue at once: committed together.
+      const before = path.stats.batchedUpdates;
+      expect(await Promise.all([submit(write('phone')), submit(write('laptop'))])).toEqual(['applied', 'applied']);
+      expect(path.stats.batchedUpdates).toBeGreaterThan(before);
+      // Every entry integrates, in the node's copy and in a copy loaded from the log.
+      const loaded = new Y.Doc();
+      for (const entry of (await storage.log.load(name)).entries) Y.applyUpdate(loaded, entry.update);
+      for (const doc of [server, loaded]) {
+        expect(doc.store.pendingStructs).toBeNull();
+        expect([...readSegment(doc).values()].map((m) => m.body).sort()).toEqual(['elsewhere', 'first', 'laptop', 'phone']);
+      }
+      expect(Y.encodeStateVector(server)).toEqual(Y.encodeStateVector(loaded));
+    } finally {
+      path.close();
+    }
+  }, 10_000);
+});

@@ -114,6 +114,8 @@ export class WritePath {
   readonly #held = new HeldUpdates<Held>();
   /** New messages each update was charged for (see #admit). */
   readonly #charged = new WeakMap<Submission, number>();
+  /** Batches each update was in that found the log moved on (see #writeBatch). */
+  readonly #staleRounds = new WeakMap<Submission, number>();
   /** Segment updates waiting for their document's lock, per document (see #round). */
   readonly #queues = new Map<string, Queued[]>();
   readonly #sweep: NodeJS.Timeout;
@@ -260,9 +262,10 @@ export class WritePath {
       clock += changes.messages.length;
       return request;
     });
-    const results = await Promise.allSettled(requests.map((request) => this.#commit(request)));
+    const results = await Promise.allSettled(this.#commitChain(requests));
     const again: Queued[] = [];
     let applied = false;
+    let stale = false;
     results.forEach((result, index) => {
       const member = admitted[index] as Queued & BatchMember;
       if (again.length > 0) again.push(member);
@@ -273,14 +276,23 @@ export class WritePath {
         this.#segmentDone(member.submission, member.changes, outcome);
         member.resolve('applied');
         applied = true;
-      } else if (result.value.outcome.reason === 'stale') again.push(member);
-      else {
+      } else if (result.value.outcome.reason === 'stale') {
+        stale = true;
+        const rounds = (this.#staleRounds.get(member.submission) ?? 0) + 1;
+        this.#staleRounds.set(member.submission, rounds);
+        if (rounds > STALE_RETRIES) member.reject(busyElsewhere());
+        again.push(...admitted.slice(rounds > STALE_RETRIES ? index + 1 : index));
+      } else {
         member.reject(refusalOf(result.value.outcome, 'segment'));
         // Those after it were based on its entry: judged again.
         again.push(...admitted.slice(index + 1));
       }
     });
     if (applied) await this.#releaseHeld(doc);
+    // The log moved on and no notice said so (lost with a node, or sent while this copy was
+    // loading): only the log can tell what the copy lacks. Without asking it, the same batch
+    // would be found stale again, round after round, for ever.
+    if (stale) await this.#documents.catchUp(name, doc, true);
     return again.filter((member, index, all) => all.indexOf(member) === index).map(({ submission, resolve, reject, started }) => ({ submission, resolve, reject, started }));
   }
 
@@ -392,7 +404,7 @@ export class WritePath {
         return 'held';
       }
       if (outcome !== 'stale') return 'applied';
-      if (attempt >= STALE_RETRIES) throw retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
+      if (attempt >= STALE_RETRIES) throw busyElsewhere();
       askedLog = true;
       await this.#documents.catchUp(name, doc, true);
     }
@@ -501,9 +513,19 @@ export class WritePath {
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
-  async #commit(request: CommitRequest): Promise<CommitResult> {
+  #commit(request: CommitRequest): Promise<CommitResult> {
+    return this.#settled(request, this.#committer.commit(request));
+  }
+
+  /** Writes to one document, each based on the entry before it: where one is not appended, none after it is. */
+  #commitChain(requests: readonly CommitRequest[]): Promise<CommitResult>[] {
+    const pending = this.#committer.commitChain(requests);
+    return requests.map((request, index) => this.#settled(request, pending[index] as Promise<CommitResult>));
+  }
+
+  async #settled(request: CommitRequest, pending: Promise<CommitResult>): Promise<CommitResult> {
     try {
-      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => this.#committer.commit(request));
+      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => pending);
     } catch (error) {
       this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
@@ -582,6 +604,11 @@ function newMessage(id: MessageId, segment: number, entry: MessageEntry): NonNul
     ...(entry.replyTo ? { replyTo: entry.replyTo } : {}),
     ...(entry.attachments ? { attachments: entry.attachments } : {}),
   };
+}
+
+/** Other nodes kept appending first: the client sends the change again a little later. */
+function busyElsewhere(): Refused {
+  return retryLater('internal', 'this document is busy on other servers; the change will be sent again', 500);
 }
 
 /** A refused commit, as the client is told. */

@@ -85,23 +85,21 @@ export function updateLogContract(context: ContractContext): void {
 
     it('refuses a write on a stale base and changes nothing, while the other writes of the batch land', async () => {
       const log = context.storage().log;
-      const [first, refused, other, second, third, ahead] = [entryBytes(), entryBytes(), entryBytes(), entryBytes(), entryBytes(), entryBytes()];
+      const [first, second, third, other, ahead] = [entryBytes(), entryBytes(), entryBytes(), entryBytes(), entryBytes()];
       accepted(await commitOne(log, { doc: DOC, base: 0, entry: first }));
       const outcomes = await log.commit(
         [
-          { doc: DOC, base: 0, entry: refused }, // another node got version 1 first
-          { doc: OTHER_DOC, base: 0, entry: other },
           { doc: DOC, base: 1, entry: second },
           { doc: DOC, base: 2, entry: third }, // on top of the write just before it
+          { doc: OTHER_DOC, base: 0, entry: other },
           { doc: DOC, base: 7, entry: ahead }, // a base the log never had
         ],
         Date.now(),
       );
       expect(outcomes).toEqual([
-        { ok: false, reason: 'stale' },
-        { ok: true, version: 1, numbers: [] },
         { ok: true, version: 2, numbers: [] },
         { ok: true, version: 3, numbers: [] },
+        { ok: true, version: 1, numbers: [] },
         { ok: false, reason: 'stale' },
       ]);
       expect((await log.load(DOC)).entries).toEqual([
@@ -111,6 +109,26 @@ export function updateLogContract(context: ContractContext): void {
       ]);
       expect((await log.load(OTHER_DOC)).entries).toEqual([{ version: 1, update: other }]);
       expect(await log.commit([], Date.now())).toEqual([]);
+    });
+
+    it('refuses every write after a refused one to the same document in a batch, even where the log is at its base', async () => {
+      // Writes to one document in one batch are a chain, each based on the entry before it.
+      // Found by the three-node convergence test: a chain's first write lost its race to
+      // another node's entry, and the second, based on the first, landed on top of the other
+      // node's, its sequence entries written after server items that never existed.
+      const log = context.storage().log;
+      const [elsewhere, mine, afterMine, other] = [entryBytes(), entryBytes(), entryBytes(), entryBytes()];
+      accepted(await commitOne(log, { doc: DOC, base: 0, entry: elsewhere }));
+      const outcomes = await log.commit(
+        [
+          { doc: DOC, base: 0, entry: mine }, // another node got version 1 first
+          { doc: DOC, base: 1, entry: afterMine }, // based on `mine`, though the log is at 1
+          { doc: OTHER_DOC, base: 0, entry: other },
+        ],
+        Date.now(),
+      );
+      expect(outcomes).toEqual([{ ok: false, reason: 'stale' }, { ok: false, reason: 'stale' }, { ok: true, version: 1, numbers: [] }]);
+      expect((await log.load(DOC)).entries).toEqual([{ version: 1, update: elsewhere }]);
     });
 
     it('lets exactly one of several writers on the same base win, across two instances', async () => {
