@@ -105,6 +105,14 @@ function siteInDocument(item: Y.Item): Site {
   return { root: Y.findRootTypeKey(parent), key: item.parentSub };
 }
 
+/** Why an update with structs under the server's client ids is refused. */
+const SERVER_ONLY = 'this part of the document is written by the server only';
+
+/** True when `error` refused an update for structs under the server's client ids. */
+export function refusedForServerStructs(error: unknown): boolean {
+  return error instanceof Refused && error.message === SERVER_ONLY;
+}
+
 /**
  * Decodes `update` and replays its integration against `doc`. Throws Refused for malformed or
  * oversized updates and for structs no honest client writes (nested types, GC or skip structs,
@@ -131,7 +139,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   for (const struct of decoded.structs) {
     totalLength += struct.length;
     if (!(struct instanceof Y.Item)) throw ruleBroken(struct instanceof Y.GC ? 'garbage-collected structs are not accepted from clients' : 'updates with gaps (skips) are not accepted');
-    if (isServerClientId(struct.id.client)) throw ruleBroken('this part of the document is written by the server only');
+    if (isServerClientId(struct.id.client)) throw ruleBroken(SERVER_ONLY);
     const list = byClient.get(struct.id.client);
     if (list) list.push(struct);
     else byClient.set(struct.id.client, [struct]);

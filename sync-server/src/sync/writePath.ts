@@ -26,7 +26,7 @@ import type { CommitRequest, CommitResult } from './commitRequest.ts';
 import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
 import { startSpan, traced, tracedSync } from '../tracing.ts';
-import { analyzeUpdate, type Analysis } from './analyze.ts';
+import { analyzeUpdate, refusedForServerStructs, type Analysis } from './analyze.ts';
 import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
 import { independentRun, type BatchMember } from './batch.ts';
@@ -55,6 +55,7 @@ export interface Submission {
   name: string;
   docName: Extract<DocName, { kind: 'segment' | 'user' }>;
   doc: Document;
+  /** The update; the write path trims from it what the log holds of the server's own items. */
   update: Uint8Array;
   sender: Sender;
   /** The sender's role in the conversation (segments). */
@@ -371,7 +372,7 @@ export class WritePath {
   }
 
   async #judgeAndWrite(submission: Submission, fresh: boolean): Promise<'applied' | 'empty' | 'held'> {
-    const { name, doc, update } = submission;
+    const { name, doc } = submission;
     await traced('outpost.catchUp', { 'outpost.document': name }, () => this.#documents.catchUp(name, doc));
     // Whatever is decided against this node's copy that is not an acceptance (held, refused) is
     // decided again after asking the log once: another node may have written what it lacks.
@@ -383,12 +384,26 @@ export class WritePath {
       await this.#documents.catchUp(name, doc, true);
       return this.#documents.version(doc) !== before;
     };
+    let trimmed = false;
     for (let attempt = 0; ; attempt++) {
-      const analysis = tracedSync('outpost.analyze', { 'outpost.update_bytes': update.byteLength }, () => analyzeUpdate(doc, update));
+      let analysis: Analysis;
+      try {
+        analysis = tracedSync('outpost.analyze', { 'outpost.update_bytes': submission.update.byteLength }, () => analyzeUpdate(doc, submission.update));
+      } catch (error) {
+        if (trimmed || !refusedForServerStructs(error)) throw error;
+        // A device that synced through another node answers this copy's state vector, behind
+        // the log, with everything the copy lacks: that node's entries, the server's own items
+        // among them. What the log holds is not new and not the device's to send: only the
+        // rest is judged (and logged). A server item the log does not hold is still refused.
+        await askLog();
+        submission.update = Y.diffUpdate(submission.update, Y.encodeStateVector(doc));
+        trimmed = true;
+        continue;
+      }
       if (analysis.empty) return 'empty';
       if (!analysis.integrable) {
         if (await askLog()) continue;
-        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        if (fresh) this.#held.hold(doc, { update: submission.update, sender: { submission }, connection: submission.connection, at: Date.now() });
         return 'held';
       }
       let outcome: 'applied' | 'stale' | 'waiting';
@@ -400,7 +415,7 @@ export class WritePath {
       }
       if (outcome === 'waiting') {
         if (await askLog()) continue;
-        if (fresh) this.#held.hold(doc, { update, sender: { submission }, connection: submission.connection, at: Date.now() });
+        if (fresh) this.#held.hold(doc, { update: submission.update, sender: { submission }, connection: submission.connection, at: Date.now() });
         return 'held';
       }
       if (outcome !== 'stale') return 'applied';

@@ -5,7 +5,10 @@
 // through the shared-schema write helpers the SDK uses and with the SDK's own guards. Frames
 // travel in random orders: connections interleaved, updates merged in batches, reconnect races
 // (an update sent before the step 2 that carries what it builds on), sockets dropping, apps and
-// the node restarting. At the end every device comes online and syncs until nothing moves.
+// the node restarting. With several nodes over one log, devices reach one node each (an app
+// restart may reach another), and nodes hear of each other's entries by notices that arrive
+// late, or are lost with Redis (the nodes then ask the log). At the end every device comes
+// online and syncs until nothing moves.
 import * as Y from 'yjs';
 import {
   markRead,
@@ -27,6 +30,7 @@ import {
 } from '@outpost/shared-schema';
 import type { SqliteStorage } from '@outpost/storage';
 import type { Logger } from '../../log.ts';
+import { LoadedDocuments } from '../documents.ts';
 import type { SegmentChanges } from '../validate.ts';
 import type { Rng } from './random.ts';
 import { Device, Tab, type Meta, type TabHost, type Visible } from './simulatedDevice.ts';
@@ -53,6 +57,10 @@ export interface SessionReport {
     segments: number;
     restarts: number;
     serverRestarts: number;
+    /** Updates the nodes committed in runs of independent updates (see batch.ts). */
+    batched: number;
+    /** Notices one node sent another that were lost (with several nodes). */
+    lostNotices: number;
   };
 }
 
@@ -61,6 +69,16 @@ export interface SessionOptions {
   steps?: number;
   /** Called with every frame the server is about to judge. */
   observe?: (frame: ObservedFrame) => void;
+  /** Nodes sharing the log (default 1). */
+  nodes?: number;
+}
+
+/** A notice on its way from one node to another. */
+interface Notice {
+  to: SimServer;
+  name: string;
+  version: number;
+  update: Uint8Array | null;
 }
 
 class Session implements TabHost, ServerHost {
@@ -72,7 +90,13 @@ class Session implements TabHost, ServerHost {
   readonly #tempo: number;
   readonly #users: Peer[] = [];
   readonly #devices: Device[] = [];
-  server: SimServer;
+  readonly servers: SimServer[];
+  readonly #notices: Notice[] = [];
+  /** Nodes that lost notices and have not asked the log yet. */
+  readonly #resumeLater = new Set<SimServer>();
+  #lostNotices = 0;
+  /** Updates batched by nodes that have since restarted. */
+  #batched = 0;
   meta: Meta | null = null;
   readonly logger: Logger;
   readonly observe: ((frame: ObservedFrame) => void) | undefined;
@@ -86,7 +110,7 @@ class Session implements TabHost, ServerHost {
   #waitingBeforeSync = 0;
   readonly #run: string;
 
-  constructor(rng: Rng, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void) {
+  constructor(rng: Rng, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void, nodes = 1) {
     this.#rng = rng;
     this.#storage = storage;
     this.observe = observe;
@@ -97,7 +121,41 @@ class Session implements TabHost, ServerHost {
     const report = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
       this.problem(`${level}: ${msg} ${JSON.stringify(fields ?? {}, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`);
     this.logger = { debug: () => undefined, info: () => undefined, warn: report('warn'), error: report('error') };
-    this.server = new SimServer(this, storage, this.#segmentSize);
+    this.servers = Array.from({ length: nodes }, () => new SimServer(this, storage, this.#segmentSize));
+  }
+
+  serverFor(device: Device): SimServer {
+    return this.servers[device.node % this.servers.length] as SimServer;
+  }
+
+  /** Every connection ever opened to the nodes running now. */
+  #links() {
+    return this.servers.flatMap((server) => server.links);
+  }
+
+  committed(from: SimServer, name: string, version: number, entry: Uint8Array): void {
+    // Redis carries small entries inline; a notice without one makes the node ask the log.
+    const update = this.#rng.chance(0.7) ? entry : null;
+    for (const to of this.servers) if (to !== from) this.#notices.push({ to, name, version, update });
+  }
+
+  /** Delivers a pending notice: the oldest to its node, mostly, sometimes a later one first. */
+  async #deliverNotice(): Promise<void> {
+    const index = this.#rng.chance(0.8) ? 0 : this.#rng.int(this.#notices.length);
+    const [notice] = this.#notices.splice(index, 1);
+    if (!notice || !this.servers.includes(notice.to)) return; // the node restarted meanwhile
+    await notice.to.notice(notice.name, notice.version, notice.update);
+  }
+
+  /** Redis goes away and comes back: a node's pending notices are lost, and it asks the log. */
+  async #loseNotices(): Promise<void> {
+    const to = this.#rng.pick(this.servers);
+    const lost = this.#notices.filter((n) => n.to === to).length;
+    this.#lostNotices += lost;
+    this.#notices.splice(0, this.#notices.length, ...this.#notices.filter((n) => n.to !== to));
+    // Sometimes the node has not noticed yet when the next frames come.
+    if (this.#rng.chance(0.5)) await to.resumed();
+    else this.#resumeLater.add(to);
   }
 
   // ── TabHost and ServerHost ──
@@ -272,7 +330,7 @@ class Session implements TabHost, ServerHost {
 
   /** Hands the server the next frame of up to `n` connections, concurrently (one per connection at a time). */
   async #deliver(n: number): Promise<void> {
-    const ready = this.#rng.shuffle(this.server.links.filter((l) => l.open && l.out.length > 0)).slice(0, n);
+    const ready = this.#rng.shuffle(this.#links().filter((l) => l.open && l.out.length > 0)).slice(0, n);
     await Promise.all(
       ready.map((link) => {
         let frame = link.out.shift() as ToServer;
@@ -283,7 +341,7 @@ class Session implements TabHost, ServerHost {
           if (batch.length > 1) frame = { kind: 'update', update: Y.mergeUpdates(batch) };
         }
         this.#frames += 1;
-        return this.server.handle(link, frame);
+        return link.server.handle(link, frame);
       }),
     );
   }
@@ -301,17 +359,35 @@ class Session implements TabHost, ServerHost {
     return true;
   }
 
+  /** A node restarts: its sockets drop; documents load again from the log. */
   #restartServer(): void {
-    for (const tab of this.#liveTabs()) tab.disconnect();
-    this.#held += this.server.links.reduce((n, l) => n + l.held, 0);
-    this.server.close();
-    this.server = new SimServer(this, this.#storage, this.#segmentSize);
+    const index = this.#rng.int(this.servers.length);
+    const old = this.servers[index] as SimServer;
+    for (const tab of this.#liveTabs()) if ([...tab.links.values()].some((link) => link.server === old)) tab.disconnect();
+    this.#held += old.links.reduce((n, l) => n + l.held, 0);
+    this.#batched += old.writePath.stats.batchedUpdates;
+    old.close();
+    this.servers[index] = new SimServer(this, this.#storage, this.#segmentSize);
+    this.#resumeLater.delete(old);
     this.#serverRestarts += 1;
   }
 
   async #step(): Promise<void> {
     const rng = this.#rng;
     if (rng.chance(this.#tempo)) return this.#op(rng.pick(this.#liveTabs()));
+    if (this.servers.length > 1 && rng.chance(0.25)) {
+      // Nodes hear of each other: notices arrive, or are lost with Redis, or Redis is back.
+      const roll = rng.next();
+      if (roll < 0.9) {
+        for (let i = rng.between(1, 4); i > 0 && this.#notices.length > 0; i--) await this.#deliverNotice();
+      } else if (roll < 0.95) {
+        await this.#loseNotices();
+      } else {
+        for (const server of this.#resumeLater) await server.resumed();
+        this.#resumeLater.clear();
+      }
+      return;
+    }
     const roll = rng.next();
     if (roll < 0.43) {
       await this.#deliver(rng.between(1, 3));
@@ -338,6 +414,8 @@ class Session implements TabHost, ServerHost {
       if (device.restarts < 6) {
         for (const tab of device.tabs) tab.close();
         device.restarts += 1;
+        // With several nodes, the load balancer may send it to another.
+        device.node = rng.int(this.servers.length);
         this.#startTabs(device);
       }
       if (device.online) for (const tab of device.tabs) if (rng.chance(0.7)) tab.connect();
@@ -347,7 +425,10 @@ class Session implements TabHost, ServerHost {
   /** Runs the random part, then lets every device come online and sync until nothing moves. */
   async run(steps: number): Promise<Omit<SessionReport, 'seed'>> {
     for (let i = 0; i < steps; i++) await this.#step();
-    this.#waitingBeforeSync = this.server.links.reduce((n, l) => n + (l.open ? l.waiting : 0), 0);
+    this.#waitingBeforeSync = this.#links().reduce((n, l) => n + (l.open ? l.waiting : 0), 0);
+    // Redis is back for every node that lost notices.
+    for (const server of this.#resumeLater) await server.resumed();
+    this.#resumeLater.clear();
     // Every device comes online; sockets that are up stay up (a frame never acknowledged on
     // them would leave the provider "unsynced" for good, and must show).
     for (const device of this.#devices) {
@@ -359,12 +440,23 @@ class Session implements TabHost, ServerHost {
         this.problem('the final sync never settled');
         break;
       }
-      if (this.server.links.some((l) => l.open && l.out.length > 0)) await this.#deliver(3);
+      if (this.#links().some((l) => l.open && l.out.length > 0)) await this.#deliver(3);
+      else if (this.#notices.length > 0) await this.#deliverNotice();
       else if (!this.#receiveOne()) break;
     }
-    const segments = [...this.server.loaded].filter(([name]) => parseDocName(name)?.kind === 'segment').map(([, doc]) => doc);
+    const names = new Set(this.servers.flatMap((server) => [...server.loaded.keys()].filter((name) => parseDocName(name)?.kind === 'segment')));
+    const segments: Y.Doc[] = [];
+    for (const name of names) {
+      const doc = new Y.Doc();
+      await new LoadedDocuments(this.#storage.log, this.logger).load(name, doc);
+      segments.push(doc);
+      for (const server of this.servers) {
+        const copy = server.loaded.get(name);
+        if (copy && (!Y.equalSnapshots(Y.snapshot(copy), Y.snapshot(doc)) || contentOf(copy) !== contentOf(doc))) this.problem(`${name}: a node's copy differs from the log`);
+      }
+    }
     await this.#finalChecks(segments);
-    this.server.close();
+    for (const server of this.servers) server.close();
     return {
       refusals: this.#refusals,
       problems: this.#problems,
@@ -373,21 +465,23 @@ class Session implements TabHost, ServerHost {
         devices: this.#devices.length,
         steps,
         frames: this.#frames,
-        held: this.#held + this.server.links.reduce((n, l) => n + l.held, 0),
+        held: this.#held + this.#links().reduce((n, l) => n + l.held, 0),
         waitingBeforeSync: this.#waitingBeforeSync,
         messages: segments.reduce((n, doc) => n + segmentMaps(doc).messages.size, 0),
         segments: segments.length,
         restarts: this.#devices.reduce((n, d) => n + d.restarts, 0),
         serverRestarts: this.#serverRestarts,
+        lostNotices: this.#lostNotices,
+        batched: this.#batched + this.servers.reduce((n, server) => n + server.writePath.stats.batchedUpdates, 0),
       },
     };
   }
 
   async #finalChecks(segments: Y.Doc[]): Promise<void> {
-    for (const link of this.server.links) if (link.open && link.waiting !== 0) this.problem(`${link.name}: ${link.waiting} frame(s) never acknowledged after everyone synced (held, or changing nothing)`);
+    for (const link of this.#links()) if (link.open && link.waiting !== 0) this.problem(`${link.name}: ${link.waiting} frame(s) never acknowledged after everyone synced (held, or changing nothing)`);
     for (const tab of this.#liveTabs()) {
       for (const [name, doc] of tab.docs) {
-        const server = this.server.loaded.get(name);
+        const server = this.serverFor(tab.device).loaded.get(name);
         if (!server) {
           if (doc.store.clients.size > 0) this.problem(`${name}: a replica has content the server never loaded`);
         } else if (!Y.equalSnapshots(Y.snapshot(doc), Y.snapshot(server)) || contentOf(doc) !== contentOf(server)) {
@@ -424,7 +518,7 @@ function contentOf(doc: Y.Doc): string {
 
 /** Runs one honest session from `rng` against `storage` (a migrated SQLite database, shared by sessions). */
 export async function runHonestSession(seed: number, rng: Rng, storage: SqliteStorage, options: SessionOptions = {}): Promise<SessionReport> {
-  const session = new Session(rng, storage, options.observe);
+  const session = new Session(rng, storage, options.observe, options.nodes);
   await session.setUp();
   const steps = options.steps ?? (rng.chance(0.1) ? rng.between(150, 300) : rng.between(20, 80));
   return { seed, ...(await session.run(steps)) };

@@ -26,7 +26,8 @@ export interface TabHost {
   readonly conversationId: ConversationId;
   /** The server document's meta now (sent to a tab when it connects). */
   readonly meta: Meta | null;
-  readonly server: SimServer;
+  /** The node a device's sockets reach. */
+  serverFor(device: Device): SimServer;
   newClientId(): number;
 }
 
@@ -37,6 +38,8 @@ export class Device {
   online = true;
   meta: Meta | null = null;
   restarts = 0;
+  /** Which node its sockets reach (with several; an app restart may reach another). */
+  node = 0;
   constructor(peer: Peer) {
     this.peer = peer;
   }
@@ -116,14 +119,14 @@ export class Tab {
   }
 
   #connect(name: string): void {
-    const link = this.#host.server.connect(name, this.device.peer);
+    const link = this.#host.serverFor(this.device).connect(name, this.device.peer);
     link.out.push({ kind: 'step1', sv: Y.encodeStateVector(this.docs.get(name) as Y.Doc) });
     this.links.set(name, link);
   }
 
   disconnect(): void {
     this.socketUp = false;
-    for (const link of this.links.values()) this.#host.server.disconnect(link);
+    for (const link of this.links.values()) link.server.disconnect(link);
     this.links.clear();
     this.metaIn.length = 0;
   }

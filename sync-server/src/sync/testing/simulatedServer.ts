@@ -2,7 +2,8 @@
 // write path over them (analyze → validate → commit on SQLite → apply; held updates judged again
 // after each apply), and what Hocuspocus does around it: one frame per connection at a time,
 // sync step 1 answered with step 2 and the server's own step 1, every applied change broadcast
-// to the connections of the document.
+// to the connections of the document. Several nodes may share one log: each hears of the
+// others' entries by notices (as Redis brings them), late, or not at all.
 import * as Y from 'yjs';
 import { parseDocName, type DeviceId, type Role, type UserId } from '@outpost/shared-schema';
 import type { SqliteStorage } from '@outpost/storage';
@@ -46,6 +47,8 @@ class SimConnection {
 export class Link {
   readonly name: string;
   readonly peer: Peer;
+  /** The node this connection reached. */
+  readonly server: SimServer;
   readonly connection: SimConnection;
   readonly out: ToServer[] = [];
   readonly in: ToClient[] = [];
@@ -58,9 +61,10 @@ export class Link {
    * The provider counts its unsent changes down by these; one missing leaves it "unsynced".
    */
   owedAcks = 0;
-  constructor(name: string, peer: Peer) {
+  constructor(name: string, peer: Peer, server: SimServer) {
     this.name = name;
     this.peer = peer;
+    this.server = server;
     this.connection = new SimConnection(name);
   }
   /** Acknowledgements still owed (held updates not released yet, or lost ones). */
@@ -87,6 +91,8 @@ export interface ServerHost {
   /** A segment entry was applied (its changes, and the conversation's numbering if it moved). */
   segmentApplied(doc: Y.Doc, changes: SegmentChanges, cursor: { head: number; lastSeq: number } | undefined): void;
   observe?(frame: ObservedFrame): void;
+  /** This node appended `entry` at `version` (the other nodes hear of it by a notice). */
+  committed?(from: SimServer, name: string, version: number, entry: Uint8Array): void;
 }
 
 export class SimServer {
@@ -111,7 +117,7 @@ export class SimServer {
       hooks: {
         admitMessages: async () => undefined, mayPost: async () => true,
         numberedIn: async (conversationId, messageId) => (await storage.projection.getMessage(conversationId, messageId))?.segment ?? null,
-        committed: () => undefined,
+        committed: (name, version, entry) => host.committed?.(this, name, version, entry),
         segmentApplied: (_conversationId, _segment, doc, changes, outcome) => host.segmentApplied(doc, changes, outcome.cursor),
         readsApplied: () => undefined,
       },
@@ -140,7 +146,7 @@ export class SimServer {
   }
 
   connect(name: string, peer: Peer): Link {
-    const link = new Link(name, peer);
+    const link = new Link(name, peer, this);
     this.links.push(link);
     return link;
   }
@@ -157,6 +163,9 @@ export class SimServer {
     const doc = await this.#open(link.name);
     if (!link.open) return;
     if (frame.kind === 'step1') {
+      // As SyncEngine does: answer from a copy that has what notices announced.
+      await this.writePath.current(link.name, doc as Document);
+      if (!link.open) return;
       let subscribers = this.#subscribers.get(link.name);
       if (!subscribers) this.#subscribers.set(link.name, (subscribers = new Set()));
       subscribers.add(link);
@@ -184,10 +193,31 @@ export class SimServer {
       this.#host.refused(`${link.name} ${frame.kind} from ${peer.role} ${peer.userId.slice(0, 8)}: ${refusal}`);
       link.connection.close({ code: 4000, reason: refusal });
     }
-    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) this.#host.problem(`${link.name}: structs pending after a frame`);
     if (link.connection.closedWith !== null) this.disconnect(link);
-    // A held update judged again after this frame may have been refused on its own connection.
-    for (const other of [...(this.#subscribers.get(link.name) ?? [])]) {
+    this.#checkAfter(link.name, doc, 'a frame');
+  }
+
+  /** Another node appended to `name` (a notice, its entry inline or not). */
+  async notice(name: string, version: number, update: Uint8Array | null): Promise<void> {
+    const loading = this.#docs.get(name);
+    if (!loading) return; // not open here: it loads from the log when it is
+    const doc = await loading;
+    await this.writePath.received(name, doc as Document, { version, update });
+    this.#checkAfter(name, doc, 'a notice');
+  }
+
+  /** Notices were lost (Redis went away and came back): every open document asks the log. */
+  async resumed(): Promise<void> {
+    for (const [name, doc] of this.loaded) {
+      await this.writePath.catchUp(name, doc as Document);
+      this.#checkAfter(name, doc, 'a catch-up');
+    }
+  }
+
+  #checkAfter(name: string, doc: Y.Doc, what: string): void {
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) this.#host.problem(`${name}: structs pending after ${what}`);
+    // A held update judged again meanwhile may have been refused on its own connection.
+    for (const other of [...(this.#subscribers.get(name) ?? [])]) {
       if (other.connection.closedWith === null) continue;
       this.#host.refused(`${other.name} (held) from ${other.peer.role} ${other.peer.userId.slice(0, 8)}: ${other.connection.closedWith}`);
       this.disconnect(other);
