@@ -57,7 +57,7 @@ describe('honest sessions through the real write path', () => {
 
   it(`random sessions (${process.env.SEED ? `seed ${process.env.SEED}` : `${seedsToRun(DEFAULT_SESSIONS).length} seeds`}): nothing refused, every frame answered, every replica converges`, async () => {
     const failures: string[] = [];
-    const totals = { sessions: 0, frames: 0, held: 0, waitingBeforeSync: 0, messages: 0, manySegments: 0, restarts: 0, serverRestarts: 0 };
+    const totals = { sessions: 0, frames: 0, held: 0, waitingBeforeSync: 0, messages: 0, manySegments: 0, restarts: 0, serverRestarts: 0, compactions: 0 };
     for (const seed of seedsToRun(DEFAULT_SESSIONS)) {
       const report = await runHonestSession(seed, rngOf(seed), storage);
       totals.sessions += 1;
@@ -68,6 +68,7 @@ describe('honest sessions through the real write path', () => {
       totals.manySegments += report.stats.segments > 2 ? 1 : 0;
       totals.restarts += report.stats.restarts;
       totals.serverRestarts += report.stats.serverRestarts;
+      totals.compactions += report.stats.compactions;
       const failed = verdict(report);
       if (failed) failures.push(failed);
       if (failures.length >= 5) break;
@@ -79,6 +80,7 @@ describe('honest sessions through the real write path', () => {
       expect(totals.manySegments, 'no conversation ever moved past two segments').toBeGreaterThan(0);
       expect(totals.restarts).toBeGreaterThan(0);
       expect(totals.serverRestarts).toBeGreaterThan(0);
+      expect(totals.compactions).toBeGreaterThan(0);
     }
     console.info(`honest sessions: ${JSON.stringify(totals)}`);
     expect(failures.join('\n\n'), JSON.stringify(totals)).toBe('');
@@ -100,7 +102,7 @@ describe('honest sessions over three nodes sharing the log', () => {
 
   it(`random sessions (${process.env.SEED ? `seed ${process.env.SEED}` : `${seedsToRun(DEFAULT_CLUSTER_SESSIONS).length} seeds`}): devices on different nodes, notices late or lost; nothing refused, every copy converges on the log`, async () => {
     const failures: string[] = [];
-    const totals = { sessions: 0, frames: 0, held: 0, messages: 0, lostNotices: 0, serverRestarts: 0, batched: 0 };
+    const totals = { sessions: 0, frames: 0, held: 0, messages: 0, lostNotices: 0, serverRestarts: 0, batched: 0, compactions: 0 };
     for (const seed of seedsToRun(DEFAULT_CLUSTER_SESSIONS)) {
       const report = await runHonestSession(seed, rngOf(seed), storage, { nodes: 3 });
       totals.sessions += 1;
@@ -110,6 +112,7 @@ describe('honest sessions over three nodes sharing the log', () => {
       totals.lostNotices += report.stats.lostNotices;
       totals.serverRestarts += report.stats.serverRestarts;
       totals.batched += report.stats.batched;
+      totals.compactions += report.stats.compactions;
       const failed = verdict(report, 'three nodes');
       if (failed) failures.push(failed);
       if (failures.length >= 5) break;
@@ -117,6 +120,7 @@ describe('honest sessions over three nodes sharing the log', () => {
     if (!process.env.SEED) {
       expect(totals.lostNotices, 'no notice was ever lost').toBeGreaterThan(0);
       expect(totals.batched, 'no node ever committed updates together').toBeGreaterThan(0);
+      expect(totals.compactions).toBeGreaterThan(0);
       expect(totals.serverRestarts).toBeGreaterThan(0);
     }
     console.info(`honest sessions over three nodes: ${JSON.stringify(totals)}`);

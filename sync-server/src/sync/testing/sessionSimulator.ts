@@ -7,8 +7,8 @@
 // (an update sent before the step 2 that carries what it builds on), sockets dropping, apps and
 // the node restarting. With several nodes over one log, devices reach one node each (an app
 // restart may reach another), and nodes hear of each other's entries by notices that arrive
-// late, or are lost with Redis (the nodes then ask the log). At the end every device comes
-// online and syncs until nothing moves.
+// late, or are lost with Redis (the nodes then ask the log). Segment logs are compacted now and
+// then, as nodes do. At the end every device comes online and syncs until nothing moves.
 import * as Y from 'yjs';
 import {
   markRead,
@@ -30,9 +30,10 @@ import {
 } from '@outpost/shared-schema';
 import type { SqliteStorage } from '@outpost/storage';
 import type { Logger } from '../../log.ts';
+import { mergeCollected } from '../compaction.ts';
 import { LoadedDocuments } from '../documents.ts';
 import type { SegmentChanges } from '../validate.ts';
-import type { Rng } from './random.ts';
+import { rngOf, type Rng } from './random.ts';
 import { Device, Tab, type Meta, type TabHost, type Visible } from './simulatedDevice.ts';
 import { SimServer, type ObservedFrame, type Peer, type ServerHost, type ToServer } from './simulatedServer.ts';
 
@@ -59,6 +60,8 @@ export interface SessionReport {
     serverRestarts: number;
     /** Updates the nodes committed in runs of independent updates (see batch.ts). */
     batched: number;
+    /** Segment logs compacted while the session ran. */
+    compactions: number;
     /** Notices one node sent another that were lost (with several nodes). */
     lostNotices: number;
   };
@@ -83,6 +86,8 @@ interface Notice {
 
 class Session implements TabHost, ServerHost {
   readonly #rng: Rng;
+  /** Randomness for what was added after seeds were recorded (compaction), apart from `#rng`. */
+  readonly #side: Rng;
   readonly #storage: SqliteStorage;
   readonly conversationId: ConversationId;
   readonly #segmentSize: number;
@@ -97,6 +102,7 @@ class Session implements TabHost, ServerHost {
   #lostNotices = 0;
   /** Updates batched by nodes that have since restarted. */
   #batched = 0;
+  #compactions = 0;
   meta: Meta | null = null;
   readonly logger: Logger;
   readonly observe: ((frame: ObservedFrame) => void) | undefined;
@@ -110,8 +116,9 @@ class Session implements TabHost, ServerHost {
   #waitingBeforeSync = 0;
   readonly #run: string;
 
-  constructor(rng: Rng, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void, nodes = 1) {
+  constructor(rng: Rng, side: Rng, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void, nodes = 1) {
     this.#rng = rng;
+    this.#side = side;
     this.#storage = storage;
     this.observe = observe;
     this.#run = (sessionsRun++).toString(16).padStart(8, '0');
@@ -388,6 +395,15 @@ class Session implements TabHost, ServerHost {
       }
       return;
     }
+    if (this.#side.chance(0.03)) {
+      // A node compacts a segment's log (garbage-collected base), as it does every 200 entries.
+      // From a stream of its own, so a seed's session is the same with compaction as without.
+      const names = [...new Set(this.servers.flatMap((server) => [...server.loaded.keys()]))].filter((name) => parseDocName(name)?.kind === 'segment');
+      if (names.length > 0) {
+        await this.#storage.log.compact(this.#side.pick(names), mergeCollected);
+        this.#compactions += 1;
+      }
+    }
     const roll = rng.next();
     if (roll < 0.43) {
       await this.#deliver(rng.between(1, 3));
@@ -472,6 +488,7 @@ class Session implements TabHost, ServerHost {
         restarts: this.#devices.reduce((n, d) => n + d.restarts, 0),
         serverRestarts: this.#serverRestarts,
         lostNotices: this.#lostNotices,
+        compactions: this.#compactions,
         batched: this.#batched + this.servers.reduce((n, server) => n + server.writePath.stats.batchedUpdates, 0),
       },
     };
@@ -518,7 +535,7 @@ function contentOf(doc: Y.Doc): string {
 
 /** Runs one honest session from `rng` against `storage` (a migrated SQLite database, shared by sessions). */
 export async function runHonestSession(seed: number, rng: Rng, storage: SqliteStorage, options: SessionOptions = {}): Promise<SessionReport> {
-  const session = new Session(rng, storage, options.observe, options.nodes);
+  const session = new Session(rng, rngOf(seed + 0x5eed), storage, options.observe, options.nodes);
   await session.setUp();
   const steps = options.steps ?? (rng.chance(0.1) ? rng.between(150, 300) : rng.between(20, 80));
   return { seed, ...(await session.run(steps)) };
