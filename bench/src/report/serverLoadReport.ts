@@ -107,6 +107,18 @@ export function targets(results: ServerResult[], sqlite: SqliteInsertResult, pla
     met: held(acks, (r) => r >= 0.3),
     detail: `${int(outpost.closed?.acksPerSecond ?? NaN)} vs ${int(batched)}/s (${sqlite.rates.map((r) => `×${fixed(ratio(outpost.closed?.acksPerSecond, r.perSecond))} of batches of ${r.batchSize}`).join(', ')})`,
   });
+  // "A message reaches each member as close to one frame as the protocol allows (≤ 1.3× plain
+  // Hocuspocus in bytes and frames per message)", at the steady rate.
+  const bytes = ratio(outpost.steady?.bytesPerMessage, hocuspocus?.steady?.bytesPerMessage);
+  list.push({ what: 'bytes received per message vs plain Hocuspocus', ratio: bytes, goal: '≤ 1.3', met: held(bytes, (r) => r <= 1.3), detail: `${int(outpost.steady?.bytesPerMessage ?? NaN)} vs ${int(hocuspocus?.steady?.bytesPerMessage ?? NaN)} B` });
+  const frames = ratio(outpost.steady?.framesPerMessage, hocuspocus?.steady?.framesPerMessage);
+  list.push({
+    what: 'frames received per message vs plain Hocuspocus',
+    ratio: frames,
+    goal: '≤ 1.3',
+    met: held(frames, (r) => r <= 1.3),
+    detail: `${(outpost.steady?.framesPerMessage ?? NaN).toFixed(1)} vs ${(hocuspocus?.steady?.framesPerMessage ?? NaN).toFixed(1)}`,
+  });
   const kib = (outpost.idle?.bytesPerConnection ?? NaN) / 1024;
   list.push({ what: 'RSS per idle connection', ratio: kib / 30, goal: '≤ 30 KiB', met: held(kib, (k) => k <= 30), detail: `${kib.toFixed(1)} KiB` });
   // Plain Hocuspocus with the same documents open spends only its own timers (pings, checks):
