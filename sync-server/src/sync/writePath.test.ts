@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { Committer } from './committer.ts';
 import { commitRequests } from './commitRequest.ts';
 import { LoadedDocuments } from './documents.ts';
-import { WritePath, type Submission } from './writePath.ts';
+import { SEGMENT_SERVER_CLIENT, WritePath, type Submission } from './writePath.ts';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 let storage: SqliteStorage;
@@ -193,4 +193,36 @@ describe('updates committed together', () => {
       path.close();
     }
   }, 10_000);
+});
+
+describe('the server’s own items in a client update', () => {
+  it('those the log holds are left out and the rest is judged; one the log does not hold is refused', async () => {
+    // Found by the honest sessions over three nodes (seed 332): a device that synced through one
+    // node answers another node's older state vector with the first node's entries, sequence
+    // items among them; the whole step 2 was refused as "written by the server only".
+    const { ada, server, submit } = await adaInAGroup('ada-server-items');
+    const phone = new Y.Doc();
+    const sent: Uint8Array[] = [];
+    phone.on('update', (update: Uint8Array) => sent.push(update));
+    const first = crypto.randomUUID() as MessageId;
+    writeMessage(phone, first, { author: ada, createdAt: 1, body: 'numbered' });
+    expect(await submit(sent[0] as Uint8Array)).toBe('applied');
+    Y.applyUpdate(phone, Y.encodeStateAsUpdate(server), 'server');
+    expect(segmentMaps(phone).seq.get(first)?.seq).toBe(1);
+
+    const second = crypto.randomUUID() as MessageId;
+    writeMessage(phone, second, { author: ada, createdAt: 2, body: 'next' });
+    // Everything the phone holds, the server's sequence item included.
+    expect(await submit(Y.encodeStateAsUpdate(phone))).toBe('applied');
+    expect(segmentMaps(server).seq.get(second)?.seq).toBe(2);
+    expect(readSegment(server).get(second)?.body).toBe('next');
+
+    // A sequence item the server never wrote, under its client id.
+    const forger = new Y.Doc();
+    Y.applyUpdate(forger, Y.encodeStateAsUpdate(server));
+    forger.clientID = SEGMENT_SERVER_CLIENT;
+    segmentMaps(forger).seq.set(second, { seq: 1, at: 3 });
+    await expect(submit(Y.encodeStateAsUpdate(forger, Y.encodeStateVector(server)))).rejects.toMatchObject({ code: 'ruleBroken' });
+    expect(segmentMaps(server).seq.get(second)?.seq).toBe(2);
+  });
 });
