@@ -2,7 +2,9 @@
 // batch is one transaction (one fsync on SQLite, one round trip per table on Postgres). While
 // a commit runs, new writes gather for the next one, so the batch grows with the load. Where the
 // commit runs is the target's business: on SQLite it is a worker thread (commitWorker.ts), so
-// the fsync never blocks the event loop; on Postgres it is the connection pool.
+// the fsync never blocks the event loop; on Postgres it is the connection pool. A chain of
+// writes to one document (the write path's batches) stays in one batch, so the commit can
+// refuse what follows a refused write of it.
 import type { Logger } from '../log.ts';
 import { metrics, secondsSince } from '../metrics.ts';
 import { activeSpanContext, tracedShared } from '../tracing.ts';
