@@ -30,6 +30,7 @@ import { metrics, observeNode } from './metrics.ts';
 import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { coalesceWrites } from './sync/coalesceWrites.ts';
+import { dropNotStoredStatus } from './sync/notStoredStatus.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
 import { commitRequests } from './sync/commitRequest.ts';
@@ -215,6 +216,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   /** Wires one WebSocket to Hocuspocus and to access control (counted where it opens and closes). */
   const attachSocket = (ws: WebSocket, socket: Duplex, request: Request) => {
     coalesceWrites(ws, socket);
+    dropNotStoredStatus(ws);
     const record = engine.access.openSocket();
     record.terminate = (code, reason) => ws.close(code, reason);
     const connection = hocuspocus.handleConnection(ws, request, { socket: record });
