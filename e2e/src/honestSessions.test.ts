@@ -194,7 +194,19 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         device.client.connect();
       }
       const histories = () => devices.map((d) => history(conversation(d)));
-      const describeState = () => ({ refusals, histories: histories().map((h) => h.map((l: Line) => `${l.seq}:${l.body}:${l.deleted ? 'x' : ''}:${l.reactions}`)) });
+      const describeState = () => ({
+        refusals,
+        devices: devices.map((d) => ({
+          name: d.name,
+          status: d.client.status().get(),
+          unsynced: d.client.hasUnsyncedChanges,
+          failures: d.client.failures(),
+          head: conversation(d).meta().get()?.head,
+          loadedSegments: conversation(d).loadedSegments(),
+          subscribedSegments: conversation(d).subscribedSegments(),
+        })),
+        histories: histories().map((h) => h.map((l: Line) => `${l.seq}:${l.body}:${l.deleted ? 'x' : ''}:${l.reactions}`)),
+      });
       // Every frame a provider sent was acknowledged (else the app shows changes waiting for good).
       await until('every device has sent everything', () => devices.every((d) => !d.client.hasUnsyncedChanges), describeState, 60_000);
       // Then every device shows what the server numbered. (Converging first and counting after

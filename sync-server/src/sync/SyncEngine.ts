@@ -9,6 +9,7 @@ import type {
   Hocuspocus,
   afterLoadDocumentPayload,
   beforeHandleAwarenessPayload,
+  connectedPayload,
   beforeHandleMessagePayload,
   onAuthenticatePayload,
   onAwarenessUpdatePayload,
@@ -193,6 +194,18 @@ export class SyncEngine implements Extension {
     const doc = parseDocName(documentName);
     if (doc?.kind !== 'presence') return Promise.resolve();
     return this.#track(this.#presence.onPresenceOpened(doc.userId));
+  }
+
+  /**
+   * A connection set up just as its document was unloaded (its last other connection had closed
+   * a moment before) joins the unloaded copy, which nothing updates any more: the device finishes
+   * the handshake against it and misses every later change while it stays connected. It is
+   * closed at once as "try again", and syncs again on the copy that is loaded now.
+   */
+  async connected({ documentName, connection, context }: connectedPayload<ConnectionContext>): Promise<void> {
+    if (this.#instance?.documents.get(documentName) === connection.document) return;
+    this.#log.warn('a connection joined a document as it was unloaded; it syncs again', { connectionId: context.socket.id, document: documentName });
+    this.#close(connection, retryLater('internal', 'the document was reloading; it syncs again', 0));
   }
 
   // ── the write path ──
