@@ -47,8 +47,9 @@ describe('a chain of writes to one document', () => {
   it('stops at a write the database refuses: those after it are stale, other writes go on', async () => {
     const { target, committed } = database('bad', '23505');
     const committer = new Committer(target, silent);
-    const chain = committer.commitChain([request('good'), request('bad'), request('after')]);
-    const outcomes = await Promise.allSettled([...chain, committer.commit(request('other'))]);
+    const chain = {};
+    const writes = ['good', 'bad', 'after'].map((doc) => committer.commit(request(doc), chain));
+    const outcomes = await Promise.allSettled([...writes, committer.commit(request('other'))]);
     expect(outcomes.map((o) => (o.status === 'rejected' ? 'rejected' : o.value.outcome.ok ? 'ok' : o.value.outcome.reason))).toEqual(['ok', 'rejected', 'stale', 'ok']);
     expect(committed).toEqual(['good', 'other']);
   });
@@ -61,8 +62,9 @@ describe('a chain of writes to one document', () => {
     }, silent);
     // 510 single writes, then a chain of five: the batch limit (512) falls inside the chain.
     const singles = Array.from({ length: 510 }, (_, i) => committer.commit(request(`single-${i}`)));
-    const chain = committer.commitChain(Array.from({ length: 5 }, (_, i) => request(`chain-${i}`)));
-    await Promise.all([...singles, ...chain]);
+    const chain = {};
+    const chained = Array.from({ length: 5 }, (_, i) => committer.commit(request(`chain-${i}`), chain));
+    await Promise.all([...singles, ...chained]);
     const holding = batches.filter((batch) => batch.some((doc) => doc.startsWith('chain-')));
     expect(holding).toHaveLength(1);
     expect(holding[0]?.filter((doc) => doc.startsWith('chain-'))).toEqual(['chain-0', 'chain-1', 'chain-2', 'chain-3', 'chain-4']);

@@ -18,7 +18,7 @@ interface Pending {
   request: CommitRequest;
   /** The span of the write waiting for this commit (traces link the batch to it), or null. */
   span: SpanContext | null;
-  /** The chain the write belongs to (see commitChain), or null. */
+  /** The chain the write belongs to (see commit), or null. */
   chain: object | null;
   resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
@@ -43,21 +43,14 @@ export class Committer {
     this.#logger = logger;
   }
 
-  /** Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault. */
-  commit(request: CommitRequest): Promise<CommitResult> {
-    return this.#enqueue(request, null);
-  }
-
   /**
-   * Commits writes to one document, each based on the entry of the one before, in one batch
-   * (never split between two): where one is not appended, none after it is (see planCommit).
+   * Commits `request` with the next batch; resolves with its outcome, rejects on a storage fault.
+   * Writes to one document each based on the entry of the one before are handed in as one
+   * `chain` (any object, the same for all of them, handed in one after another): a chain is
+   * never split between two batches, and where one of its writes is not appended, none after it
+   * is (see planCommit).
    */
-  commitChain(requests: readonly CommitRequest[]): Promise<CommitResult>[] {
-    const chain = {};
-    return requests.map((request) => this.#enqueue(request, chain));
-  }
-
-  #enqueue(request: CommitRequest, chain: object | null): Promise<CommitResult> {
+  commit(request: CommitRequest, chain: object | null = null): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, span: activeSpanContext(), chain, resolve, reject });
       // Start on the next turn, so the frames read in this turn join the same batch.

@@ -263,7 +263,9 @@ export class WritePath {
       clock += changes.messages.length;
       return request;
     });
-    const results = await Promise.allSettled(this.#commitChain(requests));
+    // One chain: handed in one after another, in this turn (each commit call enqueues at once).
+    const chain = {};
+    const results = await Promise.allSettled(requests.map((request) => this.#commit(request, chain)));
     const again: Queued[] = [];
     let applied = false;
     let stale = false;
@@ -528,19 +530,10 @@ export class WritePath {
   }
 
   /** A storage fault becomes a refusal to retry; the update is not applied. */
-  #commit(request: CommitRequest): Promise<CommitResult> {
-    return this.#settled(request, this.#committer.commit(request));
-  }
-
-  /** Writes to one document, each based on the entry before it: where one is not appended, none after it is. */
-  #commitChain(requests: readonly CommitRequest[]): Promise<CommitResult>[] {
-    const pending = this.#committer.commitChain(requests);
-    return requests.map((request, index) => this.#settled(request, pending[index] as Promise<CommitResult>));
-  }
-
-  async #settled(request: CommitRequest, pending: Promise<CommitResult>): Promise<CommitResult> {
+  /** `chain`: see Committer.commit (the write path's batches are chains). */
+  async #commit(request: CommitRequest, chain: object | null = null): Promise<CommitResult> {
     try {
-      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => pending);
+      return await traced('outpost.commit', { 'outpost.messages': request.messages?.list.length ?? 0 }, () => this.#committer.commit(request, chain));
     } catch (error) {
       this.#log.error('a commit failed', { document: request.doc, error });
       throw retryLater('internal', 'the server could not store this change; it will be sent again', 2_000);
