@@ -23,6 +23,10 @@ describe('search in the web app', () => {
     const dm = bob.conversation(await bob.openDirect(adaUser.id));
     const synced = dm.send('pump seal replaced at the north gate');
     await ada.page.locator('.conversation-item', { hasText: 'bob' }).first().waitFor();
+    // The device holds the message itself, not only its conversation's entry in the list (CI once
+    // found it only on the server after the reload: the list had come before the message).
+    await ada.open(bob.user.username);
+    await ada.message('north gate').waitFor();
 
     // From now on the device's sync socket is refused; HTTP still works. What Bob writes in a new
     // group reaches the server but not this device.
