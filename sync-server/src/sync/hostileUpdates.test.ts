@@ -55,6 +55,8 @@ beforeAll(async () => {
   // Only frames that bring something new are kept (most step 2 frames bring nothing).
   for (let seed = 1; samples.length < 1_000 && seed <= 200; seed++) {
     await runHonestSession(seed, rngOf(seed), storage, {
+      // The samples the recorded mutation seeds were found on (see SessionOptions.compaction).
+      compaction: false,
       steps: 150,
       observe: (frame) => {
         if (samples.length >= 1_000 || analyzeUpdate(frame.doc, frame.update).empty) return;

@@ -74,6 +74,11 @@ export interface SessionOptions {
   observe?: (frame: ObservedFrame) => void;
   /** Nodes sharing the log (default 1). */
   nodes?: number;
+  /**
+   * Segment logs compacted now and then (default true). Off for seeds recorded before it: a
+   * compacted log loads differently after a restart, so the session would be another one.
+   */
+  compaction?: boolean;
 }
 
 /** A notice on its way from one node to another. */
@@ -86,8 +91,8 @@ interface Notice {
 
 class Session implements TabHost, ServerHost {
   readonly #rng: Rng;
-  /** Randomness for what was added after seeds were recorded (compaction), apart from `#rng`. */
-  readonly #side: Rng;
+  /** Randomness for compaction, apart from `#rng`; null when the session does not compact. */
+  readonly #side: Rng | null;
   readonly #storage: SqliteStorage;
   readonly conversationId: ConversationId;
   readonly #segmentSize: number;
@@ -116,7 +121,7 @@ class Session implements TabHost, ServerHost {
   #waitingBeforeSync = 0;
   readonly #run: string;
 
-  constructor(rng: Rng, side: Rng, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void, nodes = 1) {
+  constructor(rng: Rng, side: Rng | null, storage: SqliteStorage, observe?: (frame: ObservedFrame) => void, nodes = 1) {
     this.#rng = rng;
     this.#side = side;
     this.#storage = storage;
@@ -128,7 +133,7 @@ class Session implements TabHost, ServerHost {
     const report = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
       this.problem(`${level}: ${msg} ${JSON.stringify(fields ?? {}, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`);
     this.logger = { debug: () => undefined, info: () => undefined, warn: report('warn'), error: report('error') };
-    this.servers = Array.from({ length: nodes }, () => new SimServer(this, storage, this.#segmentSize));
+    this.servers = Array.from({ length: nodes }, () => new SimServer(this, storage, this.#segmentSize, nodes > 1));
   }
 
   serverFor(device: Device): SimServer {
@@ -141,6 +146,8 @@ class Session implements TabHost, ServerHost {
   }
 
   committed(from: SimServer, name: string, version: number, entry: Uint8Array): void {
+    // With one node nobody hears (and a seed's one-node session draws what it always drew).
+    if (this.servers.length === 1) return;
     // Redis carries small entries inline; a notice without one makes the node ask the log.
     const update = this.#rng.chance(0.7) ? entry : null;
     for (const to of this.servers) if (to !== from) this.#notices.push({ to, name, version, update });
@@ -368,13 +375,13 @@ class Session implements TabHost, ServerHost {
 
   /** A node restarts: its sockets drop; documents load again from the log. */
   #restartServer(): void {
-    const index = this.#rng.int(this.servers.length);
+    const index = this.servers.length > 1 ? this.#rng.int(this.servers.length) : 0;
     const old = this.servers[index] as SimServer;
     for (const tab of this.#liveTabs()) if ([...tab.links.values()].some((link) => link.server === old)) tab.disconnect();
     this.#held += old.links.reduce((n, l) => n + l.held, 0);
     this.#batched += old.writePath.stats.batchedUpdates;
     old.close();
-    this.servers[index] = new SimServer(this, this.#storage, this.#segmentSize);
+    this.servers[index] = new SimServer(this, this.#storage, this.#segmentSize, this.servers.length > 1);
     this.#resumeLater.delete(old);
     this.#serverRestarts += 1;
   }
@@ -395,9 +402,9 @@ class Session implements TabHost, ServerHost {
       }
       return;
     }
-    if (this.#side.chance(0.03)) {
+    if (this.#side !== null && this.#side.chance(0.03)) {
       // A node compacts a segment's log (garbage-collected base), as it does every 200 entries.
-      // From a stream of its own, so a seed's session is the same with compaction as without.
+      // From a stream of its own: what people do and how frames travel are drawn as without it.
       const names = [...new Set(this.servers.flatMap((server) => [...server.loaded.keys()]))].filter((name) => parseDocName(name)?.kind === 'segment');
       if (names.length > 0) {
         await this.#storage.log.compact(this.#side.pick(names), mergeCollected);
@@ -431,7 +438,7 @@ class Session implements TabHost, ServerHost {
         for (const tab of device.tabs) tab.close();
         device.restarts += 1;
         // With several nodes, the load balancer may send it to another.
-        device.node = rng.int(this.servers.length);
+        if (this.servers.length > 1) device.node = rng.int(this.servers.length);
         this.#startTabs(device);
       }
       if (device.online) for (const tab of device.tabs) if (rng.chance(0.7)) tab.connect();
@@ -535,7 +542,7 @@ function contentOf(doc: Y.Doc): string {
 
 /** Runs one honest session from `rng` against `storage` (a migrated SQLite database, shared by sessions). */
 export async function runHonestSession(seed: number, rng: Rng, storage: SqliteStorage, options: SessionOptions = {}): Promise<SessionReport> {
-  const session = new Session(rng, rngOf(seed + 0x5eed), storage, options.observe, options.nodes);
+  const session = new Session(rng, options.compaction === false ? null : rngOf(seed + 0x5eed), storage, options.observe, options.nodes);
   await session.setUp();
   const steps = options.steps ?? (rng.chance(0.1) ? rng.between(150, 300) : rng.between(20, 80));
   return { seed, ...(await session.run(steps)) };

@@ -97,6 +97,7 @@ export interface ServerHost {
 
 export class SimServer {
   readonly #host: ServerHost;
+  readonly #shared: boolean;
   readonly #documents: LoadedDocuments;
   readonly writePath: WritePath;
   readonly #docs = new Map<string, Promise<Y.Doc>>();
@@ -106,8 +107,10 @@ export class SimServer {
   /** Every connection ever opened to this server (their held counts are checked at the end). */
   readonly links: Link[] = [];
 
-  constructor(host: ServerHost, storage: SqliteStorage, segmentSize: number) {
+  /** `shared`: other nodes append to the same log (notices may leave this node's copies behind). */
+  constructor(host: ServerHost, storage: SqliteStorage, segmentSize: number, shared = false) {
     this.#host = host;
+    this.#shared = shared;
     this.#documents = new LoadedDocuments(storage.log, host.logger);
     this.writePath = new WritePath({
       documents: this.#documents,
@@ -164,8 +167,10 @@ export class SimServer {
     if (!link.open) return;
     if (frame.kind === 'step1') {
       // As SyncEngine does: answer from a copy that has what notices announced.
-      await this.writePath.current(link.name, doc as Document);
-      if (!link.open) return;
+      if (this.#shared) {
+        await this.writePath.current(link.name, doc as Document);
+        if (!link.open) return;
+      }
       let subscribers = this.#subscribers.get(link.name);
       if (!subscribers) this.#subscribers.set(link.name, (subscribers = new Set()));
       subscribers.add(link);
