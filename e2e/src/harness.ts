@@ -183,13 +183,14 @@ export async function secondDevice(url: string, client: OutpostClient, options: 
   return device;
 }
 
-/** A node on a fresh database with ada and bob signed up and their DM opened. */
+/** A node on a fresh database (returned too) with ada and bob signed up and their DM opened. */
 export async function twoPeople(backend: Backend, options: { segmentSize?: number } = {}) {
-  const server = await startNode({ ...(await freshDatabase(backend)), ...options });
+  const database = await freshDatabase(backend);
+  const server = await startNode({ ...database, ...options });
   const ada = await signUp(server.url, 'ada');
   const bob = await signUp(server.url, 'bob');
   const id = await ada.openDirect(bob.user.id);
-  return { server, ada, bob, id };
+  return { server, database, ada, bob, id };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import type { Session } from '@outpost/shared-schema';
-import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
+import { backends, freshDatabase, signUp, startNode, teardown, twoPeople, until } from './harness.ts';
 import { history } from './history.ts';
 import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
 import { EXPIRED_ACCESS, expireRefreshTokens } from './sessionAge.ts';
@@ -26,11 +26,7 @@ function endings(client: OutpostClient): { expired: boolean; signedOut: boolean 
 
 describe.each(backends)('a session that ran out while offline, on %s', (backend) => {
   it('keeps what the device wrote, asks for a sign-in, and sends it all once signed in again', async () => {
-    const database = await freshDatabase(backend);
-    const server = await startNode(database);
-    const ada = await signUp(server.url, 'ada');
-    const bob = await signUp(server.url, 'bob');
-    const id = await ada.openDirect(bob.user.id);
+    const { server, database, ada, bob, id } = await twoPeople(backend);
     const profile = browserProfile();
     const before = await startOnReplica(server.url, bob.session, profile);
     await until('bob’s device has the conversation', () => before.client.conversation(id).meta().get()?.kind === 'dm');
