@@ -105,12 +105,16 @@ function siteInDocument(item: Y.Item): Site {
   return { root: Y.findRootTypeKey(parent), key: item.parentSub };
 }
 
-/** Why an update with structs under the server's client ids is refused. */
-const SERVER_ONLY = 'this part of the document is written by the server only';
+/** The refusal of an update with structs under the server's client ids (the write path tells it apart). */
+class ServerStructsRefused extends Refused {
+  constructor() {
+    super('forbidden', 'ruleBroken', 'this part of the document is written by the server only');
+  }
+}
 
 /** True when `error` refused an update for structs under the server's client ids. */
 export function refusedForServerStructs(error: unknown): boolean {
-  return error instanceof Refused && error.message === SERVER_ONLY;
+  return error instanceof ServerStructsRefused;
 }
 
 /**
@@ -139,7 +143,7 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   for (const struct of decoded.structs) {
     totalLength += struct.length;
     if (!(struct instanceof Y.Item)) throw ruleBroken(struct instanceof Y.GC ? 'garbage-collected structs are not accepted from clients' : 'updates with gaps (skips) are not accepted');
-    if (isServerClientId(struct.id.client)) throw ruleBroken(SERVER_ONLY);
+    if (isServerClientId(struct.id.client)) throw new ServerStructsRefused();
     const list = byClient.get(struct.id.client);
     if (list) list.push(struct);
     else byClient.set(struct.id.client, [struct]);

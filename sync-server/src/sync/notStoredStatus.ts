@@ -4,21 +4,16 @@
 // each message cost its author one frame that says nothing: the provider counts down only
 // "stored" statuses and ignores these. They never leave the node (one frame and one socket
 // write less per message).
+import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { FrameTypes } from './frames.ts';
 
 /** True for a sync status frame that says "not stored": the address, the type, then 0. */
 export function isNotStoredStatus(frame: unknown): boolean {
+  // Every frame the node sends starts with its address; the shortest status is three bytes.
   if (!(frame instanceof Uint8Array) || frame.byteLength < 3 || frame.byteLength > 1_024) return false;
-  // The address's length (a varuint of at most two bytes here), then the address.
-  let length = (frame[0] as number) & 0x7f;
-  let start = 1;
-  if ((frame[0] as number) & 0x80) {
-    length |= ((frame[1] as number) & 0x7f) << 7;
-    start = 2;
-    if ((frame[1] as number) & 0x80) return false;
-  }
-  const end = start + length;
+  const decoder = decoding.createDecoder(frame);
+  const end = decoding.readVarUint(decoder) + decoder.pos;
   return end + 2 === frame.byteLength && frame[end] === FrameTypes.syncStatus && frame[end + 1] === 0;
 }
 
