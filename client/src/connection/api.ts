@@ -1,6 +1,6 @@
 // The REST half of the SDK: JSON over fetch, errors parsed into OutpostError, the access token
 // refreshed before it expires (and once more on a 401).
-import { OutpostError, isErrorKind, type Session } from '@outpost/shared-schema';
+import { OutpostError, SessionEnds, isErrorKind, type Session, type SessionEnd } from '@outpost/shared-schema';
 
 /**
  * Where the newest session is kept, so other tabs and the next start find it. Refresh tokens
@@ -41,14 +41,6 @@ function withLock<T>(name: string, task: () => Promise<T>): Promise<T> {
   localLocks.set(name, run.catch(() => undefined));
   return run;
 }
-
-/**
- * How a session ended, from the server's refusal of its refresh token: 'expired' when it ran out
- * or is not known (nothing of this device's is suspect: sign in again and carry on), 'revoked'
- * when it was ended (signed out from elsewhere, a refresh token presented twice, the account
- * deactivated or erased).
- */
-export type SessionEnd = 'expired' | 'revoked';
 
 export class Api {
   readonly #baseUrl: string;
@@ -128,7 +120,7 @@ export class Api {
 
   #end(error: OutpostError): void {
     if (this.#ended) return;
-    const end: SessionEnd = error.details?.session === 'expired' ? 'expired' : 'revoked';
+    const end: SessionEnd = error.details?.session === SessionEnds.expired ? SessionEnds.expired : SessionEnds.revoked;
     this.#ended = { end, error };
     for (const listener of this.#endListeners) listener(end);
   }

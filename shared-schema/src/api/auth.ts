@@ -28,6 +28,15 @@ export type LoginRequest = z.infer<typeof LoginRequest>;
 export const RefreshRequest = z.strictObject({ refreshToken: z.string().min(1).max(512) });
 export type RefreshRequest = z.infer<typeof RefreshRequest>;
 
+/**
+ * How a refused refresh says the session ended (`details.session` of the `unauthorized` error):
+ * `expired` when it ran out or is not known (nothing of the device's is suspect: sign in again and
+ * carry on), `revoked` when it was ended (signed out from elsewhere, a refresh token presented
+ * twice, the account deactivated or erased, a second factor now required).
+ */
+export const SessionEnds = { expired: 'expired', revoked: 'revoked' } as const;
+export type SessionEnd = (typeof SessionEnds)[keyof typeof SessionEnds];
+
 export const LogoutRequest = RefreshRequest;
 export type LogoutRequest = z.infer<typeof LogoutRequest>;
 

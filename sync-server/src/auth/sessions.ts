@@ -10,6 +10,7 @@ import {
   type Session,
   type UserId,
   unreachable,
+  SessionEnds,
 } from '@outpost/shared-schema';
 import type { Storage, UserRecord } from '@outpost/storage';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -105,19 +106,19 @@ export class Sessions {
     switch (result.outcome) {
       case 'rotated': {
         const user = await this.#storage.accounts.getUserById(result.userId);
-        if (!user) throw new OutpostError('unauthorized', 'user no longer exists', { session: 'revoked' });
+        if (!user) throw new OutpostError('unauthorized', 'user no longer exists', { session: SessionEnds.revoked });
         // A deactivation racing this rotation: the new token must not outlive it.
         if ((await this.#storage.administration.deactivatedAt(user.id)) !== null) {
           await this.#storage.devices.signOutDevices(user.id, { only: result.familyId }, now);
           this.#onRevoked(result.familyId as DeviceId);
-          throw new OutpostError('unauthorized', 'this account is deactivated; ask a server administrator', { session: 'revoked' });
+          throw new OutpostError('unauthorized', 'this account is deactivated; ask a server administrator', { session: SessionEnds.revoked });
         }
         // A device that never passed the second factor does not stay signed in to an account that has one.
         if ((await this.#storage.devices.getDevice(result.familyId))?.secondFactorAt == null && (await this.#twoFactor.required(user.id))) {
           await this.#storage.devices.signOutDevices(user.id, { only: result.familyId }, now);
           this.#onRevoked(result.familyId as DeviceId);
           await this.#audit.record('device.signedOut', null, result.familyId, { user: user.id, reason: 'secondFactorRequired' });
-          throw new OutpostError('unauthorized', 'this account now signs in with a second factor; sign in again', { secondFactor: 'required', session: 'revoked' });
+          throw new OutpostError('unauthorized', 'this account now signs in with a second factor; sign in again', { secondFactor: 'required', session: SessionEnds.revoked });
         }
         await this.#storage.devices.touchDevice(result.familyId, now, client.address);
         return this.#session(user, result.familyId as DeviceId, next.token);
@@ -125,11 +126,11 @@ export class Sessions {
       case 'reused':
         this.#onRevoked(result.familyId as DeviceId);
         await this.#audit.record('device.signedOut', null, result.familyId, { user: result.userId, reason: 'refreshTokenReused' });
-        throw new OutpostError('unauthorized', 'refresh token was already used; the session is revoked, sign in again', { session: 'revoked' });
+        throw new OutpostError('unauthorized', 'refresh token was already used; the session is revoked, sign in again', { session: SessionEnds.revoked });
       case 'expired':
-        throw new OutpostError('unauthorized', 'refresh token expired; sign in again', { session: 'expired' });
+        throw new OutpostError('unauthorized', 'refresh token expired; sign in again', { session: SessionEnds.expired });
       case 'unknown':
-        throw new OutpostError('unauthorized', 'refresh token not recognised; sign in again', { session: 'expired' });
+        throw new OutpostError('unauthorized', 'refresh token not recognised; sign in again', { session: SessionEnds.expired });
       default:
         return unreachable(result);
     }
