@@ -62,6 +62,13 @@ describe('DocStore.close', () => {
   });
 });
 
+describe('DocStore.open', () => {
+  it('names a document by its name: no random UUID is drawn for it (a cold start opens one per segment)', () => {
+    const docs = new DocStore(memoryOnly);
+    expect(docs.open('conv:c1:seg:0').guid).toBe('conv:c1:seg:0');
+  });
+});
+
 describe('DocStore loading', () => {
   it('applies what the replica holds without storing it again or reporting it as a change, and stores what follows', async () => {
     const persistence = slowMemory();

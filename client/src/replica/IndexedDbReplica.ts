@@ -233,7 +233,7 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
         const snapshot = await db.snapshots.get(docName);
         const rows = await db.updates.where('docName').equals(docName).toArray();
         if (rows.length === 0) return;
-        const doc = new Y.Doc({ gc: true });
+        const doc = new Y.Doc({ gc: true, guid: docName });
         if (snapshot) Y.applyUpdate(doc, snapshot.update);
         for (const row of rows) Y.applyUpdate(doc, row.update);
         await db.snapshots.put({ docName, update: Y.encodeStateAsUpdate(doc), merged: (snapshot?.merged ?? 0) + rows.length });

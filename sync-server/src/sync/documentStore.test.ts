@@ -2,6 +2,7 @@
 // loaded, so a role changed between the load's reading of the tables and that moment was lost
 // (a member who became admin kept seeing "member" until something else changed).
 import * as Y from 'yjs';
+import { Hocuspocus } from '@hocuspocus/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InboxRoots, ServerRoots, type ConversationId, type MemberEntry, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage } from '@outpost/storage';
@@ -47,6 +48,7 @@ function node(storage: SqliteStorage) {
   const store = (late.store = new DocumentStore({ log: storage.log, logger: log, documents, serverDocuments, coordinator: new LocalCoordinator(), writePath }));
   return {
     serverDocuments,
+    store,
     /** Loads `name` as Hocuspocus does: the hooks, then it is listed. */
     async load(name: string): Promise<Y.Doc> {
       const doc = new Y.Doc();
@@ -137,6 +139,19 @@ describe('a document that is loading', () => {
     await told;
 
     expect(doc.getMap(InboxRoots.conversations).has(group)).toBe(true);
+    close();
+  });
+});
+
+describe('a document Hocuspocus creates', () => {
+  it('is named by its document: no random UUID is drawn for it', async () => {
+    const storage = await storageWith({});
+    const { store, close } = node(storage);
+    const hocuspocus = new Hocuspocus({ quiet: true, extensions: [store] });
+    const name = `user:${'u'.repeat(10)}`;
+    const connection = await hocuspocus.openDirectConnection(name);
+    expect(connection.document?.guid).toBe(name);
+    await connection.disconnect();
     close();
   });
 });
