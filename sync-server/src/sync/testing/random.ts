@@ -52,11 +52,13 @@ export function rngOf(seed: number): Rng {
 }
 
 /**
- * The seeds a generator runs: `SEED=n` replays one, `SEEDS=n` runs seeds 1..n, otherwise
- * 1..`defaultCount`.
+ * The seeds a generator runs: `SEED=n` replays one, `SEEDS=n` runs seeds 1..n, `SEEDS=a-b`
+ * seeds a..b (a range nobody has run yet), otherwise 1..`defaultCount`.
  */
 export function seedsToRun(defaultCount: number): number[] {
   if (process.env.SEED) return [Number(process.env.SEED)];
-  const count = process.env.SEEDS ? Number(process.env.SEEDS) : defaultCount;
-  return Array.from({ length: count }, (_, i) => i + 1);
+  const range = /^(\d+)-(\d+)$/.exec(process.env.SEEDS ?? '');
+  const [from, to] = range ? [Number(range[1]), Number(range[2])] : [1, process.env.SEEDS ? Number(process.env.SEEDS) : defaultCount];
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < from) throw new Error(`SEEDS must be n or a-b with 1 ≤ a ≤ b, not ${process.env.SEEDS}`);
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
