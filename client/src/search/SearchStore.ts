@@ -3,7 +3,7 @@
 // start loads the copy and replays the journal instead of reading every message again. The
 // messages' text is kept apart, one row per message, read only for the hits shown: the saved
 // index holds their words, not their text, so it loads in a fraction of the time.
-import type { PackedIndex } from './packedIndex.ts';
+import type { SavedPackedIndex } from './packedIndex.ts';
 
 /** What a hit shows of a message, kept one row per message beside the index. */
 export interface SearchText {
@@ -34,10 +34,10 @@ export interface SearchJournalBatch {
 /** A saved copy of the whole index. */
 export interface SearchSnapshot {
   /**
-   * The index (words and ids, no message text), packed into typed arrays; or, as saved before
-   * packing, as MiniSearch serialises it to JSON.
+   * The index (words and ids, no message text), packed into typed arrays (in the current layout
+   * or version 1); or, as saved before packing, as MiniSearch serialises it to JSON.
    */
-  index: PackedIndex | string;
+  index: SavedPackedIndex | string;
   covered: Record<string, string>;
   /** The last journal batch it includes. */
   upTo: number;

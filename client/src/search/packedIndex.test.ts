@@ -4,7 +4,7 @@
 // query the same, and that goes on changing the same way. SEED=n replays one random run.
 import { describe, expect, it } from 'vitest';
 import MiniSearch from 'minisearch';
-import { PACKED_INDEX_VERSION, PackedMap, packIndex, unpackIndex, type PackedIndex } from './packedIndex.ts';
+import { PACKED_INDEX_VERSION, PackedMap, packIndex, unpackIndex, type PackedIndex, type PackedIndexVersion1 } from './packedIndex.ts';
 import { MiniSearchIndex } from './SearchIndex.ts';
 import type { SearchEntry } from './SearchStore.ts';
 import { seededRandom as random } from './testing/seededRandom.ts';
@@ -13,13 +13,17 @@ const OPTIONS = { fields: ['body', 'files'], storeFields: ['conversationId', 'se
 const WORDS = ['pump', 'pumping', 'valve', 'north', 'Émile', 'émile', 'späť', '北', 'tank', 'tanker', 'x', 'crew'];
 const CONVERSATIONS = ['c-1', 'c-2', 'c-3'];
 
-function session(seed: number) {
+/** Message ids as the SDK makes them (UUIDs) or any other strings. */
+type Ids = 'uuid' | 'text';
+const idOf = (n: number, ids: Ids) => (ids === 'uuid' ? `0000${n.toString(16).padStart(4, '0')}-1c2d-4e5f-8a9b-${(n * 7919).toString(16).padStart(12, '0')}` : `m-${n}`);
+
+function session(seed: number, ids: Ids = 'text') {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const entry = (): SearchEntry => {
     const words = Array.from({ length: Math.floor(next() * 8) }, () => pick(WORDS));
     return {
-      id: `m-${Math.floor(next() * 300)}`,
+      id: idOf(Math.floor(next() * 300), ids),
       author: 'a',
       createdAt: 1,
       body: words.join(next() < 0.5 ? ' ' : ', '),
@@ -104,8 +108,9 @@ describe('PackedMap', () => {
 
 describe('packed search index', () => {
   const seeds = process.env.SEED ? [Number(process.env.SEED)] : [1, 2, 3, 4, 5, 6, 7, 8];
-  it.each(seeds)('unpacks to the same index as it packed (whole state), answers alike, and keeps changing the same way (seed %i)', async (seed) => {
-    const { next, entry, change, query } = session(seed);
+  const withIds = seeds.flatMap((seed) => (['uuid', 'text'] as const).map((ids) => [seed, ids] as const));
+  it.each(withIds)('unpacks to the same index as it packed (whole state), answers alike, and keeps changing the same way (seed %i, ids as %s)', async (seed, ids) => {
+    const { next, entry, change, query } = session(seed, ids);
     const original = new MiniSearch<SearchEntry>(OPTIONS);
     for (let i = 0, n = Math.floor(next() * 600); i < n; i++) await change(original, next(), entry());
 
@@ -133,6 +138,34 @@ describe('packed search index', () => {
     expect(stateOf(unpackIndex(packIndex(unpacked), OPTIONS))).toBe(stateOf(original));
   });
 
+  it.each(withIds)('still loads an index packed in version 1, as a replica saved it before version 2 (seed %i, ids as %s)', async (seed, ids) => {
+    const { next, entry, change, query } = session(seed, ids);
+    const original = new MiniSearch<SearchEntry>(OPTIONS);
+    for (let i = 0, n = Math.floor(next() * 600); i < n; i++) await change(original, next(), entry());
+    const old = structuredClone(asVersion1(packIndex(original)));
+    expect(stateOf(unpackIndex<SearchEntry>(old, OPTIONS))).toBe(stateOf(original));
+    const copied = MiniSearch.loadJSON<SearchEntry>(JSON.stringify(original), OPTIONS);
+    const searched = unpackIndex<SearchEntry>(old, OPTIONS);
+    for (let i = 0; i < 20; i++) {
+      const q = query();
+      expect(hits(searched, q), q).toEqual(hits(copied, q));
+    }
+  });
+
+  it('packs each array as narrow as its numbers allow', () => {
+    const index = new MiniSearch<SearchEntry>(OPTIONS);
+    for (let n = 0; n < 300; n++) index.add({ id: idOf(n, 'uuid'), author: 'a', createdAt: 1, body: `pump ${'valve '.repeat(n)}${Array.from({ length: n }, (_, w) => `w${w}`).join(' ')}`, files: '', conversationId: 'c-1', segment: n });
+    const packed = packIndex(index);
+    // Short ids 0..299 and segments + 1 up to 300 need 16 bits; frequencies up to 299 too; field lengths (distinct words) + 1 up to 302.
+    expect([packed.shortIds, packed.segment, packed.postingFreqs, packed.lengths].map((array) => array.constructor.name)).toEqual(['Uint16Array', 'Uint16Array', 'Uint16Array', 'Uint16Array']);
+    expect(packed.conversation.constructor.name).toBe('Uint8Array');
+    const big = new MiniSearch<SearchEntry>(OPTIONS);
+    big.add({ id: 'm-1', author: 'a', createdAt: 1, body: 'pump', files: '', conversationId: 'c-1', segment: 70_000 });
+    const packedBig = packIndex(big);
+    expect(packedBig.segment.constructor.name).toBe('Uint32Array');
+    expect(unpackIndex<SearchEntry>(packedBig, OPTIONS).search('pump').map((hit) => [hit.id, hit.segment])).toEqual([['m-1', 70_000]]);
+  });
+
   it('packs an empty index', () => {
     const empty = new MiniSearch<SearchEntry>(OPTIONS);
     expect(stateOf(unpackIndex(packIndex(empty), OPTIONS))).toBe(stateOf(empty));
@@ -158,11 +191,11 @@ describe('packed search index', () => {
     expect(damaged({ lengths: packed.lengths.subarray(1) })).toThrow(/damaged \(field lengths\)/);
     expect(damaged({ conversations: [] })).toThrow(/damaged \(conversations\)/);
     expect(damaged({ termFields: Uint32Array.from([...packed.termFields, 0]) })).toThrow(/damaged \(terms\)/);
-    expect(damaged({ version: 2 as typeof PACKED_INDEX_VERSION })).toThrow(/packed as version 2, not 1/);
+    expect(damaged({ version: 3 as typeof PACKED_INDEX_VERSION })).toThrow(/packed as version 3, not 2/);
   });
 
-  it.each(seeds)('loads a damaged copy either not at all, saying so, or as an index that works (seed %i)', async (seed) => {
-    const { next, entry, change, query } = session(seed);
+  it.each(withIds)('loads a damaged copy either not at all, saying so, or as an index that works (seed %i, ids as %s)', async (seed, ids) => {
+    const { next, entry, change, query } = session(seed, ids);
     const original = new MiniSearch<SearchEntry>(OPTIONS);
     for (let i = 0; i < 300; i++) await change(original, next(), entry());
     const packed = packIndex(original);
@@ -210,3 +243,19 @@ describe('packed search index', () => {
     expect((await again.search('pump', { limit: 5 })).map((hit) => hit.id)).toEqual(['m-1']);
   });
 });
+
+/** `packed` as version 1 wrote it: NaN or 0xffffffff where no value, 32- and 64-bit arrays. */
+function asVersion1(packed: PackedIndex): PackedIndexVersion1 {
+  return {
+    ...packed,
+    version: 1,
+    idEnds: Uint32Array.from(packed.idEnds),
+    shortIds: Uint32Array.from(packed.shortIds),
+    lengths: Float64Array.from(packed.lengths, (value) => (value === 0 ? Number.NaN : value - 1)),
+    conversation: Uint32Array.from(packed.conversation, (value) => (value === 0 ? 0xffff_ffff : value - 1)),
+    segment: Float64Array.from(packed.segment, (value) => (value === 0 ? Number.NaN : value - 1)),
+    termFields: Uint32Array.from(packed.termFields),
+    postingDocs: Uint32Array.from(packed.postingDocs),
+    postingFreqs: Uint32Array.from(packed.postingFreqs),
+  };
+}

@@ -8,11 +8,15 @@
 // (minisearch 7), nothing private.
 import MiniSearch, { type Options } from 'minisearch';
 
-/** Bumped when the layout below changes; an unknown version is not unpacked (the index is rebuilt). */
-export const PACKED_INDEX_VERSION = 1;
+/** Bumped when the layout below changes; version 1 is still read, an unknown one is not (the index is rebuilt). */
+export const PACKED_INDEX_VERSION = 2;
 
-/** No value (a stored field not set, a field length not recorded). */
-const ABSENT = 0xffff_ffff;
+/**
+ * Whole numbers in the smallest unsigned array that holds the largest of them (most indexes'
+ * field lengths and frequencies fit in 8 or 16 bits, their short ids in 32): the saved copy and
+ * the worker's memory hold fewer bytes.
+ */
+export type Counts = Uint8Array | Uint16Array | Uint32Array;
 
 export interface PackedIndex {
   version: typeof PACKED_INDEX_VERSION;
@@ -21,26 +25,59 @@ export interface PackedIndex {
   dirtCount: number;
   fieldIds: Record<string, number>;
   averageFieldLength: number[];
-  /** Documents: short ids, ascending, and their ids: the n-th is `ids.slice(idEnds[n - 1] ?? 0, idEnds[n])`. */
-  shortIds: Uint32Array;
+  /**
+   * Documents: short ids, ascending, and their ids: the n-th is `ids.slice(idEnds[n - 1] ?? 0, idEnds[n])`
+   * (a slice of one string costs next to nothing; ids packed as bytes made every hit of a common
+   * word build its id again, and were not read any faster).
+   */
+  shortIds: Counts;
   ids: string;
-  idEnds: Uint32Array;
-  /** Each document's field lengths, one value per field (NaN: none). */
-  lengths: Float64Array;
-  /** Each document's stored fields (conversationId, segment): an index into `conversations` (or ABSENT), and a number (or NaN). */
+  idEnds: Counts;
+  /** Each document's field lengths, one value per field, plus one (0: none). */
+  lengths: Counts;
+  /**
+   * Each document's stored fields (conversationId, segment): an index into `conversations`, and a
+   * number, each plus one (0: not set; entries saved before layout 6 have no segment).
+   */
   conversations: string[];
-  conversation: Uint32Array;
-  /** NaN: no segment (entries saved before layout 6). */
-  segment: Float64Array;
+  conversation: Counts;
+  segment: Counts;
   /**
    * The inverted index: per term, its number of fields, then (field id, number of documents) for
    * each; then every (document, frequency), term by term and field by field, documents ascending.
    */
   terms: string[];
+  termFields: Counts;
+  postingDocs: Counts;
+  postingFreqs: Counts;
+}
+
+/** The first layout (2026-11-27): absent values as NaN or 0xffffffff, every array 32 or 64 bits wide. */
+export interface PackedIndexVersion1 {
+  version: 1;
+  documentCount: number;
+  nextId: number;
+  dirtCount: number;
+  fieldIds: Record<string, number>;
+  averageFieldLength: number[];
+  shortIds: Uint32Array;
+  ids: string;
+  idEnds: Uint32Array;
+  lengths: Float64Array;
+  conversations: string[];
+  conversation: Uint32Array;
+  segment: Float64Array;
+  terms: string[];
   termFields: Uint32Array;
   postingDocs: Uint32Array;
   postingFreqs: Uint32Array;
 }
+
+/** A packed index as a replica may hold it: the current layout, or one it still reads. */
+export type SavedPackedIndex = PackedIndex | PackedIndexVersion1;
+
+/** No value in version 1 (a stored field not set). */
+const ABSENT_V1 = 0xffff_ffff;
 
 /** The stored fields the packed form holds; an index storing others cannot be packed. */
 interface StoredFields {
@@ -54,7 +91,7 @@ interface StoredFields {
  * order: a packed entry set again keeps its place, one deleted is gone, new ones come after.
  */
 export class PackedMap<V> extends Map<number, V> {
-  #keys: Uint32Array;
+  #keys: Counts;
   readonly #valueAt: (i: number) => V;
   /** Positions of packed entries deleted since. */
   readonly #deleted = new Set<number>();
@@ -63,7 +100,7 @@ export class PackedMap<V> extends Map<number, V> {
   /** Objects handed out are kept, so a change made to one is there on the next get. */
   readonly #keepValues: boolean;
 
-  constructor(keys: Uint32Array, valueAt: (i: number) => V, keepValues = false) {
+  constructor(keys: Counts, valueAt: (i: number) => V, keepValues = false) {
     super();
     this.#keys = keys;
     this.#valueAt = valueAt;
@@ -224,7 +261,7 @@ class DeferredMap<K, V> extends Map<K, V> {
 }
 
 /** Whether `values` increase (or, `orEqual`, never decrease): binary search relies on it. */
-function increasing(values: Uint32Array, orEqual = false): boolean {
+function increasing(values: Counts, orEqual = false): boolean {
   for (let i = 1; i < values.length; i++) {
     const previous = values[i - 1] as number;
     const value = values[i] as number;
@@ -238,20 +275,41 @@ function ascending<V>(map: Map<number, V>): [number, V][] {
   return [...map].sort(([a], [b]) => a - b);
 }
 
+/** `values` (whole numbers, 0 to 2³² − 1) in the smallest unsigned array that holds them. */
+function counts(values: ArrayLike<number>): Counts {
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) largest = Math.max(largest, values[i] as number);
+  if (largest > 0xffff_ffff) throw new RangeError(`a packed index holds numbers up to 2³² − 1, not ${largest}`);
+  const Width = largest <= 0xff ? Uint8Array : largest <= 0xffff ? Uint16Array : Uint32Array;
+  return Width.from(values);
+}
+
+/** A version 1 index in today's layout (a replica saved before version 2 loads as it did). */
+function fromVersion1(old: PackedIndexVersion1): PackedIndex {
+  const plusOne = (values: ArrayLike<number>, absent: (value: number) => boolean) => counts(Array.from(values, (value) => (absent(value) ? 0 : value + 1)));
+  const damaged = (values: ArrayLike<number>) => Array.prototype.some.call(values, (value: number) => !Number.isNaN(value) && (value < 0 || !Number.isInteger(value) || value >= 0xffff_ffff));
+  if (damaged(old.lengths) || damaged(old.segment)) throw new Error('the saved search index is damaged (stored fields)');
+  return {
+    ...old,
+    version: PACKED_INDEX_VERSION,
+    lengths: plusOne(old.lengths, Number.isNaN),
+    conversation: plusOne(old.conversation, (value) => value === ABSENT_V1),
+    segment: plusOne(old.segment, Number.isNaN),
+  };
+}
+
 class IndexState<T> extends MiniSearch<T> {
   static pack(index: MiniSearch): PackedIndex {
     const state = index as unknown as IndexState<unknown>;
     const fields = Object.keys(state._fieldIds).length;
 
     const documents = ascending(state._documentIds);
-    const shortIds = Uint32Array.from(documents, ([shortId]) => shortId);
-    const idEnds = new Uint32Array(documents.length);
     let end = 0;
+    const idEnds: number[] = [];
     const ids = documents
-      .map(([, id], at) => {
+      .map(([, id]) => {
         if (typeof id !== 'string') throw new TypeError(`a packed index holds string ids, not ${typeof id}`);
-        end += id.length;
-        idEnds[at] = end;
+        idEnds.push((end += id.length));
         return id;
       })
       .join('');
@@ -260,51 +318,43 @@ class IndexState<T> extends MiniSearch<T> {
     if (state._fieldLength.size !== documents.length || state._storedFields.size !== documents.length) {
       throw new Error(`a packed index needs field lengths and stored fields for each of its ${documents.length} documents`);
     }
-    const lengths = new Float64Array(documents.length * fields).fill(Number.NaN);
-    const conversation = new Uint32Array(documents.length);
-    const segment = new Float64Array(documents.length);
+    const lengths = new Array<number>(documents.length * fields).fill(0);
+    const conversation = new Array<number>(documents.length);
+    const segment = new Array<number>(documents.length);
     const conversations: string[] = [];
     const conversationIndex = new Map<string, number>();
     documents.forEach(([shortId], at) => {
       const values = state._fieldLength.get(shortId);
       const stored = state._storedFields.get(shortId);
       if (!values || !stored) throw new Error(`a packed index needs field lengths and stored fields for document ${shortId}`);
-      values.forEach((value, field) => (lengths[at * fields + field] = value));
+      values.forEach((value, field) => (lengths[at * fields + field] = value + 1));
       const { conversationId, segment: inSegment, ...rest } = stored as StoredFields;
       if (Object.keys(rest).length > 0) throw new TypeError(`a packed index stores conversationId and segment only, not ${Object.keys(rest).join(', ')}`);
-      if (conversationId === undefined) conversation[at] = ABSENT;
+      if (conversationId === undefined) conversation[at] = 0;
       else {
         let index = conversationIndex.get(conversationId);
         if (index === undefined) {
           index = conversations.push(conversationId) - 1;
           conversationIndex.set(conversationId, index);
         }
-        conversation[at] = index;
+        conversation[at] = index + 1;
       }
-      segment[at] = inSegment ?? Number.NaN;
+      segment[at] = inSegment === undefined ? 0 : inSegment + 1;
     });
 
     const terms: string[] = [];
     const termFields: number[] = [];
-    const postings: [number, number][][] = [];
-    let count = 0;
+    const postingDocs: number[] = [];
+    const postingFreqs: number[] = [];
     for (const [term, data] of state._index) {
       terms.push(term);
       termFields.push(data.size);
       for (const [fieldId, freqs] of data) {
         termFields.push(fieldId, freqs.size);
-        postings.push(ascending(freqs));
-        count += freqs.size;
-      }
-    }
-    const postingDocs = new Uint32Array(count);
-    const postingFreqs = new Uint32Array(count);
-    let at = 0;
-    for (const list of postings) {
-      for (const [shortId, freq] of list) {
-        postingDocs[at] = shortId;
-        postingFreqs[at] = freq;
-        at += 1;
+        for (const [shortId, freq] of ascending(freqs)) {
+          postingDocs.push(shortId);
+          postingFreqs.push(freq);
+        }
       }
     }
 
@@ -315,22 +365,23 @@ class IndexState<T> extends MiniSearch<T> {
       dirtCount: state._dirtCount,
       fieldIds: { ...state._fieldIds },
       averageFieldLength: [...state._avgFieldLength],
-      shortIds,
+      shortIds: counts(documents.map(([shortId]) => shortId)),
       ids,
-      idEnds,
-      lengths,
+      idEnds: counts(idEnds),
+      lengths: counts(lengths),
       conversations,
-      conversation,
-      segment,
+      conversation: counts(conversation),
+      segment: counts(segment),
       terms,
-      termFields: Uint32Array.from(termFields),
-      postingDocs,
-      postingFreqs,
+      termFields: counts(termFields),
+      postingDocs: counts(postingDocs),
+      postingFreqs: counts(postingFreqs),
     };
   }
 
-  static unpack<T>(packed: PackedIndex, options: Options<T>): MiniSearch<T> {
-    if (packed.version !== PACKED_INDEX_VERSION) throw new Error(`the saved search index is packed as version ${String(packed.version)}, not ${PACKED_INDEX_VERSION}`);
+  static unpack<T>(saved: SavedPackedIndex, options: Options<T>): MiniSearch<T> {
+    if (saved.version !== PACKED_INDEX_VERSION && saved.version !== 1) throw new Error(`the saved search index is packed as version ${String((saved as { version: unknown }).version)}, not ${PACKED_INDEX_VERSION}`);
+    const packed = saved.version === 1 ? fromVersion1(saved) : saved;
     const index = new IndexState<T>(options);
     const fields = Object.keys(packed.fieldIds).length;
     index._documentCount = packed.documentCount;
@@ -346,7 +397,7 @@ class IndexState<T> extends MiniSearch<T> {
     }
     if (lengths.length !== documents * fields) throw new Error('the saved search index is damaged (field lengths)');
     if (conversation.length !== documents || segment.length !== documents) throw new Error('the saved search index is damaged (stored fields)');
-    if (conversation.some((at) => at !== ABSENT && at >= conversations.length)) throw new Error('the saved search index is damaged (conversations)');
+    if (conversation.some((at) => at > conversations.length)) throw new Error('the saved search index is damaged (conversations)');
 
     const idAt = (at: number): string => ids.slice(at === 0 ? 0 : idEnds[at - 1], idEnds[at]);
     const documentIds = new PackedMap(shortIds, idAt);
@@ -360,7 +411,7 @@ class IndexState<T> extends MiniSearch<T> {
         const values: number[] = [];
         for (let field = 0; field < fields; field++) {
           const value = lengths[at * fields + field] as number;
-          if (!Number.isNaN(value)) values[field] = value;
+          if (value !== 0) values[field] = value - 1;
         }
         return values;
       },
@@ -371,8 +422,9 @@ class IndexState<T> extends MiniSearch<T> {
       (at) => {
         const stored: StoredFields = {};
         const conversationAt = conversation[at] as number;
-        if (conversationAt !== ABSENT) stored.conversationId = conversations[conversationAt] as string;
-        if (!Number.isNaN(segment[at])) stored.segment = segment[at] as number;
+        if (conversationAt !== 0) stored.conversationId = conversations[conversationAt - 1] as string;
+        const segmentAt = segment[at] as number;
+        if (segmentAt !== 0) stored.segment = segmentAt - 1;
         return stored as Record<string, unknown>;
       },
       true,
@@ -407,7 +459,7 @@ export function packIndex(index: MiniSearch): PackedIndex {
   return IndexState.pack(index);
 }
 
-/** The index `packed` holds, searchable with `options` (those it was built with). */
-export function unpackIndex<T>(packed: PackedIndex, options: Options<T>): MiniSearch<T> {
+/** The index `packed` holds (in the current layout or one still read), searchable with `options` (those it was built with). */
+export function unpackIndex<T>(packed: SavedPackedIndex, options: Options<T>): MiniSearch<T> {
   return IndexState.unpack(packed, options);
 }
