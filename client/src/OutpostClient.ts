@@ -152,6 +152,8 @@ export class OutpostClient {
   readonly #uploads: Uploads;
   /** The outbox and the messages waiting for their files, as one list. */
   readonly #pending: Live<OutboxEntry[]>;
+  /** Resolves once the outbox holds what earlier runs left pending. */
+  readonly #outboxLoaded: Promise<void>;
   readonly #copies: FileCopies;
   #fileLimits: FileLimitsView = { maxBytes: Limits.fileBytes };
   #thumbnailScan: ReturnType<typeof setTimeout> | undefined;
@@ -301,7 +303,7 @@ export class OutpostClient {
       }),
     );
 
-    void this.#outbox.start((op) => this.#isSettled(op));
+    this.#outboxLoaded = this.#outbox.start((op) => this.#isSettled(op));
     if (!browserOnline()) this.#connection.disconnect();
     this.#stop.push(
       followBrowserNetwork((online) => {
@@ -367,6 +369,18 @@ export class OutpostClient {
     if (op.kind === 'send' && op.messageId) return this.#open(op.conversationId).isNumbered(op.messageId);
     const provider = this.#providers.get(op.docName);
     return provider !== undefined && provider.synced && !provider.hasUnsyncedChanges;
+  }
+
+  /** Segments of a conversation holding operations still waiting for the server (from earlier runs too). */
+  async #pendingSegments(conversationId: ConversationId): Promise<number[]> {
+    await this.#outboxLoaded;
+    return this.#outbox
+      .list()
+      .get()
+      .flatMap((op) => {
+        const doc = parseDocName(op.docName);
+        return doc?.kind === 'segment' && doc.conversationId === conversationId ? [doc.segment] : [];
+      });
   }
 
   #storedSegments(conversationId: ConversationId): Promise<number[]> {
@@ -649,6 +663,7 @@ export class OutpostClient {
           history: this.#history,
           record: (kind, docName, messageId, write) => this.#record(kind, docName, key, messageId, write),
           storedSegments: (conversationId) => this.#storedSegments(conversationId),
+          pendingSegments: (conversationId) => this.#pendingSegments(conversationId),
           outgoing: (conversationId) => this.#uploads.in(conversationId),
           uploadState: (messageId) => this.#uploads.progress(messageId),
           addOutgoing: (message) => this.#uploads.add(message),

@@ -86,6 +86,44 @@ describe('a complete replica across restarts', () => {
     expect((await second.client.search('edited')).map((h) => h.messageId)).toEqual([ids[12]]);
   }, 120_000);
 
+  // Found by honest sessions seed 75: a reaction made offline on an old message, then a restart
+  // before the network came back. The new run subscribed only the head, so the change stayed in
+  // the replica, listed as waiting, and never reached the server.
+  it.each(['all', 'replica'] as const)("sends after a restart what was changed offline in old segments before it (history '%s')", async (history) => {
+    const { server, bob, id, a, ids } = await fiftyMessages();
+    const profile = browserProfile();
+    const first = await startOnReplica(server.url, bob.session, profile, { history });
+    const b1 = first.client.conversation(id);
+    await until('bob is in step with the head', () => b1.meta().get()?.head === 5 && b1.synced(), () => b1.meta().get());
+
+    // Offline: a reaction in segment 1, an edit of bob's own message in segment 3 (he writes one first).
+    const own = b1.send('bob in segment 5');
+    await until('his message is numbered', () => b1.isNumbered(own));
+    first.client.disconnect();
+    await b1.openAt(ids[12] as MessageId);
+    b1.react(ids[12] as MessageId, '🎉');
+    await b1.openAt(ids[33] as MessageId);
+    b1.react(ids[33] as MessageId, '👍');
+    b1.edit(own, 'bob in segment 5, edited offline');
+    await first.client.stored();
+    first.close();
+
+    // The app starts again, still offline, then the network returns.
+    const second = await startOnReplica(server.url, bob.session, profile, { offline: true, history });
+    second.client.connect();
+    const a1 = a;
+    await until(
+      'ada sees both reactions and the edit',
+      () => {
+        const messages = a1.messages().get();
+        const reactions = (m: MessageId, emoji: string) => messages.find((x) => x.id === m)?.reactions[emoji]?.length ?? 0;
+        return reactions(ids[12] as MessageId, '🎉') === 1 && reactions(ids[33] as MessageId, '👍') === 1 && messages.find((x) => x.id === own)?.body === 'bob in segment 5, edited offline';
+      },
+      () => ({ subscribed: second.client.conversation(id).subscribedSegments(), waiting: second.client.outbox().get().map((op) => [op.kind, op.docName]) }),
+    );
+    await until('nothing waits on bob\'s laptop', () => second.client.outbox().get().length === 0, () => second.client.outbox().get());
+  }, 120_000);
+
   it("history 'replica': the whole history reaches the replica and the search index, only the head stays in memory", async () => {
     const { server, bob, id, a, ids } = await fiftyMessages();
     const profile = browserProfile();

@@ -125,6 +125,8 @@ export interface ConversationHost {
   record(kind: OperationKind, docName: string, messageId: MessageId | undefined, write: () => void): void;
   /** Segment numbers the replica holds for a conversation (some may be past the server's head). */
   storedSegments(conversationId: ConversationId): Promise<number[]>;
+  /** Segments holding this user's changes that still wait for the server, left by earlier runs too. */
+  pendingSegments(conversationId: ConversationId): Promise<number[]>;
   /** Messages with files waiting to upload, oldest first. */
   outgoing(conversationId: ConversationId): OutgoingMessage[];
   uploadState(messageId: MessageId): UploadState;
@@ -252,12 +254,13 @@ export class Conversation {
     const seen = host.recall(countersKey(id)).then((value) => {
       if (value && typeof value === 'object') for (const [n, counter] of Object.entries(value)) if (typeof counter === 'number') this.#seen.set(Number(n), counter);
     });
-    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id))]).then(async ([stored]) => {
+    void Promise.all([this.#stored, seen, host.docs.loaded(serverDoc(id)), host.pendingSegments(id)]).then(async ([stored, , , pending]) => {
       if (this.#closed) return;
       const head = readMeta(this.#server)?.head ?? 0;
-      // Those written offline past the server's head hold this device's pending messages and
-      // stay subscribed.
-      for (const n of [...stored].sort((a, b) => b - a)) if (n > head) this.#touch(n);
+      // Those written offline past the server's head hold this device's pending messages, and
+      // older ones may hold its offline edits, deletions and reactions (made before the app
+      // restarted, so no run subscribed them since): they stay subscribed until the server has it.
+      for (const n of [...new Set([...stored].filter((n) => n > head).concat(pending))].sort((a, b) => b - a)) this.#touch(n);
       this.#followCounters();
       if (host.history !== 'all') return;
       // With history 'all' the replica's other segments open once the head is in (loading them
