@@ -144,6 +144,13 @@ describe('convergence over three nodes', () => {
           })),
         90_000,
       );
+      // And nothing waits in any outbox (a change stranded on a device converges nowhere).
+      await until(
+        'every outbox drains',
+        () => devices.every((d) => d.handle.client.outbox().get().length === 0),
+        () => devices.map((d, i) => ({ device: i, node: d.node, waiting: d.handle.client.outbox().get().map((op) => `${op.kind} ${op.docName}`) })),
+        60_000,
+      );
       for (const device of devices) expect(device.handle.client.failures().filter((f) => f.code !== 'retry')).toEqual([]);
     } catch (error) {
       throw new Error(`seed ${seed} failed; replay with: SEED=${seed} npx vitest run e2e/src/cluster.convergence.test.ts\n${(error as Error).message}`, { cause: error });
