@@ -135,6 +135,10 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
   // Yjs applies only the last group of structs of a client named twice: the judge would not see
   // what is applied (Yjs's own encoders write one group per client).
   if (new Set(groups).size !== groups.length) throw malformed('a client’s structs in two groups');
+  // Yjs's encoders write the highest client id first, and Y.mergeUpdates (which joins an update
+  // with the server's part of its log entry, and compacts the log) silently drops the structs of
+  // a client named out of that order: a message would be numbered that no document holds.
+  if (groups.some((client, i) => i > 0 && client > (groups[i - 1] as number))) throw malformed('clients out of order (the highest client id comes first)');
   if (decoded.structs.length > UpdateCaps.structs) throw new Refused('tooLarge', 'ruleBroken', `an update holds at most ${UpdateCaps.structs} structs`);
 
   // Index the update's structs per client, in clock order, without overlaps.

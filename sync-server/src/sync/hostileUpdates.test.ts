@@ -247,6 +247,7 @@ const regressions: { seed: number; found: string }[] = [
   { seed: 1489, found: 'an empty delete range in a segment' },
   { seed: 27767, found: 'a known struct resent with a later own right origin: Yjs threw' },
   { seed: 8089, found: 'a known struct resent with an unknown origin: the update stayed pending' },
+  { seed: 103225, found: 'clients out of order: Y.mergeUpdates dropped a new message that was numbered' },
 ];
 
 describe('hostile updates', () => {

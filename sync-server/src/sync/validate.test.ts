@@ -384,7 +384,7 @@ describe('forgeries are refused', () => {
 
   it('garbage-collected structs under made-up client ids (state-vector bloat) and too many new client ids', () => {
     const server = new Y.Doc();
-    expect(() => analyzeUpdate(server, gcUpdate([7, 8, 9]))).toThrow(/garbage-collected/);
+    expect(() => analyzeUpdate(server, gcUpdate([9, 8, 7]))).toThrow(/garbage-collected/);
     const many = new Y.Doc();
     const updates: Uint8Array[] = [];
     for (let i = 0; i <= UpdateCaps.newClients; i++) {
@@ -425,6 +425,32 @@ describe('forgeries are refused', () => {
     Y.applyUpdate(yjs, split);
     expect(yjs.store.pendingStructs).not.toBeNull();
     expect(() => analyzeUpdate(new Y.Doc(), split)).toThrow(/malformed/);
+  });
+
+  it('clients out of order (Y.mergeUpdates, which joins an update with the server’s part, drops the structs of one)', () => {
+    // Found by hostileUpdates.test.ts (seed 103225): a new message under a client id named after
+    // a lower one was judged and numbered, but the log entry (the update merged with the
+    // server's sequence items) no longer held it.
+    const server = new Y.Doc();
+    const one = new Y.Doc({ gc: true });
+    one.clientID = 1;
+    const two = new Y.Doc({ gc: true });
+    two.clientID = 2;
+    const message = crypto.randomUUID() as MessageId;
+    writeMessage(one, message, { author: ada, createdAt: 1, body: 'under client 1' });
+    writeReaction(two, message, '👍', ada, 2);
+    // Each update is one group of structs and an empty delete set: [1, group..., 0].
+    const groupOf = (doc: Y.Doc) => Y.encodeStateAsUpdate(doc).subarray(1, -1);
+    const bytes = (groups: Uint8Array[]) => Uint8Array.from([groups.length, ...groups.flatMap((g) => [...g]), 0]);
+    const ascending = bytes([groupOf(one), groupOf(two)]);
+    const descending = bytes([groupOf(two), groupOf(one)]);
+    expect(Y.decodeUpdate(ascending).structs).toHaveLength(2);
+    const nothing = Uint8Array.from([0, 0]);
+    expect(Y.decodeUpdate(Y.mergeUpdates([ascending, nothing])).structs).toHaveLength(1);
+    expect(() => analyzeUpdate(server, ascending)).toThrow(/malformed update \(clients out of order/);
+    // As Yjs writes them, the same structs are judged and kept by the merge.
+    expect(Y.decodeUpdate(Y.mergeUpdates([descending, nothing])).structs).toHaveLength(2);
+    expect(judge(server, descending, ada)).toMatchObject({ held: false, changes: { messages: [{ id: message }] } });
   });
 
   it('an empty delete range past what the document has (Yjs throws while applying it)', () => {
@@ -518,7 +544,10 @@ function updateOf(groups: Y.Item[][], deletes: { client: number; clock: number; 
   return encoder.toUint8Array();
 }
 
-/** An update of one GC struct per client id: a few bytes each that claim state-vector entries. */
+/**
+ * An update of one GC struct per client id (a few bytes each that claim state-vector entries),
+ * one group each, in the order given (Yjs writes the highest first).
+ */
 function gcUpdate(clients: number[]): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, clients.length);
