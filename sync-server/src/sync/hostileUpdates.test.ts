@@ -87,10 +87,16 @@ function judge(target: Target, role: Role, update: Uint8Array): Verdict {
   }
 }
 
-/** Applies an accepted update as the write path does: the update and the server's part in one entry. */
+/** Nothing: a Yjs update with no structs and no deletions. */
+const NOTHING = Uint8Array.from([0, 0]);
+
+/**
+ * Applies an accepted update as the log keeps it: in one entry with the server's part, merged
+ * (Y.mergeUpdates) with it — or, with none, with the entries around it when the log is compacted.
+ */
 function apply(target: Target, update: Uint8Array, changes: SegmentChanges | null): void {
   const neutralize = (changes?.neutralize ?? []).map((id) => ({ client: id.client, clock: id.clock, len: 1 }));
-  Y.applyUpdate(target.doc, withServerPart(update, encodeServerWrite(target.doc, serverClientId(0), [], neutralize)));
+  Y.applyUpdate(target.doc, withServerPart(update, encodeServerWrite(target.doc, serverClientId(0), [], neutralize) ?? NOTHING));
 }
 
 // ── the rules, as the state after an update must show them ──
