@@ -240,6 +240,14 @@ export function analyzeUpdate(doc: Y.Doc, update: Uint8Array): Analysis {
       } else {
         throw ruleBroken('nested types are not allowed');
       }
+      if (item.id.clock < current) {
+        // Part of it is known: Yjs integrates the rest right after this client's own last item,
+        // whatever its origin says, but under the parent and key its origin names — so a forged
+        // origin would put it in another key's place and delete that item (an honest resend of a
+        // run names the run's own key either way).
+        const own = siteAt(Y.createID(client, current - 1));
+        if (own?.root !== site?.root || own?.key !== site?.key) throw malformed('a struct resent in part, with an origin elsewhere than its own last item');
+      }
       sites.set(item, site);
       clients.add(client);
       if (site !== null) writes.push({ item, site });

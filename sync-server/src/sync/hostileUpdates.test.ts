@@ -254,6 +254,8 @@ const regressions: { seed: number; found: string }[] = [
   { seed: 27767, found: 'a known struct resent with a later own right origin: Yjs threw' },
   { seed: 8089, found: 'a known struct resent with an unknown origin: the update stayed pending' },
   { seed: 103225, found: 'clients out of order: Y.mergeUpdates dropped a new message that was numbered' },
+  { seed: 206421, found: 'a struct resent in part under another user’s client, its origin elsewhere: Yjs deleted that user’s last message' },
+  { seed: 332801, found: 'a write without a value that takes a read position’s key: the read position removed' },
 ];
 
 describe('hostile updates', () => {

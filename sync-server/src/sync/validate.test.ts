@@ -453,6 +453,42 @@ describe('forgeries are refused', () => {
     expect(judge(server, descending, ada)).toMatchObject({ held: false, changes: { messages: [{ id: message }] } });
   });
 
+  it('a struct resent in part with an origin in another key (Yjs would delete that client’s last item)', () => {
+    // Found by hostileUpdates.test.ts (seed 206421): Yjs integrates the unknown part of a struct
+    // right after its client's own last item but under the key its origin names, and deletes
+    // that last item — another user's message, under their client id.
+    const { server, id: bobs } = serverWithMessage(bob);
+    const theirs = server.store.clients.get([...server.store.clients.keys()][0] as number)?.[0] as Y.Item;
+    const adas = crypto.randomUUID() as MessageId;
+    accept(server, updateFrom(server, (d) => writeMessage(d, adas, { author: ada, createdAt: 2, body: 'mine' })), ada);
+    const mine = [...server.store.clients.values()].map((list) => list[0] as Y.Item).find((item) => item.parentSub === adas) as Y.Item;
+    // Bob's client, clock 0 (known) and 1 (new), its origin Ada's message.
+    const forged = new Y.Item(Y.createID(theirs.id.client, 0), null, mine.id, null, null, null, null, new Y.ContentDeleted(2));
+    const update = updateOf([[forged]]);
+    const yjs = new Y.Doc();
+    Y.applyUpdate(yjs, Y.encodeStateAsUpdate(server));
+    Y.applyUpdate(yjs, update);
+    expect(segmentMaps(yjs).messages.has(bobs)).toBe(false);
+    expect(() => judge(server, update, ada)).toThrow(/malformed update \(a struct resent in part/);
+  });
+
+  it('a write without a value that would take a read position’s key (it would remove the read position)', () => {
+    // Found by hostileUpdates.test.ts (seed 332801).
+    const phone = new Y.Doc();
+    const conversation = crypto.randomUUID() as ConversationId;
+    markRead(phone, conversation, device, 3);
+    const server = new Y.Doc();
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(phone));
+    const read = phone.store.clients.get(phone.clientID)?.[0] as Y.Item;
+    const valueless = new Y.Item(Y.createID(phone.clientID, 1), null, read.id, null, null, null, null, new Y.ContentDeleted(1));
+    const update = updateOf([[valueless]]);
+    const yjs = new Y.Doc();
+    Y.applyUpdate(yjs, Y.encodeStateAsUpdate(server));
+    Y.applyUpdate(yjs, update);
+    expect(yjs.getMap('reads').size).toBe(0);
+    expect(() => validateUser(analyzeUpdate(server, update), { userId: ada, deviceId: device })).toThrow(/a read position is never removed/);
+  });
+
   it('an empty delete range past what the document has (Yjs throws while applying it)', () => {
     // Found by hostileUpdates.test.ts (seeds 280 and 1489): accepted, logged, then applying the
     // log entry threw, on this node and on every later load of the document.

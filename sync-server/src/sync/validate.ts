@@ -25,7 +25,7 @@ import {
   type Role,
   type UserId,
 } from '@outpost/shared-schema';
-import type { Analysis, Effect } from './analyze.ts';
+import type { Analysis, Effect, Site } from './analyze.ts';
 import { ruleBroken } from './refusals.ts';
 
 export interface Sender {
@@ -105,6 +105,12 @@ function removals(analysis: Analysis): Effect[] {
   });
 }
 
+/** Whether no live value holds `site` once the update is in (or its shape is not an honest one). */
+function leavesKeyEmpty(analysis: Analysis, site: Site): boolean {
+  const holder = analysis.holderOf(site);
+  return holder === 'unknown' || !holder.live;
+}
+
 /** The entry currently stored under `key` (live or deleted), as Yjs keeps it. */
 function entryItem(doc: Y.Doc, root: string, key: string): Y.Item | undefined {
   return (doc.getMap(root) as unknown as { _map: Map<string, Y.Item> })._map.get(key);
@@ -163,8 +169,7 @@ export function validateSegment(doc: Y.Doc, analysis: Analysis, sender: Sender &
         if (value === undefined) {
           // This device's deletion lost to another's deletion of the same message, and Yjs dropped
           // its value before it was sent: it changes nothing, unless it would take the key.
-          const holder = analysis.holderOf(site);
-          if (holder === 'unknown' || !holder.live) throw ruleBroken('a deletion cannot be undone');
+          if (leavesKeyEmpty(analysis, site)) throw ruleBroken('a deletion cannot be undone');
           break;
         }
         const entry = parse(DeletionEntry, value, 'deletion');
@@ -303,7 +308,11 @@ export function validateUser(analysis: Analysis, sender: Sender): UserDocChanges
         throw ruleBroken(`unknown root "${site.root}"`);
     }
   };
-  for (const effect of analysis.writes) check(effect, valueOf(effect.item), false);
+  for (const effect of analysis.writes) {
+    const value = valueOf(effect.item);
+    // A write without a value (its content deleted) that ends up holding the key removes it.
+    check(effect, value, value === undefined && leavesKeyEmpty(analysis, effect.site));
+  }
   for (const effect of removals(analysis)) check(effect, undefined, true);
   return changes;
 }
