@@ -95,6 +95,15 @@ describe('traces over OTLP', () => {
       const traceId = 'a'.repeat(31) + '1';
       await fetch(`${server.url}/api/users/me`, { headers: { authorization: `Bearer ${ada.session.accessToken}`, traceparent: `00-${traceId}-${'b'.repeat(16)}-01` } });
       await server.close(); // flushes what is buffered
+      // An export the SDK retries (a transient failure on a loaded machine) may land after close:
+      // wait for the spans this test reads, and say what arrived and what the node logged if not.
+      const wanted = ['outpost.update', 'outpost.commitBatch', 'POST /api/auth/register', 'GET /api/users/me'];
+      await until(
+        'the spans reach the receiver',
+        () => wanted.every((name) => receiver.spans.some((span) => span.name === name)),
+        () => ({ received: receiver.spans.map((span) => span.name), refused: receiver.refused, warnings }),
+        15_000,
+      );
 
       expect(receiver.refused).toEqual([]);
       const { spans } = receiver;
