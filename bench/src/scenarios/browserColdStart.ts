@@ -1,7 +1,10 @@
 // Cold start from a replica of N messages in Debian's Chromium, on its real IndexedDB: one
 // browser writes the replica into a profile, a second one on the same profile (a browser
-// restart) starts from it with no network, then a new tab of that browser does again. CPU_PROF=file writes each cold start's CPU profile
-// (file.restart.cpuprofile, file.reopened.cpuprofile, for DevTools).
+// restart) starts from it with no network, then a new tab of that browser does again. Both run
+// twice: with history 'replica', as the web app starts the SDK (older segments stay in the
+// replica until asked for), and with the SDK's default 'all' (every segment loaded into memory
+// behind the latest ones). CPU_PROF=file writes each cold start's CPU profile
+// (file.replica.restart.cpuprofile, …, for DevTools).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,31 +44,36 @@ export async function browserColdStart(messages: number, segmentSize: number): P
     await writer.page.goto(`${origin}/?populate=${messages}&segmentSize=${segmentSize}`);
     await writer.page.evaluate(() => window.benchDone);
     await writer.context.close();
-    const { context: reader, page } = await launch();
-    context = reader;
-    const measure = async (tab: Page, key: 'restart' | 'reopened', where: string) => {
-      const cdp = process.env.CPU_PROF ? await reader.newCDPSession(tab) : undefined;
-      if (cdp) {
-        await cdp.send('Profiler.enable');
-        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-        await cdp.send('Profiler.start');
-      }
-      await tab.goto(`${origin}/?measure=${messages}&segmentSize=${segmentSize}`);
-      const outcome = (await tab.evaluate(() => window.benchDone)) as { result: ColdStartResult; usage?: number };
-      if (cdp) {
-        const { profile: cpu } = await cdp.send('Profiler.stop');
-        writeFileSync(`${process.env.CPU_PROF as string}.${key}.cpuprofile`, JSON.stringify(cpu));
-      }
-      coldStartReport(`Chromium, real IndexedDB, ${key}: ${where}`, messages, segmentSize, outcome.result);
-      if (outcome.usage) console.log(`   the origin's storage use (navigator.storage.estimate): ${(outcome.usage / messages).toFixed(0)} B per message`);
-    };
-    await measure(page, 'restart', 'a fresh browser on the stored profile');
-    // Then as a page opened again in the running browser (its processes and IndexedDB warm): a
-    // fresh tab, once the first one's renderer had a second to go away.
-    await page.close();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const again = await reader.newPage();
-    await measure(again, 'reopened', 'a new tab in the running browser');
+    for (const history of ['replica', 'all'] as const) {
+      const { context: reader, page } = await launch();
+      context = reader;
+      const measure = async (tab: Page, key: 'restart' | 'reopened', where: string) => {
+        const cdp = process.env.CPU_PROF ? await reader.newCDPSession(tab) : undefined;
+        if (cdp) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp.send('Profiler.start');
+        }
+        await tab.goto(`${origin}/?measure=${messages}&segmentSize=${segmentSize}&history=${history}`);
+        const outcome = (await tab.evaluate(() => window.benchDone)) as { result: ColdStartResult; usage?: number };
+        if (cdp) {
+          const { profile: cpu } = await cdp.send('Profiler.stop');
+          writeFileSync(`${process.env.CPU_PROF as string}.${history}.${key}.cpuprofile`, JSON.stringify(cpu));
+        }
+        const mode = history === 'replica' ? "history 'replica' as in the web app" : "history 'all' (every segment into memory)";
+        coldStartReport(`Chromium, real IndexedDB, ${key}: ${where}, ${mode}`, messages, segmentSize, outcome.result);
+        if (outcome.usage) console.log(`   the origin's storage use (navigator.storage.estimate): ${(outcome.usage / messages).toFixed(0)} B per message`);
+      };
+      await measure(page, 'restart', 'a fresh browser on the stored profile');
+      // Then as a page opened again in the running browser (its processes and IndexedDB warm): a
+      // fresh tab, once the first one's renderer had a second to go away.
+      await page.close();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const again = await reader.newPage();
+      await measure(again, 'reopened', 'a new tab in the running browser');
+      await reader.close();
+      context = undefined;
+    }
   } finally {
     await context?.close();
     server.close();

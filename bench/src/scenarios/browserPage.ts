@@ -1,6 +1,7 @@
 // The page of the Chromium bench: `?populate=N` writes a replica of N messages into this
 // origin's IndexedDB; `?measure=N` is the cold start, timed from navigation start (so it counts
-// loading and parsing the SDK too). The search index is in a worker (/search-worker.js), as in the web app.
+// loading and parsing the SDK too); `&history=replica` starts the SDK as the web app does. The search
+// index is in a worker (/search-worker.js), as in the web app.
 import { measureColdStart, populate, type ColdStartResult } from './coldStartMeasure.ts';
 
 declare global {
@@ -20,7 +21,8 @@ window.benchDone = (async () => {
     // Started first, as the web app does, so its script loads while the replica opens.
     const worker = new Worker('/search-worker.js', { type: 'module' });
     const searchWorker = () => worker;
-    const result = await measureColdStart(Number(params.get('measure')), segmentSize, 0, () => new Promise((resolve) => setTimeout(resolve, 0)), undefined, searchWorker);
+    const history = params.get('history') === 'replica' ? 'replica' : 'all';
+    const result = await measureColdStart(Number(params.get('measure')), segmentSize, 0, () => new Promise((resolve) => setTimeout(resolve, 0)), undefined, searchWorker, history);
     return { result, usage: (await navigator.storage.estimate()).usage };
   }
   // The app opened before: the browser has the worker's script cached as it has the page's.
