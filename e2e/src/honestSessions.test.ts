@@ -3,18 +3,22 @@
 // admins, members), some with a second device; they send, reply, edit, delete, react, unreact
 // and mark read at random, go offline and online, and restart their app (close() and
 // OutpostClient.resume() over the same in-memory replica; a device without a replica starts
-// empty). Nothing may be refused — the node's log of refusals stays empty and so does every
+// empty). Half the seeds keep that replica in IndexedDB (fake-indexeddb: the SDK's own replica, its
+// compaction after a few updates, its outbox and saved search index, reopened by each restart),
+// and half run every device with history 'replica', as the web app does (older segments leave
+// memory; the check loads them all back first). Nothing may be refused — the node's log of refusals stays empty and so does every
 // client's failures() — and every device of every member ends with the same history, numbered
 // 1..N. The in-process generator (sync-server/src/sync/honestSessions.test.ts) covers thousands
 // of sessions; this one shows the same with the provider, the socket and storage for real.
 //
 // SEED=n replays one seed (the failure message prints the command).
 import { afterAll, describe, expect, it } from 'vitest';
-import { OutpostClient, type Conversation, type PendingOperation, type ReplicaPersistence } from '@outpost/client';
+import { IndexedDbReplica, OutpostClient, type Conversation, type HistoryMode, type IndexedDbFactory, type PendingOperation, type ReplicaPersistence } from '@outpost/client';
 import type { MessageId, Session } from '@outpost/shared-schema';
 import { createLogger, type Logger } from '@outpost/sync-server';
 import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
 import { history, numberedOneToN, type Line } from './history.ts';
+import { browserProfile } from './offlineReplica.ts';
 
 afterAll(teardown);
 
@@ -77,9 +81,36 @@ interface Device {
   name: string;
   role: 'owner' | 'admin' | 'member';
   /** The replica a restart finds again; null for a device that keeps nothing (memory only). */
-  replica: MemoryReplica | null;
+  replica: MemoryReplica | StoredReplica | null;
   client: OutpostClient;
   online: boolean;
+}
+
+/** A replica in IndexedDB: the profile outlives the app, each run opens its own connection. */
+class StoredReplica {
+  readonly profile: IndexedDbFactory = browserProfile();
+  readonly userId: string;
+  readonly compactAfter: number;
+  current: IndexedDbReplica | null = null;
+  constructor(userId: string, compactAfter: number) {
+    this.userId = userId;
+    this.compactAfter = compactAfter;
+  }
+  async open(): Promise<IndexedDbReplica> {
+    this.current?.close();
+    this.current = await IndexedDbReplica.open({ userId: this.userId, factory: this.profile, compactAfter: this.compactAfter });
+    return this.current;
+  }
+  close(): void {
+    this.current?.close();
+    this.current = null;
+  }
+}
+
+/** The persistence a (re)started app gets on `device`. */
+async function persistenceOf(device: Pick<Device, 'replica'>): Promise<ReplicaPersistence | undefined> {
+  if (device.replica instanceof StoredReplica) return device.replica.open();
+  return device.replica ?? undefined;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,6 +121,11 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
   // two or three) a reaction made offline just before a restart that never left the replica.
   it.each(seeds([1, 2, 3, 4, 5, 8, 75]))('seed %i: nothing refused, every device converges on 1..N', async (seed) => {
     const rng = random(seed);
+    // How the devices keep things, drawn apart so every seed's actions stay what they were.
+    const setup = random(seed * 7919 + 17);
+    const stored = setup.next() < 0.5;
+    const compactAfter = setup.pick([2, 8, 64]);
+    const historyMode: HistoryMode = setup.pick(['all', 'replica'] as const);
     const refusals: string[] = [];
     const devices: Device[] = [];
     try {
@@ -99,12 +135,22 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       for (let i = 0; i < people; i++) {
         // One device per person keeps a replica (one replica per person: in one process the
         // SDK's tab relay would otherwise join two devices as if they were tabs).
-        const replica = new MemoryReplica();
         const username = `hs${seed}p${i}x${process.pid}`.slice(0, 32);
-        const client = await OutpostClient.register({ url, persistence: replica }, { username, password: PASSWORD });
+        let replica: MemoryReplica | StoredReplica;
+        let client: OutpostClient;
+        if (stored) {
+          // IndexedDB is named by the user: signed up first, then started on it, as the web app does.
+          const signedUp = await OutpostClient.register({ url, history: historyMode }, { username, password: PASSWORD });
+          signedUp.close();
+          replica = new StoredReplica(signedUp.user.id, compactAfter);
+          client = await OutpostClient.resume({ url, history: historyMode, persistence: await replica.open() }, signedUp.session);
+        } else {
+          replica = new MemoryReplica();
+          client = await OutpostClient.register({ url, history: historyMode, persistence: replica }, { username, password: PASSWORD });
+        }
         devices.push({ name: `${username}/1`, role: i === 0 ? 'owner' : 'member', replica, client, online: true });
         if (rng.next() < 0.4) {
-          const second = await OutpostClient.login({ url }, { username, password: PASSWORD });
+          const second = await OutpostClient.login({ url, history: historyMode }, { username, password: PASSWORD });
           devices.push({ name: `${username}/2`, role: i === 0 ? 'owner' : 'member', replica: null, client: second, online: true });
         }
       }
@@ -126,7 +172,8 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         const session: Session = device.client.session;
         await device.client.stored();
         device.client.close();
-        device.client = await OutpostClient.resume({ url, ...(device.replica ? { persistence: device.replica } : {}) }, session);
+        const persistence = await persistenceOf(device);
+        device.client = await OutpostClient.resume({ url, history: historyMode, ...(persistence ? { persistence } : {}) }, session);
         if (!device.online) device.client.disconnect();
         conversation(device);
       };
@@ -213,6 +260,8 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       // shows changes waiting for good: seed 75 left a reaction made offline before a restart in
       // a segment the new run never subscribed).
       await until('every device has sent everything', () => devices.every((d) => !d.client.hasUnsyncedChanges && d.client.outbox().get().length === 0), describeState, 60_000);
+      // With history 'replica' older segments left memory: bring every one back to compare.
+      for (const device of devices) while (await conversation(device).loadOlder());
       // Then every device shows what the server numbered. (Converging first and counting after
       // let a message acknowledged in between reach its author before another device: CI saw
       // 12 lines beside the server's 13.)
@@ -227,14 +276,17 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         60_000,
       );
       const lines = histories()[0] as Line[];
-      console.info(`seed ${seed} on ${backend}: ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts`);
+      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
       expect(refusals).toEqual([]);
       expect(devices.flatMap((d) => d.client.failures())).toEqual([]);
     } catch (error) {
-      throw new Error(`seed ${seed} on ${backend} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
+      throw new Error(`seed ${seed} on ${backend} (${stored ? `IndexedDB replica, compacted after ${compactAfter}` : 'memory replica'}, history '${historyMode}') failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
     } finally {
-      for (const device of devices) device.client.close();
+      for (const device of devices) {
+        device.client.close();
+        if (device.replica instanceof StoredReplica) device.replica.close();
+      }
     }
     // Longer than its two waits together, so a seed that never converges says where it stood.
   }, 180_000);
