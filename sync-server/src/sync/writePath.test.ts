@@ -81,6 +81,73 @@ describe('acknowledgements', () => {
   });
 });
 
+describe('updates waiting for each other', () => {
+  /**
+   * Found by honestSessions.test.ts, seed 15645: tab X reacted, tab Y (which had X's reactions by
+   * the tab relay) reacted with the same keys, replacing two of X's entries, and X (which had Y's
+   * by the relay) took one of Y's back. X's provider batched its updates into one frame: it
+   * deletes an entry of Y's frame, which builds on X's entries. Each frame waited for the other
+   * until the connections were dropped after 30 s. `devices` says whose the tabs are.
+   */
+  async function tabsWaitingForEachOther(username: string, devices: 'one device' | 'two devices') {
+    const ada = crypto.randomUUID() as UserId;
+    const conversationId = crypto.randomUUID() as ConversationId;
+    await storage.accounts.createUser({ id: ada, username, displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
+    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
+    const name = segmentDoc(conversationId, 0);
+    const server = new Y.Doc();
+    const acks = { x: 0, y: 0 };
+    const phone = crypto.randomUUID() as DeviceId;
+    const tab = (which: 'x' | 'y') => {
+      const connection = { context: {}, messageAddress: name, send: () => (acks[which] += 1), close: () => undefined } as unknown as Connection;
+      const deviceId = devices === 'one device' || which === 'x' ? phone : (crypto.randomUUID() as DeviceId);
+      return (update: Uint8Array) =>
+        writePath.submit({ name, docName: { kind: 'segment', conversationId, segment: 0 }, doc: server as Document, update, sender: { userId: ada, deviceId }, role: 'owner', connection, frame: 'update' } satisfies Submission);
+    };
+    const submit = { x: tab('x'), y: tab('y') };
+    const x = new Y.Doc();
+    const y = new Y.Doc();
+    const id = crypto.randomUUID() as MessageId;
+    writeMessage(x, id, { author: ada, createdAt: 1, body: 'gate 4?' });
+    expect(await submit.x(Y.encodeStateAsUpdate(x))).toBe('applied');
+    Y.applyUpdate(y, Y.encodeStateAsUpdate(x));
+    // What each tab's provider sends: its own changes, not what the other tab relayed to it.
+    const sent = { x: [] as Uint8Array[], y: [] as Uint8Array[] };
+    x.on('update', (update: Uint8Array, origin: unknown) => origin !== 'relay' && sent.x.push(update));
+    y.on('update', (update: Uint8Array, origin: unknown) => origin !== 'relay' && sent.y.push(update));
+    for (const emoji of ['ok', '❤️', '🎉']) writeReaction(x, id, emoji, ada, 2);
+    Y.applyUpdate(y, Y.encodeStateAsUpdate(x), 'relay');
+    y.transact(() => {
+      writeReaction(y, id, 'ok', ada, 3);
+      writeReaction(y, id, '🎉', ada, 3);
+    });
+    Y.applyUpdate(x, Y.encodeStateAsUpdate(y), 'relay');
+    segmentMaps(x).reactions.delete(reactionKey(id, '🎉', ada));
+    const frames = { x: Y.mergeUpdates(sent.x), y: Y.mergeUpdates(sent.y) };
+    return { ada, id, server, x, acks, submit, frames };
+  }
+
+  it('two tabs of one device, each holding what the other builds on, are judged together and both acknowledged', async () => {
+    const { ada, id, server, x, acks, submit, frames } = await tabsWaitingForEachOther('ada-tabs', 'one device');
+    expect(await submit.x(frames.x)).toBe('held');
+    // Y's frame builds on X's entries: it waits too, until the two are judged together.
+    await submit.y(frames.y);
+    expect(acks).toEqual({ x: 2, y: 1 });
+    expect(segmentMaps(server).reactions.toJSON()).toEqual(segmentMaps(x).reactions.toJSON());
+    expect([...segmentMaps(server).reactions.keys()].sort()).toEqual([reactionKey(id, 'ok', ada), reactionKey(id, '❤️', ada)].sort());
+  });
+
+  it('frames of two devices are never judged together', async () => {
+    // The same frames from two devices of one user (no honest device deletes what it only
+    // could have had from another device through the server): both wait.
+    const { server, acks, submit, frames } = await tabsWaitingForEachOther('ada-devices', 'two devices');
+    expect(await submit.x(frames.x)).toBe('held');
+    expect(await submit.y(frames.y)).toBe('held');
+    expect(acks).toEqual({ x: 1, y: 0 });
+    expect(segmentMaps(server).reactions.size).toBe(0);
+  });
+});
+
 describe('deletion is real', () => {
   it('a deleted message’s entry becomes a tombstone, and an old update sent again does not bring its text back into the log', async () => {
     const { ada, name, server, submit } = await adaInAGroup('ada-erase');

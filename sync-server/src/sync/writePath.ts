@@ -31,7 +31,7 @@ import type { Committer } from './committer.ts';
 import type { LoadedDocuments } from './documents.ts';
 import { independentRun, type BatchMember } from './batch.ts';
 import { DocLocks } from './docLock.ts';
-import { HeldUpdates } from './held.ts';
+import { HeldUpdates, type HeldUpdate } from './held.ts';
 import { Refused, retryLater, ruleBroken } from './refusals.ts';
 import { syncStatusFrame } from './frames.ts';
 import { encodeServerWrite, type DeleteRange, type MapOp } from './serverWrites.ts';
@@ -181,6 +181,8 @@ export class WritePath {
   async #alone(submission: Submission): Promise<'applied' | 'empty' | 'held'> {
     const result = await this.#judgeAndWrite(submission, true);
     if (result === 'applied') await this.#releaseHeld(submission.doc);
+    // Held: it may be what another held update of the same device was waiting for, and wait for it in turn.
+    if (result === 'held' && (await this.#releaseTogether(submission.doc))) await this.#releaseHeld(submission.doc);
     // An update that changes nothing is answered too: the provider counts down every update it sent.
     if (result === 'empty') this.#answer(submission);
     return result;
@@ -577,7 +579,54 @@ export class WritePath {
           submission.connection.close({ code: 4000, reason: refusal.reason });
         }
       }
+      if (!progress && this.#held.has(doc)) progress = await this.#releaseTogether(doc);
     }
+  }
+
+  /**
+   * Judges the updates one device has waiting in `doc` together, as one update: two tabs of a
+   * device relay their changes to each other, and a provider that batches its updates can send
+   * one that deletes what the other tab wrote on top of this tab's earlier writes, while the
+   * other tab's update builds on those writes and deletes some of them (seed 15645). Each waits
+   * for the other; together they integrate. Only a device's own updates are joined (its user's
+   * rights, its read positions), so a join accepts nothing the device could not have sent as one
+   * update. Answers every frame of a join that is applied; leaves them waiting otherwise (each is
+   * still judged on its own, and refused on its own connection). True when one was applied.
+   */
+  async #releaseTogether(doc: Document): Promise<boolean> {
+    const held = this.#held.take(doc);
+    const byDevice = new Map<string, HeldUpdate<Held>[]>();
+    for (const h of held) {
+      const { userId, deviceId } = h.sender.submission.sender;
+      const key = `${userId}/${deviceId}`;
+      byDevice.set(key, [...(byDevice.get(key) ?? []), h]);
+    }
+    let applied = false;
+    for (const group of byDevice.values()) {
+      const first = group[0] as HeldUpdate<Held>;
+      if (group.length < 2) {
+        this.#held.hold(doc, first);
+        continue;
+      }
+      // Answered below, each on its own connection: the join itself answers no frame.
+      const joined: Submission = { ...first.sender.submission, update: Y.mergeUpdates(group.map((h) => h.sender.submission.update)), frame: 'step2' };
+      let result: 'applied' | 'empty' | 'held' | 'refused';
+      try {
+        result = await this.#judgeAndWrite(joined, false);
+      } catch {
+        result = 'refused';
+      }
+      if (result === 'applied' || result === 'empty') {
+        applied = applied || result === 'applied';
+        for (const h of group) {
+          if (result === 'applied') metrics.updatesAccepted.inc({ doc: h.sender.submission.docName.kind });
+          this.#answer(h.sender.submission, true);
+        }
+      } else {
+        for (const h of group) this.#held.hold(doc, h);
+      }
+    }
+    return applied;
   }
 
   #expireHeld(): void {
