@@ -42,19 +42,22 @@ async function adaInAGroup(username: string, path: WritePath = writePath, sent: 
   await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
   const name = segmentDoc(conversationId, 0);
   const server = new Y.Doc();
-  const connection = { context: {}, messageAddress: name, send: sent, close: () => undefined } as unknown as Connection;
-  const submit = (update: Uint8Array) =>
-    path.submit({
-      name,
-      docName: { kind: 'segment', conversationId, segment: 0 },
-      doc: server as Document,
-      update,
-      sender: { userId: ada, deviceId: crypto.randomUUID() as DeviceId },
-      role: 'owner',
-      connection,
-      frame: 'update',
-    } satisfies Submission);
-  return { ada, conversationId, name, server, submit };
+  /** Hands frames to segment 0 on a connection of its own, from `deviceId` (null: any). */
+  const connect = (deviceId: DeviceId | null, acks: (frame: Uint8Array) => void) => {
+    const connection = { context: {}, messageAddress: name, send: acks, close: () => undefined } as unknown as Connection;
+    return (update: Uint8Array) =>
+      path.submit({
+        name,
+        docName: { kind: 'segment', conversationId, segment: 0 },
+        doc: server as Document,
+        update,
+        sender: { userId: ada, deviceId: deviceId ?? (crypto.randomUUID() as DeviceId) },
+        role: 'owner',
+        connection,
+        frame: 'update',
+      } satisfies Submission);
+  };
+  return { ada, conversationId, name, server, submit: connect(null, sent), connect };
 }
 
 describe('acknowledgements', () => {
@@ -90,21 +93,13 @@ describe('updates waiting for each other', () => {
    * until the connections were dropped after 30 s. `devices` says whose the tabs are.
    */
   async function tabsWaitingForEachOther(username: string, devices: 'one device' | 'two devices') {
-    const ada = crypto.randomUUID() as UserId;
-    const conversationId = crypto.randomUUID() as ConversationId;
-    await storage.accounts.createUser({ id: ada, username, displayName: 'Ada', passwordHash: 'x', createdAt: 1 });
-    await storage.conversations.createConversation({ id: conversationId, kind: 'group', title: 't', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }] });
-    const name = segmentDoc(conversationId, 0);
-    const server = new Y.Doc();
+    const { ada, server, connect } = await adaInAGroup(username);
     const acks = { x: 0, y: 0 };
     const phone = crypto.randomUUID() as DeviceId;
-    const tab = (which: 'x' | 'y') => {
-      const connection = { context: {}, messageAddress: name, send: () => (acks[which] += 1), close: () => undefined } as unknown as Connection;
-      const deviceId = devices === 'one device' || which === 'x' ? phone : (crypto.randomUUID() as DeviceId);
-      return (update: Uint8Array) =>
-        writePath.submit({ name, docName: { kind: 'segment', conversationId, segment: 0 }, doc: server as Document, update, sender: { userId: ada, deviceId }, role: 'owner', connection, frame: 'update' } satisfies Submission);
+    const submit = {
+      x: connect(phone, () => (acks.x += 1)),
+      y: connect(devices === 'one device' ? phone : (crypto.randomUUID() as DeviceId), () => (acks.y += 1)),
     };
-    const submit = { x: tab('x'), y: tab('y') };
     const x = new Y.Doc();
     const y = new Y.Doc();
     const id = crypto.randomUUID() as MessageId;
