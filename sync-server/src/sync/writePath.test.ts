@@ -90,9 +90,10 @@ describe('updates waiting for each other', () => {
    * the tab relay) reacted with the same keys, replacing two of X's entries, and X (which had Y's
    * by the relay) took one of Y's back. X's provider batched its updates into one frame: it
    * deletes an entry of Y's frame, which builds on X's entries. Each frame waited for the other
-   * until the connections were dropped after 30 s. `devices` says whose the tabs are.
+   * until the connections were dropped after 30 s. `devices` says whose the tabs are; `pairs`
+   * is how many such pairs of frames (one message each).
    */
-  async function tabsWaitingForEachOther(username: string, devices: 'one device' | 'two devices') {
+  async function tabsWaitingForEachOther(username: string, devices: 'one device' | 'two devices', pairs = 1) {
     const { ada, server, connect } = await adaInAGroup(username);
     const acks = { x: 0, y: 0 };
     const phone = crypto.randomUUID() as DeviceId;
@@ -102,24 +103,26 @@ describe('updates waiting for each other', () => {
     };
     const x = new Y.Doc();
     const y = new Y.Doc();
-    const id = crypto.randomUUID() as MessageId;
-    writeMessage(x, id, { author: ada, createdAt: 1, body: 'gate 4?' });
+    const ids = Array.from({ length: pairs }, () => crypto.randomUUID() as MessageId);
+    for (const id of ids) writeMessage(x, id, { author: ada, createdAt: 1, body: 'gate 4?' });
     expect(await submit.x(Y.encodeStateAsUpdate(x))).toBe('applied');
     Y.applyUpdate(y, Y.encodeStateAsUpdate(x));
     // What each tab's provider sends: its own changes, not what the other tab relayed to it.
     const sent = { x: [] as Uint8Array[], y: [] as Uint8Array[] };
     x.on('update', (update: Uint8Array, origin: unknown) => origin !== 'relay' && sent.x.push(update));
     y.on('update', (update: Uint8Array, origin: unknown) => origin !== 'relay' && sent.y.push(update));
-    for (const emoji of ['ok', '❤️', '🎉']) writeReaction(x, id, emoji, ada, 2);
-    Y.applyUpdate(y, Y.encodeStateAsUpdate(x), 'relay');
-    y.transact(() => {
-      writeReaction(y, id, 'ok', ada, 3);
-      writeReaction(y, id, '🎉', ada, 3);
+    const frames = ids.map((id) => {
+      for (const emoji of ['ok', '❤️', '🎉']) writeReaction(x, id, emoji, ada, 2);
+      Y.applyUpdate(y, Y.encodeStateAsUpdate(x), 'relay');
+      y.transact(() => {
+        writeReaction(y, id, 'ok', ada, 3);
+        writeReaction(y, id, '🎉', ada, 3);
+      });
+      Y.applyUpdate(x, Y.encodeStateAsUpdate(y), 'relay');
+      segmentMaps(x).reactions.delete(reactionKey(id, '🎉', ada));
+      return { x: Y.mergeUpdates(sent.x.splice(0)), y: Y.mergeUpdates(sent.y.splice(0)) };
     });
-    Y.applyUpdate(x, Y.encodeStateAsUpdate(y), 'relay');
-    segmentMaps(x).reactions.delete(reactionKey(id, '🎉', ada));
-    const frames = { x: Y.mergeUpdates(sent.x), y: Y.mergeUpdates(sent.y) };
-    return { ada, id, server, x, acks, submit, frames };
+    return { ada, id: ids[0] as MessageId, server, x, acks, submit, frames: frames[0] as { x: Uint8Array; y: Uint8Array }, pairs: frames };
   }
 
   it('two tabs of one device, each holding what the other builds on, are judged together and both acknowledged', async () => {
@@ -130,6 +133,16 @@ describe('updates waiting for each other', () => {
     expect(acks).toEqual({ x: 2, y: 1 });
     expect(segmentMaps(server).reactions.toJSON()).toEqual(segmentMaps(x).reactions.toJSON());
     expect([...segmentMaps(server).reactions.keys()].sort()).toEqual([reactionKey(id, 'ok', ada), reactionKey(id, '❤️', ada)].sort());
+  });
+
+  it('a device with many frames waiting has them wait out their time instead of judging them all at every frame', async () => {
+    // Bounded work per frame: nine such pairs, every X frame sent before any Y frame. Joined,
+    // the last Y frame would let all 18 in; the device has more than 16 waiting, so they wait
+    // (and its connections are dropped after 30 s, and sync again).
+    const { acks, submit, pairs } = await tabsWaitingForEachOther('ada-many', 'one device', 9);
+    for (const pair of pairs) expect(await submit.x(pair.x)).toBe('held');
+    for (const pair of pairs) await submit.y(pair.y);
+    expect(acks).toEqual({ x: 1, y: 0 });
   });
 
   it('frames of two devices are never judged together', async () => {

@@ -44,6 +44,12 @@ export const SEGMENT_SERVER_CLIENT = serverClientId(0);
 const LOCK_DEADLINE_MS = 10_000;
 /** Catch-up rounds when another node keeps appending first. */
 const STALE_RETRIES = 5;
+/**
+ * Held updates of one device judged together, at most (see #releaseTogether): the waits it breaks
+ * are between a few small frames; beyond this the updates wait out their time instead of every
+ * new frame re-judging megabytes of them.
+ */
+const JOINED_AT_MOST = { updates: 16, bytes: 256 * 1024 };
 /** Messages an update waits for that are looked up elsewhere in the conversation, at most. */
 const WAITING_LOOKUPS = 8;
 
@@ -604,15 +610,16 @@ export class WritePath {
     let applied = false;
     for (const group of byDevice.values()) {
       const first = group[0] as HeldUpdate<Held>;
-      if (group.length < 2) {
-        this.#held.hold(doc, first);
+      const bytes = group.reduce((sum, h) => sum + h.sender.submission.update.byteLength, 0);
+      if (group.length < 2 || group.length > JOINED_AT_MOST.updates || bytes > JOINED_AT_MOST.bytes) {
+        for (const h of group) this.#held.hold(doc, h);
         continue;
       }
-      // Answered below, each on its own connection: the join itself answers no frame.
-      const joined: Submission = { ...first.sender.submission, update: Y.mergeUpdates(group.map((h) => h.sender.submission.update)), frame: 'step2' };
       let result: 'applied' | 'empty' | 'held' | 'refused';
       try {
-        result = await this.#judgeAndWrite(joined, false);
+        // Answered below, each frame on its own connection: the join itself answers none.
+        const update = Y.mergeUpdates(group.map((h) => h.sender.submission.update));
+        result = await this.#judgeAndWrite({ ...first.sender.submission, update, frame: 'step2' }, false);
       } catch {
         result = 'refused';
       }
