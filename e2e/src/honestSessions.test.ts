@@ -6,7 +6,9 @@
 // empty). Half the seeds keep that replica in IndexedDB (fake-indexeddb: the SDK's own replica, its
 // compaction after a few updates, its outbox and saved search index, reopened by each restart),
 // and half run every device with history 'replica', as the web app does (older segments leave
-// memory; the check loads them all back first). Nothing may be refused — the node's log of refusals stays empty and so does every
+// memory; the check loads them all back first). Every text a message ever had carries a word of
+// its own, and in the end every device's search finds each message by the words of its current
+// text and by no word of an earlier one (edited or deleted). Nothing may be refused — the node's log of refusals stays empty and so does every
 // client's failures() — and every device of every member ends with the same history, numbered
 // 1..N. The in-process generator (sync-server/src/sync/honestSessions.test.ts) covers thousands
 // of sessions; this one shows the same with the provider, the socket and storage for real.
@@ -166,6 +168,14 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       const conversation = (device: Device): Conversation => device.client.conversation(id);
       await until('every device has the group', () => devices.every((d) => conversation(d).meta().get()?.kind === 'group'));
 
+      // A word of its own in every text written (not drawn from the seed: the actions stay the same).
+      let words = 0;
+      const written = new Map<MessageId, string[]>();
+      const wordFor = (message: MessageId | null): string => {
+        const word = `zq${String(++words).padStart(5, '0')}x`;
+        if (message) written.set(message, [...(written.get(message) ?? []), word]);
+        return word;
+      };
       let restarts = 0;
       const restart = async (device: Device) => {
         restarts += 1;
@@ -186,12 +196,15 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         const roll = rng.next();
         if (roll < 0.35 || visible.length === 0) {
           const replyTo = visible.length > 0 && rng.next() < 0.2 ? rng.pick(visible).id : undefined;
-          chat.send(`${device.name} ${step} r${rng.int(1000)}`, replyTo ? { replyTo } : {});
+          const text = `${device.name} ${step} r${rng.int(1000)}`;
+          const word = wordFor(null);
+          const message = chat.send(`${text} ${word}`, replyTo ? { replyTo } : {});
+          written.set(message, [word]);
         } else if (roll < 0.55) {
           const mine = visible.filter((m) => m.author === me && !m.deleted);
           if (mine.length > 0) {
             const target = rng.pick(mine).id as MessageId;
-            for (let i = 1 + rng.int(3); i > 0; i--) chat.edit(target, `edited ${step}.${i}`);
+            for (let i = 1 + rng.int(3); i > 0; i--) chat.edit(target, `edited ${step}.${i} ${wordFor(target)}`);
           }
         } else if (roll < 0.63) {
           // The app offers delete to the author, and to owners and admins.
@@ -275,6 +288,24 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         async () => ({ ...describeState(), lastSeq: await numbered() }),
         60_000,
       );
+      // Search: the words of every message's current text find it on every device; the words of
+      // its earlier texts (edited away, or deleted) find it nowhere.
+      const searchProblems = async (): Promise<string[]> => {
+        const now = new Map((histories()[0] ?? []).map((line) => [line.id, line]));
+        const problems: string[] = [];
+        for (const device of devices) {
+          for (const [message, messageWords] of written) {
+            const line = now.get(message);
+            for (const word of messageWords) {
+              const found = (await device.client.search(word, { conversationId: id, limit: 5 })).some((hit) => hit.messageId === message);
+              const current = line !== undefined && !line.deleted && line.body.includes(word);
+              if (found !== current) problems.push(`${device.name}: ${word} of ${message} (${line ? JSON.stringify(line.body) : 'not shown'}) ${current ? 'not found' : 'still found'}`);
+            }
+          }
+        }
+        return problems;
+      };
+      await until('every device finds each message by its current words, and by no earlier ones', async () => (await searchProblems()).length === 0, async () => (await searchProblems()).slice(0, 20), 30_000);
       const lines = histories()[0] as Line[];
       console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
