@@ -7,8 +7,8 @@
 // compaction after a few updates, its outbox and saved search index, reopened by each restart),
 // and half run every device with history 'replica', as the web app does (older segments leave
 // memory; the check loads them all back first). Every text a message ever had carries a word of
-// its own, and in the end every device's search finds each message by the words of its current
-// text and by no word of an earlier one (edited or deleted). Nothing may be refused — the node's log of refusals stays empty and so does every
+// its own, and in the end every device's search, and the server's, finds each message by the
+// words of its current text and by no word of an earlier one (edited or deleted). Nothing may be refused — the node's log of refusals stays empty and so does every
 // client's failures() — and every device of every member ends with the same history, numbered
 // 1..N. The in-process generator (sync-server/src/sync/honestSessions.test.ts) covers thousands
 // of sessions; this one shows the same with the provider, the socket and storage for real.
@@ -306,6 +306,29 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         return problems;
       };
       await until('every device finds each message by its current words, and by no earlier ones', async () => (await searchProblems()).length === 0, async () => (await searchProblems()).slice(0, 20), 30_000);
+      // The server's search (FTS5 on SQLite, full text on Postgres) agrees: the same words, asked
+      // by the members in turn (each may run 60 at once), again after a second for those that
+      // disagree (the projection and the index follow the log a moment later).
+      const askers = [...new Map(devices.map((d) => [d.client.user.id, d])).values()];
+      let asked = [...written].flatMap(([message, messageWords]) => messageWords.map((word) => ({ message, word })));
+      let serverProblems: string[] = [];
+      for (let round = 0; round < 5 && asked.length > 0; round++) {
+        if (round > 0) await pause(1_000);
+        const now = new Map((histories()[0] ?? []).map((line) => [line.id, line]));
+        const disagree: typeof asked = [];
+        serverProblems = [];
+        for (const [i, { message, word }] of asked.entries()) {
+          const asker = askers[i % askers.length] as Device;
+          const found = (await asker.client.searchServer(word, { conversationId: id, limit: 5 })).hits.some((hit) => hit.messageId === message);
+          const line = now.get(message);
+          const current = line !== undefined && !line.deleted && line.body.includes(word);
+          if (found === current) continue;
+          disagree.push({ message, word });
+          serverProblems.push(`server, asked by ${asker.name}: ${word} of ${message} (${line ? JSON.stringify(line.body) : 'not shown'}) ${current ? 'not found' : 'still found'}`);
+        }
+        asked = disagree;
+      }
+      expect(serverProblems).toEqual([]);
       const lines = histories()[0] as Line[];
       console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
