@@ -4,7 +4,7 @@
 // never query syntax, whatever it contains.
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ConversationId, UserId } from '@outpost/shared-schema';
+import type { ConversationId, MessageId, UserId } from '@outpost/shared-schema';
 import { RANKED_WINDOW } from '../../Search.ts';
 import type { ConversationRecord, MessageState, NewFile, NewMessage, SearchPage, SearchQuery, Storage, UserRecord } from '../../Storage.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, NOW, numberingWrite, versionOf, type ContractContext } from './context.ts';
@@ -248,6 +248,86 @@ export function searchContract(context: ContractContext): void {
       expect(await ids(storage, alice!, "'); DROP TABLE messages; --")).toEqual([]);
       // Still all there.
       expect((await storage.projection.listMessages(group.id, 0, 10)).length).toBe(3);
+    });
+    it('who finds what follows membership over time, edits and deletions (random histories)', async () => {
+      // Seeded histories of joins, leaves and re-joins, messages, edits and deletions in two
+      // groups, against a model: a member finds every live message whose text holds the word; a
+      // former member what the group received before their latest leaving; anyone else nothing.
+      // SEARCH_SEEDS=n replays one history, SEARCH_SEEDS=a-b runs a range.
+      const storage = context.storage();
+      const [from, to = from] = (process.env.SEARCH_SEEDS ?? '1-6').split('-').map(Number) as [number, number?];
+      const seeds = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      for (const seed of seeds) {
+        let draws = 0;
+        // Deterministic draws from the seed (a hash, so no generator of our own is needed).
+        const draw = (n: number): number => createHash('sha256').update(`${seed}:${draws++}`).digest().readUInt32BE(0) % n;
+        const pick = <T>(items: readonly T[]): T => items[draw(items.length)] as T;
+        const people = await createUsers(storage, ...['o', 'p', 'q', 'r'].map((name) => `s${seed}${name}${randomUUID().slice(0, 6)}`));
+        const owner = people[0]!;
+        const groups = [await createGroup(storage, owner), await createGroup(storage, owner)];
+        const members = new Map(groups.map((group) => [group.id, new Set<UserId>([owner.id])]));
+        const leftAt = new Map<string, number>(); // `${group}/${user}` → latest leaving, while not a member
+        const messages: { group: ConversationId; id: string; receivedAt: number; text: string; deleted: boolean }[] = [];
+        let now = NOW;
+        const events: string[] = [];
+        for (let step = 0; step < 60; step++) {
+          now += 10;
+          const group = pick(groups);
+          const inGroup = members.get(group.id)!;
+          const roll = draw(100);
+          if (roll < 45) {
+            const author = pick(people.filter((person) => inGroup.has(person.id)));
+            const text = draw(4) === 0 ? `gate w${step}` : `pump w${step}`;
+            const message = await say(storage, group, author, text, now);
+            messages.push({ group: group.id, id: message.id, receivedAt: now, text, deleted: false });
+            events.push(`${now} ${author.username} says "${text}" in ${group.id.slice(0, 4)}`);
+          } else if (roll < 60) {
+            const leaving = people.filter((person) => person !== owner && inGroup.has(person.id));
+            if (leaving.length === 0) continue;
+            const person = pick(leaving);
+            expect(await storage.conversations.removeMember(group.id, person.id, draw(2) === 0 ? null : owner.id, now)).toBe(true);
+            inGroup.delete(person.id);
+            leftAt.set(`${group.id}/${person.id}`, now);
+            events.push(`${now} ${person.username} leaves ${group.id.slice(0, 4)}`);
+          } else if (roll < 75) {
+            const joining = people.filter((person) => !inGroup.has(person.id));
+            if (joining.length === 0) continue;
+            const person = pick(joining);
+            await storage.conversations.addMembers(group.id, [person.id], 'member', now, owner.id);
+            inGroup.add(person.id);
+            leftAt.delete(`${group.id}/${person.id}`);
+            events.push(`${now} ${person.username} joins ${group.id.slice(0, 4)}`);
+          } else {
+            const live = messages.filter((message) => !message.deleted);
+            if (live.length === 0) continue;
+            const message = pick(live);
+            if (roll < 90) {
+              message.text = draw(2) === 0 ? `pump e${step}` : `fence e${step}`;
+              await storage.projection.applyMessageStates([{ conversationId: message.group, id: message.id as MessageId, edit: { body: message.text, editedAt: now }, deletedAt: null }]);
+              events.push(`${now} ${message.id.slice(0, 4)} edited to "${message.text}"`);
+            } else {
+              message.deleted = true;
+              await storage.projection.applyMessageStates([{ conversationId: message.group, id: message.id as MessageId, edit: null, deletedAt: now }]);
+              events.push(`${now} ${message.id.slice(0, 4)} deleted`);
+            }
+          }
+        }
+        const visible = (person: UserRecord, group: ConversationId, message: (typeof messages)[number]): boolean => {
+          if (message.group !== group || message.deleted || !message.text.split(' ').includes('pump')) return false;
+          if (members.get(group)!.has(person.id)) return true;
+          const left = leftAt.get(`${group}/${person.id}`);
+          return left !== undefined && message.receivedAt < left;
+        };
+        for (const person of people) {
+          const expected = groups.flatMap((group) => messages.filter((message) => visible(person, group.id, message)).map((message) => message.id)).sort();
+          const found = (await find(storage, person, 'pump', { limit: 100 })).hits.map((hit) => hit.messageId as string).sort();
+          expect(found, `SEARCH_SEEDS=${seed}, ${person.username}:\n${events.join('\n')}`).toEqual(expected);
+          for (const group of groups) {
+            const inOne = (await find(storage, person, 'pump', { conversationId: group.id, limit: 100 })).hits.map((hit) => hit.messageId as string).sort();
+            expect(inOne, `SEARCH_SEEDS=${seed}, ${person.username} in ${group.id.slice(0, 4)}`).toEqual(messages.filter((message) => visible(person, group.id, message)).map((message) => message.id).sort());
+          }
+        }
+      }
     });
   });
 }
