@@ -15,7 +15,8 @@
 //
 // SEED=n replays one seed (the failure message prints the command).
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexedDbReplica, OutpostClient, type Conversation, type HistoryMode, type IndexedDbFactory, type PendingOperation, type ReplicaPersistence } from '@outpost/client';
+import { IDBObjectStore } from 'fake-indexeddb';
+import { IndexedDbReplica, OutpostClient, replicaName, type Conversation, type HistoryMode, type IndexedDbFactory, type PendingOperation, type ReplicaPersistence } from '@outpost/client';
 import type { MessageId, Session } from '@outpost/shared-schema';
 import { createLogger, type Logger } from '@outpost/sync-server';
 import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
@@ -115,6 +116,16 @@ async function persistenceOf(device: Pick<Device, 'replica'>): Promise<ReplicaPe
   return device.replica ?? undefined;
 }
 
+/** Replicas (by database name) whose disk is full: IndexedDB refuses every write to them. */
+const fullDisks = new Set<string>();
+for (const method of ['add', 'put'] as const) {
+  const write = IDBObjectStore.prototype[method] as (...args: unknown[]) => unknown;
+  (IDBObjectStore.prototype as unknown as Record<string, unknown>)[method] = function (this: IDBObjectStore, ...args: unknown[]) {
+    if (fullDisks.has(this.transaction.db.name)) throw new DOMException('the disk is full', 'QuotaExceededError');
+    return write.apply(this, args);
+  };
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(backends)('honest sessions end to end on %s', (backend) => {
@@ -177,6 +188,7 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         return word;
       };
       let restarts = 0;
+      let diskFills = 0;
       const restart = async (device: Device) => {
         restarts += 1;
         const session: Session = device.client.session;
@@ -230,7 +242,17 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
           // keep going at once (the reconnect race: changes sent before the sync handshake ends).
           device.online = false;
           device.client.disconnect();
+          // Sometimes the device's disk is full meanwhile: what it could not store waits in
+          // memory until there is room again (the app retries, or the user taps "try again").
+          const disk = device.replica instanceof StoredReplica && setup.next() < 0.3 ? replicaName(device.client.user.id) : null;
+          if (disk) fullDisks.add(disk);
           for (let i = 1 + rng.int(4); i > 0; i--) act(device, step);
+          if (disk) {
+            await pause(setup.int(40));
+            fullDisks.delete(disk);
+            await (device.replica as StoredReplica).current?.retryUnsaved();
+            diskFills += 1;
+          }
           if (rng.next() < 0.5) {
             await restart(device);
             for (let i = rng.int(3); i > 0; i--) act(device, step);
@@ -330,7 +352,7 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       }
       expect(serverProblems).toEqual([]);
       const lines = histories()[0] as Line[];
-      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts`);
+      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts, ${diskFills} full disks`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
       expect(refusals).toEqual([]);
       expect(devices.flatMap((d) => d.client.failures())).toEqual([]);
