@@ -189,6 +189,7 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       };
       let restarts = 0;
       let diskFills = 0;
+      let disksFreedOnline = 0;
       const restart = async (device: Device) => {
         restarts += 1;
         const session: Session = device.client.session;
@@ -243,17 +244,23 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
           device.online = false;
           device.client.disconnect();
           // Sometimes the device's disk is full meanwhile: what it could not store waits in
-          // memory until there is room again (the app retries, or the user taps "try again").
+          // memory until there is room again (the app retries, or the user taps "try again"),
+          // freed before the app restarts (what was never stored goes with the app, as its
+          // status says), or only once it is back online and has sent it all.
           const disk = device.replica instanceof StoredReplica && setup.next() < 0.3 ? replicaName(device.client.user.id) : null;
-          if (disk) fullDisks.add(disk);
-          for (let i = 1 + rng.int(4); i > 0; i--) act(device, step);
-          if (disk) {
-            await pause(setup.int(40));
-            fullDisks.delete(disk);
+          const freeDisk = async () => {
+            if (!disk || !fullDisks.delete(disk)) return;
             await (device.replica as StoredReplica).current?.retryUnsaved();
             diskFills += 1;
+          };
+          if (disk) fullDisks.add(disk);
+          for (let i = 1 + rng.int(4); i > 0; i--) act(device, step);
+          const restartsOffline = rng.next() < 0.5;
+          if (disk && (restartsOffline || setup.next() < 0.5)) {
+            await pause(setup.int(40));
+            await freeDisk();
           }
-          if (rng.next() < 0.5) {
+          if (restartsOffline) {
             await restart(device);
             for (let i = rng.int(3); i > 0; i--) act(device, step);
           }
@@ -263,6 +270,11 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
           for (let i = rng.int(3); i > 0; i--) {
             act(device, step);
             await pause(rng.int(10));
+          }
+          if (disk && fullDisks.has(disk)) {
+            await until('the device has sent what its full disk could not keep', () => !device.client.hasUnsyncedChanges, () => device.client.outbox().get(), 30_000);
+            await freeDisk();
+            disksFreedOnline += 1;
           }
         } else if (rng.next() < 0.1) {
           await restart(device);
@@ -352,7 +364,7 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       }
       expect(serverProblems).toEqual([]);
       const lines = histories()[0] as Line[];
-      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts, ${diskFills} full disks`);
+      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts, ${diskFills} full disks (${disksFreedOnline} freed once online)`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
       expect(refusals).toEqual([]);
       expect(devices.flatMap((d) => d.client.failures())).toEqual([]);
