@@ -78,6 +78,56 @@ describe('LocalSearch', () => {
       replica.close();
   });
 
+  it('carries a batch the store refused (a full disk) into the next one, so a later batch never covers a document without it', async () => {
+    // Found by the end-to-end honest sessions with full disks (seeds 83, 227): a batch refused,
+    // then a later one for the same document saved, and after a restart the saved index said
+    // the document was covered while it lacked the refused batch's messages (never found) and
+    // edits (the old text still found).
+    const factory = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const replica = await IndexedDbReplica.open({ userId: author, factory });
+    let refuse = 1;
+    const store = new Proxy(replica, {
+      get(target, property) {
+        if (property === 'appendSearch' && refuse > 0) {
+          return async () => {
+            refuse -= 1;
+            throw new DOMException('the disk is full', 'QuotaExceededError');
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const docs = new DocStore(replica);
+    const search = new LocalSearch({ store, loaded: (name) => docs.loaded(name) });
+    docs.onOpen((name, doc) => search.watch(name, doc));
+    const name = segmentDoc(conversations[0] as ConversationId, 0);
+    const doc = docs.open(name);
+    await docs.loaded(name);
+    await search.ready();
+    writeMessage(doc, 'm-alpha' as MessageId, { author, createdAt: 1, body: 'alpha at the gate' });
+    writeMessage(doc, 'm-edited' as MessageId, { author, createdAt: 2, body: 'before the edit' });
+    await search.saved(); // refused
+    expect(refuse).toBe(0);
+    writeEdit(doc, 'm-edited' as MessageId, { body: 'after the edit', editedAt: 3 });
+    writeMessage(doc, 'm-beta' as MessageId, { author, createdAt: 4, body: 'beta at the fence' });
+    await search.saved(); // saved, with what was refused
+    await docs.flushed();
+    search.close();
+    replica.close();
+
+    // A cold start: the saved index alone answers (the document is not opened).
+    const again = await IndexedDbReplica.open({ userId: author, factory });
+    const cold = new LocalSearch({ store: again });
+    await cold.ready();
+    expect((await cold.search('alpha')).map((h) => h.messageId)).toEqual(['m-alpha']);
+    expect((await cold.search('beta')).map((h) => h.messageId)).toEqual(['m-beta']);
+    expect((await cold.search('after')).map((h) => h.messageId)).toEqual(['m-edited']);
+    expect(await cold.search('before')).toEqual([]);
+    cold.close();
+    again.close();
+  });
+
   // In a worker, the index reads the saved copy from the replica's database itself.
   it.each(['in this thread', 'in a worker'])('persists in the replica (index %s): a cold start searches 100,000 messages before any document loads, and reads again only a document that changed while the index was not saved', async (where) => {
     const factory = { indexedDB: new IDBFactory(), IDBKeyRange };

@@ -42,6 +42,8 @@ const SNAPSHOT_AFTER_BATCHES = 200;
 const SNAPSHOT_AFTER_ENTRIES = 20_000;
 /** How long changes gather before they are written as one journal batch. */
 const FLUSH_AFTER_MS = 100;
+/** How long a batch the store refused (a full disk) waits before it is written again. */
+const RETRY_AFTER_MS = 5_000;
 
 export interface LocalSearchOptions {
   /** Where the index persists; without it, it is built from the documents each run. */
@@ -243,40 +245,58 @@ export class LocalSearch {
     this.#flushTimer = undefined;
     const store = this.#store;
     if (!store || (this.#unsaved.size === 0 && this.#unsavedDocs.size === 0)) return this.#writing;
+    // The batch is taken when its turn to be written comes, so a batch refused before it (a full
+    // disk) can be carried into it, under what changed since.
+    this.#writing = this.#writing.then(() => this.#writeBatch(store));
+    return this.#writing;
+  }
+
+  async #writeBatch(store: SearchStore): Promise<void> {
+    if (this.#unsaved.size === 0 && this.#unsavedDocs.size === 0) return;
+    const entries = new Map(this.#unsaved);
+    const docs = new Map(this.#unsavedDocs);
     const put: SearchEntry[] = [];
     const remove: string[] = [];
-    for (const [id, entry] of this.#unsaved) {
+    for (const [id, entry] of entries) {
       if (entry) put.push(entry);
       else remove.push(id);
     }
     const covered: Record<string, string> = {};
-    for (const [name, doc] of this.#unsavedDocs) {
+    for (const [name, doc] of docs) {
       covered[name] = stateOf(doc);
       this.#covered.set(name, covered[name]);
     }
     this.#unsaved.clear();
     this.#unsavedDocs.clear();
-    this.#writing = this.#writing.then(async () => {
-      try {
-        const id = await store.appendSearch({ put, remove, covered });
-        if (id === 0) return;
-        this.#lastBatch = id;
-        this.#batchesSinceSnapshot += 1;
-        this.#entriesSinceSnapshot += put.length + remove.length;
-        if (remove.length > 0) {
-          // Deletion is real: the store dropped a removed message's text with this batch; its
-          // words leave the index too (MiniSearch drops a discarded document's terms only when
-          // vacuumed), and the saved copy that still holds them is replaced.
-          await this.#index.vacuum();
-          await this.#snapshot(store);
-        } else if (this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
-      } catch (error) {
-        // Not saved: the documents' states differ from what the saved index covers, so the next
-        // cold start reads them again. Nothing is lost.
-        console.error('outpost search: cannot save index changes', error);
-      }
-    });
-    return this.#writing;
+    let id: number;
+    try {
+      id = await store.appendSearch({ put, remove, covered });
+    } catch (error) {
+      // Refused (a full disk): the next batch carries these changes too. Dropping them would let
+      // a later batch say its documents are covered while the saved index lacks these (a restart
+      // would then never index them); what changed since wins over what is carried.
+      for (const [entryId, entry] of entries) if (!this.#unsaved.has(entryId)) this.#unsaved.set(entryId, entry);
+      for (const [name, doc] of docs) if (!this.#unsavedDocs.has(name)) this.#unsavedDocs.set(name, doc);
+      if (!this.#closed) this.#flushTimer ??= setTimeout(() => this.#flush(), RETRY_AFTER_MS);
+      console.error('outpost search: cannot save index changes; trying again', error);
+      return;
+    }
+    if (id === 0) return;
+    this.#lastBatch = id;
+    this.#batchesSinceSnapshot += 1;
+    this.#entriesSinceSnapshot += put.length + remove.length;
+    try {
+      if (remove.length > 0) {
+        // Deletion is real: the store dropped a removed message's text with this batch; its
+        // words leave the index too (MiniSearch drops a discarded document's terms only when
+        // vacuumed), and the saved copy that still holds them is replaced.
+        await this.#index.vacuum();
+        await this.#snapshot(store);
+      } else if (this.#batchesSinceSnapshot >= SNAPSHOT_AFTER_BATCHES || this.#entriesSinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) await this.#snapshot(store);
+    } catch (error) {
+      // The journal holds the batch: the saved copy is replaced at a later batch.
+      console.error('outpost search: cannot save a fresh copy of the index', error);
+    }
   }
 
   async #snapshot(store: SearchStore): Promise<void> {
