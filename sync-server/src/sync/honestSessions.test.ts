@@ -86,7 +86,8 @@ describe('honest sessions through the real write path', () => {
       expect(totals.compactions).toBeGreaterThan(0);
     }
     expect(failures.join('\n\n'), JSON.stringify(totals)).toBe('');
-  }, 300_000);
+    // Longer with SEEDS: a long range is reported by its failures, not cut short by a timeout.
+  }, 300_000 + 60 * seedsToRun(DEFAULT_SESSIONS).length);
 });
 
 /** Seeds over three nodes that found a bug (each fix's commit says more). */
@@ -127,5 +128,5 @@ describe('honest sessions over three nodes sharing the log', () => {
       expect(totals.serverRestarts).toBeGreaterThan(0);
     }
     expect(failures.join('\n\n'), JSON.stringify(totals)).toBe('');
-  }, 300_000);
+  }, 300_000 + 150 * seedsToRun(DEFAULT_CLUSTER_SESSIONS).length);
 });
