@@ -770,9 +770,10 @@ export class OutpostClient {
 
   /**
    * Resolves when every change made so far is stored in the replica (not yet the server), the
-   * search index's included.
+   * search index's and messages waiting for their files included.
    */
   async stored(): Promise<void> {
+    await this.#uploads.stored();
     await this.#docs.flushed();
     await this.#search.saved();
   }

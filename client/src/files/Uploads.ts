@@ -54,6 +54,8 @@ export class Uploads {
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Outgoing messages being written to the replica (see stored). */
+  readonly #saving = new Set<Promise<void>>();
   readonly #loaded: Promise<void>;
   readonly #live = new Derived<OutgoingMessage[]>(() => [...this.#messages.values()].sort((a, b) => a.createdAt - b.createdAt));
 
@@ -96,7 +98,7 @@ export class Uploads {
   async add(message: OutgoingMessage): Promise<void> {
     this.#messages.set(message.id, message);
     this.#changed(message.conversationId);
-    await this.#host.files.saveOutgoing(message);
+    await this.#save(message);
     this.#announce();
     this.kick();
   }
@@ -106,7 +108,7 @@ export class Uploads {
     if (!this.#messages.has(message.id)) return;
     this.#messages.set(message.id, message);
     this.#changed(message.conversationId);
-    await this.#host.files.saveOutgoing(message);
+    await this.#save(message);
     this.#announce();
   }
 
@@ -147,6 +149,21 @@ export class Uploads {
     })().finally(() => (this.#running = null));
   }
 
+  /** Resolves once every outgoing message handed in so far is written to the replica (before closing). */
+  async stored(): Promise<void> {
+    while (this.#saving.size > 0) await Promise.allSettled([...this.#saving]);
+  }
+
+  async #save(message: OutgoingMessage): Promise<void> {
+    const saving = this.#host.files.saveOutgoing(message);
+    this.#saving.add(saving);
+    try {
+      await saving;
+    } finally {
+      this.#saving.delete(saving);
+    }
+  }
+
   /** Resolves when nothing is being uploaded (tests, sign-out). */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
@@ -160,11 +177,15 @@ export class Uploads {
   }
 
   async #reload(): Promise<void> {
+    // Only what was known before the read may be found gone: a message added while it ran (the
+    // first read of a starting app, a message sent at once) may be missing from it, and was
+    // dropped from the app until its next start.
+    const known = new Set(this.#messages.keys());
     const stored = await this.#host.files.outgoing();
     const ids = new Set(stored.map((m) => m.id));
     const touched = new Set<ConversationId>();
     for (const [id, message] of this.#messages) {
-      if (!ids.has(id) && !this.#aborts.has(id)) {
+      if (known.has(id) && !ids.has(id) && !this.#aborts.has(id)) {
         this.#messages.delete(id);
         touched.add(message.conversationId);
       }
@@ -178,7 +199,8 @@ export class Uploads {
   }
 
   #announce(): void {
-    this.#channel?.postMessage('changed');
+    // Closed meanwhile (the app is closing): the other tabs read the replica when they next look.
+    if (!this.#closed) this.#channel?.postMessage('changed');
   }
 
   async #work(): Promise<void> {
@@ -193,7 +215,9 @@ export class Uploads {
 
   /** Uploads a message's files and delivers it; 'unreachable' stops the round. */
   async #send(id: MessageId): Promise<'done' | 'unreachable' | 'skipped'> {
-    // Another tab may have sent or cancelled it meanwhile: the replica says.
+    // Another tab may have sent or cancelled it meanwhile: the replica says, once what this tab
+    // is storing is stored (a message sent a moment ago was read as gone, and dropped).
+    await this.stored();
     const message = (await this.#host.files.outgoing()).find((m) => m.id === id);
     if (!message) {
       const gone = this.#messages.get(id);

@@ -183,6 +183,49 @@ describe('IndexedDbReplica', () => {
     replica.close();
   });
 
+  it('keeps a message with files the disk refuses in memory and stores it once there is room, unless it was sent meanwhile', async () => {
+    // Found by the end-to-end honest sessions with full disks: a message sent with a file while
+    // the disk was full was never stored, never uploaded (its upload was not started) and was
+    // gone after a restart.
+    const factory = profile();
+    const replica = await IndexedDbReplica.open({ userId: user, factory });
+    const outgoing = (id: string) => ({
+      id: id as never,
+      conversationId: '00000000-0000-4000-8000-0000000000c0' as never,
+      author: user as never,
+      body: 'gauge',
+      createdAt: 1,
+      files: [{ id: `${id.slice(0, -2)}f1`, name: 'gauge.jpg', type: 'image/jpeg', size: 4, data: new Blob([new Uint8Array([1, 2, 3, 4])]) }],
+    });
+    const kept = outgoing('00000000-0000-4000-8000-0000000000d1');
+    const sent = outgoing('00000000-0000-4000-8000-0000000000d2');
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('the disk is full', 'QuotaExceededError');
+    };
+    try {
+      await replica.files.saveOutgoing(kept); // does not throw: the message waits in memory
+      await replica.files.saveOutgoing(sent);
+      expect(replica.storage().get()).toMatchObject({ state: 'full', unsaved: 2 });
+      // Still waiting, as far as this tab is concerned.
+      expect((await replica.files.outgoing()).map((m) => m.id)).toEqual([kept.id, sent.id]);
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+    // Nothing of them is on the disk yet.
+    const onDisk = await IndexedDbReplica.open({ userId: user, factory });
+    expect(await onDisk.files.outgoing()).toEqual([]);
+    onDisk.close();
+    await replica.files.dropOutgoing(sent.id); // uploaded and sent before there was room
+    await replica.retryUnsaved();
+    expect(replica.storage().get()).toMatchObject({ unsaved: 0 });
+    expect((await replica.files.outgoing()).map((m) => m.id)).toEqual([kept.id]);
+    replica.close();
+    const again = await IndexedDbReplica.open({ userId: user, factory });
+    expect((await again.files.outgoing()).map((m) => m.id)).toEqual([kept.id]);
+    again.close();
+  });
+
   it('keeps messages waiting for their files, with the bytes, across a restart; full-size copies stay within the budget', async () => {
     const factory = profile();
     const replica = await IndexedDbReplica.open({ userId: user, factory, fullSizeBudget: 130 });

@@ -74,6 +74,12 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
   readonly #pressure: StoragePressure;
   /** Updates the browser refused to store (quota): kept in memory and retried, in order. */
   readonly #unsaved: { docName: string; update: Uint8Array; operation: PendingOperation | undefined }[] = [];
+  /** Messages with files the disk refused to store, by id (see `files`). */
+  readonly #unsavedOutgoing = new Map<MessageId, OutgoingMessage>();
+  /** The refused message being stored again now, and whether it was sent and dropped meanwhile. */
+  #storingOutgoing: MessageId | null = null;
+  #droppedWhileStoring = false;
+  readonly #files: ReplicaFiles;
   readonly #status: Derived<StorageStatus>;
   #retry: ReturnType<typeof setTimeout> | undefined;
   /** Appends handed to IndexedDB and not yet committed: closing waits for them. */
@@ -88,11 +94,41 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
 
   private constructor(db: ReplicaDexie, options: IndexedDbReplicaOptions, rebuilt: RebuildReason | null) {
     this.#db = db;
-    this.files = indexedDbFiles(db, options.fullSizeBudget ?? DEFAULT_FULL_SIZE_BUDGET, () => this.#closed);
+    const files = indexedDbFiles(db, options.fullSizeBudget ?? DEFAULT_FULL_SIZE_BUDGET, () => this.#closed);
+    this.#files = files;
+    // A message with files the disk refuses waits in memory like a refused update (it uploads
+    // meanwhile), and is stored once there is room, unless it was sent and dropped before.
+    this.files = {
+      ...files,
+      saveOutgoing: async (message) => {
+        this.#unsavedOutgoing.delete(message.id);
+        try {
+          await files.saveOutgoing(message);
+        } catch (error) {
+          if (!isQuotaError(error)) throw error;
+          this.#unsavedOutgoing.set(message.id, message);
+          this.#pressure.exceeded();
+          this.#status.invalidate();
+          this.#scheduleRetry();
+        }
+      },
+      // What this tab holds in memory for a full disk is waiting as much as what is stored.
+      outgoing: async () => {
+        const stored = await files.outgoing();
+        const ids = new Set(stored.map((message) => message.id));
+        const unsaved = [...this.#unsavedOutgoing.values()].filter((message) => !ids.has(message.id));
+        return [...stored, ...unsaved].sort((a, b) => a.createdAt - b.createdAt);
+      },
+      dropOutgoing: async (id) => {
+        if (this.#unsavedOutgoing.delete(id)) this.#status.invalidate();
+        if (this.#storingOutgoing === id) this.#droppedWhileStoring = true;
+        await files.dropOutgoing(id);
+      },
+    };
     this.#compactAfter = options.compactAfter ?? 64;
     this.rebuilt = rebuilt;
     this.#pressure = new StoragePressure();
-    this.#status = new Derived(() => this.#pressure.status(this.#unsaved.length));
+    this.#status = new Derived(() => this.#pressure.status(this.#unsaved.length + this.#unsavedOutgoing.size));
     this.#pressure.onChange(this.#status.invalidate);
   }
 
@@ -213,6 +249,25 @@ export class IndexedDbReplica implements ReplicaPersistence, SearchStore {
         return;
       }
       this.#unsaved.shift();
+      this.#status.invalidate();
+    }
+    for (const [id, message] of [...this.#unsavedOutgoing]) {
+      if (this.#closed) return;
+      if (this.#unsavedOutgoing.get(id) !== message) continue; // stored anew, or sent, meanwhile
+      this.#storingOutgoing = id;
+      this.#droppedWhileStoring = false;
+      try {
+        await this.#files.saveOutgoing(message);
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        this.#scheduleRetry();
+        return;
+      } finally {
+        this.#storingOutgoing = null;
+      }
+      // Sent while it was being stored: it is not waiting any more.
+      if (this.#droppedWhileStoring) await this.#files.dropOutgoing(id);
+      if (this.#unsavedOutgoing.get(id) === message) this.#unsavedOutgoing.delete(id);
       this.#status.invalidate();
     }
     await this.#pressure.check();
