@@ -21,6 +21,7 @@ import type { MessageId, Session } from '@outpost/shared-schema';
 import { createLogger, type Logger } from '@outpost/sync-server';
 import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
 import { history, numberedOneToN, type Line } from './history.ts';
+import { pdf } from './fileFixtures.ts';
 import { browserProfile } from './offlineReplica.ts';
 
 afterAll(teardown);
@@ -182,6 +183,8 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       // A word of its own in every text written (not drawn from the seed: the actions stay the same).
       let words = 0;
       const written = new Map<MessageId, string[]>();
+      /** Messages sent with a file, and its name. */
+      const attached = new Map<MessageId, string>();
       const wordFor = (message: MessageId | null): string => {
         const word = `zq${String(++words).padStart(5, '0')}x`;
         if (message) written.set(message, [...(written.get(message) ?? []), word]);
@@ -205,14 +208,18 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
       const act = (device: Device, step: number) => {
         const chat = conversation(device);
         const me = device.client.user.id;
-        const visible = chat.messages().get();
+        // The app offers no action on a message whose files are still uploading.
+        const visible = chat.messages().get().filter((m) => m.upload === undefined);
         const roll = rng.next();
         if (roll < 0.35 || visible.length === 0) {
           const replyTo = visible.length > 0 && rng.next() < 0.2 ? rng.pick(visible).id : undefined;
           const text = `${device.name} ${step} r${rng.int(1000)}`;
           const word = wordFor(null);
-          const message = chat.send(`${text} ${word}`, replyTo ? { replyTo } : {});
+          // Now and then with a file, from a device whose replica keeps it until it is uploaded.
+          const file = device.replica instanceof StoredReplica && setup.next() < 0.15 ? `report${attached.size + 1}.pdf` : null;
+          const message = chat.send(`${text} ${word}`, { ...(replyTo ? { replyTo } : {}), ...(file ? { attachments: [{ data: pdf, name: file, type: 'application/pdf' }] } : {}) });
           written.set(message, [word]);
+          if (file) attached.set(message, file);
         } else if (roll < 0.55) {
           const mine = visible.filter((m) => m.author === me && !m.deleted);
           if (mine.length > 0) {
@@ -363,8 +370,17 @@ describe.each(backends)('honest sessions end to end on %s', (backend) => {
         asked = disagree;
       }
       expect(serverProblems).toEqual([]);
+      // Every message sent with a file shows it on every device, unless it was deleted.
+      const missingFiles = () =>
+        devices.flatMap((device) =>
+          [...attached].filter(([message, file]) => {
+            const shown = conversation(device).messages().get().find((m) => m.id === message);
+            return !shown?.deleted && !shown?.attachments?.some((a) => a.name === file);
+          }).map(([message, file]) => `${device.name}: ${file} of ${message} (${conversation(device).messages().get().some((m) => m.id === message) ? 'shown without it' : 'not shown'})`),
+        );
+      expect(missingFiles()).toEqual([]);
       const lines = histories()[0] as Line[];
-      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts, ${diskFills} full disks (${disksFreedOnline} freed once online)`);
+      console.info(`seed ${seed} on ${backend} (${stored ? `IndexedDB, compacted after ${compactAfter}` : 'memory'}, history '${historyMode}'): ${devices.length} devices, ${lines.length} messages (${lines.filter((l) => l.deleted).length} deleted, ${lines.filter((l) => l.edited).length} edited), ${restarts} restarts, ${diskFills} full disks (${disksFreedOnline} freed once online), ${attached.size} files`);
       expect((await server.storage.conversations.getConversation(id))?.lastSeq).toBe(lines.length);
       expect(refusals).toEqual([]);
       expect(devices.flatMap((d) => d.client.failures())).toEqual([]);
