@@ -206,7 +206,19 @@ export class OutpostClient {
       limits: () => this.#fileLimits,
       online: () => this.#statusValue === 'connected',
       deliver: (message, attachments) => this.#open(message.conversationId).deliver(message, attachments),
-      delivered: (message) => this.#open(message.conversationId).has(message.id),
+      delivered: async (message) => {
+        // Its segment may not be in memory (history 'replica' keeps the recent ones): the server
+        // says where it was numbered. Delivering it again would write its id twice (refused).
+        const conversation = this.#open(message.conversationId);
+        if (conversation.has(message.id)) return true;
+        try {
+          await conversation.openAt(message.id);
+        } catch (error) {
+          if (error instanceof OutpostError && error.kind === 'notFound') return false;
+          throw error;
+        }
+        return conversation.has(message.id);
+      },
       ready: () => this.loaded(),
       stored: () => this.stored(),
       changed: (conversationId) => this.#conversations.get(conversationId)?.changed(),

@@ -26,8 +26,11 @@ export interface UploadsHost {
   files: ReplicaFiles;
   /** Writes the message into its conversation (its files are on the server); returns false if it is there already. */
   deliver(message: OutgoingMessage, attachments: AttachmentEntry[]): void;
-  /** True when the message is in its conversation's documents already (delivered before a restart). */
-  delivered(message: OutgoingMessage): boolean;
+  /**
+   * True when the message is in its conversation's documents already (delivered before a
+   * restart), on this device or on the server; throws when the server cannot be asked.
+   */
+  delivered(message: OutgoingMessage): Promise<boolean>;
   /** Resolves once the replica's documents are loaded (so `delivered` can be trusted). */
   ready(): Promise<void>;
   /** Resolves once every change handed to the replica is stored. */
@@ -228,7 +231,7 @@ export class Uploads {
     if (message.failure) return 'skipped';
     this.#messages.set(id, message);
     await this.#host.ready();
-    if (this.#host.delivered(message)) {
+    if (await this.#host.delivered(message)) {
       await this.#finish(message);
       return 'done';
     }
