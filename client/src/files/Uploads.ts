@@ -65,7 +65,7 @@ export class Uploads {
   constructor(host: UploadsHost) {
     this.#host = host;
     this.#channel = typeof BroadcastChannel === 'undefined' || host.channel === null ? null : new BroadcastChannel(host.channel);
-    if (this.#channel) this.#channel.onmessage = () => void this.#reload();
+    if (this.#channel) this.#channel.onmessage = () => void this.#reload().catch((error) => this.#failed(error));
     this.#loaded = this.#reload();
   }
 
@@ -149,7 +149,19 @@ export class Uploads {
         this.#again = false;
         await this.#work();
       } while (this.#again && !this.#closed);
-    })().finally(() => (this.#running = null));
+    })()
+      .catch((error) => this.#failed(error))
+      .finally(() => (this.#running = null));
+  }
+
+  /**
+   * A round that threw: once closed, the replica's database is closed under it (the message is
+   * still stored as outgoing, and the next start takes it up); otherwise it is tried again later.
+   */
+  #failed(error: unknown): void {
+    if (this.#closed) return;
+    console.warn('outpost: uploading waiting messages failed; trying again later', error);
+    this.#later();
   }
 
   /** Resolves once every outgoing message handed in so far is written to the replica (before closing). */
@@ -185,6 +197,7 @@ export class Uploads {
     // dropped from the app until its next start.
     const known = new Set(this.#messages.keys());
     const stored = await this.#host.files.outgoing();
+    if (this.#closed) return;
     const ids = new Set(stored.map((m) => m.id));
     const touched = new Set<ConversationId>();
     for (const [id, message] of this.#messages) {
@@ -231,7 +244,11 @@ export class Uploads {
     if (message.failure) return 'skipped';
     this.#messages.set(id, message);
     await this.#host.ready();
-    if (await this.#host.delivered(message)) {
+    const delivered = await this.#host.delivered(message);
+    // Closed while the server was asked (a restart, a sign-out): the conversation's documents are
+    // gone, and the message stays stored as outgoing for the next start.
+    if (this.#closed) return 'skipped';
+    if (delivered) {
       await this.#finish(message);
       return 'done';
     }
@@ -264,9 +281,10 @@ export class Uploads {
         );
         file.uploaded = body;
         before += file.size;
-        if (!this.#messages.has(id)) return 'skipped'; // cancelled meanwhile
+        if (!this.#messages.has(id) || this.#closed) return 'skipped'; // cancelled or closed meanwhile
         await this.#host.files.saveOutgoing(message);
       }
+      if (this.#closed) return 'skipped';
       this.#host.deliver(message, message.files.map((f) => f.uploaded as AttachmentEntry));
       await this.#finish(message);
       return 'done';
@@ -285,6 +303,7 @@ export class Uploads {
   async #finish(message: OutgoingMessage): Promise<void> {
     // The message is stored in its segment before it stops being stored as outgoing.
     await this.#host.stored();
+    if (this.#closed) return; // dropped as outgoing at the next start, which finds it delivered
     this.#messages.delete(message.id);
     await this.#host.files.dropOutgoing(message.id);
     this.#changed(message.conversationId);

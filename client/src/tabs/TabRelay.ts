@@ -37,6 +37,7 @@ export class TabRelay {
   readonly #channel: BroadcastChannel;
   readonly #options: TabRelayOptions;
   readonly #stop: (() => void)[] = [];
+  #closed = false;
 
   constructor(options: TabRelayOptions) {
     this.#options = options;
@@ -61,7 +62,8 @@ export class TabRelay {
   }
 
   #post(message: TabMessage): void {
-    this.#channel.postMessage(message);
+    // Closed (the app is closing): the other tabs read the replica when they next look.
+    if (!this.#closed) this.#channel.postMessage(message);
   }
 
   #receive(message: TabMessage): void {
@@ -83,6 +85,7 @@ export class TabRelay {
   }
 
   close(): void {
+    this.#closed = true;
     for (const stop of this.#stop.splice(0)) stop();
     this.#channel.close();
   }
