@@ -2,24 +2,37 @@
 // index.html for app routes such as /c/<id>/m/<id>, so deep links work from a cold start.
 // The build writes a brotli and a gzip copy beside every text file (web/precompressPlugin.ts):
 // they are sent to browsers that accept them, so no CPU is spent compressing per request.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Hono } from 'hono';
 
-/** Where the web app's policy lets it connect, load and run from: only this origin. */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "connect-src 'self' ws: wss:",
-  "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+/**
+ * Where the web app's policy lets it connect, load and run from: only this origin, and the scripts
+ * written into its page (the boot screen's, web/bootPlugin.ts) by their hashes: no other inline
+ * script runs.
+ */
+function contentSecurityPolicy(inlineScripts: readonly string[]): string {
+  const hashes = inlineScripts.map((script) => ` 'sha256-${createHash('sha256').update(script).digest('base64')}'`).join('');
+  return [
+    "default-src 'self'",
+    "connect-src 'self' ws: wss:",
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    `script-src 'self'${hashes}`,
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+/** The text of each script written into the page (no `src`), as the browser hashes it. */
+export function inlineScripts(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((match) => match[1] as string);
+}
 
 /**
  * Files under /assets/ carry a hash of their content in their name: cached for a year and never
@@ -32,13 +45,22 @@ function cacheControl(requestPath: string): string {
 
 /** Mounts the web app when `webDir` holds a build; returns whether it did. */
 export function mountWebApp<E extends object>(app: Hono<E & { Variables: object }>, webDir: string): boolean {
-  if (!existsSync(path.join(webDir, 'index.html'))) return false;
+  const page = path.join(webDir, 'index.html');
+  if (!existsSync(page)) return false;
+  // Read again when the page changes (a new build under a running server): a stale hash would
+  // block the boot script, which starts the app.
+  let policy = { builtAt: -1, value: '' };
+  const policyNow = () => {
+    const builtAt = statSync(page, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (builtAt !== policy.builtAt) policy = { builtAt, value: contentSecurityPolicy(existsSync(page) ? inlineScripts(readFileSync(page, 'utf8')) : []) };
+    return policy.value;
+  };
   // serveStatic resolves `root` against the working directory.
   const root = path.relative(process.cwd(), webDir) || '.';
   app.use('*', async (c, next) => {
     await next();
     if (c.req.path.startsWith('/api/') || c.req.path === '/sync' || c.req.path === '/health') return;
-    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res.headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res.headers.set('Content-Security-Policy', policyNow());
     if (c.res.ok) c.res.headers.set('Cache-Control', cacheControl(c.req.path));
   });
   app.get('*', serveStatic({ root, precompressed: true }));
