@@ -2,7 +2,7 @@
 // starts (web/src/app/bootScreen.ts saves it and takes it away). A plain script, run while the page
 // is parsed, so it paints before the app's bundle has even run. It shows only for the same user,
 // the same address and the same layout (phone or wide); anything unexpected shows nothing.
-// It also starts the app (the built page only preloads it, see web/bootPlugin.ts): after the boot
+// It also starts the app (the built page does not load it, see web/bootPlugin.ts): after the boot
 // screen's first frame, or at once when there is none.
 (function () {
   var app = document.currentScript && document.currentScript.getAttribute('data-app');
