@@ -163,7 +163,8 @@ export class OutpostClient {
   /** Documents that should be subscribed (a subscription starts once the replica has loaded them). */
   readonly #wanted = new Set<string>();
   /** Resolvers waiting for a document's sync handshake. */
-  readonly #syncWaiters = new Map<string, (() => void)[]>();
+  readonly #syncWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
+  #closed = false;
 
   private constructor(options: OutpostClientOptions, api: Api, session: Session) {
     this.#api = api;
@@ -263,7 +264,7 @@ export class OutpostClient {
         this.#refusals.synced(docName);
         const waiters = this.#syncWaiters.get(docName);
         this.#syncWaiters.delete(docName);
-        for (const resolve of waiters ?? []) resolve();
+        for (const waiter of waiters ?? []) waiter.resolve();
       },
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
@@ -350,9 +351,10 @@ export class OutpostClient {
 
   #whenSynced(docName: string): Promise<void> {
     if (this.#connection.isSynced(docName)) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (this.#closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
       const waiters = this.#syncWaiters.get(docName) ?? [];
-      waiters.push(resolve);
+      waiters.push({ resolve, reject });
       this.#syncWaiters.set(docName, waiters);
     });
   }
@@ -926,6 +928,11 @@ export class OutpostClient {
   }
 
   close(): void {
+    this.#closed = true;
+    // What waits for a document to be in step with the server (loadOlder, openAt) fails now
+    // rather than never: that will not happen in this client any more.
+    for (const waiters of this.#syncWaiters.values()) for (const waiter of waiters) waiter.reject(closedError());
+    this.#syncWaiters.clear();
     for (const stop of this.#stop.splice(0)) stop();
     clearTimeout(this.#thumbnailScan);
     this.#uploads.close();
@@ -939,6 +946,11 @@ export class OutpostClient {
     this.#connection.destroy();
     this.#docs.destroy();
   }
+}
+
+/** What a wait that cannot end any more rejects with: the client was closed (a restart, a sign-out). */
+function closedError(): OutpostError {
+  return new OutpostError('conflict', 'this client was closed before the document was in step with the server: start a new one (OutpostClient.resume) to go on', { closed: true });
 }
 
 /**

@@ -268,7 +268,7 @@ export class Conversation {
       if (stored.has(head)) await host.docs.loaded(segmentDoc(id, head));
       if (this.#closed) return;
       for (const n of [...stored].sort((a, b) => b - a)) if (n <= head) this.#segment(n);
-    });
+    }).catch((error: unknown) => this.#failed('cannot open the conversation from the replica', error));
     this.#trimTimer = setInterval(() => this.#trim(), TRIM_EVERY_MS);
     (this.#trimTimer as { unref?: () => void }).unref?.();
   }
@@ -336,7 +336,7 @@ export class Conversation {
       if (head > 0 && segmentMaps(this.#segment(head)).messages.size < LATEST_PAGE) this.#enqueue(head - 1);
       if (this.#host.history === 'all') for (let n = head - 1; n >= 0; n--) this.#enqueue(n);
       if (this.#host.history === 'replica') for (let n = head - 1; n >= 0; n--) this.#enqueue(n, 'backfill');
-    })();
+    })().catch((error: unknown) => this.#failed('cannot open the latest messages', error));
   }
 
   /** The segment's document, opened from the replica (not subscribed: see #attach). */
@@ -397,6 +397,11 @@ export class Conversation {
    * Re-syncs every local segment whose change counter moved since its copy was in step (with
    * history 'replica', those only in the replica too).
    */
+  /** Work of this conversation that failed: nothing to say once it is closed (the replica went with it). */
+  #failed(what: string, error: unknown): void {
+    if (!this.#closed) console.error(`outpost conversation ${this.id}: ${what}`, error);
+  }
+
   #followCounters(): void {
     const counters = serverMaps(this.#server).segments;
     for (const n of this.#segments.keys()) {
@@ -404,13 +409,15 @@ export class Conversation {
       if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n);
     }
     if (this.#host.history !== 'replica') return;
-    void this.#stored.then((stored) => {
-      if (this.#closed) return;
-      for (const n of stored) {
-        if (this.#segments.has(n) || n >= (this.#knownHead ?? 0)) continue;
-        if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n, 'backfill');
-      }
-    });
+    void this.#stored
+      .then((stored) => {
+        if (this.#closed) return;
+        for (const n of stored) {
+          if (this.#segments.has(n) || n >= (this.#knownHead ?? 0)) continue;
+          if (this.#seen.get(n) !== (counters.get(String(n)) ?? 0)) this.#enqueue(n, 'backfill');
+        }
+      })
+      .catch((error: unknown) => this.#failed('cannot read which segments the replica holds', error));
   }
 
   /**
@@ -420,11 +427,16 @@ export class Conversation {
   #enqueue(n: number, kind: 'bring' | 'backfill' = 'bring'): void {
     if (this.#queued.has(n)) return;
     this.#queued.add(n);
+    // A segment that fails (the replica closed under it, a read refused) does not stop the others.
     this.#queue = this.#queue.then(async () => {
       this.#queued.delete(n);
       if (this.#closed) return;
-      if (kind === 'bring' || this.#segments.has(n)) await this.#bring(n);
-      else await this.#backfill(n);
+      try {
+        if (kind === 'bring' || this.#segments.has(n)) await this.#bring(n);
+        else await this.#backfill(n);
+      } catch (error) {
+        this.#failed(`cannot bring segment ${n}`, error);
+      }
     });
   }
 

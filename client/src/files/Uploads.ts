@@ -244,6 +244,7 @@ export class Uploads {
     if (message.failure) return 'skipped';
     this.#messages.set(id, message);
     await this.#host.ready();
+    if (this.#closed) return 'skipped';
     const delivered = await this.#host.delivered(message);
     // Closed while the server was asked (a restart, a sign-out): the conversation's documents are
     // gone, and the message stays stored as outgoing for the next start.

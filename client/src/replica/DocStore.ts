@@ -81,7 +81,10 @@ export class DocStore {
 
   constructor(persistence: ReplicaPersistence, onError: (error: unknown, docName: string) => void = reportToConsole) {
     this.#persistence = persistence;
-    this.#onError = onError;
+    // Once destroyed the replica is closed under whatever still runs: its errors say nothing.
+    this.#onError = (error, docName) => {
+      if (!this.#destroyed) onError(error, docName);
+    };
   }
 
   /** The document if it is in memory already. */
@@ -104,8 +107,9 @@ export class DocStore {
     const applyStored = this.#store(name, doc);
     this.#loading.set(
       name,
+      // Destroyed before its turn: not loaded (what waits on it goes on at once, with the empty document).
       this.#queued(() =>
-        this.#persistence.load(name).then(
+        (this.#destroyed ? Promise.resolve([]) : this.#persistence.load(name)).then(
           (updates) => {
             if (!this.#destroyed) applyStored(updates);
             return doc;
@@ -339,6 +343,9 @@ export class DocStore {
 
   destroy(): void {
     this.#destroyed = true;
+    // Loads held or queued settle now rather than never (a loadOlder awaited as the app closes).
+    this.#held = undefined;
+    this.#pump();
     for (const doc of this.#docs.values()) doc.destroy();
     this.#docs.clear();
     this.#loading.clear();

@@ -32,6 +32,7 @@ export class Outbox {
   readonly #onSettled: (keys: string[]) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #check: SettledCheck = () => false;
+  #stopped = false;
 
   constructor(persistence: ReplicaPersistence, tab: string, onSettled: (keys: string[]) => void = () => {}) {
     this.#persistence = persistence;
@@ -48,7 +49,10 @@ export class Outbox {
   /** Loads what earlier runs left pending, then settles operations as `check` confirms them. */
   async start(check: SettledCheck): Promise<void> {
     this.#check = check;
-    for (const op of await this.#persistence.pendingOperations()) {
+    const pending = await this.#persistence.pendingOperations();
+    // Stopped while the replica was read (the app closed as it started): no timer outlives it.
+    if (this.#stopped) return;
+    for (const op of pending) {
       this.#entries.set(op.key, op);
       this.#settleable.add(op.key);
     }
@@ -121,6 +125,7 @@ export class Outbox {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
   }
 }
