@@ -927,6 +927,12 @@ export class OutpostClient {
     return this.#connection.hasUnsyncedChanges;
   }
 
+  /**
+   * Stops this client: its socket, timers and replica connection. Changes are stored as they are
+   * made (`await client.stored()` first to be sure the last ones are); what was stored is sent by
+   * the next client on the same replica. A `loadOlder()` or `openAt()` still waiting for the server
+   * rejects with kind `conflict` and `details.closed`; work under way stops writing.
+   */
   close(): void {
     this.#closed = true;
     // What waits for a document to be in step with the server (loadOlder, openAt) fails now
