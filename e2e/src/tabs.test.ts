@@ -9,7 +9,7 @@
 // The real SDK in Node (fake-indexeddb; BroadcastChannel works within one process, as between
 // tabs) against a real node on SQLite and on Postgres. SEED=n replays one seed.
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexedDbReplica, OutpostClient, type HistoryMode, type IndexedDbFactory, type SessionStore } from '@outpost/client';
+import { IndexedDbReplica, OutpostClient, replicaName, type HistoryMode, type IndexedDbFactory, type SessionStore } from '@outpost/client';
 import type { MessageId, Session } from '@outpost/shared-schema';
 import { createLogger, type Logger } from '@outpost/sync-server';
 import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
@@ -176,4 +176,79 @@ describe.each(backends)('tabs of one device on %s', (backend) => {
       bob?.close();
     }
   }, 180_000);
+
+  it.each(seeds([1, 2]))('seed %i: a tab signs out while the others work: they are told, and nothing of the device stays', async (seed) => {
+    const rng = random(seed);
+    const refusals: string[] = [];
+    const unhandled: string[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+    process.on('unhandledRejection', onUnhandled);
+    const profile: IndexedDbFactory = browserProfile();
+    const tabs: { replica: IndexedDbReplica; client: OutpostClient; signedOut: boolean }[] = [];
+    let bob: OutpostClient | null = null;
+    try {
+      const server = await startNode({ ...(await freshDatabase(backend)), segmentSize: rng.pick([3, 1000]), log: refusalLog(refusals) });
+      const url = server.url;
+      let stored: Session | null = null;
+      const sessionStore: SessionStore = { load: () => stored, save: (session) => void (stored = session) };
+      const suffix = `${seed}x${process.pid}`;
+      const signedUp = await OutpostClient.register({ url, sessionStore }, { username: `tl${suffix}a`.slice(0, 32), password: PASSWORD });
+      signedUp.close();
+      const userId = signedUp.user.id;
+      bob = await OutpostClient.register({ url }, { username: `tl${suffix}b`.slice(0, 32), password: PASSWORD });
+      for (let i = 0; i < 3; i++) {
+        const replica = await IndexedDbReplica.open({ userId, factory: profile });
+        const client = await OutpostClient.resume({ url, sessionStore, history: rng.pick(['all', 'replica'] as const), persistence: replica }, stored ?? signedUp.session);
+        const tab = { replica, client, signedOut: false };
+        client.onSignedOut(() => (tab.signedOut = true));
+        tabs.push(tab);
+      }
+      const id = await (tabs[0] as (typeof tabs)[number]).client.createGroup('last shift', [bob.user.id]);
+      await until('every tab has the group', () => tabs.every((t) => t.client.conversation(id).meta().get()?.kind === 'group'));
+      const work = async (steps: number, from: typeof tabs) => {
+        for (let step = 0; step < steps; step++) {
+          const chat = rng.pick(from).client.conversation(id);
+          const mine = chat.messages().get().filter((m) => m.author === userId && !m.deleted);
+          const roll = mine.length > 0 ? rng.next() : 1;
+          if (roll < 0.3) chat.edit(rng.pick(mine).id as MessageId, `edited ${step}`);
+          else if (roll < 0.5) chat.react(rng.pick(mine).id as MessageId, '👍');
+          else chat.send(`ada ${step}`);
+          if (rng.next() < 0.2) bob?.conversation(id).send(`bob ${step}`);
+          if (rng.next() < 0.5) await pause(rng.int(30));
+        }
+      };
+      await work(5 + rng.int(10), tabs);
+      // One tab signs out (the session revoked, the replica deleted) while the others keep writing.
+      const [leaving, ...staying] = tabs as [(typeof tabs)[number], ...typeof tabs];
+      const logout = leaving.client.logout();
+      await work(5 + rng.int(10), staying);
+      await logout;
+      await until('every other tab is told the device signed out', () => staying.every((t) => t.signedOut), () => staying.map((t) => ({ signedOut: t.signedOut, status: t.client.status().get(), failures: t.client.failures() })), 30_000);
+      // What a signed-out tab does (the web app: close, forget): nothing of the device stays.
+      for (const tab of staying) {
+        await tab.client.logout({ revoke: false });
+        tab.replica.close();
+      }
+      await pause(300);
+      const databases = (await profile.indexedDB.databases()).map((d) => d.name);
+      expect(databases).not.toContain(replicaName(userId));
+      // Bob's side is whole: what reached the server is numbered 1..N and he sees all of it.
+      const numbered = async () => (await server.storage.conversations.getConversation(id))?.lastSeq;
+      await until('Bob sees what the server numbered, 1..N', async () => {
+        const lines = history(bob!.conversation(id));
+        return numberedOneToN(lines) && lines.length === (await numbered());
+      });
+      expect(refusals.filter((r) => !r.includes('signedOut') && !r.includes('unauthorized'))).toEqual([]);
+      expect(unhandled).toEqual([]);
+    } catch (error) {
+      throw new Error(`seed ${seed} on ${backend} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      for (const tab of tabs) {
+        tab.client.close();
+        tab.replica.close();
+      }
+      bob?.close();
+    }
+  }, 120_000);
 });
