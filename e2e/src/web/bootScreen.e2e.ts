@@ -3,6 +3,7 @@
 // the app's own list replaces the copy in the same frame with the same messages, the copy can be
 // neither clicked nor read aloud, it is kept per user and address only, and logout forgets it.
 import { describe, expect, it } from 'vitest';
+import { gradientPng } from '../fileFixtures.ts';
 import { Person, screenshotDir, until, webNode } from './ui.ts';
 import path from 'node:path';
 
@@ -20,11 +21,13 @@ interface Seen {
   /** Where the last message sat, in the copy's first painted frame and then in the app's list (px from the top). */
   bootLastTop: number | null;
   appLastTop: number | null;
+  /** Images in the copy: drawn from this page's blob: addresses, and thumbnails' placeholders. */
+  bootImages: { blob: number; placeholders: number } | null;
 }
 
 // Runs before the page's scripts: watches for the copy and for its replacement.
 const WATCH = `(() => {
-  const seen = { boot: null, inert: false, hidden: null, appWhenGone: null, appStarted: false, bootLastTop: null, appLastTop: null };
+  const seen = { boot: null, inert: false, hidden: null, appWhenGone: null, appStarted: false, bootLastTop: null, appLastTop: null, bootImages: null };
   window.__seen = seen;
   const texts = (root) => [...root.querySelectorAll('li.message .body')].map((b) => b.textContent);
   const lastTop = (root) => [...root.querySelectorAll('li.message')].at(-1)?.getBoundingClientRect().top ?? null;
@@ -35,6 +38,7 @@ const WATCH = `(() => {
       seen.inert = boot.inert;
       seen.hidden = boot.getAttribute('aria-hidden');
       seen.appStarted = (document.getElementById('root')?.childElementCount ?? 0) > 0;
+      seen.bootImages = { blob: boot.querySelectorAll('img[src^="blob:"]').length, placeholders: boot.querySelectorAll('img.placeholder').length };
     }
     if (!boot && seen.boot !== null && seen.appWhenGone === null) {
       seen.appWhenGone = texts(document.getElementById('root'));
@@ -85,6 +89,18 @@ describe('the boot screen', () => {
     expect(long.boot).toEqual([...shown, ...more].slice(-50));
     expect(long.appWhenGone?.slice(-50)).toEqual(long.boot);
     expect(Math.abs((long.bootLastTop ?? NaN) - (long.appLastTop ?? NaN))).toBeLessThan(2);
+
+    // A picture among the latest messages: its thumbnail was drawn from a blob: address that is
+    // gone after a reload, so the copy keeps its blurred placeholder, never a broken image.
+    await ada.page.getByTestId('file-picker').setInputFiles([{ name: 'gauge.png', mimeType: 'image/png', buffer: Buffer.from(await gradientPng()) }]);
+    await ada.type('gauge at noon');
+    const pictured = ada.message('gauge at noon');
+    await until('the picture is sent and its thumbnail shows', async () => (await pictured.locator('img.thumb').count()) === 1 && (await ada.history()).every((m) => m.state === 'sent'));
+    await ada.page.reload();
+    await ada.message('gauge at noon').waitFor();
+    const copied = (await ada.page.evaluate(() => (window as unknown as { __seen: Seen }).__seen)) as Seen;
+    expect(copied.boot?.at(-1)).toBe('gauge at noon');
+    expect(copied.bootImages).toEqual({ blob: 0, placeholders: 1 });
 
     // Another address (the conversation list alone) shows no copy.
     await ada.page.goto('/');

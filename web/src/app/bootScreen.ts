@@ -40,6 +40,10 @@ function capture(userId: string): Saved | null {
   while (first?.previousElementSibling && !first.previousElementSibling.matches('li.message')) first = first.previousElementSibling;
   while (first && list.firstElementChild && list.firstElementChild !== first) list.firstElementChild.remove();
   for (const node of copy.querySelectorAll('[tabindex]')) node.removeAttribute('tabindex');
+  // Pictures this page drew from the replica (blob: addresses) are gone in the next one: a broken
+  // image with its name would show. A thumbnail's blurred placeholder (a data: address) stays in
+  // its place, at its size.
+  for (const image of copy.querySelectorAll('img')) if (image.getAttribute('src')?.startsWith('blob:')) image.remove();
   // A history longer than the screen shows its end (as the app does, scrolled to the bottom); a
   // short one stays at the top. Decided here, so that boot.js needs no layout to scroll.
   const scroller = shell.querySelector('.message-scroller');
