@@ -159,7 +159,8 @@ export class Person {
   }
 
   heading(title: string): Locator {
-    return this.page.locator('.conversation-header h2', { hasText: title });
+    // The app's own header: a boot screen (a copy of it) may still lie over the page after a reload.
+    return this.page.locator('#root .conversation-header h2', { hasText: title });
   }
 
   /** Opens a conversation from the list. */
