@@ -75,8 +75,6 @@ export class DocStore {
   #active = 0;
   /** Loads not yet started wait for this (see holdLoads). */
   #held: Promise<unknown> | undefined;
-  /** True while applying a change that is stored already (relayed from another tab). */
-  #quiet = false;
   #destroyed = false;
 
   constructor(persistence: ReplicaPersistence, onError: (error: unknown, docName: string) => void = reportToConsole) {
@@ -177,7 +175,6 @@ export class DocStore {
       textRemoved = false;
       if (this.#docs.get(name) !== doc || origin === PERSISTENCE_ORIGIN) return;
       for (const listener of this.#changeListeners) listener(name, update, origin);
-      if (this.#quiet) return;
       const operation = this.#operation;
       this.#operation = undefined; // one record per operation, however many updates it makes
       const write = this.#persistence
@@ -299,18 +296,20 @@ export class DocStore {
   }
 
   /**
-   * Applies a change that is in the replica already (another tab stored it) without storing it
-   * again; `origin` tells the other listeners where it came from.
+   * Applies a change another tab made (`origin` tells the other listeners where it came from) and
+   * stores it, whether or not the document is open here: that tab stores it too, but it may close
+   * before its write commits (offline, a message sent and the tab closed at once: the change lived
+   * on only in the memory of tabs that never stored it). Stored twice is merged on load.
    */
-  applyStored(name: string, update: Uint8Array, origin: unknown): void {
+  applyRelayed(name: string, update: Uint8Array, origin: unknown): void {
     const doc = this.#docs.get(name);
-    if (!doc) return;
-    this.#quiet = true;
-    try {
-      Y.applyUpdate(doc, update, origin);
-    } finally {
-      this.#quiet = false;
+    if (doc) {
+      Y.applyUpdate(doc, update, origin); // stored by the document's listener, as any change
+      return;
     }
+    const write = this.#persistence.append(name, update).catch((error: unknown) => this.#onError(error, name));
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
   }
 
   /** Resolves when every change handed to persistence so far is stored. */

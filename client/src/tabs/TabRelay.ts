@@ -7,7 +7,8 @@
 // tab nothing waits on another tab, so nothing can deadlock. Uploads are not duplicated: a tab
 // uploads only what it wrote, relayed changes are applied as if they came from its own server
 // connection (which does not send them back), and the server ignores content it already has.
-import type * as Y from 'yjs';
+// Every tab that receives a change stores it too: the tab that made it may be closed before its
+// own write commits, and the change must outlive it (a sync handshake sends it then).
 import type { DocStore } from '../replica/DocStore.ts';
 import type { Outbox } from '../replica/Outbox.ts';
 import type { PendingOperation } from '../replica/PendingOperation.ts';
@@ -70,9 +71,8 @@ export class TabRelay {
     if (message.tab === this.#options.tab) return;
     switch (message.type) {
       case 'update': {
-        const doc: Y.Doc | undefined = this.#options.docs.peek(message.docName);
-        // A document not open here loads from the replica, where the other tab stored it.
-        if (doc) this.#options.docs.applyStored(message.docName, message.update, this.#options.originFor(message.docName));
+        // Stored here too (see DocStore.applyRelayed); applied where the document is open.
+        this.#options.docs.applyRelayed(message.docName, message.update, this.#options.originFor(message.docName));
         return;
       }
       case 'recorded':
