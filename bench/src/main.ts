@@ -12,6 +12,8 @@
 //                                      --nodes-only runs only the latter, --no-nodes only the former,
 //                                      --only=outpost (or relay, hocuspocus) only those columns;
 //                                      CPU_PROF=dir writes each server's CPU profile there
+//   npm run bench -- webstart          only the web app's cold start in Chromium (its boot screen; MESSAGES,
+//                                      TRACE=file as in coldstart)
 //   npm run bench -- search            server search p50/p95 over 1,000,000 messages on SQLite and Postgres
 //                                      (MESSAGES=n changes the size; BACKENDS=sqlite or postgres runs one)
 //   npm run bench -- memory            client memory, 100 conversations × 10,000 messages
@@ -54,6 +56,8 @@ if (scenario === 'server') {
     console.log('\nThe run FAILED: a search found a message outside the searcher\'s membership.');
     process.exitCode = 1;
   }
+} else if (scenario === 'webstart') {
+  await webColdStart(Number(process.env.MESSAGES ?? 100_000), 1000);
 } else if (scenario === 'commit') {
   await commitCost();
 } else if (scenario === 'memory') {
@@ -71,6 +75,6 @@ if (scenario === 'server') {
     await webColdStart(messages, segmentSize);
   }
 } else {
-  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "search", "memory", "commit" or "server" [--quick]`);
+  console.error(`unknown scenario ${scenario}: use no argument (validation, files and cold start), "validation", "files", "coldstart", "webstart", "search", "memory", "commit" or "server" [--quick]`);
   process.exitCode = 2;
 }
