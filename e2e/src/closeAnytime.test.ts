@@ -15,8 +15,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { IndexedDbReplica, OutpostClient, type HistoryMode, type IndexedDbFactory } from '@outpost/client';
 import type { MessageId } from '@outpost/shared-schema';
-import { createLogger, type Logger } from '@outpost/sync-server';
-import { freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
+import { catchUnhandled, freshDatabase, random, refusalLog, seeds, startNode, teardown, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 import { pdf } from './fileFixtures.ts';
 import { browserProfile } from './offlineReplica.ts';
@@ -34,24 +33,12 @@ function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer));
 }
 
-function refusalLog(refusals: string[]): Logger {
-  const quiet = createLogger(process.env.OUTPOST_TEST_LOG === 'debug' ? 'debug' : 'error');
-  return {
-    ...quiet,
-    warn: (msg, fields) => {
-      if (msg === 'update refused' || msg === 'a held update was refused') refusals.push(`${msg}: ${JSON.stringify(fields)}`);
-      quiet.warn(msg, fields);
-    },
-  };
-}
 
 describe('the app closed at any moment', () => {
   it.each(seeds([1, 2, 3, 4]))('seed %i: nothing throws after close, and what was stored is sent at the next start', async (seed) => {
     const rng = random(seed);
     const refusals: string[] = [];
-    const unhandled: string[] = [];
-    const onUnhandled = (reason: unknown) => void unhandled.push(reason instanceof Error ? `${reason.name}: ${reason.message}\n${reason.stack ?? ''}` : String(reason));
-    process.on('unhandledRejection', onUnhandled);
+    const { unhandled, stop: stopCatching } = catchUnhandled();
     const profile: IndexedDbFactory = browserProfile();
     let replica: IndexedDbReplica | null = null;
     let ada: OutpostClient | null = null;
@@ -164,7 +151,7 @@ describe('the app closed at any moment', () => {
     } catch (error) {
       throw new Error(`seed ${seed} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      stopCatching();
       (ada as OutpostClient | null)?.close();
       (replica as IndexedDbReplica | null)?.close();
       bob?.close();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutpostClient, type OutpostClientOptions } from '@outpost/client';
 import { startPostgres, type PostgresServer } from '@outpost/storage/testing';
-import { loadConfig, startServer, type Logger, type OutpostServer } from '@outpost/sync-server';
+import { createLogger, loadConfig, startServer, type Logger, type OutpostServer } from '@outpost/sync-server';
 
 export type Backend = 'sqlite' | 'postgres';
 export const backends: readonly Backend[] = ['sqlite', 'postgres'];
@@ -234,4 +234,24 @@ export function random(seed: number): { next(): number; int(n: number): number; 
 /** The seeds a randomized test runs: SEED=n replays one. */
 export function seeds(defaults: number[]): number[] {
   return process.env.SEED ? [Number(process.env.SEED)] : defaults;
+}
+
+/** A node's logger, quiet, that keeps every refusal of an update it logs (honest work has none). */
+export function refusalLog(refusals: string[]): Logger {
+  const quiet = createLogger(process.env.OUTPOST_TEST_LOG === 'debug' ? 'debug' : 'error');
+  return {
+    ...quiet,
+    warn: (msg, fields) => {
+      if (msg === 'update refused' || msg === 'a held update was refused') refusals.push(`${msg}: ${JSON.stringify(fields)}`);
+      quiet.warn(msg, fields);
+    },
+  };
+}
+
+/** Collects the process's unhandled rejections (with their stacks) until `stop()`. */
+export function catchUnhandled(): { unhandled: string[]; stop(): void } {
+  const unhandled: string[] = [];
+  const listener = (reason: unknown) => void unhandled.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+  process.on('unhandledRejection', listener);
+  return { unhandled, stop: () => void process.off('unhandledRejection', listener) };
 }

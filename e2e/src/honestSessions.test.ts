@@ -18,8 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IDBObjectStore } from 'fake-indexeddb';
 import { IndexedDbReplica, OutpostClient, replicaName, type Conversation, type HistoryMode, type IndexedDbFactory, type PendingOperation, type ReplicaPersistence } from '@outpost/client';
 import type { MessageId, Session } from '@outpost/shared-schema';
-import { createLogger, type Logger } from '@outpost/sync-server';
-import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
+import { backends, freshDatabase, random, refusalLog, seeds, startNode, teardown, until } from './harness.ts';
 import { history, numberedOneToN, type Line } from './history.ts';
 import { pdf } from './fileFixtures.ts';
 import { browserProfile } from './offlineReplica.ts';
@@ -69,17 +68,6 @@ class MemoryReplica implements ReplicaPersistence {
   }
 }
 
-/** The node's logger, quiet, but keeping every refusal it logs. */
-function refusalLog(refusals: string[]): Logger {
-  const quiet = createLogger(process.env.OUTPOST_TEST_LOG === 'debug' ? 'debug' : 'error');
-  return {
-    ...quiet,
-    warn: (msg, fields) => {
-      if (msg === 'update refused' || msg === 'a held update was refused') refusals.push(`${msg}: ${JSON.stringify(fields)}`);
-      quiet.warn(msg, fields);
-    },
-  };
-}
 
 interface Device {
   name: string;

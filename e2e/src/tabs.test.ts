@@ -11,8 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { IndexedDbReplica, OutpostClient, replicaName, type HistoryMode, type IndexedDbFactory, type SessionStore } from '@outpost/client';
 import type { MessageId, Session } from '@outpost/shared-schema';
-import { createLogger, type Logger } from '@outpost/sync-server';
-import { backends, freshDatabase, random, seeds, startNode, teardown, until } from './harness.ts';
+import { backends, catchUnhandled, freshDatabase, random, refusalLog, seeds, startNode, teardown, until, type Backend } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 import { browserProfile } from './offlineReplica.ts';
 
@@ -24,15 +23,26 @@ const EMOJI = ['👍', '🎉'];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function refusalLog(refusals: string[]): Logger {
-  const quiet = createLogger(process.env.OUTPOST_TEST_LOG === 'debug' ? 'debug' : 'error');
-  return {
-    ...quiet,
-    warn: (msg, fields) => {
-      if (msg === 'update refused' || msg === 'a held update was refused') refusals.push(`${msg}: ${JSON.stringify(fields)}`);
-      quiet.warn(msg, fields);
-    },
-  };
+
+/** A seed's failure, with how to replay it. */
+function replayable(seed: number, backend: Backend, error: unknown): Error {
+  return new Error(`seed ${seed} on ${backend} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * A node, a person signed up whose device's tabs share one session (as the web app shares it, in
+ * localStorage: `session()` is its latest, refresh tokens rotating), and another person.
+ */
+async function deviceAndOther(backend: Backend, name: string, segmentSize: number, refusals: string[]) {
+  const server = await startNode({ ...(await freshDatabase(backend)), segmentSize, log: refusalLog(refusals) });
+  const url = server.url;
+  let stored: Session | null = null;
+  const sessionStore: SessionStore = { load: () => stored, save: (session) => void (stored = session) };
+  const suffix = `${name}x${process.pid}`;
+  const signedUp = await OutpostClient.register({ url, sessionStore }, { username: `${suffix}a`.slice(0, 32), password: PASSWORD });
+  signedUp.close();
+  const other = await OutpostClient.register({ url }, { username: `${suffix}b`.slice(0, 32), password: PASSWORD });
+  return { server, url, sessionStore, session: () => stored ?? signedUp.session, userId: signedUp.user.id, other };
 }
 
 interface Tab {
@@ -47,26 +57,16 @@ describe.each(backends)('tabs of one device on %s', (backend) => {
     const rng = random(seed);
     const historyMode: HistoryMode = seed % 2 === 0 ? 'all' : 'replica';
     const refusals: string[] = [];
-    const unhandled: string[] = [];
-    const onUnhandled = (reason: unknown) => void unhandled.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
-    process.on('unhandledRejection', onUnhandled);
+    const { unhandled, stop: stopCatching } = catchUnhandled();
     const profile: IndexedDbFactory = browserProfile();
     const tabs: Tab[] = [];
     let bob: OutpostClient | null = null;
     try {
-      const server = await startNode({ ...(await freshDatabase(backend)), segmentSize: rng.pick([3, 5, 1000]), log: refusalLog(refusals) });
-      const url = server.url;
-      // The device's session, shared by its tabs as the web app shares it (localStorage).
-      let stored: Session | null = null;
-      const sessionStore: SessionStore = { load: () => stored, save: (session) => void (stored = session) };
-      const suffix = `${seed}x${process.pid}`;
-      const signedUp = await OutpostClient.register({ url, sessionStore }, { username: `tb${suffix}a`.slice(0, 32), password: PASSWORD });
-      signedUp.close();
-      const userId = signedUp.user.id;
-      bob = await OutpostClient.register({ url }, { username: `tb${suffix}b`.slice(0, 32), password: PASSWORD });
+      const { server, url, sessionStore, session, userId, other } = await deviceAndOther(backend, `tb${seed}`, rng.pick([3, 5, 1000]), refusals);
+      bob = other;
       const open = async (tab: Tab) => {
         tab.replica = await IndexedDbReplica.open({ userId, factory: profile, compactAfter: rng.pick([2, 8, 64]) });
-        tab.client = await OutpostClient.resume({ url, sessionStore, history: historyMode, persistence: tab.replica }, stored ?? signedUp.session);
+        tab.client = await OutpostClient.resume({ url, sessionStore, history: historyMode, persistence: tab.replica }, session());
         if (!tab.online) tab.client.disconnect();
         return tab.client;
       };
@@ -166,9 +166,9 @@ describe.each(backends)('tabs of one device on %s', (backend) => {
       await pause(300);
       expect(unhandled).toEqual([]);
     } catch (error) {
-      throw new Error(`seed ${seed} on ${backend} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
+      throw replayable(seed, backend, error);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      stopCatching();
       for (const tab of tabs) {
         tab.client?.close();
         tab.replica?.close();
@@ -180,25 +180,16 @@ describe.each(backends)('tabs of one device on %s', (backend) => {
   it.each(seeds([1, 2]))('seed %i: a tab signs out while the others work: they are told, and nothing of the device stays', async (seed) => {
     const rng = random(seed);
     const refusals: string[] = [];
-    const unhandled: string[] = [];
-    const onUnhandled = (reason: unknown) => void unhandled.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
-    process.on('unhandledRejection', onUnhandled);
+    const { unhandled, stop: stopCatching } = catchUnhandled();
     const profile: IndexedDbFactory = browserProfile();
     const tabs: { replica: IndexedDbReplica; client: OutpostClient; signedOut: boolean }[] = [];
     let bob: OutpostClient | null = null;
     try {
-      const server = await startNode({ ...(await freshDatabase(backend)), segmentSize: rng.pick([3, 1000]), log: refusalLog(refusals) });
-      const url = server.url;
-      let stored: Session | null = null;
-      const sessionStore: SessionStore = { load: () => stored, save: (session) => void (stored = session) };
-      const suffix = `${seed}x${process.pid}`;
-      const signedUp = await OutpostClient.register({ url, sessionStore }, { username: `tl${suffix}a`.slice(0, 32), password: PASSWORD });
-      signedUp.close();
-      const userId = signedUp.user.id;
-      bob = await OutpostClient.register({ url }, { username: `tl${suffix}b`.slice(0, 32), password: PASSWORD });
+      const { server, url, sessionStore, session, userId, other } = await deviceAndOther(backend, `tl${seed}`, rng.pick([3, 1000]), refusals);
+      bob = other;
       for (let i = 0; i < 3; i++) {
         const replica = await IndexedDbReplica.open({ userId, factory: profile });
-        const client = await OutpostClient.resume({ url, sessionStore, history: rng.pick(['all', 'replica'] as const), persistence: replica }, stored ?? signedUp.session);
+        const client = await OutpostClient.resume({ url, sessionStore, history: rng.pick(['all', 'replica'] as const), persistence: replica }, session());
         const tab = { replica, client, signedOut: false };
         client.onSignedOut(() => (tab.signedOut = true));
         tabs.push(tab);
@@ -241,9 +232,9 @@ describe.each(backends)('tabs of one device on %s', (backend) => {
       expect(refusals.filter((r) => !r.includes('signedOut') && !r.includes('unauthorized'))).toEqual([]);
       expect(unhandled).toEqual([]);
     } catch (error) {
-      throw new Error(`seed ${seed} on ${backend} failed; replay with: SEED=${seed} npx vitest run ${FILE}\n${(error as Error).message}`, { cause: error });
+      throw replayable(seed, backend, error);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      stopCatching();
       for (const tab of tabs) {
         tab.client.close();
         tab.replica.close();
