@@ -393,15 +393,15 @@ export class Conversation {
     this.#host.remember(countersKey(this.id), Object.fromEntries(this.#seen));
   }
 
-  /**
-   * Re-syncs every local segment whose change counter moved since its copy was in step (with
-   * history 'replica', those only in the replica too).
-   */
   /** Work of this conversation that failed: nothing to say once it is closed (the replica went with it). */
   #failed(what: string, error: unknown): void {
     if (!this.#closed) console.error(`outpost conversation ${this.id}: ${what}`, error);
   }
 
+  /**
+   * Re-syncs every local segment whose change counter moved since its copy was in step (with
+   * history 'replica', those only in the replica too).
+   */
   #followCounters(): void {
     const counters = serverMaps(this.#server).segments;
     for (const n of this.#segments.keys()) {
