@@ -62,7 +62,7 @@ export class DocStore {
   readonly #persistence: ReplicaPersistence;
   readonly #docs = new Map<string, Y.Doc>();
   readonly #loading = new Map<string, Promise<Y.Doc>>();
-  readonly #writes = new Set<Promise<void>>();
+  readonly #writes = new Set<Promise<unknown>>();
   readonly #openListeners = new Set<OpenListener>();
   readonly #changeListeners = new Set<(name: string, update: Uint8Array, origin: unknown) => void>();
   /** Per open document, what its open listeners undo when it closes. */
@@ -181,8 +181,7 @@ export class DocStore {
         .append(name, update, operation)
         .then(() => (compact ? this.#persistence.compact?.(name) : undefined))
         .catch((error: unknown) => this.#onError(error, name));
-      this.#writes.add(write);
-      void write.finally(() => this.#writes.delete(write));
+      this.#track(write);
     };
     doc.on('update', onUpdate);
     return (updates) => {
@@ -214,8 +213,7 @@ export class DocStore {
     this.#loading.set(name, Promise.resolve(doc));
     this.#store(name, doc);
     const write = this.#persistence.replace(name, Y.encodeStateAsUpdate(doc)).catch((error: unknown) => this.#onError(error, name));
-    this.#writes.add(write);
-    void write.finally(() => this.#writes.delete(write));
+    this.#track(write);
     this.#opened(name, doc);
     if (old) {
       for (const cleanup of this.#cleanups.get(old) ?? []) cleanup();
@@ -308,6 +306,11 @@ export class DocStore {
       return;
     }
     const write = this.#persistence.append(name, update).catch((error: unknown) => this.#onError(error, name));
+    this.#track(write);
+  }
+
+  /** A write handed to persistence, until it settles (see flushed). */
+  #track(write: Promise<unknown>): void {
     this.#writes.add(write);
     void write.finally(() => this.#writes.delete(write));
   }
