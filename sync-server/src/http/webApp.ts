@@ -49,10 +49,10 @@ export function mountWebApp<E extends object>(app: Hono<E & { Variables: object 
   if (!existsSync(page)) return false;
   // Read again when the page changes (a new build under a running server): a stale hash would
   // block the boot script, which starts the app.
-  let policy = { builtAt: -1, value: '' };
+  let policy: { builtAt: number | undefined; value: string } = { builtAt: -1, value: '' };
   const policyNow = () => {
-    const builtAt = statSync(page, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (builtAt !== policy.builtAt) policy = { builtAt, value: contentSecurityPolicy(existsSync(page) ? inlineScripts(readFileSync(page, 'utf8')) : []) };
+    const builtAt = statSync(page, { throwIfNoEntry: false })?.mtimeMs;
+    if (builtAt !== policy.builtAt) policy = { builtAt, value: contentSecurityPolicy(builtAt === undefined ? [] : inlineScripts(readFileSync(page, 'utf8'))) };
     return policy.value;
   };
   // serveStatic resolves `root` against the working directory.
