@@ -9,7 +9,9 @@
 //   screen waited for both to come out of the service worker's cache (~50 ms of a cold start on
 //   a slow machine, with nothing else to do): the page is fetched anyway, they cost it ~6 KB
 //   compressed. The server allows the inline script by its hash (sync-server/src/http/webApp.ts);
-//   the development server keeps the files.
+//   the development server keeps the files. The built stylesheet and boot.js stay in dist, unused
+//   by the page: their names and content version the service worker's cache (serviceWorkerPlugin),
+//   so a change to either still replaces the cached page.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'vite';

@@ -68,7 +68,6 @@ class MemoryReplica implements ReplicaPersistence {
   }
 }
 
-
 interface Device {
   name: string;
   role: 'owner' | 'admin' | 'member';
