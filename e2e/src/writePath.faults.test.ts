@@ -110,6 +110,36 @@ describe('faults on postgres', () => {
     }
   }, 120_000);
 
+  it('a node started while Postgres is down waits for it, then serves; past DATABASE_START_WAIT_MS it says why it gave up', async () => {
+    const postgres = await startPostgres();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-e2e-'));
+    try {
+      const databaseUrl = await postgres.createDatabase();
+      await postgres.shutDown();
+      // Nobody answers for longer than it waits: it ends with what to do, not a stack trace.
+      const gaveUp = await spawnNode({ dataDir, databaseUrl, env: { ...SHORT_DEADLINES, DATABASE_START_WAIT_MS: '800' } }).catch((error: unknown) => error as Error);
+      expect(gaveUp).toBeInstanceOf(Error);
+      expect((gaveUp as Error).message).toMatch(/node exited with 1 before listening/);
+      expect((gaveUp as Error).message).toMatch(/outpost: the database at 127\.0\.0\.1:\d+ did not answer for \d+ s \(ECONNREFUSED\): check DATABASE_URL/);
+      expect((gaveUp as Error).message).not.toMatch(/at async|\.ts:\d+/);
+
+      // Postgres comes back while the node waits: it starts, and serves.
+      const starting = spawnNode({ dataDir, databaseUrl, env: SHORT_DEADLINES });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await postgres.restart();
+      const node = await starting;
+      const ada = await signUp(node.url, 'ada');
+      const bob = await signUp(node.url, 'bob');
+      const id = await ada.openDirect(bob.user.id);
+      ada.conversation(id).send('the node waited for its database');
+      await until('numbered at bob', () => history(bob.conversation(id))[0]?.seq === 1);
+      await node.kill();
+    } finally {
+      await postgres.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('loses nobody’s copy when a node is killed while a server document’s write is in flight', async () => {
     const { dataDir, databaseUrl } = await freshDatabase('postgres');
     const target = new URL(databaseUrl!);

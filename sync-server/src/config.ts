@@ -15,6 +15,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Deadlines on every wait for Postgres (unused with SQLite). */
   postgres: PoolTimeouts;
+  /** How long a starting node waits for a Postgres that does not answer before it gives up (0: not at all). */
+  databaseStartWaitMs: number;
   redisUrl: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     postgres: postgresTimeouts(env),
+    databaseStartWaitMs: integer(env, 'DATABASE_START_WAIT_MS', MINUTE_MS, 0, DAY_MS),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { databaseAdvice } from './databaseWait.ts';
 import { createLogger, routeConsole } from './log.ts';
 import { startServer } from './server.ts';
 
@@ -68,7 +69,7 @@ try {
     log.warn('phones and other computers need HTTPS for the app to work offline: set TLS_CERT and TLS_KEY (see docs/phones.md)');
   }
 } catch (error) {
-  const advice = listenAdvice(error, config);
+  const advice = listenAdvice(error, config) ?? databaseAdvice(error, config.databaseUrl);
   if (!advice) throw error;
   console.error(`outpost: ${advice}`);
   process.exit(1);

@@ -11,6 +11,7 @@ import { Hono } from 'hono';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCodes, Limits, readMeta, segmentDoc, serverDoc, type DeviceId } from '@outpost/shared-schema';
 import { SQLITE_FILE, openStorage, type Storage } from '@outpost/storage';
+import { openWhenReachable } from './databaseWait.ts';
 import { Audit } from './audit/Audit.ts';
 import { AccountSecurity } from './auth/accountSecurity.ts';
 import { Sessions } from './auth/sessions.ts';
@@ -97,14 +98,19 @@ export interface ServerOptions {
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<OutpostServer> {
   // Before anything else, so the first requests are traced too; the SDK is loaded only here.
   if (config.tracing) await startTracing(config.tracing, log);
-  const storage = await openStorage({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    postgres: {
-      ...config.postgres,
-      onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
+  const storage = await openWhenReachable(
+    openStorage,
+    {
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      postgres: {
+        ...config.postgres,
+        onIdleError: (error) => log.warn('postgres: an idle connection was lost; the pool opens a new one when needed', { error }),
+      },
     },
-  });
+    log,
+    config.databaseStartWaitMs,
+  );
   const audit = new Audit(storage, log, (kind) => metrics.auditEvents.inc({ kind }));
   const key = await loadSigningKey(config.dataDir, config.signingKey);
   const signer = createTokenSigner(key, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds });
