@@ -1,7 +1,11 @@
 // Notices between nodes over Redis pub/sub (ioredis). One channel per document carries appends
 // to the nodes that hold it; one channel carries control notices, one presence. Redis only ever
 // speeds things up: publishing never waits for it, and when it comes back after a gap every
-// node catches up from the log. Sequence numbers never come from here.
+// node catches up from the log. Sequence numbers never come from here. A Redis that goes silent
+// (a stalled network, a stuck server: the connection stays open and nothing fails) counts as
+// away: each connection is pinged every second, and one that does not answer within
+// SILENT_AFTER_MS is dropped and reconnected, so the shared rate limits fall back to this node's
+// own at once instead of holding every update until Redis speaks again.
 //
 // Our own pub/sub rather than @hocuspocus/extension-redis: that extension relays updates and
 // persists under a Redis lock, and its store can drop an edit when a store outlasts its lock;
@@ -18,6 +22,10 @@ const CONTROL = 'outpost:control';
 const PRESENCE = 'outpost:presence';
 /** Entries up to this size travel in the notice; bigger ones are read from the log. */
 const INLINE_BYTES = 64 * 1024;
+/** How often each connection is pinged. */
+const HEARTBEAT_MS = 1_000;
+/** A command (a ping included) unanswered this long fails, and its connection counts as away. */
+const SILENT_AFTER_MS = 1_500;
 
 export class RedisCoordinator implements Coordinator {
   readonly nodeId = randomUUID();
@@ -27,6 +35,7 @@ export class RedisCoordinator implements Coordinator {
   readonly #watched = new Set<string>();
   #handlers: CoordinatorHandlers | null = null;
   #wasDown = false;
+  #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(url: string, log: Logger) {
     this.#log = log;
@@ -36,6 +45,7 @@ export class RedisCoordinator implements Coordinator {
       maxRetriesPerRequest: 0,
       retryStrategy: (times: number) => Math.min(200 * times, 2_000),
       lazyConnect: true,
+      commandTimeout: SILENT_AFTER_MS,
     };
     this.#publisher = new Redis(url, options);
     this.#subscriber = new Redis(url, { ...options, autoResubscribe: true });
@@ -64,6 +74,22 @@ export class RedisCoordinator implements Coordinator {
     // A node starts without Redis if it must; the connection is retried in the background.
     await Promise.allSettled([this.#publisher.connect(), this.#subscriber.connect()]);
     if (this.connected) await this.#subscriber.subscribe(CONTROL, PRESENCE).catch(() => undefined);
+    this.#heartbeat = setInterval(() => this.#checkAnswers(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** Pings each open connection; one that stays silent is dropped and reconnected (see the top). */
+  #checkAnswers(): void {
+    for (const client of [this.#publisher, this.#subscriber]) {
+      if (client.status !== 'ready') continue;
+      client.ping().catch((error: unknown) => {
+        if (client.status !== 'ready') return;
+        this.#log.warn('redis does not answer: dropping the connection and trying again; meanwhile nodes serve their own clients', {
+          error: (error as Error).message,
+        });
+        client.disconnect(true);
+      });
+    }
   }
 
   #ready(): void {
@@ -108,6 +134,7 @@ export class RedisCoordinator implements Coordinator {
 
   async close(): Promise<void> {
     this.#handlers = null;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#publisher.disconnect();
     this.#subscriber.disconnect();
   }
