@@ -224,6 +224,9 @@ function displayType(file: FileRecord): string {
   return file.entry.type === 'image/gif' ? 'image/gif' : 'image/webp';
 }
 
+/** Errors of this node's own disk while it writes an upload. */
+const LOCAL_DISK_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE']);
+
 /** Streams `body` into a new file at `path`, stopping (tooLarge) past `maxBytes`; returns the size. */
 async function spool(body: AsyncIterable<Uint8Array>, path: string, maxBytes: number): Promise<number> {
   let size = 0;
@@ -237,6 +240,9 @@ async function spool(body: AsyncIterable<Uint8Array>, path: string, maxBytes: nu
     await pipeline(body, count, createWriteStream(path, { flags: 'wx' }));
   } catch (error) {
     if (error instanceof OutpostError) throw error;
+    // The server's own disk failed (full, read-only, out of files): its fault, logged, and the
+    // client sends the file again later; anything else is the upload breaking off.
+    if (LOCAL_DISK_FAULTS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     throw new OutpostError('invalidInput', 'the upload broke off before its end; send it again', { received: size });
   }
   if (size === 0) throw new OutpostError('invalidInput', 'the file is empty');
