@@ -23,7 +23,9 @@ async function smallDisk(megabytes: number): Promise<{ dir: string; remove(): Pr
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (error) {
     await rmdir(dir);
-    throw new Error(`this test mounts a ${megabytes} MB tmpfs to fill a real disk, and needs root (CAP_SYS_ADMIN) for it: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);
+    throw new Error(`this test mounts a ${megabytes} MB tmpfs to fill a real disk, and needs root (CAP_SYS_ADMIN) for it: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`, {
+      cause: error,
+    });
   }
   return {
     dir,
