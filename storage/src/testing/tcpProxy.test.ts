@@ -141,6 +141,24 @@ describe('TcpProxy', () => {
     await a.receive('here is the SECRET;later;');
   });
 
+  it('throttle trickles what the target sends at the rate given, and null lets it through at once', async () => {
+    const a = peer();
+    a.socket.write('warm');
+    await a.receive('warm');
+    proxy.throttle(2_000);
+    const started = Date.now();
+    echo.sockets[0]!.write('x'.repeat(1_000));
+    await settle();
+    // A fifth of a second at 2,000 bytes a second: about 400 of the 1,000 bytes, nowhere near all.
+    expect(a.received().length - 'warm'.length).toBeLessThan(1_000);
+    await a.receive('x'.repeat(1_000));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    proxy.throttle(null);
+    echo.sockets[0]!.write('y'.repeat(100_000));
+    await a.receive('y'.repeat(100_000));
+    expect(() => proxy.throttle(0)).toThrow(/not a rate/);
+  });
+
   it('cut closes both ends of every connection and still accepts new ones', async () => {
     const a = peer();
     const b = peer();

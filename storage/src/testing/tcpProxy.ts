@@ -16,6 +16,8 @@ export interface TcpProxy {
   readonly liveConnections: number;
   /** Connections forwarded since the start, including closed ones; refused ones excluded. */
   readonly totalConnections: number;
+  /** Bytes written to clients (what the target sent that reached them) since the start. */
+  readonly bytesToClients: number;
   /** `url` with its host and port replaced by the proxy's, e.g. a database or Redis URL. */
   urlThrough(url: string): string;
   /**
@@ -31,6 +33,11 @@ export interface TcpProxy {
    * Resolves when it happened. One pattern at a time; a pattern split across two reads is missed.
    */
   stallOn(pattern: string): Promise<void>;
+  /**
+   * Limits what the target sends to clients to `bytesPerSecond` (a slow link: GPRS, satellite),
+   * on every connection, open and new; null lifts the limit. What clients send is not limited.
+   */
+  throttle(bytesPerSecond: number | null): void;
   /** Resets every connection through the proxy, both ends, as a network failure would. New ones are still accepted. */
   cut(): void;
   /** Resets every new connection as soon as it arrives, as if nothing listened. Open ones stay. */
@@ -71,8 +78,10 @@ class Proxy implements TcpProxy {
   #refusing = false;
   #total = 0;
   #trigger: { pattern: Buffer; fired: () => void } | null = null;
+  #bytesPerSecond: number | null = null;
+  #bytesToClients = 0;
   /** Chunks read but not forwarded because the proxy stalled meanwhile, in order. */
-  readonly #held: { to: Socket; chunk: Buffer }[] = [];
+  readonly #held: { to: Socket; chunk: Buffer; toClient: boolean }[] = [];
 
   constructor(target: ProxyTarget) {
     this.#target = target;
@@ -102,6 +111,10 @@ class Proxy implements TcpProxy {
     return this.#total;
   }
 
+  get bytesToClients(): number {
+    return this.#bytesToClients;
+  }
+
   urlThrough(url: string): string {
     const through = new URL(url);
     through.hostname = '127.0.0.1';
@@ -119,7 +132,11 @@ class Proxy implements TcpProxy {
 
   resume(): void {
     this.#stalled = false;
-    for (const { to, chunk } of this.#held.splice(0)) if (!to.destroyed) to.write(chunk);
+    for (const { to, chunk, toClient } of this.#held.splice(0)) {
+      if (to.destroyed) continue;
+      if (toClient) this.#bytesToClients += chunk.length;
+      to.write(chunk);
+    }
     for (const { client, upstream } of this.#links) {
       client.resume();
       upstream.resume();
@@ -128,6 +145,11 @@ class Proxy implements TcpProxy {
 
   stallOn(pattern: string): Promise<void> {
     return new Promise((fired) => (this.#trigger = { pattern: Buffer.from(pattern), fired }));
+  }
+
+  throttle(bytesPerSecond: number | null): void {
+    if (bytesPerSecond !== null && !(bytesPerSecond > 0)) throw new Error(`throttle: ${bytesPerSecond} bytes a second is not a rate`);
+    this.#bytesPerSecond = bytesPerSecond;
   }
 
   cut(): void {
@@ -185,15 +207,45 @@ class Proxy implements TcpProxy {
         trigger.fired();
       }
       if (this.#stalled) {
-        this.#held.push({ to, chunk });
+        this.#held.push({ to, chunk, toClient: !fromClient });
         return;
       }
+      if (!fromClient && this.#bytesPerSecond !== null) {
+        from.pause();
+        void this.#trickle(chunk, from, to);
+        return;
+      }
+      if (!fromClient) this.#bytesToClients += chunk.length;
       if (!to.write(chunk)) from.pause();
     });
     to.on('drain', () => {
       if (!this.#stalled) from.resume();
     });
     from.on('end', () => to.end());
+  }
+
+  /** Writes `chunk` to `to` at the throttled rate, a tenth of a second's worth at a time, then reads on. */
+  async #trickle(chunk: Buffer, from: Socket, to: Socket): Promise<void> {
+    let rest = chunk;
+    while (rest.length > 0) {
+      const rate = this.#bytesPerSecond;
+      if (this.#stalled) {
+        this.#held.push({ to, chunk: rest, toClient: true });
+        return;
+      }
+      if (to.destroyed) return;
+      if (rate === null) {
+        this.#bytesToClients += rest.length;
+        to.write(rest);
+        break;
+      }
+      const slice = rest.subarray(0, Math.max(1, Math.floor(rate / 10)));
+      rest = rest.subarray(slice.length);
+      this.#bytesToClients += slice.length;
+      to.write(slice);
+      await new Promise((resolve) => setTimeout(resolve, (slice.length / rate) * 1000));
+    }
+    if (!this.#stalled && !from.destroyed) from.resume();
   }
 }
 
