@@ -17,6 +17,8 @@ export interface Config {
   postgres: PoolTimeouts;
   /** How long a starting node waits for a Postgres that does not answer before it gives up (0: not at all). */
   databaseStartWaitMs: number;
+  /** Sync answers larger than this go to the device in pieces of about this size (slow links). */
+  syncPieceBytes: number;
   redisUrl: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     postgres: postgresTimeouts(env),
     databaseStartWaitMs: integer(env, 'DATABASE_START_WAIT_MS', MINUTE_MS, 0, DAY_MS),
+    syncPieceBytes: integer(env, 'SYNC_PIECE_BYTES', 16 * 1024, 256, 16 * 1024 * 1024),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,

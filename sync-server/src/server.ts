@@ -31,7 +31,7 @@ import { metrics, observeNode } from './metrics.ts';
 import { flushTracing, startTracing } from './tracing.ts';
 import { createLogger, type Logger } from './log.ts';
 import { coalesceWrites } from './sync/coalesceWrites.ts';
-import { OutpostHocuspocus } from './sync/OutpostHocuspocus.ts';
+import { OutpostHocuspocus, sendSyncAnswersInPiecesOf } from './sync/OutpostHocuspocus.ts';
 import { dropNotStoredStatus } from './sync/notStoredStatus.ts';
 import { LocalCoordinator, type Coordinator } from './coordination/Coordinator.ts';
 import { RedisCoordinator } from './coordination/RedisCoordinator.ts';
@@ -167,6 +167,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     storage, audit, account, mailer: options.mailer ?? showToAdministrator, adminUsers: config.adminUsers, resetTtlMs: config.passwordResetTtlSeconds * 1000,
   });
   const sessions = new Sessions({ storage, signer, refreshTtlSeconds: config.refreshTokenTtlSeconds, onRevoked: revoked, audit, twoFactor });
+  sendSyncAnswersInPiecesOf(config.syncPieceBytes);
   hocuspocus = new OutpostHocuspocus({ quiet: true, extensions: [engine, store], unloadImmediately: true });
   engine.attach(hocuspocus);
   const loaded = (name: string) => (open.get(name) as Document | undefined) ?? null;
