@@ -3,14 +3,17 @@
 // (30 s). Through a TCP proxy that trickles what the node sends at 6 KB a second, ~300 KB of
 // history takes ~50 s. Before the node sent large sync answers in pieces, the device reconnected
 // every half minute and never showed a message (15 connections in 3 minutes, nothing shown).
+// The other way, offline work goes up message by message, each acknowledged: it never needed pieces.
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import type { ConversationId } from '@outpost/shared-schema';
 import { startTcpProxy, type TcpProxy } from '@outpost/storage/testing';
 import { freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
+import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
 
 afterAll(teardown);
+afterAll(closeReplicaClients);
 
 const COUNT = 100;
 const BYTES_PER_SECOND = 6_000;
@@ -70,4 +73,43 @@ describe('a slow link', () => {
       await server.close();
     }
   }, 400_000);
+
+  it('a day of offline work goes up a slow uplink on one connection', async () => {
+    const server = await startNode(await freshDatabase('sqlite'));
+    const network = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+    try {
+      const ada = await signUp(server.url, 'ada');
+      const bob = await signUp(server.url, 'bob');
+      const id = await bob.openDirect(ada.user.id);
+      await until('ada has the conversation', () => ada.conversation(id).meta().get() !== null);
+      const phone = await startOnReplica(`http://127.0.0.1:${network.port}`, ada.session, browserProfile());
+      await until('her phone has it too', () => phone.client.conversation(id).synced());
+      phone.client.disconnect();
+      for (let i = 0; i < COUNT; i++) phone.client.conversation(id).send(`report ${i}: ${'long field notes '.repeat(180)}`);
+      await phone.client.stored();
+
+      // ~300 KB up at 6 KB a second: longer than either side waits for a message.
+      network.throttle(null, BYTES_PER_SECOND);
+      let connected = false;
+      let reconnects = 0;
+      phone.client.status().subscribe((status) => {
+        if (status === 'connected') connected = true;
+        else if (connected && status === 'connecting') reconnects += 1;
+      });
+      phone.client.connect();
+      await until(
+        'bob has every report, numbered',
+        () => shown(bob, id) === COUNT,
+        () => ({ shown: shown(bob, id), reconnects }),
+        150_000,
+      );
+      expect(reconnects).toBe(0);
+      phone.close();
+      ada.close();
+      bob.close();
+    } finally {
+      await network.close();
+      await server.close();
+    }
+  }, 300_000);
 });

@@ -157,6 +157,12 @@ describe('TcpProxy', () => {
     echo.sockets[0]!.write('y'.repeat(100_000));
     await a.receive('y'.repeat(100_000));
     expect(() => proxy.throttle(0)).toThrow(/not a rate/);
+    // And what clients send, when asked.
+    proxy.throttle(null, 2_000);
+    const up = Date.now();
+    a.socket.write('z'.repeat(1_000));
+    await a.receive('z'.repeat(1_000));
+    expect(Date.now() - up).toBeGreaterThanOrEqual(400);
   });
 
   it('cut closes both ends of every connection and still accepts new ones', async () => {

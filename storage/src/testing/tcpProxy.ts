@@ -35,9 +35,10 @@ export interface TcpProxy {
   stallOn(pattern: string): Promise<void>;
   /**
    * Limits what the target sends to clients to `bytesPerSecond` (a slow link: GPRS, satellite),
-   * on every connection, open and new; null lifts the limit. What clients send is not limited.
+   * and what clients send to `upBytesPerSecond`, on every connection, open and new; null lifts a
+   * limit (what clients send is not limited unless asked).
    */
-  throttle(bytesPerSecond: number | null): void;
+  throttle(bytesPerSecond: number | null, upBytesPerSecond?: number | null): void;
   /** Resets every connection through the proxy, both ends, as a network failure would. New ones are still accepted. */
   cut(): void;
   /** Resets every new connection as soon as it arrives, as if nothing listened. Open ones stay. */
@@ -78,7 +79,8 @@ class Proxy implements TcpProxy {
   #refusing = false;
   #total = 0;
   #trigger: { pattern: Buffer; fired: () => void } | null = null;
-  #bytesPerSecond: number | null = null;
+  /** Bytes a second to clients, and to the target; null: as fast as it goes. */
+  #rates: { toClients: number | null; toTarget: number | null } = { toClients: null, toTarget: null };
   #bytesToClients = 0;
   /** Chunks read but not forwarded because the proxy stalled meanwhile, in order. */
   readonly #held: { to: Socket; chunk: Buffer; toClient: boolean }[] = [];
@@ -147,9 +149,9 @@ class Proxy implements TcpProxy {
     return new Promise((fired) => (this.#trigger = { pattern: Buffer.from(pattern), fired }));
   }
 
-  throttle(bytesPerSecond: number | null): void {
-    if (bytesPerSecond !== null && !(bytesPerSecond > 0)) throw new Error(`throttle: ${bytesPerSecond} bytes a second is not a rate`);
-    this.#bytesPerSecond = bytesPerSecond;
+  throttle(bytesPerSecond: number | null, upBytesPerSecond: number | null = null): void {
+    for (const rate of [bytesPerSecond, upBytesPerSecond]) if (rate !== null && !(rate > 0)) throw new Error(`throttle: ${rate} bytes a second is not a rate`);
+    this.#rates = { toClients: bytesPerSecond, toTarget: upBytesPerSecond };
   }
 
   cut(): void {
@@ -210,9 +212,9 @@ class Proxy implements TcpProxy {
         this.#held.push({ to, chunk, toClient: !fromClient });
         return;
       }
-      if (!fromClient && this.#bytesPerSecond !== null) {
+      if ((fromClient ? this.#rates.toTarget : this.#rates.toClients) !== null) {
         from.pause();
-        void this.#trickle(chunk, from, to);
+        void this.#trickle(chunk, from, to, !fromClient);
         return;
       }
       if (!fromClient) this.#bytesToClients += chunk.length;
@@ -225,23 +227,23 @@ class Proxy implements TcpProxy {
   }
 
   /** Writes `chunk` to `to` at the throttled rate, a tenth of a second's worth at a time, then reads on. */
-  async #trickle(chunk: Buffer, from: Socket, to: Socket): Promise<void> {
+  async #trickle(chunk: Buffer, from: Socket, to: Socket, toClient: boolean): Promise<void> {
     let rest = chunk;
     while (rest.length > 0) {
-      const rate = this.#bytesPerSecond;
+      const rate = toClient ? this.#rates.toClients : this.#rates.toTarget;
       if (this.#stalled) {
-        this.#held.push({ to, chunk: rest, toClient: true });
+        this.#held.push({ to, chunk: rest, toClient });
         return;
       }
       if (to.destroyed) return;
       if (rate === null) {
-        this.#bytesToClients += rest.length;
+        if (toClient) this.#bytesToClients += rest.length;
         to.write(rest);
         break;
       }
       const slice = rest.subarray(0, Math.max(1, Math.floor(rate / 10)));
       rest = rest.subarray(slice.length);
-      this.#bytesToClients += slice.length;
+      if (toClient) this.#bytesToClients += slice.length;
       to.write(slice);
       await new Promise((resolve) => setTimeout(resolve, (slice.length / rate) * 1000));
     }
