@@ -6,7 +6,8 @@
 // history, numbered 1..N, every outbox is empty, nothing was refused but "try again", and the
 // node never died on its own. Whatever its dice say, every seed kills the node and cuts the
 // network at least once (and on Postgres restarts the database). SEED=n replays one seed;
-// NODE_LOGS=dir keeps what the node printed.
+// NODE_LOGS=dir keeps what the node printed. Seed 1 on Postgres found that a node restarted while
+// Postgres was down died at once (it now waits for it: databaseWait.ts); it runs every time.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
