@@ -24,7 +24,8 @@ beforeAll(async () => {
   const webDir = await buildWebApp();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-web-faults-'));
   dirs.push(webDir, dataDir);
-  node = await spawnNode({ dataDir, env: { WEB_DIR: webDir } });
+  // Every sync answer over 512 bytes goes in pieces, as a long history does on a slow link.
+  node = await spawnNode({ dataDir, env: { WEB_DIR: webDir, SYNC_PIECE_BYTES: '512' } });
   network = await startTcpProxy({ host: '127.0.0.1', port: node.port });
   browser = await launchChromium();
 }, 120_000);
