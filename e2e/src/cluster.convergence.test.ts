@@ -5,11 +5,11 @@
 // seed moves a device and kills a node at least once. SEED=n replays one seed; a seed that ever
 // failed is added to REGRESSIONS with what it found, and runs every time from then on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation, OutpostClient } from '@outpost/client';
 import type { MessageId } from '@outpost/shared-schema';
 import { startCluster, type Cluster } from './cluster.ts';
 import { random, secondDevice, seeds, signUp, teardown, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
+import { workAtRandom } from './randomWork.ts';
 import { browserProfile, closeReplicaClients, startOnReplica, type ReplicaClient } from './offlineReplica.ts';
 
 afterAll(teardown);
@@ -21,7 +21,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => cluster?.stop());
 
-const EMOJI = ['👍', '🎉'];
 
 /** The first seed tried, kept as the everyday case. */
 const FIRST_SEEDS = [11];
@@ -43,21 +42,6 @@ interface Device {
   handle: ReplicaClient;
   profile: ReturnType<typeof browserProfile>;
   node: number;
-}
-
-function act(rng: ReturnType<typeof random>, client: OutpostClient, view: Conversation, sent: MessageId[]): void {
-  const mine = view.messages().get().filter((m) => m.mine && !m.deleted);
-  const live = view.messages().get().filter((m) => !m.deleted);
-  const roll = rng.next();
-  if (roll < 0.5 || live.length === 0) sent.push(view.send(`${client.user.username} r${rng.int(1_000_000)}`));
-  else if (roll < 0.65 && mine.length > 0) view.edit(rng.pick(mine).id, `edited r${rng.int(1000)}`);
-  else if (roll < 0.85) {
-    const target = rng.pick(live);
-    const emoji = rng.pick(EMOJI);
-    if (target.reactions[emoji]?.includes(client.user.id as never)) view.unreact(target.id, emoji);
-    else view.react(target.id, emoji);
-  } else if (roll < 0.93 && mine.length > 0) view.delete(rng.pick(mine).id);
-  else view.markRead();
 }
 
 describe('convergence over three nodes', () => {
@@ -113,7 +97,7 @@ describe('convergence over three nodes', () => {
         } else if (roll < 0.22) {
           await kill();
         } else {
-          act(rng, device.handle.client, device.handle.client.conversation(group), sent);
+          workAtRandom(rng, device.handle.client, device.handle.client.conversation(group), sent);
         }
         if (rng.next() < 0.3) await new Promise((resolve) => setTimeout(resolve, rng.int(40)));
       }

@@ -12,11 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Conversation, OutpostClient } from '@outpost/client';
 import type { ConversationId, MessageId } from '@outpost/shared-schema';
 import { startPostgres, startTcpProxy, type PostgresServer, type TcpProxy } from '@outpost/storage/testing';
 import { backends, catchUnhandled, random, secondDevice, seeds, signUp, spawnNode, teardown, until, type Backend, type SpawnedNode } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
+import { workAtRandom } from './randomWork.ts';
 import { browserProfile, closeReplicaClients, startOnReplica, type ReplicaClient } from './offlineReplica.ts';
 
 afterAll(teardown);
@@ -24,10 +24,7 @@ afterAll(closeReplicaClients);
 
 /** Short deadlines on Postgres, so a stalled database is answered in seconds rather than 35 s. */
 const SHORT_DEADLINES = { DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_STATEMENT_TIMEOUT_MS: '1000', DATABASE_QUERY_TIMEOUT_MS: '2000' };
-const EMOJI = ['👍', '🎉'];
 const STEPS = 40;
-
-type Rng = ReturnType<typeof random>;
 
 interface Device {
   handle: ReplicaClient;
@@ -74,21 +71,6 @@ async function setUp(backend: Backend, seed: number): Promise<Setup> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-function act(rng: Rng, client: OutpostClient, view: Conversation, sent: MessageId[]): void {
-  const mine = view.messages().get().filter((m) => m.mine && !m.deleted);
-  const live = view.messages().get().filter((m) => !m.deleted);
-  const roll = rng.next();
-  if (roll < 0.5 || live.length === 0) sent.push(view.send(`${client.user.username} r${rng.int(1_000_000)}`));
-  else if (roll < 0.65 && mine.length > 0) view.edit(rng.pick(mine).id, `edited r${rng.int(1000)}`);
-  else if (roll < 0.85) {
-    const target = rng.pick(live);
-    const emoji = rng.pick(EMOJI);
-    if (target.reactions[emoji]?.includes(client.user.id as never)) view.unreact(target.id, emoji);
-    else view.react(target.id, emoji);
-  } else if (roll < 0.93 && mine.length > 0) view.delete(rng.pick(mine).id);
-  else view.markRead();
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,7 +162,7 @@ describe.each(backends)('convergence under faults on %s', (backend) => {
           if (device.handle.client.status().get() === 'disconnected') device.handle.client.connect();
           else device.handle.client.disconnect();
         } else if (roll < 0.31) await restartApp(device);
-        else act(rng, device.handle.client, device.handle.client.conversation(group as ConversationId), sent);
+        else workAtRandom(rng, device.handle.client, device.handle.client.conversation(group as ConversationId), sent);
         if (rng.next() < 0.3) await pause(rng.int(60));
       }
       // Every seed deals what this test is for, even one whose dice never rolled it.

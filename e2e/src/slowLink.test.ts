@@ -18,31 +18,50 @@ afterAll(closeReplicaClients);
 const COUNT = 100;
 const BYTES_PER_SECOND = 6_000;
 
-/** A new device of `username`, through `network`; counts how often its socket reconnects. */
-async function newDevice(network: TcpProxy, username: string): Promise<{ device: OutpostClient; reconnects: () => number }> {
-  const device = await OutpostClient.login({ url: `http://127.0.0.1:${network.port}` }, { username, password: 'correct horse battery' });
+/** A long field report: 100 of them are ~300 KB. */
+const report = (i: number) => `report ${i}: ${'long field notes '.repeat(180)}`;
+
+/** Counts how often `client`'s socket reconnects after its first connection. */
+function countReconnects(client: OutpostClient): () => number {
   let connected = false;
   let reconnects = 0;
-  device.status().subscribe((status) => {
+  client.status().subscribe((status) => {
     if (status === 'connected') connected = true;
     else if (connected && status === 'connecting') reconnects += 1;
   });
-  return { device, reconnects: () => reconnects };
+  return () => reconnects;
+}
+
+/** A new device of `username`, through `network`. */
+async function newDevice(network: TcpProxy, username: string): Promise<{ device: OutpostClient; reconnects: () => number }> {
+  const device = await OutpostClient.login({ url: `http://127.0.0.1:${network.port}` }, { username, password: 'correct horse battery' });
+  return { device, reconnects: countReconnects(device) };
 }
 
 const shown = (device: OutpostClient, id: ConversationId) => history(device.conversation(id)).filter((l) => l.seq !== null).length;
 
+/** A node with a TCP proxy in front of it, and Ada and Bob (straight to the node) in a DM, for `work`. */
+async function onSlowLink(work: (setup: { network: TcpProxy; ada: OutpostClient; bob: OutpostClient; id: ConversationId }) => Promise<void>): Promise<void> {
+  const server = await startNode(await freshDatabase('sqlite'));
+  const network = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+  try {
+    const ada = await signUp(server.url, 'ada');
+    const bob = await signUp(server.url, 'bob');
+    await work({ network, ada, bob, id: await bob.openDirect(ada.user.id) });
+    ada.close();
+    bob.close();
+  } finally {
+    await network.close();
+    await server.close();
+  }
+}
+
 describe('a slow link', () => {
   it('a new device on 6 KB a second loads a long history on one connection, and a cut half way resumes where it stopped', async () => {
-    const server = await startNode(await freshDatabase('sqlite'));
-    const network = await startTcpProxy({ host: '127.0.0.1', port: server.port });
-    try {
-      const ada = await signUp(server.url, 'ada');
-      const bob = await signUp(server.url, 'bob');
-      const id = await bob.openDirect(ada.user.id);
+    await onSlowLink(async ({ network, ada, bob, id }) => {
       const dm = bob.conversation(id);
-      for (let i = 0; i < COUNT; i++) dm.send(`report ${i}: ${'long field notes '.repeat(180)}`);
-      await until('bob’s messages are numbered', () => history(dm).filter((l) => l.seq !== null).length === COUNT, () => history(dm).length, 60_000);
+      for (let i = 0; i < COUNT; i++) dm.send(report(i));
+      await until('bob’s messages are numbered', () => shown(bob, id) === COUNT, () => history(dm).length, 60_000);
       network.throttle(BYTES_PER_SECOND);
 
       // However long it takes, on one connection.
@@ -66,50 +85,25 @@ describe('a slow link', () => {
       expect(network.bytesToClients - start).toBeLessThan(whole * 1.25);
       console.info(`slow link: ${Math.round(whole / 1024)} KB of history; with a cut half way ${Math.round((network.bytesToClients - start) / 1024)} KB`);
       second.device.close();
-      ada.close();
-      bob.close();
-    } finally {
-      await network.close();
-      await server.close();
-    }
+    });
   }, 400_000);
 
   it('a day of offline work goes up a slow uplink on one connection', async () => {
-    const server = await startNode(await freshDatabase('sqlite'));
-    const network = await startTcpProxy({ host: '127.0.0.1', port: server.port });
-    try {
-      const ada = await signUp(server.url, 'ada');
-      const bob = await signUp(server.url, 'bob');
-      const id = await bob.openDirect(ada.user.id);
+    await onSlowLink(async ({ network, ada, bob, id }) => {
       await until('ada has the conversation', () => ada.conversation(id).meta().get() !== null);
       const phone = await startOnReplica(`http://127.0.0.1:${network.port}`, ada.session, browserProfile());
       await until('her phone has it too', () => phone.client.conversation(id).synced());
       phone.client.disconnect();
-      for (let i = 0; i < COUNT; i++) phone.client.conversation(id).send(`report ${i}: ${'long field notes '.repeat(180)}`);
+      for (let i = 0; i < COUNT; i++) phone.client.conversation(id).send(report(i));
       await phone.client.stored();
 
       // ~300 KB up at 6 KB a second: longer than either side waits for a message.
       network.throttle(null, BYTES_PER_SECOND);
-      let connected = false;
-      let reconnects = 0;
-      phone.client.status().subscribe((status) => {
-        if (status === 'connected') connected = true;
-        else if (connected && status === 'connecting') reconnects += 1;
-      });
+      const reconnects = countReconnects(phone.client);
       phone.client.connect();
-      await until(
-        'bob has every report, numbered',
-        () => shown(bob, id) === COUNT,
-        () => ({ shown: shown(bob, id), reconnects }),
-        150_000,
-      );
-      expect(reconnects).toBe(0);
+      await until('bob has every report, numbered', () => shown(bob, id) === COUNT, () => ({ shown: shown(bob, id), reconnects: reconnects() }), 150_000);
+      expect(reconnects()).toBe(0);
       phone.close();
-      ada.close();
-      bob.close();
-    } finally {
-      await network.close();
-      await server.close();
-    }
+    });
   }, 300_000);
 });

@@ -3,26 +3,14 @@
 // and the step 2 after them give the peer exactly the document, each piece within its size.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { piecesOfSync, stepOneAt, stepOneStateVector } from './syncInPieces.ts';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-
-/** mulberry32: a seeded PRNG, so a failing seed can be replayed. */
-function random(seed: number): { next(): number; int(n: number): number } {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n) };
-}
+import { piecesOfSync, stepOneAt, stepOneStateVector } from './syncInPieces.ts';
+import { rngOf } from './testing/random.ts';
 
 /** Devices writing at random into one document; returns the merged document and a snapshot of a peer part way. */
 function history(seed: number): { doc: Y.Doc; peer: Y.Doc } {
-  const rng = random(seed);
+  const rng = rngOf(seed);
   const devices = Array.from({ length: 1 + rng.int(4) }, () => new Y.Doc());
   const peer = new Y.Doc();
   const steps = 20 + rng.int(300);
@@ -64,7 +52,7 @@ describe('piecesOfSync', () => {
     let split = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const { doc, peer } = history(seed);
-      const pieceBytes = 512 + random(seed).int(8_000);
+      const pieceBytes = 512 + rngOf(seed).int(8_000);
       const pieces = piecesOfSync(doc, Y.decodeStateVector(Y.encodeStateVector(peer)), pieceBytes);
       const whole = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(peer));
       if (pieces === null) {
