@@ -413,7 +413,7 @@ export class OutpostClient {
     options: OutpostClientOptions,
     request: { username: string; password: string; displayName?: string },
   ): Promise<OutpostClient> {
-    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false));
+    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/register', request, false), true);
   }
 
   /**
@@ -422,17 +422,18 @@ export class OutpostClient {
    * `details.secondFactor` = 'required' or 'invalid' — ask for the code and call again.
    */
   static async login(options: OutpostClientOptions, request: { username: string; password: string; code?: string }): Promise<OutpostClient> {
-    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false));
+    return OutpostClient.#start(options, (api) => api.request<Session>('POST', '/api/auth/login', request, false), true);
   }
 
   /** Resumes a stored session (e.g. after a restart) without asking for the password. */
   static async resume(options: OutpostClientOptions, session: Session): Promise<OutpostClient> {
-    return OutpostClient.#start(options, async () => session);
+    return OutpostClient.#start(options, async () => session, false);
   }
 
-  static async #start(options: OutpostClientOptions, obtain: (api: Api) => Promise<Session>): Promise<OutpostClient> {
+  /** `issuedNow`: `obtain` asks the server for a new session (not one stored earlier). */
+  static async #start(options: OutpostClientOptions, obtain: (api: Api) => Promise<Session>, issuedNow: boolean): Promise<OutpostClient> {
     const api = new Api(options.url, options.sessionStore);
-    const session = api.adopt(await obtain(api));
+    const session = api.adopt(await obtain(api), issuedNow);
     return new OutpostClient(options, api, session);
   }
 

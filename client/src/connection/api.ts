@@ -1,5 +1,7 @@
 // The REST half of the SDK: JSON over fetch, errors parsed into OutpostError, the access token
-// refreshed before it expires (and once more on a 401).
+// refreshed before it expires (and once more on a 401). "Before it expires" is read on the
+// server's clock: a phone in the field often has its own clock wrong by hours (no network time),
+// and one running ahead would take every token for expired and refresh on every call.
 import { OutpostError, SessionEnds, isErrorKind, type Session, type SessionEnd } from '@outpost/shared-schema';
 
 /**
@@ -16,18 +18,19 @@ export interface SessionStore {
  * When a JWT expires (ms), read from its `exp` claim; the signature is the server's business.
  * A token that cannot be read counts as expired: the next call refreshes it.
  */
-function expiry(token: string): { expiresAt: number; lifetimeMs: number } {
+function expiry(token: string): { issuedAt: number; expiresAt: number; lifetimeMs: number } {
   try {
     const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number; iat?: number };
     const expiresAt = (payload.exp ?? 0) * 1000;
-    return { expiresAt, lifetimeMs: expiresAt - (payload.iat ?? 0) * 1000 };
+    const issuedAt = (payload.iat ?? 0) * 1000;
+    return { issuedAt, expiresAt, lifetimeMs: expiresAt - issuedAt };
   } catch {
-    return { expiresAt: 0, lifetimeMs: 0 };
+    return { issuedAt: 0, expiresAt: 0, lifetimeMs: 0 };
   }
 }
 
-/** True when the token is good for a while yet: more than 30 s, or half its lifetime if shorter. */
-function fresh(session: Session, now = Date.now()): boolean {
+/** True when the token is good for a while yet at `now` (server time): more than 30 s, or half its lifetime if shorter. */
+function fresh(session: Session, now: number): boolean {
   const { expiresAt, lifetimeMs } = expiry(session.accessToken);
   return now < expiresAt - Math.min(30_000, lifetimeMs / 2);
 }
@@ -47,6 +50,8 @@ export class Api {
   readonly #store: SessionStore | undefined;
   #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
+  /** The server's clock minus this device's, learnt from each token the server hands out (0 until then). */
+  #clockOffsetMs = 0;
   /** The refusal that ended the session; every later call fails with it, without asking again. */
   #ended: { end: SessionEnd; error: OutpostError } | null = null;
   readonly #endListeners = new Set<(end: SessionEnd) => void>();
@@ -60,11 +65,24 @@ export class Api {
     return this.#current;
   }
 
-  /** Makes `session` the current one and keeps it in the shared store. */
-  adopt(session: Session): Session {
+  /**
+   * Makes `session` the current one and keeps it in the shared store. `issuedNow`: the server
+   * has just handed it out (sign-in, refresh), so its issue time tells how far this device's
+   * clock is from the server's (to within a second or two of rounding and travel).
+   */
+  adopt(session: Session, issuedNow = false): Session {
+    if (issuedNow) {
+      const { issuedAt } = expiry(session.accessToken);
+      if (issuedAt > 0) this.#clockOffsetMs = issuedAt - Date.now();
+    }
     this.#current = session;
     this.#store?.save(session);
     return session;
+  }
+
+  /** Now on the server's clock, as far as this device can tell. */
+  #serverNow(): number {
+    return Date.now() + this.#clockOffsetMs;
   }
 
   /** How the session ended, or null while it lasts. */
@@ -83,7 +101,7 @@ export class Api {
     if (this.#ended) throw this.#ended.error;
     const session = this.#current;
     if (!session) throw new OutpostError('unauthorized', 'not signed in');
-    if (fresh(session)) return session.accessToken;
+    if (fresh(session, this.#serverNow())) return session.accessToken;
     return (await this.refresh()).accessToken;
   }
 
@@ -100,12 +118,12 @@ export class Api {
         return await withLock(`outpost-refresh:${mine.user.id}`, async () => {
           const stored = this.#store?.load();
           const base = stored && stored.user.id === mine.user.id && stored.refreshToken !== mine.refreshToken ? stored : mine;
-          if (base !== mine && fresh(base)) {
+          if (base !== mine && fresh(base, this.#serverNow())) {
             this.#current = base;
             return base;
           }
           try {
-            return this.adopt(await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: base.refreshToken }, false));
+            return this.adopt(await this.request<Session>('POST', '/api/auth/refresh', { refreshToken: base.refreshToken }, false), true);
           } catch (error) {
             if (error instanceof OutpostError && error.kind === 'unauthorized') this.#end(error);
             throw error;

@@ -1,0 +1,48 @@
+// A device whose clock is wrong by hours (a phone in the field with no network time), against a
+// node with the right one (a process of its own, so only this side's clock is moved). Before the
+// SDK read token expiry on the server's clock, a clock two hours ahead took every access token
+// for expired and refreshed on every call (7 refreshes in 8 s of light use here): a load on the
+// server, and on a flaky network a refresh whose answer is lost rotates the token for nothing.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freshDatabase, signUp, spawnNode, teardown, until } from './harness.ts';
+import { history } from './history.ts';
+
+afterAll(teardown);
+
+const realNow = Date.now;
+const realFetch = globalThis.fetch;
+afterEach(() => {
+  Date.now = realNow;
+  globalThis.fetch = realFetch;
+});
+
+describe.each([
+  ['two hours ahead', 2 * 3_600_000],
+  ['two hours behind', -2 * 3_600_000],
+])('a device whose clock is %s', (_, skewMs) => {
+  it('signs in, chats, and refreshes its token no more than once', async () => {
+    const node = await spawnNode(await freshDatabase('sqlite'));
+    const bob = await signUp(node.url, 'bob');
+    Date.now = () => realNow() + skewMs;
+    const refreshes: string[] = [];
+    globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith('/api/auth/refresh')) refreshes.push(new Date(realNow()).toISOString());
+      return realFetch(input, init);
+    }) as typeof fetch;
+
+    const ada = await signUp(node.url, 'ada');
+    const id = await ada.openDirect(bob.user.id);
+    for (let i = 0; i < 5; i++) {
+      ada.conversation(id).send(`hello ${i}`);
+      await ada.searchServer(`hello`).catch(() => undefined);
+    }
+    await until('bob has them, numbered', () => history(bob.conversation(id)).filter((l) => l.seq !== null).length === 5);
+    ada.disconnect();
+    ada.connect();
+    await until('ada is back', () => ada.status().get() === 'connected');
+    expect(refreshes.length).toBeLessThanOrEqual(1);
+    expect(ada.failures()).toEqual([]);
+    ada.close();
+    bob.close();
+  }, 60_000);
+});
