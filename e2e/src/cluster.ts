@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, startPostgres, startRedis, type PostgresServer, type RedisServer } from '@outpost/storage/testing';
+import { freePort, startPostgres, startRedis, startTcpProxy, type PostgresServer, type RedisServer, type TcpProxy } from '@outpost/storage/testing';
 import { spawnNode, type SpawnedNode } from './harness.ts';
 
 export interface Cluster {
@@ -16,6 +16,8 @@ export interface Cluster {
   postgres: PostgresServer;
   redis: RedisServer;
   databaseUrl: string;
+  /** With `faultyLinks`: the proxies between the nodes and Postgres, and Redis, to stall or cut. */
+  links: { postgres: TcpProxy; redis: TcpProxy } | null;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,10 @@ export interface ClusterOptions {
   port?: number;
   /** Reuse a Postgres server (a fresh database is made in it). */
   postgres?: PostgresServer;
+  /** Put Postgres and Redis each behind a TCP proxy the test can stall or cut (`Cluster.links`). */
+  faultyLinks?: boolean;
+  /** More settings for every node (e.g. short DATABASE_*_MS deadlines for stalls). */
+  env?: Record<string, string>;
 }
 
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx'];
@@ -127,19 +133,34 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).joi
   };
 }
 
+function hostAndPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port) };
+}
+
 /** Starts Postgres, Redis, `nodes` Outpost nodes sharing them and one signing key, and nginx. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const ownPostgres = !options.postgres;
   const postgres = options.postgres ?? (await startPostgres());
   const redis = await startRedis();
   const databaseUrl = await postgres.createDatabase();
+  const links = options.faultyLinks
+    ? { postgres: await startTcpProxy(hostAndPort(databaseUrl)), redis: await startTcpProxy(hostAndPort(redis.url)) }
+    : null;
   const signingKey = randomBytes(32).toString('base64');
   const nodes: SpawnedNode[] = [];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'outpost-cluster-'));
   for (let i = 0; i < (options.nodes ?? 3); i++) {
     // nginx, on loopback, forwards each client's address: rate limits are per client, not per nginx.
     nodes.push(
-      await spawnNode({ dataDir, databaseUrl, redisUrl: redis.url, signingKey, env: { TRUST_PROXY: 'loopback' }, ...(options.segmentSize ? { segmentSize: options.segmentSize } : {}) }),
+      await spawnNode({
+        dataDir,
+        databaseUrl: links ? links.postgres.urlThrough(databaseUrl) : databaseUrl,
+        redisUrl: links ? links.redis.urlThrough(redis.url) : redis.url,
+        signingKey,
+        env: { TRUST_PROXY: 'loopback', ...options.env },
+        ...(options.segmentSize ? { segmentSize: options.segmentSize } : {}),
+      }),
     );
   }
   const nginx = await startNginx(
@@ -152,9 +173,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     postgres,
     redis,
     databaseUrl,
+    links,
     stop: async () => {
       await nginx.stop();
       for (const node of nodes) await node.kill();
+      for (const link of links ? [links.postgres, links.redis] : []) await link.close();
       await redis.stop();
       if (ownPostgres) await postgres.stop();
       await rm(dataDir, { recursive: true, force: true });
