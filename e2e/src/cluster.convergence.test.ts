@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageId } from '@outpost/shared-schema';
 import { startCluster, type Cluster } from './cluster.ts';
 import { random, secondDevice, seeds, signUp, teardown, until } from './harness.ts';
-import { history, numberedOneToN } from './history.ts';
+import { agreeOnOneToN, history } from './history.ts';
 import { workAtRandom } from './randomWork.ts';
 import { browserProfile, closeReplicaClients, startOnReplica, type ReplicaClient } from './offlineReplica.ts';
 
@@ -161,10 +161,7 @@ async function converge(seed: number, linkFaults: boolean): Promise<void> {
     const views = () => devices.map((d) => d.handle.client.conversation(group));
     await until(
       'every device holds the same history, numbered 1..N',
-      () => {
-        const [first, ...rest] = views().map(history);
-        return first !== undefined && first.length === sent.length && numberedOneToN(first) && rest.every((h) => JSON.stringify(h) === JSON.stringify(first));
-      },
+      () => agreeOnOneToN(views().map(history), sent.length),
       () =>
         devices.map((d, i) => ({
           device: i,

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ConversationId, MessageId } from '@outpost/shared-schema';
 import { startPostgres, startTcpProxy, type PostgresServer, type TcpProxy } from '@outpost/storage/testing';
 import { backends, catchUnhandled, random, secondDevice, seeds, signUp, spawnNode, teardown, until, type Backend, type SpawnedNode } from './harness.ts';
-import { history, numberedOneToN } from './history.ts';
+import { agreeOnOneToN, history } from './history.ts';
 import { workAtRandom } from './randomWork.ts';
 import { browserProfile, closeReplicaClients, startOnReplica, type ReplicaClient } from './offlineReplica.ts';
 
@@ -178,10 +178,7 @@ describe.each(backends)('convergence under faults on %s', (backend) => {
       const views = () => devices.map((d) => d.handle.client.conversation(group));
       await until(
         'every device holds the same history, numbered 1..N',
-        () => {
-          const [first, ...rest] = views().map(history);
-          return first !== undefined && first.length === sent.length && numberedOneToN(first) && rest.every((h) => JSON.stringify(h) === JSON.stringify(first));
-        },
+        () => agreeOnOneToN(views().map(history), sent.length),
         () => ({
           dealt,
           devices: devices.map((d, i) => ({

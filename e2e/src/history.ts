@@ -27,3 +27,9 @@ export function history(conversation: Conversation): Line[] {
 export function numberedOneToN(lines: Line[]): boolean {
   return lines.every((l, i) => l.seq === i + 1);
 }
+
+/** True when `histories` all hold the same `count` messages, numbered 1..N: the replicas converged. */
+export function agreeOnOneToN(histories: Line[][], count: number): boolean {
+  const [first, ...rest] = histories;
+  return first !== undefined && first.length === count && numberedOneToN(first) && rest.every((h) => JSON.stringify(h) === JSON.stringify(first));
+}
