@@ -165,6 +165,24 @@ describe('TcpProxy', () => {
     expect(Date.now() - up).toBeGreaterThanOrEqual(400);
   });
 
+  it('delay delivers both ways that much later, in order, and 0 at once again', async () => {
+    const a = peer();
+    a.socket.write('warm');
+    await a.receive('warm');
+    proxy.delay(300);
+    const started = Date.now();
+    for (const part of ['one ', 'two ', 'three']) a.socket.write(part);
+    await settle();
+    expect(a.received()).toBe('warm');
+    await a.receive('one two three');
+    // There and back again: at least two delays.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    proxy.delay(0);
+    a.socket.write(' now');
+    await a.receive('one two three now');
+    expect(() => proxy.delay(-1)).toThrow(/not a delay/);
+  });
+
   it('cut closes both ends of every connection and still accepts new ones', async () => {
     const a = peer();
     const b = peer();

@@ -39,6 +39,11 @@ export interface TcpProxy {
    * limit (what clients send is not limited unless asked).
    */
   throttle(bytesPerSecond: number | null, upBytesPerSecond?: number | null): void;
+  /**
+   * Delivers everything `ms` later than it arrives, both ways, in order (a satellite link: its
+   * round trip is twice that); 0 delivers at once again. Not combined with throttle().
+   */
+  delay(ms: number): void;
   /** Resets every connection through the proxy, both ends, as a network failure would. New ones are still accepted. */
   cut(): void;
   /** Resets every new connection as soon as it arrives, as if nothing listened. Open ones stay. */
@@ -82,6 +87,7 @@ class Proxy implements TcpProxy {
   /** Bytes a second to clients, and to the target; null: as fast as it goes. */
   #rates: { toClients: number | null; toTarget: number | null } = { toClients: null, toTarget: null };
   #bytesToClients = 0;
+  #delayMs = 0;
   /** Chunks read but not forwarded because the proxy stalled meanwhile, in order. */
   readonly #held: { to: Socket; chunk: Buffer; toClient: boolean }[] = [];
 
@@ -154,6 +160,11 @@ class Proxy implements TcpProxy {
     this.#rates = { toClients: bytesPerSecond, toTarget: upBytesPerSecond };
   }
 
+  delay(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`delay: ${ms} ms is not a delay`);
+    this.#delayMs = ms;
+  }
+
   cut(): void {
     for (const link of this.#links) reset(link);
   }
@@ -215,6 +226,15 @@ class Proxy implements TcpProxy {
       if ((fromClient ? this.#rates.toTarget : this.#rates.toClients) !== null) {
         from.pause();
         void this.#trickle(chunk, from, to, !fromClient);
+        return;
+      }
+      if (this.#delayMs > 0) {
+        // Timers of one duration fire in the order they were set: the stream keeps its order.
+        setTimeout(() => {
+          if (to.destroyed) return;
+          if (!fromClient) this.#bytesToClients += chunk.length;
+          to.write(chunk);
+        }, this.#delayMs);
         return;
       }
       if (!fromClient) this.#bytesToClients += chunk.length;
