@@ -183,6 +183,22 @@ describe('TcpProxy', () => {
     expect(() => proxy.delay(-1)).toThrow(/not a delay/);
   });
 
+  it('forsakeOpen silences the open connections for good, without a reset, and forwards new ones', async () => {
+    const a = peer();
+    a.socket.write('before');
+    await a.receive('before');
+    proxy.forsakeOpen();
+    a.socket.write(' lost');
+    echo.sockets[0]!.write(' also lost');
+    const b = peer();
+    b.socket.write('new one');
+    await b.receive('new one');
+    proxy.resume();
+    await settle();
+    expect(a.received()).toBe('before');
+    expect(a.socket.destroyed).toBe(false);
+  });
+
   it('cut closes both ends of every connection and still accepts new ones', async () => {
     const a = peer();
     const b = peer();

@@ -46,6 +46,11 @@ export interface TcpProxy {
   delay(ms: number): void;
   /** Resets every connection through the proxy, both ends, as a network failure would. New ones are still accepted. */
   cut(): void;
+  /**
+   * Every connection open now goes silent for good, both ways, with no reset (a phone that changed
+   * networks: its old connections lead nowhere); new ones are forwarded as usual.
+   */
+  forsakeOpen(): void;
   /** Resets every new connection as soon as it arrives, as if nothing listened. Open ones stay. */
   refuse(): void;
   /** Accepts and forwards new connections again after refuse(). */
@@ -74,6 +79,8 @@ export async function startTcpProxy(target: ProxyTarget): Promise<TcpProxy> {
 interface Link {
   client: Socket;
   upstream: Socket;
+  /** Silent for good (forsakeOpen): nothing more is forwarded either way. */
+  forsaken?: boolean;
 }
 
 class Proxy implements TcpProxy {
@@ -145,7 +152,8 @@ class Proxy implements TcpProxy {
       if (toClient) this.#bytesToClients += chunk.length;
       to.write(chunk);
     }
-    for (const { client, upstream } of this.#links) {
+    for (const { client, upstream, forsaken } of this.#links) {
+      if (forsaken) continue;
       client.resume();
       upstream.resume();
     }
@@ -167,6 +175,14 @@ class Proxy implements TcpProxy {
 
   cut(): void {
     for (const link of this.#links) reset(link);
+  }
+
+  forsakeOpen(): void {
+    for (const link of this.#links) {
+      link.forsaken = true;
+      link.client.pause();
+      link.upstream.pause();
+    }
   }
 
   refuse(): void {
@@ -202,8 +218,8 @@ class Proxy implements TcpProxy {
     };
     client.once('close', onClose);
     upstream.once('close', onClose);
-    this.#forward(client, upstream, true);
-    this.#forward(upstream, client, false);
+    this.#forward(link, true);
+    this.#forward(link, false);
     if (this.#stalled) {
       client.pause();
       upstream.pause();
@@ -211,8 +227,10 @@ class Proxy implements TcpProxy {
   }
 
   /** Copies `from` to `to`, pausing `from` while `to` is full (and not resuming it while stalled). */
-  #forward(from: Socket, to: Socket, fromClient: boolean): void {
+  #forward(link: Link, fromClient: boolean): void {
+    const [from, to] = fromClient ? [link.client, link.upstream] : [link.upstream, link.client];
     from.on('data', (chunk: Buffer) => {
+      if (link.forsaken) return;
       const trigger = this.#trigger;
       if (fromClient && trigger && chunk.includes(trigger.pattern)) {
         this.#trigger = null;
@@ -241,7 +259,7 @@ class Proxy implements TcpProxy {
       if (!to.write(chunk)) from.pause();
     });
     to.on('drain', () => {
-      if (!this.#stalled) from.resume();
+      if (!this.#stalled && !link.forsaken) from.resume();
     });
     from.on('end', () => to.end());
   }
