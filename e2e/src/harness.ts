@@ -255,3 +255,14 @@ export function catchUnhandled(): { unhandled: string[]; stop(): void } {
   process.on('unhandledRejection', listener);
   return { unhandled, stop: () => void process.off('unhandledRejection', listener) };
 }
+
+/** Counts how often `client`'s socket reconnects after its first connection. */
+export function countReconnects(client: OutpostClient): () => number {
+  let connected = false;
+  let reconnects = 0;
+  client.status().subscribe((status) => {
+    if (status === 'connected') connected = true;
+    else if (connected && status === 'connecting') reconnects += 1;
+  });
+  return () => reconnects;
+}

@@ -8,21 +8,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import { startTcpProxy } from '@outpost/storage/testing';
-import { freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
+import { countReconnects, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
 
 afterAll(teardown);
-
-/** Counts how often `client`'s socket reconnects after its first connection. */
-function countReconnects(client: OutpostClient): () => number {
-  let connected = false;
-  let reconnects = 0;
-  client.status().subscribe((status) => {
-    if (status === 'connected') connected = true;
-    else if (connected && status === 'connecting') reconnects += 1;
-  });
-  return () => reconnects;
-}
 
 describe('a socket that leads nowhere', () => {
   it('after a network switch the browser does not report, a message goes out on a new socket within seconds', async () => {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import type { ConversationId } from '@outpost/shared-schema';
 import { startTcpProxy, type TcpProxy } from '@outpost/storage/testing';
-import { freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
+import { countReconnects, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
 import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
 
@@ -21,17 +21,6 @@ const BYTES_PER_SECOND = 6_000;
 
 /** A long field report: 100 of them are ~300 KB. */
 const report = (i: number) => `report ${i}: ${'long field notes '.repeat(180)}`;
-
-/** Counts how often `client`'s socket reconnects after its first connection. */
-function countReconnects(client: OutpostClient): () => number {
-  let connected = false;
-  let reconnects = 0;
-  client.status().subscribe((status) => {
-    if (status === 'connected') connected = true;
-    else if (connected && status === 'connecting') reconnects += 1;
-  });
-  return () => reconnects;
-}
 
 /** A new device of `username`, through `network`. */
 async function newDevice(network: TcpProxy, username: string): Promise<{ device: OutpostClient; reconnects: () => number }> {

@@ -52,10 +52,8 @@ describe('openWhenReachable', () => {
 
   it('gives up after the wait with an error that says where and why', async () => {
     const { log } = recording();
-    const started = Date.now();
     const failure = await openWhenReachable(() => Promise.reject(away), POSTGRES, log, 600).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DatabaseUnreachableError);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const advice = databaseAdvice(failure, POSTGRES.databaseUrl);
     expect(advice).toMatch(/^the database at db\.site:5433 did not answer for \d+ s \(ECONNREFUSED\): check DATABASE_URL/);
     expect(advice).toContain('DATABASE_START_WAIT_MS');
