@@ -14,13 +14,17 @@ afterAll(teardown);
 /** Frames a client receives, by document and message type (sync steps apart). */
 type Counts = Map<string, number>;
 
+/** The session part of every address a client received (`name\0session`). */
+const sessions = new Set<string>();
+
 function counting(counts: Counts) {
   return class CountingWebSocket extends WebSocket {
     constructor(url: string | URL) {
       super(url, { perMessageDeflate: false });
       this.on('message', (data: RawData) => {
         const decoder = decoding.createDecoder(new Uint8Array(data as Buffer));
-        const documentName = decoding.readVarString(decoder).split('\0')[0];
+        const [documentName, session] = decoding.readVarString(decoder).split('\0');
+        sessions.add(session ?? '');
         const type = decoding.readVarUint(decoder);
         const key = `${documentName} ${type === 0 ? `sync ${decoding.readVarUint(decoder)}` : type === 8 ? `status ${decoding.readVarUint(decoder)}` : `type ${type}`}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -57,4 +61,8 @@ it('each member receives a message once, and its author one acknowledgement besi
   const seen = (counts: Counts) => Object.fromEntries([...counts].filter(([key]) => key.startsWith(segment)).map(([key, n]) => [key.slice(segment.length + 1), n]));
   expect(seen(author)).toEqual({ 'sync 2': messages, 'status 1': messages });
   expect(seen(member)).toEqual({ 'sync 2': messages });
+  // Every frame carries its address: the session part is a counter of the socket's providers
+  // (a byte or two), not the provider's random id (eleven characters).
+  expect(sessions.size).toBeGreaterThan(1);
+  for (const session of sessions) expect(session).toMatch(/^[0-9a-z]{1,2}$/);
 }, 60_000);

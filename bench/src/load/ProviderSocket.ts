@@ -27,6 +27,7 @@ export class ProviderSocket {
   readonly #token: string;
   readonly #events: ClientEvents;
   readonly #sessionAwareness: boolean;
+  #nextSession = 0;
   #closed = false;
 
   /** `path` is appended to the server's ws:// URL (e.g. `/sync?v=1`). */
@@ -103,6 +104,8 @@ export class ProviderSocket {
         });
         provider.on('synced', check);
         provider.on('unsyncedChanges', check);
+        // As the SDK does (SyncConnection.attach): a counter, not the provider's random id.
+        provider.sessionId = (this.#nextSession++).toString(36);
         provider.attach();
         this.#providers.push(provider);
       };

@@ -84,6 +84,8 @@ export class SyncConnection {
   /** Addresses whose sync step 1 awaits its answer (a history may be on its way). */
   readonly #askedFor = new Set<string>();
   readonly #deadCheck: ReturnType<typeof setInterval>;
+  /** The next provider's session id: a counter, so its address costs a byte or two per frame. */
+  #nextSession = 0;
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options;
@@ -182,6 +184,9 @@ export class SyncConnection {
         this.#options.onRefused({ docName, ...refusal });
       },
     });
+    // Unique among this socket's providers, which is all an address needs; the provider's own
+    // (eleven random characters) would travel in every frame of the document, both ways.
+    provider.sessionId = (this.#nextSession++).toString(36);
     // A provider on a shared socket must be attached explicitly.
     provider.attach();
     this.#providers.set(docName, provider);
