@@ -2,8 +2,9 @@
 // measured from outside through /proc (CPU time, resident memory), stopped with SIGTERM and, if it
 // does not exit in time, SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { exited, track } from './cleanup.ts';
 import type { ServerKind } from './servers.ts';
 
@@ -96,6 +97,29 @@ export class ServerProcess {
     return this.#output;
   }
 
+  /**
+   * With HEAP_SNAPSHOT set: has the server write a heap snapshot (after a full collection) into
+   * that directory, and resolves with its path once it is written. Without it: null.
+   */
+  async heapSnapshot(): Promise<string | null> {
+    const dir = process.env.HEAP_SNAPSHOT;
+    if (!dir) return null;
+    const written = () => readdirSync(dir).filter((file) => file.endsWith('.heapsnapshot') && file.includes(`.${this.#child.pid}.`));
+    const before = written().length;
+    this.#child.kill('SIGUSR2');
+    // The file appears when writing starts; it is complete once its size stops changing.
+    let size = -1;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const files = written();
+      if (files.length <= before) continue;
+      const file = join(dir, files.sort().at(-1) as string);
+      const now = statSync(file).size;
+      if (now === size && now > 0) return file;
+      size = now;
+    }
+  }
+
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves true when the server exited by itself. */
   stop(timeoutMs: number): Promise<boolean> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
@@ -103,8 +127,12 @@ export class ServerProcess {
   }
 }
 
-/** Node's flags for a CPU profile of the server when CPU_PROF names a directory (`npm run bench`'s docs). */
+/**
+ * Node's flags for a CPU profile of the server when CPU_PROF names a directory, and for heap
+ * snapshots on demand (`heapSnapshot`) when HEAP_SNAPSHOT does (`npm run bench`'s docs).
+ */
 function profiled(): string[] {
-  const dir = process.env.CPU_PROF;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const cpu = process.env.CPU_PROF;
+  const heap = process.env.HEAP_SNAPSHOT;
+  return [...(cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`] : []), ...(heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heap}`] : [])];
 }

@@ -13,6 +13,7 @@ import { LatencyHistogram } from '../load/LatencyHistogram.ts';
 import type { ClientPlan } from '../load/protocol.ts';
 import { ServerKinds, type ServerKey } from '../load/servers.ts';
 import { ServerProcess } from '../load/ServerProcess.ts';
+import { heapDiff } from '../report/heapDiff.ts';
 import type { LoadPlan } from './serverLoadPlan.ts';
 
 export interface LatencySummary {
@@ -273,6 +274,7 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     // Idle: RSS and CPU with every client connected and nothing happening.
     await sleep(plan.idleSettleMs);
     const rssBefore = server.rssBytes();
+    const heapBefore = await server.heapSnapshot();
     log(`${kind.label}: connecting ${plan.idleClients} idle clients`);
     const connected = sum(await pool.call<StepResult>(() => ({ type: 'connect' }), 60_000 + plan.idleClients * 50));
     if (connected.failed > 0) throw new Error(`${connected.failed} clients could not connect; first: ${connected.firstError}`);
@@ -288,6 +290,8 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
       cpuPercent: ((server.cpuMs() - cpuBefore) / plan.idleWindowMs) * 100,
       windowMs: plan.idleWindowMs,
     };
+    const heapAfter = await server.heapSnapshot();
+    if (heapBefore && heapAfter) result.notes.push(`live heap per idle connection (HEAP_SNAPSHOT; RSS above is not comparable: writing a snapshot grows it)\n${heapDiff(heapBefore, heapAfter, connected.done, 12).replace(/\n/g, "\n     ")}`);
 
     await pool.call(() => ({ type: 'dropIdle' }), 30_000);
     log(`${kind.label}: ${plan.clients} clients join ${groups.length} groups`);
