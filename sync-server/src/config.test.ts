@@ -38,6 +38,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ AUTH_ATTEMPTS_PER_ADDRESS: '0' })).toThrow(/AUTH_ATTEMPTS_PER_ADDRESS="0" is not valid/);
     expect(() => loadConfig({ OUTPOST_SIGNING_KEY: 'c2hvcnQ=' })).toThrow(/OUTPOST_SIGNING_KEY/);
+    expect(() => loadConfig({ SOCKET_SEND_PAUSE_BYTES: '8388608', SOCKET_SEND_MAX_BYTES: '1048576' })).toThrow(/SOCKET_SEND_MAX_BYTES \(1048576\) must be at least SOCKET_SEND_PAUSE_BYTES/);
     expect(() => loadConfig({ FILES_MAX_BYTES: '25MB' })).toThrow(/FILES_MAX_BYTES="25MB" is not valid/);
     expect(() => loadConfig({ FILES_QUOTA_BYTES: '0' })).toThrow(/FILES_QUOTA_BYTES="0" is not valid/);
   });

@@ -19,6 +19,8 @@ export interface Config {
   databaseStartWaitMs: number;
   /** Sync answers larger than this go to the device in pieces of about this size (slow links). */
   syncPieceBytes: number;
+  /** What one socket may leave unread in the node's memory: its requests wait past `pauseBytes`, it is closed past `maxBytes`. */
+  socketSend: { pauseBytes: number; maxBytes: number };
   redisUrl: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     postgres: postgresTimeouts(env),
     databaseStartWaitMs: integer(env, 'DATABASE_START_WAIT_MS', MINUTE_MS, 0, DAY_MS),
     syncPieceBytes: integer(env, 'SYNC_PIECE_BYTES', 16 * 1024, 256, 16 * 1024 * 1024),
+    socketSend: socketSend(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
@@ -218,6 +221,13 @@ export function loadConfig(env: Env = process.env): Config {
 function tracing(env: Env): Config['tracing'] {
   const endpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
   return endpoint === undefined ? undefined : { endpoint, serviceName: env.OTEL_SERVICE_NAME || 'outpost' };
+}
+
+function socketSend(env: Env): Config['socketSend'] {
+  const pauseBytes = integer(env, 'SOCKET_SEND_PAUSE_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
+  const maxBytes = integer(env, 'SOCKET_SEND_MAX_BYTES', 64 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024);
+  if (maxBytes < pauseBytes) throw new ConfigError(`SOCKET_SEND_MAX_BYTES (${maxBytes}) must be at least SOCKET_SEND_PAUSE_BYTES (${pauseBytes})`);
+  return { pauseBytes, maxBytes };
 }
 
 function metricsAccess(env: Env): MetricsAccess {

@@ -9,6 +9,8 @@ import type { PoolStats } from '@outpost/storage';
 export interface MetricsSource {
   connections(): number;
   documents(): number;
+  /** Bytes sent to sockets that their clients have not read yet, summed. */
+  sendBufferBytes(): number;
   pool(): PoolStats | null;
   /** null when the node runs without Redis. */
   redisUp(): boolean | null;
@@ -40,6 +42,19 @@ export const metrics = {
     collect() {
       this.set(sum((source) => source.connections()));
     },
+  }),
+  sendBuffer: new Gauge({
+    name: 'outpost_socket_send_buffer_bytes',
+    help: 'Bytes sent to WebSocket clients that they have not read yet, summed over the sockets',
+    registers: [registry],
+    collect() {
+      this.set(sum((source) => source.sendBufferBytes()));
+    },
+  }),
+  socketsTooSlow: new Counter({
+    name: 'outpost_sockets_too_slow_total',
+    help: 'Sockets closed because their client left more than SOCKET_SEND_MAX_BYTES unread',
+    registers: [registry],
   }),
   documents: new Gauge({
     name: 'outpost_documents_open',

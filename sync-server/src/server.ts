@@ -48,7 +48,7 @@ import { ProjectionWriter } from './sync/projectionWriter.ts';
 import { ServerDocuments } from './sync/serverDocuments.ts';
 import { SyncEngine, openDocuments } from './sync/SyncEngine.ts';
 import { WritePath } from './sync/writePath.ts';
-import { inboundBudget } from './sync/inboundBudget.ts';
+import { socketFlow } from './sync/socketFlow.ts';
 
 export interface OutpostServer {
   /** http(s)://host:port of the running server. */
@@ -228,7 +228,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     const record = engine.access.openSocket();
     record.terminate = (code, reason) => ws.close(code, reason);
     const connection = hocuspocus.handleConnection(ws, request, { socket: record });
-    const spend = inboundBudget(ws);
+    const spend = socketFlow(ws, socket, {
+      outbound: config.socketSend,
+      tooSlow: (buffered) => {
+        metrics.socketsTooSlow.inc();
+        log.warn('a socket was closed: its client left too much unread', { connectionId: record.id, userId: record.userId, bufferedBytes: buffered, limit: config.socketSend.maxBytes });
+      },
+    });
     ws.on('message', (data) => {
       const frame = bytes(data);
       spend(frame.byteLength);
@@ -259,6 +265,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const unobserve = observeNode({
     connections: () => wss.clients.size,
+    sendBufferBytes: () => {
+      let bytes = 0;
+      for (const ws of wss.clients) bytes += ws.bufferedAmount;
+      return bytes;
+    },
     documents: () => hocuspocus.documents.size,
     pool: () => storage.poolStats(),
     redisUp: () => (config.redisUrl ? coordinator.connected : null),

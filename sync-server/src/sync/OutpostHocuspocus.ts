@@ -7,12 +7,17 @@
 // are still connected to it (their later changes would split from everyone else's), and stop
 // hearing of other nodes' appends. Only the copy the node lists under a name is ever unloaded.
 //
-// How a large sync answer is sent: in pieces (syncInPieces.ts), so that a device on a slow link
-// gets a long history at all. Hocuspocus answers a sync step 1 inside MessageReceiver, which it
-// creates per message and offers no hook around; the answer is cut there, by wrapping
-// readSyncMessage once for the process.
-import { Hocuspocus, MessageReceiver, OutgoingMessage, type Document } from '@hocuspocus/server';
-import { PIECE_BYTES, piecesOfSync, stepOneAt, stepOneStateVector } from './syncInPieces.ts';
+// How a sync step 1 is answered: in pieces when large (syncInPieces.ts), so that a device on a
+// slow link gets a long history at all; and each piece only once the socket's client has read
+// most of what it was sent (socketFlow.ts), so that a long history, or the same one asked for
+// again and again, never piles up in the node. Hocuspocus answers a sync step 1 inside
+// MessageReceiver, which it creates per message and offers no hook around; the answer is made
+// there, by wrapping readSyncMessage once for the process.
+import { Hocuspocus, MessageReceiver, OutgoingMessage, type Connection, type Document } from '@hocuspocus/server';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import { roomToSend } from './socketFlow.ts';
+import { PIECE_BYTES, piecesOfSync, stepOneFrom, stepOneStateVector } from './syncInPieces.ts';
 
 export class OutpostHocuspocus extends Hocuspocus {
   override async unloadDocument(document: Document): Promise<void> {
@@ -31,11 +36,38 @@ export function sendSyncAnswersInPiecesOf(bytes: number): void {
 const readSyncMessage = MessageReceiver.prototype.readSyncMessage;
 MessageReceiver.prototype.readSyncMessage = function (message, document, connection, reply, requestFirstSync) {
   const stateVector = connection ? stepOneStateVector(message.decoder) : null;
-  const pieces = stateVector ? piecesOfSync(document, stateVector, pieceBytes) : null;
-  if (connection && pieces) {
-    for (const piece of pieces) connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeUpdate(piece).toUint8Array());
-    // What follows answers as if the peer had asked from where the pieces leave it.
-    message.decoder = stepOneAt(document);
-  }
-  return readSyncMessage.call(this, message, document, connection, reply, requestFirstSync);
+  // Updates and sync step 2 as Hocuspocus reads them, at once.
+  if (!connection || !stateVector) return readSyncMessage.call(this, message, document, connection, reply, requestFirstSync);
+  return answerStepOne(this, message, document, connection, stateVector, reply, requestFirstSync);
 };
+
+/**
+ * Answers a sync step 1: in pieces when large, each sent once the socket's client has read most
+ * of what it was sent (socketFlow.ts), so a long history on a slow link never piles up in the
+ * node; then the usual sync step 2, from where the pieces leave the peer. The document's later
+ * frames wait behind the answer in Hocuspocus's queue.
+ */
+async function answerStepOne(
+  receiver: MessageReceiver,
+  message: Parameters<MessageReceiver['readSyncMessage']>[0],
+  document: Document,
+  connection: Connection,
+  stateVector: Map<number, number>,
+  reply: ((message: Uint8Array) => void) | undefined,
+  requestFirstSync: boolean | undefined,
+): Promise<0 | 1 | 2> {
+  const open = () => connection.webSocket.readyState === WebSocket.OPEN;
+  await roomToSend(connection.webSocket);
+  // What the pieces hold: whatever changes while they go out is in the sync step 2 after them.
+  const at = Y.encodeStateVector(document);
+  const pieces = piecesOfSync(document, stateVector, pieceBytes);
+  if (pieces) {
+    for (const piece of pieces) {
+      if (!open()) break;
+      await roomToSend(connection.webSocket);
+      connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeUpdate(piece).toUint8Array());
+    }
+    message.decoder = stepOneFrom(at);
+  }
+  return readSyncMessage.call(receiver, message, document, connection, reply, requestFirstSync);
+}

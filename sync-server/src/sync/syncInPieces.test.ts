@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { piecesOfSync, stepOneAt, stepOneStateVector } from './syncInPieces.ts';
+import { piecesOfSync, stepOneFrom, stepOneStateVector } from './syncInPieces.ts';
 import { rngOf } from './testing/random.ts';
 
 /** Devices writing at random into one document; returns the merged document and a snapshot of a peer part way. */
@@ -83,7 +83,7 @@ describe('piecesOfSync', () => {
   });
 });
 
-describe('stepOneStateVector and stepOneAt', () => {
+describe('stepOneStateVector and stepOneFrom', () => {
   it('read the state vector of a sync step 1 without moving the decoder, and write one at a document’s', () => {
     const doc = new Y.Doc();
     doc.getMap('m').set('k', 1);
@@ -95,7 +95,7 @@ describe('stepOneStateVector and stepOneAt', () => {
     expect(decoder.pos).toBe(0);
     const step2 = decoding.createDecoder(new Uint8Array([1, 2, 0, 0]));
     expect(stepOneStateVector(step2)).toBeNull();
-    const at = stepOneAt(doc);
+    const at = stepOneFrom(Y.encodeStateVector(doc));
     expect(decoding.readVarUint(at)).toBe(0);
     expect(decoding.readVarUint8Array(at)).toEqual(Y.encodeStateVector(doc));
   });

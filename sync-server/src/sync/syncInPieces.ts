@@ -92,10 +92,10 @@ export function stepOneStateVector(decoder: decoding.Decoder): Map<number, numbe
   return Y.decodeStateVector(decoding.readVarUint8Array(peek));
 }
 
-/** A sync step 1 from a peer at `doc`'s state vector (what it has once the pieces arrived). */
-export function stepOneAt(doc: Y.Doc): decoding.Decoder {
+/** A sync step 1 from a peer at `stateVector` (encoded: what it has once the pieces arrived). */
+export function stepOneFrom(stateVector: Uint8Array): decoding.Decoder {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, 0);
-  encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
+  encoding.writeVarUint8Array(encoder, stateVector);
   return decoding.createDecoder(encoding.toUint8Array(encoder));
 }

@@ -1,0 +1,126 @@
+// What one socket can make the node hold in memory, both ways.
+//
+// In: frames read faster than the socket's byte budget pause its reading, so TCP pushes back on
+// the client instead of frames piling up while the write path works through them.
+//
+// Out: what the node sends waits in the socket's buffer until the client reads it. A client that
+// reads slowly or not at all (a stalled link, or one that asks for a long history again and again
+// and never reads the answers: thirty bytes in, hundreds of KB held) would make it grow without
+// bound. Past `pauseBytes` the node stops reading the socket and answers no sync request of it
+// (`roomToSend`: frames already read wait in Hocuspocus's queue of their document) until the
+// buffer has drained, so asking more makes it hold no more; past `maxBytes` (what broadcasts to a
+// member who never reads add up to) the socket is closed. The device reconnects and syncs what it
+// lacks.
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+
+export const InboundBudget = {
+  /** Bytes a socket may send in a burst (a long offline session's sync, several documents). */
+  burstBytes: 8 * 1024 * 1024,
+  /** Bytes per second it regains. */
+  bytesPerSecond: 2 * 1024 * 1024,
+} as const;
+
+export interface OutboundBound {
+  /** Buffered bytes past which the socket's requests wait (SOCKET_SEND_PAUSE_BYTES). */
+  pauseBytes: number;
+  /** Buffered bytes past which the socket is closed (SOCKET_SEND_MAX_BYTES). */
+  maxBytes: number;
+}
+
+/** Pauses a socket's reading while any reason holds it. */
+class ReadGate {
+  readonly #ws: WebSocket;
+  readonly #holds = new Set<'inbound' | 'outbound'>();
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+
+  hold(reason: 'inbound' | 'outbound'): void {
+    if (this.#holds.size === 0) this.#ws.pause();
+    this.#holds.add(reason);
+  }
+
+  release(reason: 'inbound' | 'outbound'): void {
+    if (!this.#holds.delete(reason) || this.#holds.size > 0) return;
+    this.#ws.resume();
+  }
+
+  holds(reason: 'inbound' | 'outbound'): boolean {
+    return this.#holds.has(reason);
+  }
+}
+
+/** Sockets whose outbound buffer is bounded, with their socket and bound (for `roomToSend`). */
+const bounded = new WeakMap<object, { socket: Duplex; bound: OutboundBound }>();
+
+/**
+ * Null when the socket of `ws` may be sent a sync answer now; else a promise that resolves once
+ * its client has read what waits (or the socket closed). Only sockets `socketFlow` bounds wait.
+ */
+export function roomToSend(ws: object): Promise<void> | null {
+  const flow = bounded.get(ws);
+  if (!flow || flow.socket.destroyed || flow.socket.writableLength <= flow.bound.pauseBytes) return null;
+  const { socket } = flow;
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
+/**
+ * Bounds what `ws` (on `socket`) makes the node hold. Returns the function to call with each
+ * frame read (its size). `tooSlow` is called once when the socket is closed for not reading.
+ */
+export function socketFlow(
+  ws: WebSocket,
+  socket: Duplex,
+  options: { inbound?: { burstBytes: number; bytesPerSecond: number }; outbound: OutboundBound; tooSlow: (bufferedBytes: number) => void },
+): (bytes: number) => void {
+  const gate = new ReadGate(ws);
+  bounded.set(ws, { socket, bound: options.outbound });
+  boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
+  return inboundBudget(gate, options.inbound ?? InboundBudget);
+}
+
+/** Returns the function to call with each frame's size; it holds the gate while over budget. */
+function inboundBudget(gate: ReadGate, budget: { burstBytes: number; bytesPerSecond: number }): (bytes: number) => void {
+  let tokens = budget.burstBytes;
+  let at = Date.now();
+  return (bytes) => {
+    const now = Date.now();
+    tokens = Math.min(budget.burstBytes, tokens + ((now - at) / 1000) * budget.bytesPerSecond);
+    at = now;
+    tokens -= bytes;
+    if (tokens >= 0 || gate.holds('inbound')) return;
+    gate.hold('inbound');
+    const timer = setTimeout(() => gate.release('inbound'), Math.ceil((-tokens / budget.bytesPerSecond) * 1000));
+    timer.unref();
+  };
+}
+
+/** Checks the socket's buffer after every frame sent (ws writes it to the socket at once). */
+function boundOutbound(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: OutboundBound, tooSlow: (bufferedBytes: number) => void): void {
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  ws.send = ((...args: unknown[]) => {
+    send(...args);
+    const buffered = socket.writableLength;
+    if (buffered <= bound.pauseBytes || socket.destroyed) return;
+    if (buffered > bound.maxBytes) {
+      tooSlow(buffered);
+      // Not a close frame: it would wait behind everything the client does not read.
+      socket.destroy();
+      return;
+    }
+    if (gate.holds('outbound')) return;
+    gate.hold('outbound');
+    // 'drain' comes once the buffer is empty (a write was refused on the way up, so it is owed).
+    socket.once('drain', () => gate.release('outbound'));
+  }) as WebSocket['send'];
+}
