@@ -1,5 +1,5 @@
-// The node's disk fills up: a field laptop running the embedded default (SQLite under DATA_DIR)
-// with a disk that really is full. DATA_DIR is a small tmpfs mounted for the test (it needs root,
+// The disk fills up: a field laptop running the embedded default (SQLite under DATA_DIR) with a
+// disk that really is full, and a Postgres whose disk is full. DATA_DIR is a small tmpfs mounted for the test (it needs root,
 // as CI runs; without it the test fails saying so), filled with a file until the kernel says
 // ENOSPC. While it is full, nothing written is lost or half-stored: writes are refused as "try
 // again" and wait in the clients' outboxes, the node stays up, and it says what is wrong. Once
@@ -10,8 +10,9 @@ import { mkdtemp, open, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startPostgres } from '@outpost/storage/testing';
 import { pdf } from './fileFixtures.ts';
-import { secondDevice, signUp, spawnNode, teardown, until } from './harness.ts';
+import { freshDatabase, secondDevice, signUp, spawnNode, teardown, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 
 afterAll(teardown);
@@ -116,4 +117,56 @@ describe('a node whose disk is full (SQLite)', () => {
       await disk.remove();
     }
   }, 120_000);
+});
+
+describe('a Postgres whose disk is full', () => {
+  it('refuses writes as "try again" while full, keeps the nodes up, loses nothing, and numbers everything once space is freed', async () => {
+    // initdb's files and a WAL segment or two (~60 MB), then room for the test's first writes.
+    const disk = await smallDisk(160);
+    const postgres = await startPostgres({ parentDir: disk.dir });
+    try {
+      const node = await spawnNode({ ...(await freshDatabase('sqlite')), databaseUrl: postgres.url });
+      const ada = await signUp(node.url, 'ada');
+      const bob = await signUp(node.url, 'bob');
+      const id = await ada.openDirect(bob.user.id);
+      const [a, b] = [ada.conversation(id), bob.conversation(id)];
+      a.send('before the disk filled');
+      await until('numbered at bob', () => history(b)[0]?.seq === 1);
+
+      const filler = path.join(disk.dir, 'filler');
+      expect(await fill(filler)).toBeGreaterThan(0);
+      // Enough that Postgres needs new pages for the log, the messages and their indexes.
+      const written = Array.from({ length: 40 }, (_, i) => a.send(`while full ${i}: ${'field notes '.repeat(300)}`));
+      written.push(b.send('while full, from bob'));
+      await until('someone is told to try again', () => [...ada.failures(), ...bob.failures()].some((f) => f.code === 'retry'), () => ada.failures(), 30_000);
+      // Nothing numbered that was not stored, nobody's work given up, and the node still answers.
+      expect([...ada.failures(), ...bob.failures()].filter((f) => f.code !== 'retry')).toEqual([]);
+      expect((await fetch(`${node.url}/health`)).status).toBe(200);
+      const numbered = history(a).filter((l) => l.seq !== null).length;
+      expect(numbered).toBeLessThan(1 + written.length);
+
+      await rm(filler);
+      await until(
+        'everything is numbered once space is freed, and both agree',
+        () => history(a).length === 1 + written.length && numberedOneToN(history(a)) && JSON.stringify(history(a)) === JSON.stringify(history(b)),
+        () => ({ a: history(a).length, numbered: history(a).filter((l) => l.seq !== null).length, b: history(b).length, failures: ada.failures().slice(-3) }),
+        120_000,
+      );
+      expect(written.every((id) => history(a).some((l) => l.id === id))).toBe(true);
+
+      // Postgres keeps it through a crash, as a new device sees it.
+      await postgres.kill();
+      await postgres.restart();
+      const fresh = await secondDevice(node.url, bob);
+      await until('a new device of bob has every message, 1..N', () => {
+        const lines = history(fresh.conversation(id));
+        return lines.length === 1 + written.length && numberedOneToN(lines);
+      }, undefined, 60_000);
+      for (const client of [ada, bob, fresh]) client.close();
+      await node.kill();
+    } finally {
+      await postgres.stop();
+      await disk.remove();
+    }
+  }, 300_000);
 });

@@ -50,7 +50,7 @@ const execFileAsync = promisify(execFile);
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const binaries = await findBinaries();
   const user = await serverUser();
-  const dir = await mkdtemp(join(tmpdir(), 'outpost-pg-'));
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'outpost-pg-'));
   const watchdog = startWatchdog(dir);
   try {
     if (user) await chown(dir, user.uid, user.gid);
@@ -70,6 +70,8 @@ export interface PostgresOptions {
    * 'pg_stat_statements'` for the load bench's per-statement counts).
    */
   settings?: Record<string, string>;
+  /** Where the server's directory is made (the system's temp directory by default), e.g. on a small disk that a test fills. */
+  parentDir?: string;
 }
 
 interface Binaries {
