@@ -6,11 +6,11 @@
 // Out: what the node sends waits in the socket's buffer until the client reads it. A client that
 // reads slowly or not at all (a stalled link, or one that asks for a long history again and again
 // and never reads the answers: thirty bytes in, hundreds of KB held) would make it grow without
-// bound. Past `pauseBytes` the node stops reading the socket and answers no sync request of it
-// (`roomToSend`: frames already read wait in Hocuspocus's queue of their document) until the
-// buffer has drained, so asking more makes it hold no more; past `maxBytes` (what broadcasts to a
-// member who never reads add up to) the socket is closed. The device reconnects and syncs what it
-// lacks.
+// bound. Past `pauseBytes` the node answers no sync request of the socket (`roomToSend`: it waits
+// in Hocuspocus's queue of its document) and sends no more history pieces until the buffer has
+// drained, so asking more makes it hold no more; a socket that keeps sending frames meanwhile has
+// its reading paused too (FRAMES_WHILE_FULL). Past `maxBytes` (what broadcasts to a member who
+// never reads add up to) the socket is closed. The device reconnects and syncs what it lacks.
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 
@@ -75,6 +75,14 @@ export function roomToSend(ws: object): Promise<void> | null {
 }
 
 /**
+ * Frames a socket may send while the node holds more than `pauseBytes` for it before its reading
+ * is paused: an honest device sends a few in that time (its presence every 15 s, its own
+ * writes), which must still be read, since Hocuspocus lets a socket go that it has heard nothing
+ * from for 60 s, and a slow link may take minutes to drain; a flood of requests is many.
+ */
+const FRAMES_WHILE_FULL = 64;
+
+/**
  * Bounds what `ws` (on `socket`) makes the node hold. Returns the function to call with each
  * frame read (its size). `tooSlow` is called once when the socket is closed for not reading.
  */
@@ -85,8 +93,12 @@ export function socketFlow(
 ): (bytes: number) => void {
   const gate = new ReadGate(ws);
   bounded.set(ws, { socket, bound: options.outbound });
-  boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
-  return inboundBudget(gate, options.inbound ?? InboundBudget);
+  const outbound = boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
+  const inbound = inboundBudget(gate, options.inbound ?? InboundBudget);
+  return (bytes) => {
+    inbound(bytes);
+    outbound();
+  };
 }
 
 /** Returns the function to call with each frame's size; it holds the gate while over budget. */
@@ -105,8 +117,15 @@ function inboundBudget(gate: ReadGate, budget: { burstBytes: number; bytesPerSec
   };
 }
 
-/** Checks the socket's buffer after every frame sent (ws writes it to the socket at once). */
-function boundOutbound(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: OutboundBound, tooSlow: (bufferedBytes: number) => void): void {
+/**
+ * Checks the socket's buffer after every frame sent (ws writes it to the socket at once): past
+ * `maxBytes` the socket is destroyed; past `pauseBytes` it is full until drained, and a socket
+ * that keeps sending while full has its reading paused. Returns the function to call with each
+ * frame read.
+ */
+function boundOutbound(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: OutboundBound, tooSlow: (bufferedBytes: number) => void): () => void {
+  /** Frames read since the buffer went past `pauseBytes`; null while it is not. */
+  let readWhileFull: number | null = null;
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   ws.send = ((...args: unknown[]) => {
     send(...args);
@@ -118,9 +137,17 @@ function boundOutbound(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: Out
       socket.destroy();
       return;
     }
-    if (gate.holds('outbound')) return;
-    gate.hold('outbound');
+    if (readWhileFull !== null) return;
+    readWhileFull = 0;
     // 'drain' comes once the buffer is empty (a write was refused on the way up, so it is owed).
-    socket.once('drain', () => gate.release('outbound'));
+    socket.once('drain', () => {
+      readWhileFull = null;
+      gate.release('outbound');
+    });
   }) as WebSocket['send'];
+  return () => {
+    if (readWhileFull === null) return;
+    readWhileFull += 1;
+    if (readWhileFull > FRAMES_WHILE_FULL) gate.hold('outbound');
+  };
 }
