@@ -667,6 +667,7 @@ export class OutpostClient {
           failureOf: (docName) => this.#refusals.stoppedReason(docName),
           onFailuresChanged: (listener) => this.#refusals.onChange(listener),
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
+          now: () => this.#api.serverNow(),
           typingIn: (conversationId) => this.#presence.typingIn(conversationId),
           sync: (docName, doc) => this.#sync(docName, doc),
           release: (docName) => this.#release(docName),

@@ -3,6 +3,7 @@
 // SDK read token expiry on the server's clock, a clock two hours ahead took every access token
 // for expired and refreshed on every call (7 refreshes in 8 s of light use here): a load on the
 // server, and on a flaky network a refresh whose answer is lost rotates the token for nothing.
+// And its messages were dated by its clock: two hours in the future (or past) for everyone.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase, signUp, spawnNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
@@ -20,7 +21,7 @@ describe.each([
   ['two hours ahead', 2 * 3_600_000],
   ['two hours behind', -2 * 3_600_000],
 ])('a device whose clock is %s', (_, skewMs) => {
-  it('signs in, chats, and refreshes its token no more than once', async () => {
+  it('signs in, chats, dates its messages on the server’s clock, and refreshes its token no more than once', async () => {
     const node = await spawnNode(await freshDatabase('sqlite'));
     const bob = await signUp(node.url, 'bob');
     Date.now = () => realNow() + skewMs;
@@ -37,6 +38,14 @@ describe.each([
       await ada.searchServer(`hello`).catch(() => undefined);
     }
     await until('bob has them, numbered', () => history(bob.conversation(id)).filter((l) => l.seq !== null).length === 5);
+    // Dated within a minute of the true time, at bob's and at ada's; an edit too.
+    const first = bob.conversation(id).messages().get()[0]!;
+    ada.conversation(id).edit(first.id, 'hello again');
+    await until('bob has the edit', () => bob.conversation(id).messages().get()[0]?.editedAt !== undefined);
+    for (const message of [...bob.conversation(id).messages().get(), ...ada.conversation(id).messages().get()]) {
+      expect(Math.abs(message.createdAt - realNow())).toBeLessThan(60_000);
+    }
+    expect(Math.abs(bob.conversation(id).messages().get()[0]!.editedAt! - realNow())).toBeLessThan(60_000);
     ada.disconnect();
     ada.connect();
     await until('ada is back', () => ada.status().get() === 'connected');

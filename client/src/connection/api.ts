@@ -80,8 +80,12 @@ export class Api {
     return session;
   }
 
-  /** Now on the server's clock, as far as this device can tell. */
-  #serverNow(): number {
+  /**
+   * Now on the server's clock, as far as this device can tell: its own clock until a token has
+   * been handed out in this run. Times the SDK writes into documents (a message's creation, an
+   * edit) are read this way, so a device whose clock is hours wrong dates them right for everyone.
+   */
+  serverNow(): number {
     return Date.now() + this.#clockOffsetMs;
   }
 
@@ -101,7 +105,7 @@ export class Api {
     if (this.#ended) throw this.#ended.error;
     const session = this.#current;
     if (!session) throw new OutpostError('unauthorized', 'not signed in');
-    if (fresh(session, this.#serverNow())) return session.accessToken;
+    if (fresh(session, this.serverNow())) return session.accessToken;
     return (await this.refresh()).accessToken;
   }
 
@@ -118,7 +122,7 @@ export class Api {
         return await withLock(`outpost-refresh:${mine.user.id}`, async () => {
           const stored = this.#store?.load();
           const base = stored && stored.user.id === mine.user.id && stored.refreshToken !== mine.refreshToken ? stored : mine;
-          if (base !== mine && fresh(base, this.#serverNow())) {
+          if (base !== mine && fresh(base, this.serverNow())) {
             this.#current = base;
             return base;
           }

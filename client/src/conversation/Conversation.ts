@@ -104,6 +104,8 @@ export interface ConversationHost {
   failureOf(docName: string): { kind: string; message: string } | undefined;
   onFailuresChanged(listener: () => void): () => void;
   setTyping(conversationId: ConversationId | null): void;
+  /** Now on the server's clock as far as this device can tell (Api.serverNow): the time written into messages, edits, deletions and reactions. */
+  now(): number;
   typingIn(conversationId: ConversationId): Live<UserId[]>;
   /** Starts syncing a document once the replica has loaded it. */
   sync(docName: string, doc: Y.Doc): void;
@@ -724,7 +726,7 @@ export class Conversation {
     this.#host.record('send', segmentDoc(this.id, n), id, () =>
       writeMessage(doc, id, {
         author: this.#host.userId,
-        createdAt: Date.now(),
+        createdAt: this.#host.now(),
         body,
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
         ...(mentions.length > 0 ? { mentions } : {}),
@@ -742,7 +744,7 @@ export class Conversation {
       conversationId: this.id,
       author: this.#host.userId,
       body,
-      createdAt: Date.now(),
+      createdAt: this.#host.now(),
       ...(replyTo ? { replyTo } : {}),
       ...(mentions.length > 0 ? { mentions } : {}),
       files: inputs.map((input) => {
@@ -824,20 +826,20 @@ export class Conversation {
     const maps = segmentMaps(content);
     if (maps.messages.get(messageId)?.author !== this.#host.userId) throw new OutpostError('forbidden', 'only the author edits a message');
     if (maps.deletions.has(messageId)) throw new OutpostError('notFound', 'this message was deleted');
-    this.#host.record('edit', segmentDoc(this.id, n), messageId, () => writeEdit(content, messageId, { body, editedAt: Date.now() }));
+    this.#host.record('edit', segmentDoc(this.id, n), messageId, () => writeEdit(content, messageId, { body, editedAt: this.#host.now() }));
   }
 
   delete(messageId: MessageId): void {
     const { n, content } = this.#segmentOf(messageId);
     if (segmentMaps(content).deletions.has(messageId)) return;
-    this.#host.record('delete', segmentDoc(this.id, n), messageId, () => writeDeletion(content, messageId, { by: this.#host.userId, at: Date.now() }));
+    this.#host.record('delete', segmentDoc(this.id, n), messageId, () => writeDeletion(content, messageId, { by: this.#host.userId, at: this.#host.now() }));
   }
 
   react(messageId: MessageId, emoji: string): void {
     if (!isValidEmoji(emoji)) throw new OutpostError('invalidInput', 'not a valid reaction');
     const { n, content } = this.#segmentOf(messageId);
     if (segmentMaps(content).deletions.has(messageId)) throw new OutpostError('notFound', 'this message was deleted');
-    this.#host.record('react', segmentDoc(this.id, n), messageId, () => writeReaction(content, messageId, emoji, this.#host.userId, Date.now()));
+    this.#host.record('react', segmentDoc(this.id, n), messageId, () => writeReaction(content, messageId, emoji, this.#host.userId, this.#host.now()));
   }
 
   unreact(messageId: MessageId, emoji: string): void {
