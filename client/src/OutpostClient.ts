@@ -173,6 +173,12 @@ export class OutpostClient {
     this.account = new Account(api);
     this.admin = new Admin(api);
     this.#persistence = options.persistence ?? memoryOnly;
+    // The server's clock as this device last learnt it dates what is written offline after a restart.
+    this.#persistence.recall(CLOCK_OFFSET_KEY).then(
+      (offset) => typeof offset === 'number' && api.assumeClockOffset(offset),
+      () => undefined,
+    );
+    api.onClockLearnt((offset) => void this.#persistence.remember(CLOCK_OFFSET_KEY, offset).catch(() => undefined));
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;
@@ -1013,6 +1019,9 @@ function unchanging<T>(compute: () => T): () => T {
     return last.value;
   };
 }
+
+/** Where the replica keeps the server's clock minus this device's (Api.serverNow). */
+const CLOCK_OFFSET_KEY = 'clockOffsetMs';
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */
 const TAB_ORIGIN = Symbol('tab');

@@ -5,10 +5,13 @@
 // server, and on a flaky network a refresh whose answer is lost rotates the token for nothing.
 // And its messages were dated by its clock: two hours in the future (or past) for everyone.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { IndexedDbReplica, OutpostClient } from '@outpost/client';
 import { freshDatabase, signUp, spawnNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
+import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
 
 afterAll(teardown);
+afterAll(closeReplicaClients);
 
 const realNow = Date.now;
 const realFetch = globalThis.fetch;
@@ -55,3 +58,28 @@ describe.each([
     bob.close();
   }, 60_000);
 });
+
+it('a device two hours ahead that starts offline dates what it writes on the server’s clock it learnt before', async () => {
+  const node = await spawnNode(await freshDatabase('sqlite'));
+  const bob = await signUp(node.url, 'bob');
+  Date.now = () => realNow() + 2 * 3_600_000;
+  const ada = await signUp(node.url, 'ada');
+  const id = await ada.openDirect(bob.user.id);
+  ada.close();
+  // Ada's device signs in with its replica (it learns the server's clock), then restarts offline.
+  const profile = browserProfile();
+  const replica = await IndexedDbReplica.open({ userId: ada.user.id, factory: profile });
+  const online = await OutpostClient.login({ url: node.url, persistence: replica }, { username: ada.user.username, password: 'correct horse battery' });
+  await until('the conversation is in the replica', () => online.conversations().get().some((c) => c.id === id));
+  const session = online.session;
+  online.close();
+  replica.close();
+  const offline = await startOnReplica(node.url, session, profile, { offline: true });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const sent = offline.client.conversation(id).send('written offline');
+  const message = offline.client.conversation(id).messages().get().find((m) => m.id === sent);
+  expect(message?.seq).toBeNull();
+  expect(Math.abs((message?.createdAt ?? 0) - realNow())).toBeLessThan(60_000);
+  offline.close();
+  bob.close();
+}, 60_000);

@@ -50,8 +50,10 @@ export class Api {
   readonly #store: SessionStore | undefined;
   #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
-  /** The server's clock minus this device's, learnt from each token the server hands out (0 until then). */
+  /** The server's clock minus this device's, learnt from each token the server hands out (0, or what an earlier run learnt, until then). */
   #clockOffsetMs = 0;
+  #clockLearnt = false;
+  readonly #clockListeners = new Set<(offsetMs: number) => void>();
   /** The refusal that ended the session; every later call fails with it, without asking again. */
   #ended: { end: SessionEnd; error: OutpostError } | null = null;
   readonly #endListeners = new Set<(end: SessionEnd) => void>();
@@ -73,16 +75,31 @@ export class Api {
   adopt(session: Session, issuedNow = false): Session {
     if (issuedNow) {
       const { issuedAt } = expiry(session.accessToken);
-      if (issuedAt > 0) this.#clockOffsetMs = issuedAt - Date.now();
+      if (issuedAt > 0) {
+        this.#clockOffsetMs = issuedAt - Date.now();
+        this.#clockLearnt = true;
+        for (const listener of this.#clockListeners) listener(this.#clockOffsetMs);
+      }
     }
     this.#current = session;
     this.#store?.save(session);
     return session;
   }
 
+  /** Uses the offset an earlier run learnt (kept by the app) until one is learnt in this run: an offline start. */
+  assumeClockOffset(offsetMs: number): void {
+    if (!this.#clockLearnt) this.#clockOffsetMs = offsetMs;
+  }
+
+  /** Calls `listener` with the offset whenever one is learnt (at once when it was already). */
+  onClockLearnt(listener: (offsetMs: number) => void): void {
+    this.#clockListeners.add(listener);
+    if (this.#clockLearnt) listener(this.#clockOffsetMs);
+  }
+
   /**
-   * Now on the server's clock, as far as this device can tell: its own clock until a token has
-   * been handed out in this run. Times the SDK writes into documents (a message's creation, an
+   * Now on the server's clock, as far as this device can tell: from the last token handed out,
+   * in this run or (kept in the replica) an earlier one; its own clock before any. Times the SDK writes into documents (a message's creation, an
    * edit) are read this way, so a device whose clock is hours wrong dates them right for everyone.
    */
   serverNow(): number {
