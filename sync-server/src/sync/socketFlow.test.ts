@@ -14,7 +14,7 @@ async function pair(bound: { pauseBytes: number; maxBytes: number }) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((resolve) => wss.once('listening', resolve));
   const tooSlow: number[] = [];
-  const accepted = new Promise<{ ws: WebSocket; spend: (bytes: number) => void; read: () => number }>((resolve) =>
+  const accepted = new Promise<{ ws: WebSocket; socket: Duplex; spend: (bytes: number) => void; read: () => number }>((resolve) =>
     wss.once('connection', (ws, request) => {
       const spend = socketFlow(ws, request.socket as Duplex, { outbound: bound, tooSlow: (bytes) => tooSlow.push(bytes) });
       let read = 0;
@@ -22,7 +22,7 @@ async function pair(bound: { pauseBytes: number; maxBytes: number }) {
         read += 1;
         spend(data.byteLength);
       });
-      resolve({ ws, spend, read: () => read });
+      resolve({ ws, socket: request.socket as Duplex, spend, read: () => read });
     }),
   );
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
@@ -52,6 +52,10 @@ describe('socketFlow', () => {
     expect(room).not.toBeNull();
     let roomCame = false;
     void room?.then(() => (roomCame = true));
+    // Every document of the socket may wait: one listener for them all (Node warns past ten).
+    const drainListeners = server.socket.listenerCount('drain');
+    const others = Array.from({ length: 20 }, () => roomToSend(server.ws));
+    expect(server.socket.listenerCount('drain')).toBe(drainListeners);
 
     // An honest device sends a few frames meanwhile: they are read.
     for (let i = 0; i < 10; i++) client.send(new Uint8Array(30));
@@ -66,6 +70,7 @@ describe('socketFlow', () => {
 
     readAgain();
     await until('the answer may go once the client has read', () => roomCame);
+    await Promise.all(others);
     await until('everything sent is read', () => server.read() === 20_010);
     expect(server.ws.isPaused).toBe(false);
     expect(tooSlow).toEqual([]);

@@ -52,8 +52,8 @@ class ReadGate {
   }
 }
 
-/** Sockets whose outbound buffer is bounded, with their socket and bound (for `roomToSend`). */
-const bounded = new WeakMap<object, { socket: Duplex; bound: OutboundBound }>();
+/** Sockets whose outbound buffer is bounded: their socket, bound, and what waits for room (`roomToSend`). */
+const bounded = new WeakMap<object, { socket: Duplex; bound: OutboundBound; waiting: (() => void)[] }>();
 
 /**
  * Null when the socket of `ws` may be sent a sync answer now; else a promise that resolves once
@@ -62,12 +62,15 @@ const bounded = new WeakMap<object, { socket: Duplex; bound: OutboundBound }>();
 export function roomToSend(ws: object): Promise<void> | null {
   const flow = bounded.get(ws);
   if (!flow || flow.socket.destroyed || flow.socket.writableLength <= flow.bound.pauseBytes) return null;
-  const { socket } = flow;
+  const { socket, waiting } = flow;
   return new Promise((resolve) => {
+    waiting.push(resolve);
+    if (waiting.length > 1) return;
+    // One pair of listeners for however many documents of the socket wait.
     const done = () => {
       socket.off('drain', done);
       socket.off('close', done);
-      resolve();
+      for (const release of waiting.splice(0)) release();
     };
     socket.once('drain', done);
     socket.once('close', done);
@@ -92,7 +95,7 @@ export function socketFlow(
   options: { inbound?: { burstBytes: number; bytesPerSecond: number }; outbound: OutboundBound; tooSlow: (bufferedBytes: number) => void },
 ): (bytes: number) => void {
   const gate = new ReadGate(ws);
-  bounded.set(ws, { socket, bound: options.outbound });
+  bounded.set(ws, { socket, bound: options.outbound, waiting: [] });
   const outbound = boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
   const inbound = inboundBudget(gate, options.inbound ?? InboundBudget);
   return (bytes) => {
