@@ -443,6 +443,15 @@ export class OutpostClient {
     return new OutpostClient(options, api, session);
   }
 
+  /**
+   * Now on the server's clock as this device last learnt it (from its tokens, kept in the
+   * replica); the device's own clock before it ever reached the server. Compare message times
+   * with this, not `Date.now()`: a device's clock can be hours wrong in the field.
+   */
+  serverNow(): number {
+    return this.#api.serverNow();
+  }
+
   /** The current session (tokens rotate; store the latest to resume later). */
   get session(): Session {
     const session = this.#api.session;

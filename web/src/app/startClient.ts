@@ -3,6 +3,7 @@
 import { IndexedDbReplica, OutpostClient } from '@outpost/client';
 import type { Session } from '@outpost/shared-schema';
 import { openSessionStore } from './storedSession.ts';
+import { setClock } from './time.ts';
 
 export const serverUrl = (): string => location.origin;
 
@@ -27,6 +28,8 @@ export async function startClient(session: Session): Promise<Started> {
   const sessionStore = openSessionStore();
   // The whole history reaches the replica (offline, searchable); memory holds what is on screen.
   const client = await OutpostClient.resume({ url: serverUrl(), persistence: replica, sessionStore, history: 'replica', searchWorker: () => worker }, session);
+  // Times in the app are judged on the server's clock, as this client knows it.
+  setClock(() => client.serverNow());
   return { client, replica, stopSaving: sessionStore.close };
 }
 

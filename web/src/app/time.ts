@@ -7,6 +7,22 @@ const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 
 
 const DAY = 86_400_000;
 
+/** Where "now" comes from: the server's clock as the client knows it, once a client runs (setClock). */
+let clockSource: () => number = Date.now;
+
+/** Makes `now()` read `source` (the running client's `serverNow`). */
+export function setClock(source: () => number): void {
+  clockSource = source;
+}
+
+/**
+ * Now, on the clock message times are on (the server's): "Today", "10 min ago", do-not-disturb
+ * and what counts as new are judged by it, not by the device's clock, which can be hours wrong.
+ */
+export function now(): number {
+  return clockSource();
+}
+
 function startOfDay(at: number): number {
   const d = new Date(at);
   d.setHours(0, 0, 0, 0);
@@ -18,9 +34,9 @@ export function sameDay(a: number, b: number): boolean {
 }
 
 /** 14:05 today, "Tue" this week, "3 Mar" before. */
-export function listTime(at: number, now = Date.now()): string {
-  if (sameDay(at, now)) return clock.format(at);
-  if (startOfDay(now) - startOfDay(at) < 6 * DAY) return weekday.format(at);
+export function listTime(at: number, today = now()): string {
+  if (sameDay(at, today)) return clock.format(at);
+  if (startOfDay(today) - startOfDay(at) < 6 * DAY) return weekday.format(at);
   return shortDate.format(at);
 }
 
@@ -33,8 +49,8 @@ export function fullTime(at: number): string {
 }
 
 /** "Today", "Yesterday" or the date, for day separators. */
-export function dayLabel(at: number, now = Date.now()): string {
-  if (sameDay(at, now)) return 'Today';
-  if (sameDay(at, now - DAY)) return 'Yesterday';
+export function dayLabel(at: number, today = now()): string {
+  if (sameDay(at, today)) return 'Today';
+  if (sameDay(at, today - DAY)) return 'Yesterday';
   return longDate.format(at);
 }

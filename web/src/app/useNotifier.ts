@@ -8,6 +8,7 @@ import { nameOf } from './people.ts';
 import { plainText } from './markup.ts';
 import { appFocused, notificationsSupported, shouldNotify, showNotification, type Incoming } from './notifications.ts';
 import { playChime } from './chime.ts';
+import { now } from './time.ts';
 
 interface Seen {
   messageId: string | undefined;
@@ -17,7 +18,7 @@ interface Seen {
 export function useNotifier(client: OutpostClient): void {
   useEffect(() => {
     const seen = new Map<string, Seen>();
-    const startedAt = Date.now();
+    const startedAt = now();
     let first = true;
     const onList = (list: ConversationListItem[]) => {
       for (const item of list) {
@@ -41,7 +42,7 @@ export function useNotifier(client: OutpostClient): void {
           mentionsMe: item.mentions > (before?.mentions ?? 0),
         };
         const preferences = client.preferences().get();
-        const context = { level: client.notifyLevels().get().get(item.id), dndUntil: preferences.dndUntil, now: Date.now(), appFocused: appFocused() };
+        const context = { level: client.notifyLevels().get().get(item.id), dndUntil: preferences.dndUntil, now: now(), appFocused: appFocused() };
         if (!shouldNotify(incoming, context) || !notificationsSupported() || Notification.permission !== 'granted') continue;
         showNotification(incoming, !preferences.sound).catch((error: unknown) => console.warn('outpost: cannot show a notification', error));
         if (preferences.sound) playChime();

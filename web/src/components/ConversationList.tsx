@@ -8,7 +8,7 @@ import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { nameOf, usePeople } from '../app/people.ts';
 import { plainText } from '../app/markup.ts';
-import { listTime } from '../app/time.ts';
+import { listTime, now } from '../app/time.ts';
 import { Link } from './Link.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icon.tsx';
@@ -128,7 +128,7 @@ function Removals() {
   const client = useClient();
   const removals = useLive(client.removals(), []);
   const failed = useLive(client.failedWork(), []);
-  const recent = removals.filter((r) => Date.now() - r.at < REMOVALS_SHOWN_MS);
+  const recent = removals.filter((r) => now() - r.at < REMOVALS_SHOWN_MS);
   if (recent.length === 0) return null;
   return (
     <ul className="removal-list" aria-label="Conversations you left">

@@ -5,7 +5,7 @@ import { useClient } from '../app/ClientContext.ts';
 import { useLive } from '../app/useLive.ts';
 import { usePermission } from '../app/usePermission.ts';
 import { playChime } from '../app/chime.ts';
-import { fullTime } from '../app/time.ts';
+import { fullTime, now as clockNow } from '../app/time.ts';
 import { Dialog } from './Dialog.tsx';
 
 const HOUR = 3_600_000;
@@ -20,10 +20,10 @@ function tomorrowMorning(now: number): number {
 
 /** Re-renders when `at` passes, so "until 14:00" clears itself. */
 export function useNow(until: number): number {
-  const [now, setNow] = useState(Date.now);
+  const [now, setNow] = useState(clockNow);
   useEffect(() => {
     if (until <= now) return;
-    const timer = setTimeout(() => setNow(Date.now()), Math.min(until - now + 50, 2 ** 31 - 1));
+    const timer = setTimeout(() => setNow(clockNow()), Math.min(until - now + 50, 2 ** 31 - 1));
     return () => clearTimeout(timer);
   }, [until, now]);
   return now;
