@@ -75,15 +75,23 @@ export class Api {
   adopt(session: Session, issuedNow = false): Session {
     if (issuedNow) {
       const { issuedAt } = expiry(session.accessToken);
-      if (issuedAt > 0) {
-        this.#clockOffsetMs = issuedAt - Date.now();
-        this.#clockLearnt = true;
-        for (const listener of this.#clockListeners) listener(this.#clockOffsetMs);
-      }
+      if (issuedAt > 0) this.#learnClock(issuedAt);
     }
     this.#current = session;
     this.#store?.save(session);
     return session;
+  }
+
+  /**
+   * The server's clock read `serverTime` (ms, whole seconds: a token's issue time, a response's
+   * Date header) just now. Listeners hear of it when it moved by more than a second.
+   */
+  #learnClock(serverTime: number): void {
+    const offset = serverTime - Date.now();
+    const moved = !this.#clockLearnt || Math.abs(offset - this.#clockOffsetMs) > 1_000;
+    this.#clockOffsetMs = offset;
+    this.#clockLearnt = true;
+    if (moved) for (const listener of this.#clockListeners) listener(offset);
   }
 
   /** Uses the offset an earlier run learnt (kept by the app) until one is learnt in this run: an offline start. */
@@ -98,8 +106,9 @@ export class Api {
   }
 
   /**
-   * Now on the server's clock, as far as this device can tell: from the last token handed out,
-   * in this run or (kept in the replica) an earlier one; its own clock before any. Times the SDK writes into documents (a message's creation, an
+   * Now on the server's clock, as far as this device can tell: from the last token handed out or
+   * answer received (its Date header), in this run or (kept in the replica) an earlier one; its
+   * own clock before any. Times the SDK writes into documents (a message's creation, an
    * edit) are read this way, so a device whose clock is hours wrong dates them right for everyone.
    */
   serverNow(): number {
@@ -222,6 +231,10 @@ export class Api {
       }
     };
     let response = await send();
+    // Every answer says the server's time (to the second): a resumed session whose token still
+    // looks valid learns the clock from its first call, not from its first refresh.
+    const date = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(date)) this.#learnClock(date);
     if (response.status === 401 && authenticated) {
       await this.refresh();
       response = await send();

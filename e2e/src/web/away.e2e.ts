@@ -243,6 +243,34 @@ describe('away from the app', () => {
     await fay.context.close();
   });
 
+  it('a browser whose clock is two hours ahead is notified, and dates what it sends on the server’s clock', async () => {
+    const gus = await Person.register(web.browser, web.url, 'Gus', { clockAheadMs: 2 * 3_600_000 });
+    const hal = await Person.register(web.browser, web.url, 'Hal');
+    expect(await gus.page.evaluate(() => Date.now()) - Date.now()).toBeGreaterThan(3_600_000);
+    await hal.startDirect(gus);
+    await hal.send('first');
+    await gus.context.grantPermissions(['notifications']);
+    await gus.open(hal.name);
+    await gus.message('first').waitFor();
+    await gus.send('from the wrong clock');
+    await hal.message('from the wrong clock').waitFor();
+    // Hal's app shows the time Gus sent it at, by the true clock, not two hours on.
+    const dated = await hal.message('from the wrong clock').locator('time').first().getAttribute('datetime');
+    expect(Math.abs(Date.parse(dated ?? '') - Date.now())).toBeLessThan(120_000);
+    await gus.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const cdp = await gus.context.newCDPSession(gus.page);
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
+    const elsewhere = await gus.context.newPage();
+    await gus.page.bringToFront();
+    await elsewhere.bringToFront();
+    const shown = () => gus.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => n.body));
+    await hal.send('are you there?');
+    // Before, the app took every new message for older than its own start, and notified of none.
+    await until('gus is notified', async () => (await shown()).includes('are you there?'), shown);
+    await gus.context.close();
+    await hal.context.close();
+  });
+
   it('presence agrees with itself, and says so when you are offline; the list marks only your own pending message', async () => {
     const gus = await Person.register(web.browser, web.url, 'Gus');
     const hal = await Person.register(web.browser, web.url, 'Hal');

@@ -115,9 +115,12 @@ export class Person {
     this.page = page;
   }
 
-  static async register(browser: Browser, baseUrl: string, name: string): Promise<Person> {
+  /** `clockAheadMs`: the browser's clock is that far ahead of the true time (a phone with no network time). */
+  static async register(browser: Browser, baseUrl: string, name: string, options: { clockAheadMs?: number } = {}): Promise<Person> {
     const username = `${name.toLowerCase()}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
     const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 800 } });
+    // Time goes on as usual from there; only the page's clock reads wrong.
+    if (options.clockAheadMs) await context.clock.install({ time: Date.now() + options.clockAheadMs });
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
     page.on('console', (message) => !['log', 'debug', 'info'].includes(message.type()) && console.error(`[${name}] console ${message.type()}:`, message.text()));

@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('*', logRequests(deps.log));
   app.use('*', secureHeaders());
   app.use('/api/*', refuseNulInUrl());
-  if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false }));
+  if (deps.corsOrigins.length > 0) app.use('/api/*', cors({ origin: deps.corsOrigins, credentials: false, exposeHeaders: ['Date'] }));
 
   app.onError((error, c) => {
     if (error instanceof OutpostError) {

@@ -18,7 +18,9 @@ interface Seen {
 export function useNotifier(client: OutpostClient): void {
   useEffect(() => {
     const seen = new Map<string, Seen>();
-    const startedAt = now();
+    // The device's clock at the start, read on the server's clock when a message comes (the
+    // client may learn how far off the device is only after the start).
+    const startedOnDevice = Date.now();
     let first = true;
     const onList = (list: ConversationListItem[]) => {
       for (const item of list) {
@@ -27,7 +29,7 @@ export function useNotifier(client: OutpostClient): void {
         seen.set(item.id, { messageId: last?.id, mentions: item.mentions });
         if (first || !last || last.id === before?.messageId) continue;
         // New to this run, from someone else, not read on another device, and not old history.
-        if (last.author === client.user.id || item.unread === 0 || last.at < startedAt) continue;
+        if (last.author === client.user.id || item.unread === 0 || last.at < startedOnDevice + (now() - Date.now())) continue;
         const preview = plainText(last.preview);
         const incoming: Incoming = {
           conversationId: item.id,
