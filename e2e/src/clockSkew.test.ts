@@ -83,3 +83,15 @@ it('a device two hours ahead that starts offline dates what it writes on the ser
   offline.close();
   bob.close();
 }, 60_000);
+
+it('a device two hours behind that resumes a session whose token still looks valid learns the server’s clock from its first answer', async () => {
+  const node = await spawnNode(await freshDatabase('sqlite'));
+  Date.now = () => realNow() - 2 * 3_600_000;
+  const ada = await signUp(node.url, 'ada');
+  const session = ada.session;
+  ada.close();
+  // A restart with no replica: nothing kept from before, and the token has hours left on this clock.
+  const resumed = await OutpostClient.resume({ url: node.url }, session);
+  await until('the server’s clock is known', () => Math.abs(resumed.serverNow() - realNow()) < 60_000, () => resumed.serverNow() - realNow(), 10_000);
+  resumed.close();
+}, 60_000);
