@@ -86,4 +86,22 @@ describe('socketFlow', () => {
     expect(tooSlow[0]).toBeGreaterThan(1024 * KIB);
     void client;
   });
+
+  it('lets a socket go whose client sends but reads nothing while something waits for room', async () => {
+    const { server, client, stopReading, tooSlow } = await pair({ pauseBytes: 64 * KIB, maxBytes: 64 * 1024 * KIB });
+    stopReading();
+    for (let i = 0; i < 64; i++) server.ws.send(new Uint8Array(256 * KIB));
+    const closed = new Promise<number>((resolve) => server.ws.once('close', resolve));
+    const room = roomToSend(server.ws, 300);
+    expect(room).not.toBeNull();
+    // It keeps talking (its presence, say), so nothing else would ever let it go.
+    const talking = setInterval(() => client.send(new Uint8Array(30)), 50);
+    try {
+      await room;
+      expect(await closed).toBe(1006);
+      expect(tooSlow).toHaveLength(1);
+    } finally {
+      clearInterval(talking);
+    }
+  });
 });

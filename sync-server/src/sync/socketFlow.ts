@@ -52,22 +52,57 @@ class ReadGate {
   }
 }
 
-/** Sockets whose outbound buffer is bounded: their socket, bound, and what waits for room (`roomToSend`). */
-const bounded = new WeakMap<object, { socket: Duplex; bound: OutboundBound; waiting: (() => void)[] }>();
+/**
+ * How long what waits for room may see no byte of its socket reach the client before the socket
+ * is let go: a slow link drains (at a few KB a second 4 MiB take minutes, so the wait itself has
+ * no deadline), a client that reads nothing while it goes on sending never does.
+ */
+export const STALLED_MS = 60_000;
+
+interface Flow {
+  socket: Duplex & { bytesWritten?: number };
+  bound: OutboundBound;
+  tooSlow: (bufferedBytes: number) => void;
+  /** What waits for room (`roomToSend`). */
+  waiting: (() => void)[];
+}
+
+/** Sockets whose outbound buffer is bounded. */
+const bounded = new WeakMap<object, Flow>();
 
 /**
  * Null when the socket of `ws` may be sent a sync answer now; else a promise that resolves once
- * its client has read what waits (or the socket closed). Only sockets `socketFlow` bounds wait.
+ * its client has read what waits, or the socket closed (it is destroyed when no byte reaches the
+ * client for STALLED_MS). Only sockets `socketFlow` bounds wait.
  */
-export function roomToSend(ws: object): Promise<void> | null {
+export function roomToSend(ws: object, stalledMs = STALLED_MS): Promise<void> | null {
   const flow = bounded.get(ws);
   if (!flow || flow.socket.destroyed || flow.socket.writableLength <= flow.bound.pauseBytes) return null;
   const { socket, waiting } = flow;
   return new Promise((resolve) => {
     waiting.push(resolve);
     if (waiting.length > 1) return;
-    // One pair of listeners for however many documents of the socket wait.
+    // One pair of listeners, and one watch, for however many documents of the socket wait.
+    // Handed to the kernel so far: what the socket took in, less what still waits in its buffer.
+    const sent = () => (socket.bytesWritten ?? 0) - socket.writableLength;
+    let written = sent();
+    let movedAt = Date.now();
+    const watch = setInterval(
+      () => {
+        const now = sent();
+        if (now !== written) {
+          written = now;
+          movedAt = Date.now();
+        } else if (Date.now() - movedAt >= stalledMs) {
+          flow.tooSlow(socket.writableLength);
+          socket.destroy();
+        }
+      },
+      Math.max(10, stalledMs / 6),
+    );
+    watch.unref();
     const done = () => {
+      clearInterval(watch);
       socket.off('drain', done);
       socket.off('close', done);
       for (const release of waiting.splice(0)) release();
@@ -95,7 +130,7 @@ export function socketFlow(
   options: { inbound?: { burstBytes: number; bytesPerSecond: number }; outbound: OutboundBound; tooSlow: (bufferedBytes: number) => void },
 ): (bytes: number) => void {
   const gate = new ReadGate(ws);
-  bounded.set(ws, { socket, bound: options.outbound, waiting: [] });
+  bounded.set(ws, { socket, bound: options.outbound, tooSlow: options.tooSlow, waiting: [] });
   const outbound = boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
   const inbound = inboundBudget(gate, options.inbound ?? InboundBudget);
   return (bytes) => {
