@@ -175,10 +175,10 @@ export class OutpostClient {
     this.#persistence = options.persistence ?? memoryOnly;
     // The server's clock as this device last learnt it dates what is written offline after a restart.
     this.#persistence.recall(CLOCK_OFFSET_KEY).then(
-      (offset) => typeof offset === 'number' && api.assumeClockOffset(offset),
+      (offset) => typeof offset === 'number' && api.clock.assume(offset),
       (error: unknown) => console.error('outpost replica: cannot recall the server’s clock', error),
     );
-    api.onClockLearnt((offset) => void this.#persistence.remember(CLOCK_OFFSET_KEY, offset).catch((error: unknown) => console.error('outpost replica: cannot remember the server’s clock', error)));
+    api.clock.onLearnt((offset) => void this.#persistence.remember(CLOCK_OFFSET_KEY, offset).catch((error: unknown) => console.error('outpost replica: cannot remember the server’s clock', error)));
     this.#history = options.history ?? 'all';
     this.#docs = new DocStore(this.#persistence);
     const docs = this.#docs;

@@ -3,6 +3,10 @@
 // server's clock: a phone in the field often has its own clock wrong by hours (no network time),
 // and one running ahead would take every token for expired and refresh on every call.
 import { OutpostError, SessionEnds, isErrorKind, type Session, type SessionEnd } from '@outpost/shared-schema';
+import { ServerClock } from './serverClock.ts';
+
+/** How long the call that brought a new token may have taken (its issue time bounds the clock's offset). */
+const ISSUE_SLACK_MS = 2_000;
 
 /**
  * Where the newest session is kept, so other tabs and the next start find it. Refresh tokens
@@ -50,10 +54,8 @@ export class Api {
   readonly #store: SessionStore | undefined;
   #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
-  /** The server's clock minus this device's, learnt from each token the server hands out (0, or what an earlier run learnt, until then). */
-  #clockOffsetMs = 0;
-  #clockLearnt = false;
-  readonly #clockListeners = new Set<(offsetMs: number) => void>();
+  /** The server's clock, read from each token and answer. */
+  readonly clock = new ServerClock();
   /** The refusal that ended the session; every later call fails with it, without asking again. */
   #ended: { end: SessionEnd; error: OutpostError } | null = null;
   readonly #endListeners = new Set<(end: SessionEnd) => void>();
@@ -75,7 +77,8 @@ export class Api {
   adopt(session: Session, issuedNow = false): Session {
     if (issuedNow) {
       const { issuedAt } = expiry(session.accessToken);
-      if (issuedAt > 0) this.#learnClock(issuedAt);
+      // Issued during the call that brought it, which took a second or two at most.
+      if (issuedAt > 0) this.clock.observe(issuedAt, Date.now() - ISSUE_SLACK_MS, Date.now());
     }
     this.#current = session;
     this.#store?.save(session);
@@ -83,36 +86,13 @@ export class Api {
   }
 
   /**
-   * The server's clock read `serverTime` (ms, whole seconds: a token's issue time, a response's
-   * Date header) just now. Listeners hear of it when it moved by more than a second.
-   */
-  #learnClock(serverTime: number): void {
-    const offset = serverTime - Date.now();
-    const moved = !this.#clockLearnt || Math.abs(offset - this.#clockOffsetMs) > 1_000;
-    this.#clockOffsetMs = offset;
-    this.#clockLearnt = true;
-    if (moved) for (const listener of this.#clockListeners) listener(offset);
-  }
-
-  /** Uses the offset an earlier run learnt (kept by the app) until one is learnt in this run: an offline start. */
-  assumeClockOffset(offsetMs: number): void {
-    if (!this.#clockLearnt) this.#clockOffsetMs = offsetMs;
-  }
-
-  /** Calls `listener` with the offset whenever one is learnt (at once when it was already). */
-  onClockLearnt(listener: (offsetMs: number) => void): void {
-    this.#clockListeners.add(listener);
-    if (this.#clockLearnt) listener(this.#clockOffsetMs);
-  }
-
-  /**
-   * Now on the server's clock, as far as this device can tell: from the last token handed out or
-   * answer received (its Date header), in this run or (kept in the replica) an earlier one; its
-   * own clock before any. Times the SDK writes into documents (a message's creation, an
-   * edit) are read this way, so a device whose clock is hours wrong dates them right for everyone.
+   * Now on the server's clock, as far as this device can tell (`clock`): from the tokens handed
+   * out and the answers received (their Date header), in this run or (kept in the replica) an
+   * earlier one; its own clock before any. Times the SDK writes into documents (a message's
+   * creation, an edit) are read this way, so a device whose clock is hours wrong dates them right.
    */
   serverNow(): number {
-    return Date.now() + this.#clockOffsetMs;
+    return this.clock.now();
   }
 
   /** How the session ended, or null while it lasts. */
@@ -220,10 +200,12 @@ export class Api {
   }
 
   async request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
+    let sentAt = 0;
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (authenticated) headers.authorization = `Bearer ${await this.accessToken()}`;
+      sentAt = Date.now();
       try {
         return await fetch(`${this.#baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
       } catch (error) {
@@ -234,7 +216,7 @@ export class Api {
     // Every answer says the server's time (to the second): a resumed session whose token still
     // looks valid learns the clock from its first call, not from its first refresh.
     const date = Date.parse(response.headers.get('date') ?? '');
-    if (Number.isFinite(date)) this.#learnClock(date);
+    if (Number.isFinite(date)) this.clock.observe(date, sentAt, Date.now());
     if (response.status === 401 && authenticated) {
       await this.refresh();
       response = await send();
