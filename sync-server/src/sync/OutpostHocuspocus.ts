@@ -58,10 +58,10 @@ async function answerStepOne(
 ): Promise<0 | 1 | 2> {
   const open = () => connection.webSocket.readyState === WebSocket.OPEN;
   await roomToSend(connection.webSocket);
-  // What the pieces hold: whatever changes while they go out is in the sync step 2 after them.
-  const at = Y.encodeStateVector(document);
   const pieces = piecesOfSync(document, stateVector, pieceBytes);
   if (pieces) {
+    // What the pieces hold: whatever changes while they go out is in the sync step 2 after them.
+    const at = Y.encodeStateVector(document);
     for (const piece of pieces) {
       if (!open()) break;
       await roomToSend(connection.webSocket);

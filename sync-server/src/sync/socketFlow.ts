@@ -59,59 +59,6 @@ class ReadGate {
  */
 export const STALLED_MS = 60_000;
 
-interface Flow {
-  socket: Duplex & { bytesWritten?: number };
-  bound: OutboundBound;
-  tooSlow: (bufferedBytes: number) => void;
-  /** What waits for room (`roomToSend`). */
-  waiting: (() => void)[];
-}
-
-/** Sockets whose outbound buffer is bounded. */
-const bounded = new WeakMap<object, Flow>();
-
-/**
- * Null when the socket of `ws` may be sent a sync answer now; else a promise that resolves once
- * its client has read what waits, or the socket closed (it is destroyed when no byte reaches the
- * client for STALLED_MS). Only sockets `socketFlow` bounds wait.
- */
-export function roomToSend(ws: object, stalledMs = STALLED_MS): Promise<void> | null {
-  const flow = bounded.get(ws);
-  if (!flow || flow.socket.destroyed || flow.socket.writableLength <= flow.bound.pauseBytes) return null;
-  const { socket, waiting } = flow;
-  return new Promise((resolve) => {
-    waiting.push(resolve);
-    if (waiting.length > 1) return;
-    // One pair of listeners, and one watch, for however many documents of the socket wait.
-    // Handed to the kernel so far: what the socket took in, less what still waits in its buffer.
-    const sent = () => (socket.bytesWritten ?? 0) - socket.writableLength;
-    let written = sent();
-    let movedAt = Date.now();
-    const watch = setInterval(
-      () => {
-        const now = sent();
-        if (now !== written) {
-          written = now;
-          movedAt = Date.now();
-        } else if (Date.now() - movedAt >= stalledMs) {
-          flow.tooSlow(socket.writableLength);
-          socket.destroy();
-        }
-      },
-      Math.max(10, stalledMs / 6),
-    );
-    watch.unref();
-    const done = () => {
-      clearInterval(watch);
-      socket.off('drain', done);
-      socket.off('close', done);
-      for (const release of waiting.splice(0)) release();
-    };
-    socket.once('drain', done);
-    socket.once('close', done);
-  });
-}
-
 /**
  * Frames a socket may send while the node holds more than `pauseBytes` for it before its reading
  * is paused: an honest device sends a few in that time (its presence every 15 s, its own
@@ -121,8 +68,110 @@ export function roomToSend(ws: object, stalledMs = STALLED_MS): Promise<void> | 
 const FRAMES_WHILE_FULL = 64;
 
 /**
+ * One socket's way out. It is full from when its buffer goes past `pauseBytes` until the buffer
+ * has drained: meanwhile sync answers wait (`room`), and a client that keeps sending is no longer
+ * read. Past `maxBytes`, or when what waits sees no byte reach the client for STALLED_MS, the
+ * socket is destroyed (a close frame would wait behind everything the client does not read).
+ */
+class OutboundFlow {
+  readonly #socket: Duplex & { bytesWritten?: number };
+  readonly #gate: ReadGate;
+  readonly #bound: OutboundBound;
+  readonly #tooSlow: (bufferedBytes: number) => void;
+  /** Frames read since the socket went full; null while it is not. */
+  #readWhileFull: number | null = null;
+  /** Sync answers waiting for room, and the watch that lets a stalled socket go. */
+  readonly #waiting: (() => void)[] = [];
+  #watch: ReturnType<typeof setInterval> | null = null;
+
+  constructor(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: OutboundBound, tooSlow: (bufferedBytes: number) => void) {
+    this.#socket = socket;
+    this.#gate = gate;
+    this.#bound = bound;
+    this.#tooSlow = tooSlow;
+    // ws writes each frame to the socket at once, so its buffer can be read right after.
+    const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+    ws.send = ((...args: unknown[]) => {
+      send(...args);
+      this.#sent();
+    }) as WebSocket['send'];
+    socket.once('close', () => this.#drained());
+  }
+
+  /** A frame was read from the client. */
+  read(): void {
+    if (this.#readWhileFull === null) return;
+    this.#readWhileFull += 1;
+    if (this.#readWhileFull > FRAMES_WHILE_FULL) this.#gate.hold('outbound');
+  }
+
+  /** Null when a sync answer may go now; else resolves once the socket has drained or closed. */
+  room(stalledMs: number): Promise<void> | null {
+    if (this.#readWhileFull === null) return null;
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#watch ??= this.#watchProgress(stalledMs);
+    });
+  }
+
+  #sent(): void {
+    const buffered = this.#socket.writableLength;
+    if (buffered <= this.#bound.pauseBytes || this.#socket.destroyed) return;
+    if (buffered > this.#bound.maxBytes) return this.#letGo();
+    if (this.#readWhileFull !== null) return;
+    this.#readWhileFull = 0;
+    // 'drain' comes once the buffer is empty (a write was refused on the way up, so it is owed).
+    this.#socket.once('drain', () => this.#drained());
+  }
+
+  #drained(): void {
+    this.#readWhileFull = null;
+    if (this.#watch) clearInterval(this.#watch);
+    this.#watch = null;
+    this.#gate.release('outbound');
+    for (const release of this.#waiting.splice(0)) release();
+  }
+
+  /** Lets the socket go when nothing of it reaches the client for `stalledMs`. */
+  #watchProgress(stalledMs: number): ReturnType<typeof setInterval> {
+    // Handed to the kernel so far: what the socket took in, less what still waits in its buffer.
+    const sent = () => (this.#socket.bytesWritten ?? 0) - this.#socket.writableLength;
+    let written = sent();
+    let movedAt = Date.now();
+    const watch = setInterval(
+      () => {
+        if (sent() !== written) {
+          written = sent();
+          movedAt = Date.now();
+        } else if (Date.now() - movedAt >= stalledMs) this.#letGo();
+      },
+      Math.max(10, stalledMs / 6),
+    );
+    watch.unref();
+    return watch;
+  }
+
+  #letGo(): void {
+    this.#tooSlow(this.#socket.writableLength);
+    this.#socket.destroy();
+  }
+}
+
+/** The way out of each socket `socketFlow` bounds. */
+const flows = new WeakMap<object, OutboundFlow>();
+
+/**
+ * Null when the socket of `ws` may be sent a sync answer now; else a promise that resolves once
+ * its client has read what waits, or the socket closed (it is destroyed when no byte reaches the
+ * client for `stalledMs`). Only sockets `socketFlow` bounds wait.
+ */
+export function roomToSend(ws: object, stalledMs = STALLED_MS): Promise<void> | null {
+  return flows.get(ws)?.room(stalledMs) ?? null;
+}
+
+/**
  * Bounds what `ws` (on `socket`) makes the node hold. Returns the function to call with each
- * frame read (its size). `tooSlow` is called once when the socket is closed for not reading.
+ * frame read (its size). `tooSlow` is called once when the socket is let go for not reading.
  */
 export function socketFlow(
   ws: WebSocket,
@@ -130,12 +179,12 @@ export function socketFlow(
   options: { inbound?: { burstBytes: number; bytesPerSecond: number }; outbound: OutboundBound; tooSlow: (bufferedBytes: number) => void },
 ): (bytes: number) => void {
   const gate = new ReadGate(ws);
-  bounded.set(ws, { socket, bound: options.outbound, tooSlow: options.tooSlow, waiting: [] });
-  const outbound = boundOutbound(ws, socket, gate, options.outbound, options.tooSlow);
+  const outbound = new OutboundFlow(ws, socket, gate, options.outbound, options.tooSlow);
+  flows.set(ws, outbound);
   const inbound = inboundBudget(gate, options.inbound ?? InboundBudget);
   return (bytes) => {
     inbound(bytes);
-    outbound();
+    outbound.read();
   };
 }
 
@@ -152,40 +201,5 @@ function inboundBudget(gate: ReadGate, budget: { burstBytes: number; bytesPerSec
     gate.hold('inbound');
     const timer = setTimeout(() => gate.release('inbound'), Math.ceil((-tokens / budget.bytesPerSecond) * 1000));
     timer.unref();
-  };
-}
-
-/**
- * Checks the socket's buffer after every frame sent (ws writes it to the socket at once): past
- * `maxBytes` the socket is destroyed; past `pauseBytes` it is full until drained, and a socket
- * that keeps sending while full has its reading paused. Returns the function to call with each
- * frame read.
- */
-function boundOutbound(ws: WebSocket, socket: Duplex, gate: ReadGate, bound: OutboundBound, tooSlow: (bufferedBytes: number) => void): () => void {
-  /** Frames read since the buffer went past `pauseBytes`; null while it is not. */
-  let readWhileFull: number | null = null;
-  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
-  ws.send = ((...args: unknown[]) => {
-    send(...args);
-    const buffered = socket.writableLength;
-    if (buffered <= bound.pauseBytes || socket.destroyed) return;
-    if (buffered > bound.maxBytes) {
-      tooSlow(buffered);
-      // Not a close frame: it would wait behind everything the client does not read.
-      socket.destroy();
-      return;
-    }
-    if (readWhileFull !== null) return;
-    readWhileFull = 0;
-    // 'drain' comes once the buffer is empty (a write was refused on the way up, so it is owed).
-    socket.once('drain', () => {
-      readWhileFull = null;
-      gate.release('outbound');
-    });
-  }) as WebSocket['send'];
-  return () => {
-    if (readWhileFull === null) return;
-    readWhileFull += 1;
-    if (readWhileFull > FRAMES_WHILE_FULL) gate.hold('outbound');
   };
 }
