@@ -444,12 +444,12 @@ export class OutpostClient {
   }
 
   /**
-   * Now on the server's clock as this device last learnt it (from its tokens, kept in the
-   * replica); the device's own clock before it ever reached the server. Compare message times
+   * Now on the server's clock as this device last learnt it (from its tokens and the server's
+   * answers, kept in the replica); the device's own clock before it ever reached the server. Compare message times
    * with this, not `Date.now()`: a device's clock can be hours wrong in the field.
    */
   serverNow(): number {
-    return this.#api.serverNow();
+    return this.#api.clock.now();
   }
 
   /** The current session (tokens rotate; store the latest to resume later). */
@@ -682,7 +682,7 @@ export class OutpostClient {
           failureOf: (docName) => this.#refusals.stoppedReason(docName),
           onFailuresChanged: (listener) => this.#refusals.onChange(listener),
           setTyping: (conversationId) => this.#presence.setTyping(conversationId),
-          now: () => this.#api.serverNow(),
+          now: () => this.#api.clock.now(),
           typingIn: (conversationId) => this.#presence.typingIn(conversationId),
           sync: (docName, doc) => this.#sync(docName, doc),
           release: (docName) => this.#release(docName),
@@ -1029,7 +1029,7 @@ function unchanging<T>(compute: () => T): () => T {
   };
 }
 
-/** Where the replica keeps the server's clock minus this device's (Api.serverNow). */
+/** Where the replica keeps the server's clock minus this device's (ServerClock). */
 const CLOCK_OFFSET_KEY = 'clockOffsetMs';
 
 /** The origin of a change relayed from another tab before this tab's connection to it exists. */

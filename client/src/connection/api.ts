@@ -54,7 +54,11 @@ export class Api {
   readonly #store: SessionStore | undefined;
   #current: Session | null = null;
   #refreshing: Promise<Session> | null = null;
-  /** The server's clock, read from each token and answer. */
+  /**
+   * The server's clock, read from each token handed out and each answer (its Date header); what
+   * the SDK dates (a message's creation, an edit) is on it, so a device whose clock is hours
+   * wrong dates them right, and token expiry is judged on it.
+   */
   readonly clock = new ServerClock();
   /** The refusal that ended the session; every later call fails with it, without asking again. */
   #ended: { end: SessionEnd; error: OutpostError } | null = null;
@@ -85,16 +89,6 @@ export class Api {
     return session;
   }
 
-  /**
-   * Now on the server's clock, as far as this device can tell (`clock`): from the tokens handed
-   * out and the answers received (their Date header), in this run or (kept in the replica) an
-   * earlier one; its own clock before any. Times the SDK writes into documents (a message's
-   * creation, an edit) are read this way, so a device whose clock is hours wrong dates them right.
-   */
-  serverNow(): number {
-    return this.clock.now();
-  }
-
   /** How the session ended, or null while it lasts. */
   get ended(): SessionEnd | null {
     return this.#ended?.end ?? null;
@@ -111,7 +105,7 @@ export class Api {
     if (this.#ended) throw this.#ended.error;
     const session = this.#current;
     if (!session) throw new OutpostError('unauthorized', 'not signed in');
-    if (fresh(session, this.serverNow())) return session.accessToken;
+    if (fresh(session, this.clock.now())) return session.accessToken;
     return (await this.refresh()).accessToken;
   }
 
@@ -128,7 +122,7 @@ export class Api {
         return await withLock(`outpost-refresh:${mine.user.id}`, async () => {
           const stored = this.#store?.load();
           const base = stored && stored.user.id === mine.user.id && stored.refreshToken !== mine.refreshToken ? stored : mine;
-          if (base !== mine && fresh(base, this.serverNow())) {
+          if (base !== mine && fresh(base, this.clock.now())) {
             this.#current = base;
             return base;
           }

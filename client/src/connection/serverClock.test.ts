@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../search/testing/seededRandom.ts';
 import { ServerClock } from './serverClock.ts';
 
 const realNow = Date.now;
 afterEach(() => {
   Date.now = realNow;
 });
-
-/** A small seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reads the server's clock `readings` times through calls of random length; device time starts at `start`. */
 function readServer(clock: ServerClock, next: () => number, offsetMs: number, start: number, readings: number): number {

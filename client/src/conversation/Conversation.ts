@@ -104,7 +104,7 @@ export interface ConversationHost {
   failureOf(docName: string): { kind: string; message: string } | undefined;
   onFailuresChanged(listener: () => void): () => void;
   setTyping(conversationId: ConversationId | null): void;
-  /** Now on the server's clock as far as this device can tell (Api.serverNow): the time written into messages, edits, deletions and reactions. */
+  /** Now on the server's clock as far as this device can tell (ServerClock): the time written into messages, edits, deletions and reactions. */
   now(): number;
   typingIn(conversationId: ConversationId): Live<UserId[]>;
   /** Starts syncing a document once the replica has loaded it. */
