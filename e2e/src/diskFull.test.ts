@@ -56,18 +56,24 @@ async function fill(file: string): Promise<number> {
   return written;
 }
 
+/** Ada and Bob in a DM through `url`, with one message numbered before anything goes wrong. */
+async function aDmWithOneMessage(url: string) {
+  const ada = await signUp(url, 'ada');
+  const bob = await signUp(url, 'bob');
+  const id = await ada.openDirect(bob.user.id);
+  const [a, b] = [ada.conversation(id), bob.conversation(id)];
+  a.send('before the disk filled');
+  await until('numbered at bob', () => history(b)[0]?.seq === 1);
+  return { ada, bob, id, a, b };
+}
+
 describe('a node whose disk is full (SQLite)', () => {
   it('refuses writes as "try again" while full, loses nothing, and numbers everything once space is freed', async () => {
     const disk = await smallDisk(24);
     try {
       const dataDir = path.join(disk.dir, 'data');
       const node = await spawnNode({ dataDir });
-      const ada = await signUp(node.url, 'ada');
-      const bob = await signUp(node.url, 'bob');
-      const id = await ada.openDirect(bob.user.id);
-      const [a, b] = [ada.conversation(id), bob.conversation(id)];
-      a.send('before the disk filled');
-      await until('numbered at bob', () => history(b)[0]?.seq === 1);
+      const { ada, bob, id, a, b } = await aDmWithOneMessage(node.url);
 
       const filler = path.join(disk.dir, 'filler');
       expect(await fill(filler)).toBeGreaterThan(0);
@@ -126,12 +132,7 @@ describe('a Postgres whose disk is full', () => {
     const postgres = await startPostgres({ parentDir: disk.dir });
     try {
       const node = await spawnNode({ ...(await freshDatabase('sqlite')), databaseUrl: postgres.url });
-      const ada = await signUp(node.url, 'ada');
-      const bob = await signUp(node.url, 'bob');
-      const id = await ada.openDirect(bob.user.id);
-      const [a, b] = [ada.conversation(id), bob.conversation(id)];
-      a.send('before the disk filled');
-      await until('numbered at bob', () => history(b)[0]?.seq === 1);
+      const { ada, bob, id, a, b } = await aDmWithOneMessage(node.url);
 
       const filler = path.join(disk.dir, 'filler');
       expect(await fill(filler)).toBeGreaterThan(0);

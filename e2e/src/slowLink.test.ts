@@ -11,7 +11,7 @@ import type { ConversationId } from '@outpost/shared-schema';
 import { startTcpProxy, type TcpProxy } from '@outpost/storage/testing';
 import { countReconnects, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
-import { browserProfile, closeReplicaClients, startOnReplica } from './offlineReplica.ts';
+import { browserProfile, closeReplicaClients, startOnReplica, type ReplicaClient } from './offlineReplica.ts';
 
 afterAll(teardown);
 afterAll(closeReplicaClients);
@@ -44,6 +44,15 @@ async function onSlowLink(work: (setup: { network: TcpProxy; ada: OutpostClient;
     await network.close();
     await server.close();
   }
+}
+
+/** A phone of Ada's behind `network`, with the conversation in its replica, gone offline. */
+async function offlinePhone(network: TcpProxy, ada: OutpostClient, id: ConversationId): Promise<ReplicaClient> {
+  await until('ada has the conversation', () => ada.conversation(id).meta().get() !== null);
+  const phone = await startOnReplica(`http://127.0.0.1:${network.port}`, ada.session, browserProfile());
+  await until('her phone has it too', () => phone.client.conversation(id).synced());
+  phone.client.disconnect();
+  return phone;
 }
 
 describe('a slow link', () => {
@@ -80,10 +89,7 @@ describe('a slow link', () => {
 
   it('a day of offline work goes up a slow uplink on one connection', async () => {
     await onSlowLink(async ({ network, ada, bob, id }) => {
-      await until('ada has the conversation', () => ada.conversation(id).meta().get() !== null);
-      const phone = await startOnReplica(`http://127.0.0.1:${network.port}`, ada.session, browserProfile());
-      await until('her phone has it too', () => phone.client.conversation(id).synced());
-      phone.client.disconnect();
+      const phone = await offlinePhone(network, ada, id);
       for (let i = 0; i < COUNT; i++) phone.client.conversation(id).send(report(i));
       await phone.client.stored();
 
@@ -99,10 +105,7 @@ describe('a slow link', () => {
 
   it('a satellite link (600 ms round trip): offline work goes up, and a new device gets the history', async () => {
     await onSlowLink(async ({ network, ada, bob, id }) => {
-      await until('ada has the conversation', () => ada.conversation(id).meta().get() !== null);
-      const phone = await startOnReplica(`http://127.0.0.1:${network.port}`, ada.session, browserProfile());
-      await until('her phone has it too', () => phone.client.conversation(id).synced());
-      phone.client.disconnect();
+      const phone = await offlinePhone(network, ada, id);
       for (let i = 0; i < 200; i++) {
         phone.client.conversation(id).send(`short ${i}`);
         phone.client.conversation(id).markRead();
