@@ -27,7 +27,8 @@ export class ProviderSocket {
   readonly #token: string;
   readonly #events: ClientEvents;
   readonly #sessionAwareness: boolean;
-  #nextSession = 0;
+  /** How many providers each document has had on this socket (SyncConnection's session ids). */
+  readonly #sessions = new Map<string, number>();
   #closed = false;
 
   /** `path` is appended to the server's ws:// URL (e.g. `/sync?v=1`). */
@@ -104,8 +105,10 @@ export class ProviderSocket {
         });
         provider.on('synced', check);
         provider.on('unsyncedChanges', check);
-        // As the SDK does (SyncConnection.attach): a counter, not the provider's random id.
-        provider.sessionId = (this.#nextSession++).toString(36);
+        // As the SDK does (SyncConnection.attach): a counter per document, not the provider's random id.
+        const session = this.#sessions.get(name) ?? 0;
+        this.#sessions.set(name, session + 1);
+        provider.sessionId = session.toString(36);
         provider.attach();
         this.#providers.push(provider);
       };

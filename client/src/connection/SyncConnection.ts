@@ -84,8 +84,8 @@ export class SyncConnection {
   /** Addresses whose sync step 1 awaits its answer (a history may be on its way). */
   readonly #askedFor = new Set<string>();
   readonly #deadCheck: ReturnType<typeof setInterval>;
-  /** The next provider's session id: a counter, so its address costs a byte or two per frame. */
-  #nextSession = 0;
+  /** How many providers each document has had on this socket: the next one's session id. */
+  readonly #sessions = new Map<string, number>();
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options;
@@ -184,9 +184,13 @@ export class SyncConnection {
         this.#options.onRefused({ docName, ...refusal });
       },
     });
-    // Unique among this socket's providers, which is all an address needs; the provider's own
-    // (eleven random characters) would travel in every frame of the document, both ways.
-    provider.sessionId = (this.#nextSession++).toString(36);
+    // Unique among this socket's providers of the document, which is all an address needs; the
+    // provider's own (eleven random characters) would travel in every frame of the document, both
+    // ways. Counted per document, the first provider of a document has the same address on every
+    // device, so the server encodes a broadcast once for all of them, not once per member.
+    const session = this.#sessions.get(docName) ?? 0;
+    this.#sessions.set(docName, session + 1);
+    provider.sessionId = session.toString(36);
     // A provider on a shared socket must be attached explicitly.
     provider.attach();
     this.#providers.set(docName, provider);
