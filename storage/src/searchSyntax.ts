@@ -21,6 +21,22 @@ export function fts5Match(text: string): string | null {
   return words.map((word) => `"${word}"`).join(' AND ');
 }
 
+/** The token that stands for a conversation in SQLite's full-text index (its `scope` column, migration 11). */
+export function scopeToken(conversationId: string): string {
+  return `c${conversationId.replaceAll('-', '')}`;
+}
+
+/**
+ * An FTS5 MATCH expression for `match` (from `fts5Match`) in the text of a message, and, when
+ * `conversationIds` is given, in one of those conversations. Tokens are quoted, so an id cut into
+ * several tokens by the tokenizer is still matched as a phrase.
+ */
+export function fts5Scoped(match: string, conversationIds?: readonly string[]): string {
+  const text = `{body files} : (${match})`;
+  if (conversationIds === undefined) return text;
+  return `${text} AND scope : (${conversationIds.map((id) => `"${scopeToken(id).replaceAll('"', '""')}"`).join(' OR ')})`;
+}
+
 /** A to_tsquery('simple', …) expression with the same meaning as `fts5Match`. Null when there is no word. */
 export function tsQuery(text: string): string | null {
   const words = searchWords(text);

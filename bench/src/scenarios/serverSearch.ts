@@ -38,7 +38,7 @@ export interface SearchBenchResult {
   scoped: boolean;
 }
 
-type QueryKind = 'one word' | 'two words' | 'word + filter' | 'common word';
+type QueryKind = 'one word' | 'two words' | 'word + filter' | 'common word' | 'newcomer, common word';
 
 const YEAR = 365 * 24 * 3600 * 1000;
 const START = Date.UTC(2025, 0, 1);
@@ -104,6 +104,8 @@ interface World {
   someMessage: Map<ConversationId, MessageId>;
   /** Every 97th message: what people remember and search for. Word ranks, rarest first. */
   samples: { conversationId: ConversationId; ranks: number[] }[];
+  /** Someone who joined at the end of the year: in one conversation of two, with a few messages. */
+  newcomer: UserId;
 }
 
 export async function load(storage: Storage, messages: number, words: string[]): Promise<World> {
@@ -181,7 +183,27 @@ export async function load(storage: Storage, messages: number, words: string[]):
     await storage.conversations.removeMember(conversationId, leaving, list[0]!, at);
     removedAt.set(`${conversationId}/${leaving}`, at);
   }
-  return { people, conversations, members, removedAt, someMessage, samples };
+
+  // A newcomer at the end of the year, in a conversation of two with a few messages of frequent
+  // words: what they can see is a sliver of the server, and a search should cost in proportion.
+  const newcomer = randomUUID() as UserId;
+  const end = START + YEAR;
+  await storage.accounts.createUser({ id: newcomer, username: 'newcomer', displayName: 'Newcomer', passwordHash: 'x', createdAt: end });
+  const welcome = randomUUID() as ConversationId;
+  const pair = [people[0]!, newcomer];
+  await storage.conversations.createConversation({ id: welcome, kind: 'group', title: 'welcome', createdBy: pair[0]!, createdAt: end, members: pair.map((userId, index) => ({ userId, role: index === 0 ? 'owner' : 'member' })) });
+  members.set(welcome, pair);
+  const list: NewMessage[] = Array.from({ length: 20 }, (_, i) => ({
+    id: randomUUID() as MessageId,
+    segment: 0,
+    author: pair[i % 2]!,
+    createdAt: end,
+    body: Array.from({ length: 12 }, () => words[Math.floor(random() * 80)]).join(' '),
+  }));
+  const outcomes = await storage.log.commit([{ doc: segmentDoc(welcome, 0), base: 0, entry: new Uint8Array([1]), messages: { conversationId: welcome, segmentSize: 1_000_000_000, list } }], end);
+  if (!outcomes.every((outcome) => outcome.ok)) throw new Error(`the bench's commit was refused: ${JSON.stringify(outcomes)}`);
+  if (storage instanceof SqliteStorage) while (storage.search.indexPending() > 0);
+  return { people, conversations, members, removedAt, someMessage, samples, newcomer };
 }
 
 function percentile(values: number[], p: number): number {
@@ -197,7 +219,7 @@ function percentile(values: number[], p: number): number {
 function plan(world: World, words: string[], count: number): { kind: QueryKind; query: SearchQuery }[] {
   const random = seeded(99);
   const queries: { kind: QueryKind; query: SearchQuery }[] = [];
-  const kinds: QueryKind[] = ['one word', 'two words', 'word + filter', 'common word'];
+  const kinds: QueryKind[] = ['one word', 'two words', 'word + filter', 'common word', 'newcomer, common word'];
   for (let i = 0; i < count; i++) {
     const kind = kinds[i % kinds.length]!;
     const sample = world.samples[Math.floor(random() * world.samples.length)]!;
@@ -209,9 +231,12 @@ function plan(world: World, words: string[], count: number): { kind: QueryKind; 
     else if (kind === 'two words') queries.push({ kind, query: { ...base, text: `${rarest!} ${second ?? rarest!}` } }); else if (kind === 'word + filter') {
       const filter = i % 3 === 0 ? { conversationId: sample.conversationId } : i % 3 === 1 ? { from: members[0]! } : { after: START + YEAR / 2 };
       queries.push({ kind, query: { ...base, text: rarest!, ...filter } });
-    } else {
+    } else if (kind === 'common word') {
       // A frequent word: in 2–6 % of all messages (the 20th in 59,245 of a million, the 59th in 21,219).
       queries.push({ kind, query: { ...base, text: words[20 + Math.floor(random() * 40)]! } });
+    } else {
+      // The same kind of word, searched by the newcomer: a few matches are theirs, the rest of the server's.
+      queries.push({ kind, query: { userId: world.newcomer, offset: 0, limit: 20, text: words[20 + Math.floor(random() * 40)]! } });
     }
   }
   return queries;
@@ -327,7 +352,8 @@ export async function serverSearch(options: SearchBenchOptions): Promise<SearchB
         `Server search on ${result.backend === 'sqlite' ? 'SQLite (FTS5)' : 'Postgres (tsvector + GIN)'}, ${result.messages.toLocaleString('en')} messages`,
         [
           `${CONVERSATIONS} conversations of ${MEMBERS} among ${PEOPLE} people, a year of messages, Zipf words from ${VOCABULARY.toLocaleString('en')}; 20 hits a page with snippets`,
-          `queries: the rarest word(s) of a message in one of the searcher's conversations; "common word": one in 2–6 % of all messages`,
+          `queries: the rarest word(s) of a message in one of the searcher's conversations; "common word": one in 2–6 % of all messages;`,
+          `"newcomer": the same, by someone in one conversation of two with 20 messages`,
           `loaded through the commit path (index kept by its triggers) in ${(result.loadMs / 1000).toFixed(0)} s; every hit within the searcher's membership: ${result.scoped ? 'yes' : 'NO'}`,
           `load average while querying: ${result.load[0].toFixed(1)} → ${result.load[1].toFixed(1)} (${availableParallelism()} cores)`,
         ],

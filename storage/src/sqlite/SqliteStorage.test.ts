@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { segmentDoc } from '@outpost/shared-schema';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
 import type { NumberedMessage } from '../Storage.ts';
+import { searchContract } from '../testing/contract/search.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, numberingWrite } from '../testing/contract/context.ts';
 import { expectMigrated, version2Database, type OldValue, type Version2Database } from '../testing/migration3.ts';
 import { beforeSearchRows, expectBackfilled } from '../testing/searchBackfill.ts';
@@ -29,6 +30,35 @@ storageContract('SQLite', async () => {
     second: async () => new SqliteStorage(file),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+});
+
+// The search contract again, with every search naming the user's conversations to the index (a
+// test's few messages are otherwise always a large share of the server's, and the words walked).
+describe('search naming the user\'s conversations to the index, on SQLite', () => {
+  let dir: string;
+  let opened: SqliteStorage[] = [];
+  const open = () => {
+    const storage = new SqliteStorage(join(dir, 'outpost.db'), { searchScopedBelowShare: Number.POSITIVE_INFINITY });
+    opened.push(storage);
+    return storage;
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+    await open().migrate();
+  });
+  afterEach(async () => {
+    for (const storage of opened) await storage.close();
+    opened = [];
+    await rm(dir, { recursive: true, force: true });
+  });
+  searchContract({
+    storage: () => opened[0]!,
+    second: async () => {
+      const other = open();
+      await other.migrate();
+      return other;
+    },
+  });
 });
 
 function runWorker(job: NumberingJob): Promise<NumberedMessage[]> {
@@ -227,6 +257,86 @@ describe('migration 8 on SQLite', () => {
       expect(indexBytes()).not.toContain('zanzibar');
       expect(indexBytes()).not.toContain('coordinates');
       raw.close();
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('migration 11 on SQLite: the index carries each message\'s conversation', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('indexes again what was indexed, leaves the queue to the indexer, and a search of either finds it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+    const file = join(dir, 'outpost.db');
+    const raw = new Database(file);
+    raw.exec(sqliteMigrationsTable);
+    for (const migration of sqliteMigrations.filter((m) => m.version < 11)) {
+      raw.exec(migration.sql);
+      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }
+    const old = beforeSearchRows();
+    for (const { table, values } of old.rows) {
+      const columns = Object.keys(values);
+      raw.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...Object.values(values));
+    }
+    // As migration 10's indexer did, for all but the message with a file, which stays queued.
+    const queuedDoc = (raw.prepare('SELECT doc FROM message_search_rows WHERE message_id = ?').get(old.messages.withFile) as { doc: number }).doc;
+    raw.prepare(
+      `INSERT INTO message_search (rowid, body, files)
+         SELECT r.doc, coalesce(m.edited_body, m.body), ''
+         FROM message_search_pending p JOIN message_search_rows r ON r.doc = p.doc
+         JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+         WHERE p.doc <> ? AND m.deleted_at IS NULL`,
+    ).run(queuedDoc);
+    raw.prepare('DELETE FROM message_search_pending WHERE doc <> ?').run(queuedDoc);
+    const storage = new SqliteStorage(file);
+    try {
+      await storage.migrate();
+      expect(raw.prepare('SELECT doc FROM message_search_pending').all()).toEqual([{ doc: queuedDoc }]);
+      await expectBackfilled(storage, old);
+      // Every row of the index now names its conversation.
+      expect(raw.prepare("SELECT count(*) AS n FROM message_search WHERE scope IS NULL OR scope = ''").get()).toEqual({ n: 0 });
+      expect((raw.prepare('SELECT count(*) AS n FROM message_search').get() as { n: number }).n).toBe(3);
+    } finally {
+      raw.close();
+      await storage.close();
+    }
+  });
+
+  it('finds a message by its words, never by its conversation\'s token, and only in the searcher\'s conversations', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
+    const storage = new SqliteStorage(join(dir, 'outpost.db'));
+    try {
+      await storage.migrate();
+      const [alice, bob] = await createUsers(storage, 'alice', 'bob');
+      const hers = await createGroup(storage, alice!);
+      const his = await createGroup(storage, bob!);
+      accepted(await commitOne(storage.log, numberingWrite(hers.id, 0, [newMessage(alice!, 0, 'lantern oil delivered')])));
+      // Alice sees 1 message in 41 (her search names her conversation to the index), Bob 40 (his walks the matches).
+      const his40 = Array.from({ length: 40 }, (_, i) => newMessage(bob!, 0, `lantern wick trimmed ${i}`));
+      accepted(await commitOne(storage.log, numberingWrite(his.id, 0, his40)));
+      const texts = async (userId: string, text: string, conversationId?: string) =>
+        (await storage.search.search({ userId: userId as never, text, offset: 0, limit: 50, ...(conversationId ? { conversationId: conversationId as never } : {}) })).hits.map((hit) =>
+          hit.snippet.map((part) => part.text).join(''),
+        );
+      expect(await texts(alice!.id, 'lantern')).toEqual(['lantern oil delivered']);
+      expect(await texts(alice!.id, 'wick')).toEqual([]);
+      expect(await texts(alice!.id, 'lantern', his.id)).toEqual([]);
+      expect(await texts(alice!.id, 'lantern', hers.id)).toEqual(['lantern oil delivered']);
+      expect(await texts(bob!.id, 'lantern')).toHaveLength(40);
+      expect(await texts(bob!.id, 'oil')).toEqual([]);
+      for (const userId of [alice!.id, bob!.id]) {
+        for (const group of [hers, his]) {
+          const token = `c${group.id.replaceAll('-', '')}`;
+          expect(await texts(userId, token)).toEqual([]);
+          expect(await texts(userId, `lantern ${token}`)).toEqual([]);
+        }
+      }
     } finally {
       await storage.close();
     }

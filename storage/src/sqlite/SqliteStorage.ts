@@ -45,9 +45,10 @@ export class SqliteStorage implements Storage {
   /**
    * Opens (or creates) the database file; `':memory:'` gives a private in-memory database.
    * Attached files' bytes live in `files/` beside the database file (for an in-memory database,
-   * in a temporary directory removed on close).
+   * in a temporary directory removed on close). `searchScopedBelowShare`: see SqliteSearch (tests
+   * raise it so every search names the user's conversations to the index).
    */
-  constructor(filename: string) {
+  constructor(filename: string, options: { searchScopedBelowShare?: number } = {}) {
     this.#sql = new SqliteDatabase(filename);
     this.files = new SqliteFiles(this.#sql, filename === ':memory:' ? null : join(dirname(filename), 'files'));
     this.accounts = new SqliteAccounts(this.#sql);
@@ -60,7 +61,7 @@ export class SqliteStorage implements Storage {
     this.projection = new SqliteProjection(this.#sql);
     this.privacy = new SqlitePrivacy(this.#sql);
     this.moderation = new SqliteModeration(this.#sql);
-    this.search = new SqliteSearch(this.#sql);
+    this.search = new SqliteSearch(this.#sql, options.searchScopedBelowShare);
   }
 
   async migrate(): Promise<void> {
