@@ -464,46 +464,41 @@ DROP TABLE message_search;
 CREATE VIRTUAL TABLE message_search USING fts5 (body, files, scope, tokenize = 'unicode61 remove_diacritics 2');
 INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
 
+-- What the index holds of each message that is not deleted: its current text, the names of its
+-- files, its conversation's token. The triggers and the indexer read it.
+CREATE VIEW message_search_source AS
+  SELECT r.doc, m.conversation_id, m.id AS message_id, coalesce(m.edited_body, m.body) AS body,
+         coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), '') AS files,
+         'c' || replace(m.conversation_id, '-', '') AS scope
+  FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
+  WHERE m.deleted_at IS NULL;
+
 DROP TRIGGER message_search_update;
 CREATE TRIGGER message_search_update AFTER UPDATE OF body, edited_body, deleted_at ON messages BEGIN
   DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.id);
   INSERT INTO message_search (rowid, body, files, scope)
-    SELECT r.doc, coalesce(new.edited_body, new.body),
-           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = new.conversation_id AND f.message_id = new.id), ''),
-           'c' || replace(new.conversation_id, '-', '')
-    FROM message_search_rows r WHERE r.conversation_id = new.conversation_id AND r.message_id = new.id AND new.deleted_at IS NULL;
+    SELECT doc, body, files, scope FROM message_search_source WHERE conversation_id = new.conversation_id AND message_id = new.id;
 END;
 
 DROP TRIGGER message_search_file_in;
 CREATE TRIGGER message_search_file_in AFTER UPDATE OF message_id, name ON files WHEN new.message_id IS NOT NULL BEGIN
   DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = new.conversation_id AND message_id = new.message_id);
   INSERT INTO message_search (rowid, body, files, scope)
-    SELECT r.doc, coalesce(m.edited_body, m.body),
-           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), ''),
-           'c' || replace(m.conversation_id, '-', '')
-    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
-    WHERE m.conversation_id = new.conversation_id AND m.id = new.message_id AND m.deleted_at IS NULL;
+    SELECT doc, body, files, scope FROM message_search_source WHERE conversation_id = new.conversation_id AND message_id = new.message_id;
 END;
 
 DROP TRIGGER message_search_file_out;
 CREATE TRIGGER message_search_file_out AFTER DELETE ON files WHEN old.message_id IS NOT NULL BEGIN
   DELETE FROM message_search WHERE rowid = (SELECT doc FROM message_search_rows WHERE conversation_id = old.conversation_id AND message_id = old.message_id);
   INSERT INTO message_search (rowid, body, files, scope)
-    SELECT r.doc, coalesce(m.edited_body, m.body),
-           coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), ''),
-           'c' || replace(m.conversation_id, '-', '')
-    FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
-    WHERE m.conversation_id = old.conversation_id AND m.id = old.message_id AND m.deleted_at IS NULL;
+    SELECT doc, body, files, scope FROM message_search_source WHERE conversation_id = old.conversation_id AND message_id = old.message_id;
 END;
 
 -- Every message there is, but those still queued (the indexer takes them as before).
 INSERT INTO message_search (rowid, body, files, scope)
-  SELECT r.doc, coalesce(m.edited_body, m.body),
-         coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), ''),
-         'c' || replace(m.conversation_id, '-', '')
-  FROM messages m JOIN message_search_rows r ON r.conversation_id = m.conversation_id AND r.message_id = m.id
-  WHERE m.deleted_at IS NULL AND r.doc NOT IN (SELECT doc FROM message_search_pending)
-  ORDER BY r.doc;
+  SELECT doc, body, files, scope FROM message_search_source
+  WHERE doc NOT IN (SELECT doc FROM message_search_pending)
+  ORDER BY doc;
 `,
   },
 ];

@@ -106,13 +106,8 @@ return hitPage(rows, query, (row) => snippetParts(snippets.get(row.doc) ?? ''));
       this.#sql.run('DELETE FROM message_search WHERE rowid IN (SELECT doc FROM message_search_pending WHERE doc <= ?)', last);
       this.#sql.run(
         `INSERT INTO message_search (rowid, body, files, scope)
-           SELECT r.doc, coalesce(m.edited_body, m.body),
-                  coalesce((SELECT group_concat(f.name, ' ') FROM files f WHERE f.conversation_id = m.conversation_id AND f.message_id = m.id), ''),
-                  'c' || replace(m.conversation_id, '-', '')
-           FROM message_search_pending p
-           JOIN message_search_rows r ON r.doc = p.doc
-           JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
-           WHERE p.doc <= ? AND m.deleted_at IS NULL`,
+           SELECT doc, body, files, scope FROM message_search_source
+           WHERE doc IN (SELECT doc FROM message_search_pending WHERE doc <= ?) ORDER BY doc`,
         last,
       );
       return this.#sql.run('DELETE FROM message_search_pending WHERE doc <= ?', last).changes;

@@ -206,6 +206,22 @@ describe('migration 3 on SQLite', () => {
   });
 });
 
+/** A database at `file` with the migrations before `version` applied, holding `beforeSearchRows`' rows. */
+function databaseBefore(file: string, version: number): { raw: Database.Database; old: ReturnType<typeof beforeSearchRows> } {
+  const raw = new Database(file);
+  raw.exec(sqliteMigrationsTable);
+  for (const migration of sqliteMigrations.filter((m) => m.version < version)) {
+    raw.exec(migration.sql);
+    raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+  }
+  const old = beforeSearchRows();
+  for (const { table, values } of old.rows) {
+    const columns = Object.keys(values);
+    raw.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...Object.values(values));
+  }
+  return { raw, old };
+}
+
 describe('migration 8 on SQLite', () => {
   let dir: string | undefined;
   afterEach(async () => {
@@ -216,17 +232,7 @@ describe('migration 8 on SQLite', () => {
   it('indexes every message already there: current words, files, not the deleted', async () => {
     dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
     const file = join(dir, 'outpost.db');
-    const raw = new Database(file);
-    raw.exec(sqliteMigrationsTable);
-    for (const migration of sqliteMigrations.filter((m) => m.version < 8)) {
-      raw.exec(migration.sql);
-      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
-    }
-    const old = beforeSearchRows();
-    for (const { table, values } of old.rows) {
-      const columns = Object.keys(values);
-      raw.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...Object.values(values));
-    }
+    const { raw, old } = databaseBefore(file, 8);
     raw.close();
     const storage = new SqliteStorage(file);
     try {
@@ -273,17 +279,7 @@ describe('migration 11 on SQLite: the index carries each message\'s conversation
   it('indexes again what was indexed, leaves the queue to the indexer, and a search of either finds it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'outpost-sqlite-'));
     const file = join(dir, 'outpost.db');
-    const raw = new Database(file);
-    raw.exec(sqliteMigrationsTable);
-    for (const migration of sqliteMigrations.filter((m) => m.version < 11)) {
-      raw.exec(migration.sql);
-      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
-    }
-    const old = beforeSearchRows();
-    for (const { table, values } of old.rows) {
-      const columns = Object.keys(values);
-      raw.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...Object.values(values));
-    }
+    const { raw, old } = databaseBefore(file, 11);
     // As migration 10's indexer did, for all but the message with a file, which stays queued.
     const queuedDoc = (raw.prepare('SELECT doc FROM message_search_rows WHERE message_id = ?').get(old.messages.withFile) as { doc: number }).doc;
     raw.prepare(
