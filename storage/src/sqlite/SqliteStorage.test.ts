@@ -9,8 +9,9 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { segmentDoc } from '@outpost/shared-schema';
+import { segmentDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import { sqliteMigrations, sqliteMigrationsTable } from '../migrations/sqlite.ts';
+import { scopeToken } from '../searchSyntax.ts';
 import type { NumberedMessage } from '../Storage.ts';
 import { searchContract } from '../testing/contract/search.ts';
 import { accepted, commitOne, createGroup, createUsers, newMessage, numberingWrite } from '../testing/contract/context.ts';
@@ -316,8 +317,8 @@ describe('migration 11 on SQLite: the index carries each message\'s conversation
       // Alice sees 1 message in 41 (her search names her conversation to the index), Bob 40 (his walks the matches).
       const his40 = Array.from({ length: 40 }, (_, i) => newMessage(bob!, 0, `lantern wick trimmed ${i}`));
       accepted(await commitOne(storage.log, numberingWrite(his.id, 0, his40)));
-      const texts = async (userId: string, text: string, conversationId?: string) =>
-        (await storage.search.search({ userId: userId as never, text, offset: 0, limit: 50, ...(conversationId ? { conversationId: conversationId as never } : {}) })).hits.map((hit) =>
+      const texts = async (userId: UserId, text: string, conversationId?: ConversationId) =>
+        (await storage.search.search({ userId, text, offset: 0, limit: 50, ...(conversationId ? { conversationId } : {}) })).hits.map((hit) =>
           hit.snippet.map((part) => part.text).join(''),
         );
       expect(await texts(alice!.id, 'lantern')).toEqual(['lantern oil delivered']);
@@ -328,7 +329,7 @@ describe('migration 11 on SQLite: the index carries each message\'s conversation
       expect(await texts(bob!.id, 'oil')).toEqual([]);
       for (const userId of [alice!.id, bob!.id]) {
         for (const group of [hers, his]) {
-          const token = `c${group.id.replaceAll('-', '')}`;
+          const token = scopeToken(group.id);
           expect(await texts(userId, token)).toEqual([]);
           expect(await texts(userId, `lantern ${token}`)).toEqual([]);
         }
