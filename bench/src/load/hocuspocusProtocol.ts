@@ -1,8 +1,11 @@
 // The plain Hocuspocus baseline's protocol: the same document shapes as Outpost without its
 // server-side work. An idle client opens a user, an inbox and a presence document; a member opens
-// one document per group and writes each message into its `messages` map. Acknowledged means the
+// one document per group (`conv:<uuid>`) and writes each message into its `messages` map. Users and
+// groups have UUIDs as Outpost's do, so a message carries the same bytes of content to every
+// server and "bytes per message" compares what each protocol adds to them. Acknowledged means the
 // server's sync-status reply (applied in memory): replies come in order per document, so the
 // n-th reply acknowledges the n-th update.
+import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { ProviderSocket } from './ProviderSocket.ts';
@@ -12,8 +15,8 @@ export const hocuspocusSetup: ServerSetup = {
   numbers: false,
   async prepare(_url, users, groups) {
     return {
-      accounts: Array.from({ length: users }, (_, i) => ({ userId: `user-${i}`, token: '' })),
-      groupIds: groups.map((_, g) => `group-${g}`),
+      accounts: Array.from({ length: users }, () => ({ userId: randomUUID(), token: '' })),
+      groupIds: groups.map(() => `conv:${randomUUID()}`),
     };
   },
 };

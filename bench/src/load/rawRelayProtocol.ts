@@ -1,6 +1,8 @@
 // The raw relay baseline's protocol (bench/src/baselines/rawRelay.ts): JSON text frames.
 // → {t:'join', r}   ← {t:'joined'}
 // → {t:'m', r, i, a, b}   others ← the same frame; the sender ← {t:'a', i, s} (s: the room's count)
+// Users and rooms have UUIDs, as Outpost's users and groups do (see hocuspocusProtocol.ts).
+import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { ClientEnvironment, ClientEvents, ClientPlan, LoadClient, LoadProtocol, ServerSetup } from './protocol.ts';
 
@@ -8,8 +10,8 @@ export const rawRelaySetup: ServerSetup = {
   numbers: true,
   async prepare(_url, users, groups) {
     return {
-      accounts: Array.from({ length: users }, (_, i) => ({ userId: `user-${i}`, token: '' })),
-      groupIds: groups.map((_, g) => `room-${g}`),
+      accounts: Array.from({ length: users }, () => ({ userId: randomUUID(), token: '' })),
+      groupIds: groups.map(() => randomUUID()),
     };
   },
 };
