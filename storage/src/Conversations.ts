@@ -43,6 +43,13 @@ export interface NewConversation {
   members: { userId: UserId; role: Role }[];
 }
 
+/** A conversation from one member's side (see Conversations.listMemberships). */
+export interface Membership {
+  conversation: ConversationRecord;
+  joinedAt: number;
+  peer: UserId | null;
+}
+
 export interface Conversations {
   /**
    * Creates a conversation. For a DM, asking twice for the same pair returns the first one:
@@ -51,7 +58,17 @@ export interface Conversations {
   createConversation(conversation: NewConversation): Promise<{ conversation: ConversationRecord; created: boolean }>;
   getConversation(id: ConversationId): Promise<ConversationRecord | null>;
   listConversations(userId: UserId): Promise<ConversationRecord[]>;
+  /**
+   * The user's conversations as listConversations orders them, each with when they joined and,
+   * for a DM, the other member (null for a group, or a DM whose other member is gone), in one query.
+   */
+  listMemberships(userId: UserId): Promise<Membership[]>;
   getMembers(id: ConversationId): Promise<MemberRecord[]>;
+  /**
+   * Everyone who shares a conversation with the user (the user left out), once per conversation
+   * they share, in one query: who is shown the user's presence, and in which conversations.
+   */
+  listContacts(userId: UserId): Promise<{ userId: UserId; conversationId: ConversationId }[]>;
   getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null>;
   /** The roles of many (conversation, user) pairs in one query; pairs that are not members are left out. */
   getMemberRoles(pairs: readonly { conversationId: ConversationId; userId: UserId }[]): Promise<{ conversationId: ConversationId; userId: UserId; role: Role }[]>;

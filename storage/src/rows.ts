@@ -2,7 +2,7 @@
 // conversion to the records of Storage.ts and the small result-shaping steps both share, so
 // the two implementations cannot drift apart.
 import type { AttachmentEntry, ConversationId, ConversationKind, MessageId, Role, TimelineEventKind, UserId } from '@outpost/shared-schema';
-import type { ConversationEvent, ConversationRecord, FileRecord, ReportRecord, FormerMemberRecord, MemberRecord, MessageRecord, NewFile, NumberedMessage, UserRecord } from './Storage.ts';
+import type { ConversationEvent, ConversationRecord, FileRecord, ReportRecord, FormerMemberRecord, MemberRecord, Membership, MessageRecord, NewFile, NumberedMessage, UserRecord } from './Storage.ts';
 
 export interface UserRow {
   id: string;
@@ -50,6 +50,14 @@ export interface MessageRow extends NumberedRow {
 export const userColumns = 'id, username, display_name, password_hash, created_at';
 /** Columns of `conversations`, in ConversationRow's shape. */
 export const conversationColumns = 'id, kind, title, created_by, created_at, head, last_seq';
+/** Columns of `conversations` as `c`, in ConversationRow's shape (for joins). */
+export const conversationColumnsOfC = conversationColumns.split(', ').map((column) => `c.${column}`).join(', ');
+/**
+ * A user's conversations (`members` as `mine`, `conversations` as `c`) with when they joined and a
+ * DM's other member: the SELECT list of Conversations.listMemberships on both backends.
+ */
+export const membershipColumns = `${conversationColumnsOfC}, mine.joined_at,
+  CASE WHEN c.kind = 'dm' THEN (SELECT other.user_id FROM members other WHERE other.conversation_id = c.id AND other.user_id <> mine.user_id LIMIT 1) END AS peer`;
 /** Columns of `messages`, in NumberedRow's shape. */
 export const numberedColumns = 'id, seq, segment, received_at';
 /** Columns of `messages`, in MessageRow's shape. */
@@ -64,6 +72,15 @@ export function toUser(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     createdAt: row.created_at,
   };
+}
+
+export interface MembershipRow extends ConversationRow {
+  joined_at: number;
+  peer: string | null;
+}
+
+export function toMembership(row: MembershipRow): Membership {
+  return { conversation: toConversation(row), joinedAt: row.joined_at, peer: (row.peer as UserId | null) ?? null };
 }
 
 export function toConversation(row: ConversationRow): ConversationRecord {

@@ -1,16 +1,19 @@
 // Conversations and membership on Postgres.
 import type pg from 'pg';
 import { OutpostError, type ConversationId, type Role, type UserId } from '@outpost/shared-schema';
-import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
+import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, Membership, NewConversation } from '../Conversations.ts';
 import { directKey } from '../directKey.ts';
 import {
   conversationColumns,
+  membershipColumns,
+  type MembershipRow,
   eventColumns,
   inGivenOrder,
   toConversation,
   toEvent,
   toFormerMember,
   toMember,
+  toMembership,
   type ConversationRow,
   type EventRow,
   type FormerMemberRow,
@@ -67,6 +70,27 @@ export class PostgresConversations implements Conversations {
       [userId],
     );
     return rows.map(toConversation);
+  }
+
+  async listContacts(userId: UserId): Promise<{ userId: UserId; conversationId: ConversationId }[]> {
+    const rows = await all<{ user_id: string; conversation_id: string }>(
+      this.#pool,
+      `SELECT other.user_id, other.conversation_id FROM members mine
+       JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
+       WHERE mine.user_id = $1`,
+      [userId],
+    );
+    return rows.map((row) => ({ userId: row.user_id as UserId, conversationId: row.conversation_id as ConversationId }));
+  }
+
+  async listMemberships(userId: UserId): Promise<Membership[]> {
+    const rows = await all<MembershipRow>(
+      this.#pool,
+      `SELECT ${membershipColumns} FROM members mine JOIN conversations c ON c.id = mine.conversation_id
+       WHERE mine.user_id = $1 ORDER BY c.created_at, c.id COLLATE "C"`,
+      [userId],
+    );
+    return rows.map(toMembership);
   }
 
   async getMembers(id: ConversationId): Promise<MemberRecord[]> {

@@ -1,14 +1,17 @@
 // Conversations and membership on SQLite.
 import { OutpostError, type ConversationId, type Role, type UserId } from '@outpost/shared-schema';
-import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, NewConversation } from '../Conversations.ts';
+import type { ConversationEvent, ConversationRecord, Conversations, FormerMemberRecord, MemberRecord, Membership, NewConversation } from '../Conversations.ts';
 import { directKey } from '../directKey.ts';
 import {
   conversationColumns,
+  membershipColumns,
+  type MembershipRow,
   eventColumns,
   toConversation,
   toEvent,
   toFormerMember,
   toMember,
+  toMembership,
   type ConversationRow,
   type EventRow,
   type FormerMemberRow,
@@ -63,9 +66,28 @@ export class SqliteConversations implements Conversations {
     return rows.map(toConversation);
   }
 
+  async listMemberships(userId: UserId): Promise<Membership[]> {
+    const rows = this.#sql.all<MembershipRow>(
+      `SELECT ${membershipColumns} FROM members mine JOIN conversations c ON c.id = mine.conversation_id
+       WHERE mine.user_id = ? ORDER BY c.created_at, c.id`,
+      userId,
+    );
+    return rows.map(toMembership);
+  }
+
   async getMembers(id: ConversationId): Promise<MemberRecord[]> {
     const rows = this.#sql.all<MemberRow>('SELECT user_id, role, joined_at FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id', id);
     return rows.map(toMember);
+  }
+
+  async listContacts(userId: UserId): Promise<{ userId: UserId; conversationId: ConversationId }[]> {
+    const rows = this.#sql.all<{ user_id: string; conversation_id: string }>(
+      `SELECT other.user_id, other.conversation_id FROM members mine
+       JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
+       WHERE mine.user_id = ?`,
+      userId,
+    );
+    return rows.map((row) => ({ userId: row.user_id as UserId, conversationId: row.conversation_id as ConversationId }));
   }
 
   async getMemberRole(id: ConversationId, userId: UserId): Promise<Role | null> {

@@ -68,14 +68,13 @@ export class PresenceRelay {
   async #audience(userId: UserId): Promise<Audience> {
     const cached = this.#audiences.get(userId);
     if (cached && Date.now() - cached.at < AUDIENCE_TTL_MS) return cached.conversations;
+    // One query, not one per conversation: in a 300-member group that was 300 rows read again
+    // for each of its members' audiences.
     const shared: Audience = new Map();
-    for (const conversation of await this.#storage.conversations.listConversations(userId)) {
-      for (const member of await this.#storage.conversations.getMembers(conversation.id)) {
-        if (member.userId === userId) continue;
-        const ids = shared.get(member.userId);
-        if (!ids) shared.set(member.userId, [conversation.id]);
-        else if (!ids.includes(conversation.id)) ids.push(conversation.id);
-      }
+    for (const { userId: contact, conversationId } of await this.#storage.conversations.listContacts(userId)) {
+      const ids = shared.get(contact);
+      if (!ids) shared.set(contact, [conversationId]);
+      else if (!ids.includes(conversationId)) ids.push(conversationId);
     }
     const now = Date.now();
     this.#audiences.delete(userId);
@@ -125,10 +124,15 @@ export class PresenceRelay {
     await this.#relay(from, entries);
   }
 
-  /** A contact opened their presence document: show them who of their contacts is online. */
+  /**
+   * A contact opened their presence document: show them who of their contacts is online. What a
+   * contact shares with them is what they share with the contact, so only their own audience is
+   * asked for (asking each online contact's cost a query per contact, and kept every contact's
+   * audience in memory).
+   */
   async onPresenceOpened(userId: UserId): Promise<void> {
     const documents = this.#documents();
-    for (const contact of (await this.#audience(userId)).keys()) {
+    for (const [contact, shared] of await this.#audience(userId)) {
       const source = documents.get(presenceDoc(contact));
       if (!source) continue;
       const entries = [...source.awareness.getStates()]
@@ -137,7 +141,7 @@ export class PresenceRelay {
           const slot = this.#slot(contact, clientId, false);
           return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
         });
-      this.#deliver(userId, entries, (await this.#audience(contact)).get(userId) ?? []);
+      this.#deliver(userId, entries, shared);
     }
   }
 

@@ -131,25 +131,19 @@ export class ServerDocuments {
 
   async #reconcileInbox(userId: UserId, doc: Y.Doc): Promise<void> {
     const { conversations, accounts } = this.#storage;
-    const [mine, removals] = await Promise.all([conversations.listConversations(userId), conversations.listRemovals(userId, REMOVALS_KEPT)]);
+    // One query for the list, whatever the size of its groups (reading every member of each
+    // conversation took 300 rows per 300-member group, for each of its members' inboxes).
+    const [mine, removals] = await Promise.all([conversations.listMemberships(userId), conversations.listRemovals(userId, REMOVALS_KEPT)]);
     const entries: Record<string, InboxEntry> = {};
-    const peers = new Map<ConversationId, UserId>();
-    const joined = new Map<ConversationId, number>();
-    for (const conversation of mine) {
-      const members = await conversations.getMembers(conversation.id);
-      joined.set(conversation.id, members.find((m) => m.userId === userId)?.joinedAt ?? conversation.createdAt);
-      const peer = members.find((m) => m.userId !== userId)?.userId;
-      if (conversation.kind === 'dm' && peer) peers.set(conversation.id, peer);
-    }
+    const peers = mine.flatMap(({ peer }) => (peer ? [peer] : []));
     const names = new Map(
-      (await accounts.getUsersByIds([...peers.values(), ...removals.flatMap((r) => (r.removedBy ? [r.removedBy] : []))])).map((u) => [u.id, u.displayName]),
+      (await accounts.getUsersByIds([...peers, ...removals.flatMap((r) => (r.removedBy ? [r.removedBy] : []))])).map((u) => [u.id, u.displayName]),
     );
-    for (const conversation of mine) {
-      const peer = peers.get(conversation.id);
+    for (const { conversation, joinedAt, peer } of mine) {
       entries[conversation.id] = {
         kind: conversation.kind,
         title: conversation.kind === 'dm' ? ((peer && names.get(peer)) ?? conversation.title) : conversation.title,
-        joinedAt: joined.get(conversation.id) ?? conversation.createdAt,
+        joinedAt,
       };
     }
     const gone: Record<string, RemovalEntry> = {};

@@ -62,6 +62,42 @@ export function conversationsContract(context: ContractContext): void {
       expect(await storage.conversations.listConversations(bob!.id)).toHaveLength(2);
     });
 
+    it('lists a user\'s memberships with when they joined and a DM\'s other member, as listConversations orders them', async () => {
+      const storage = context.storage();
+      const [alice, bob, carol, dave] = await createUsers(storage, 'alice', 'bob', 'carol', 'dave');
+      const team = await createGroup(storage, bob!, [carol!], 1_700_000_003_000);
+      const { conversation: dm } = await storage.conversations.createConversation(direct(dave!, alice!, 1_700_000_001_000));
+      const { conversation: gone } = await storage.conversations.createConversation(direct(alice!, carol!, 1_700_000_002_000));
+      await storage.conversations.addMembers(team.id, [alice!.id], 'member', 1_700_000_007_000, bob!.id);
+      await storage.conversations.removeMember(gone.id, carol!.id, null, 1_700_000_008_000);
+      const memberships = await storage.conversations.listMemberships(alice!.id);
+      expect(memberships.map((m) => m.conversation)).toEqual(await storage.conversations.listConversations(alice!.id));
+      expect(memberships.map(({ conversation, joinedAt, peer }) => ({ id: conversation.id, joinedAt, peer }))).toEqual([
+        { id: dm.id, joinedAt: 1_700_000_001_000, peer: dave!.id },
+        { id: gone.id, joinedAt: 1_700_000_002_000, peer: null },
+        { id: team.id, joinedAt: 1_700_000_007_000, peer: null },
+      ]);
+      expect(await storage.conversations.listMemberships(randomUUID() as UserRecord['id'])).toEqual([]);
+    });
+
+    it('lists who shares a conversation with a user, once per shared conversation, members only', async () => {
+      const storage = context.storage();
+      const [alice, bob, carol, dave, erin] = await createUsers(storage, 'alice', 'bob', 'carol', 'dave', 'erin');
+      const team = await createGroup(storage, alice!, [bob!, carol!]);
+      const pair = await createGroup(storage, bob!, [alice!]);
+      const { conversation: dm } = await storage.conversations.createConversation(direct(alice!, dave!));
+      await createGroup(storage, erin!, [bob!]); // alice is not in it
+      await createGroup(storage, alice!); // alone: nobody to show
+      const contacts = async (user: UserRecord) => (await storage.conversations.listContacts(user.id)).map((c) => `${c.userId} ${c.conversationId}`).sort();
+      const expected = [`${bob!.id} ${team.id}`, `${carol!.id} ${team.id}`, `${bob!.id} ${pair.id}`, `${dave!.id} ${dm.id}`].sort();
+      expect(await contacts(alice!)).toEqual(expected);
+      // Someone removed, or who left, is nobody's contact through that conversation any more.
+      await storage.conversations.removeMember(team.id, carol!.id, alice!.id, 1_700_000_009_000);
+      await storage.conversations.removeMember(pair.id, alice!.id, null, 1_700_000_009_000);
+      expect(await contacts(alice!)).toEqual([`${bob!.id} ${team.id}`, `${dave!.id} ${dm.id}`].sort());
+      expect(await contacts(carol!)).toEqual([]);
+    });
+
     it('opens a DM once per pair, whichever side asks and however often', async () => {
       const storage = context.storage();
       const [alice, bob, carol] = await createUsers(storage, 'alice', 'bob', 'carol');

@@ -1,0 +1,104 @@
+// The presence relay against real SQLite: who is shown online and typing to whom, and what it asks
+// storage for. Opening presence in a 300-member group asked storage once per conversation of each
+// online contact (half a second of the event loop with 300 contacts online and cold caches).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import type { Document } from '@hocuspocus/server';
+import { presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
+import { SqliteStorage, type Storage } from '@outpost/storage';
+import { PresenceRelay } from './presence.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function storageWith(groups: UserId[][]): Promise<{ storage: SqliteStorage; conversations: ConversationId[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-presence-'));
+  dirs.push(dir);
+  const storage = new SqliteStorage(path.join(dir, 'outpost.db'));
+  await storage.migrate();
+  const users = new Set(groups.flat());
+  for (const id of users) await storage.accounts.createUser({ id, username: `u${id.slice(0, 8)}`, displayName: id.slice(0, 8), passwordHash: 'x', createdAt: 1 });
+  const conversations: ConversationId[] = [];
+  for (const members of groups) {
+    const id = crypto.randomUUID() as ConversationId;
+    conversations.push(id);
+    await storage.conversations.createConversation({
+      id, kind: 'group', title: 'g', createdBy: members[0]!, createdAt: 1,
+      members: members.map((userId, i) => ({ userId, role: i === 0 ? ('owner' as const) : ('member' as const) })),
+    });
+  }
+  return { storage, conversations };
+}
+
+/** Counts the calls made to `storage.conversations`, by method. */
+function counted(storage: Storage): { storage: Storage; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const conversations = new Proxy(storage.conversations, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { storage: { ...storage, conversations } as Storage, calls };
+}
+
+/** A presence document as the relay sees it: its awareness, with the user's own state when online. */
+function presence(userId: UserId, typing: ConversationId | null = null): Document {
+  const awareness = new Awareness(new Y.Doc());
+  awareness.setLocalState({ user: { id: userId }, typing });
+  return { awareness } as unknown as Document;
+}
+
+/** What `userId`'s presence document shows of others: user id → typing, for the relay's states. */
+function shown(document: Document, self: UserId): Map<UserId, ConversationId | null> {
+  const states = [...document.awareness.getStates().values()] as { user?: { id: UserId }; typing?: ConversationId | null }[];
+  return new Map(states.filter((s) => s.user && s.user.id !== self).map((s) => [s.user!.id, s.typing ?? null]));
+}
+
+const ids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID() as UserId);
+
+it('shows someone who opens presence their online contacts, with typing only where they share the conversation', async () => {
+  const [ada, bob, cyd, dan] = ids(4) as [UserId, UserId, UserId, UserId];
+  const { storage, conversations } = await storageWith([[ada, bob], [bob, cyd], [ada, cyd]]);
+  const [adaBob, bobCyd] = conversations as [ConversationId, ConversationId];
+  const documents = new Map<string, Document>([
+    [presenceDoc(ada), presence(ada)],
+    [presenceDoc(bob), presence(bob, bobCyd)], // typing where ada is not
+    [presenceDoc(cyd), presence(cyd)],
+    [presenceDoc(dan), presence(dan)], // shares nothing with ada
+  ]);
+  const relay = new PresenceRelay(storage, () => documents);
+  await relay.onPresenceOpened(ada);
+  expect(shown(documents.get(presenceDoc(ada))!, ada)).toEqual(new Map([[bob, null], [cyd, null]]));
+
+  documents.set(presenceDoc(bob), presence(bob, adaBob));
+  const cydSees = documents.get(presenceDoc(cyd))!;
+  await relay.onPresenceOpened(cyd);
+  // Bob types in his conversation with ada: cyd sees him online, not where he types.
+  expect(shown(cydSees, cyd)).toEqual(new Map([[bob, null], [ada, null]]));
+  await relay.onPresenceOpened(ada);
+  expect(shown(documents.get(presenceDoc(ada))!, ada).get(bob)).toBe(adaBob);
+  await storage.close();
+});
+
+it('asks storage once when someone in a big group opens presence, however many of its members are online', async () => {
+  const members = ids(300);
+  const { storage } = await storageWith([members, ...Array.from({ length: 30 }, (_, i) => members.slice(i * 10, i * 10 + 10))]);
+  const documents = new Map(members.map((userId) => [presenceDoc(userId), presence(userId)]));
+  const { storage: counting, calls } = counted(storage);
+  const relay = new PresenceRelay(counting, () => documents);
+  await relay.onPresenceOpened(members[0]!);
+  expect(shown(documents.get(presenceDoc(members[0]!))!, members[0]!).size).toBe(299);
+  expect(Object.fromEntries(calls)).toEqual({ listContacts: 1 });
+  await storage.close();
+});
