@@ -110,13 +110,13 @@ describe('a document that is loading', () => {
     const storage = await storageWith({ ada, bob });
     // The load's read of bob's conversations is answered late, with what the tables held when it
     // was asked (a slow database): no group yet.
-    const list = storage.conversations.listConversations.bind(storage.conversations);
+    const list = storage.conversations.listMemberships.bind(storage.conversations);
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
     let read = () => {};
     const readDone = new Promise<void>((resolve) => (read = resolve));
     let first = true;
-    storage.conversations.listConversations = async (userId) => {
+    storage.conversations.listMemberships = async (userId) => {
       const rows = await list(userId);
       if (first) {
         first = false;
