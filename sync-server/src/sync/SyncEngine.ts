@@ -34,7 +34,7 @@ import { metrics } from '../metrics.ts';
 import { traced } from '../tracing.ts';
 import { RateLimiter, RateLimits } from '../rateLimiter.ts';
 import type { Coordinator, ControlNotice, PresenceNotice } from '../coordination/Coordinator.ts';
-import { AccessControl, type ConnectionContext, type SocketRecord } from './access.ts';
+import { AccessControl, ROLES_REFRESH_MS, type ConnectionContext, type SocketRecord } from './access.ts';
 import type { Committer } from './committer.ts';
 import { decodeFrame } from './frames.ts';
 import { InFlight } from './inFlight.ts';
@@ -81,6 +81,7 @@ export class SyncEngine implements Extension {
   readonly #inFlight = new InFlight();
   #closing = false;
   readonly #sweep: NodeJS.Timeout;
+  readonly #rolesRefresh: NodeJS.Timeout;
 
   constructor(options: {
     storage: Storage;
@@ -102,6 +103,15 @@ export class SyncEngine implements Extension {
     this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map(), (notice) => this.#coordinator.announcePresence(notice));
     this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), SWEEP_MS);
     this.#sweep.unref();
+    // Roles in use are asked again before they go stale, so the write path finds them cached.
+    this.#rolesRefresh = setInterval(
+      () =>
+        void this.#track(this.access.refreshRolesInUse()).catch((error: unknown) => {
+          this.#log.warn('refreshing roles failed; each is asked for when next needed', { error });
+        }),
+      ROLES_REFRESH_MS,
+    );
+    this.#rolesRefresh.unref();
   }
 
   attach(instance: Hocuspocus): void {
@@ -121,6 +131,7 @@ export class SyncEngine implements Extension {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#sweep);
+    clearInterval(this.#rolesRefresh);
     await this.drain();
   }
 

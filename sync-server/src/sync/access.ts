@@ -12,6 +12,14 @@ import type { Sender } from './validate.ts';
 
 /** How long a membership or session answer is trusted before it is asked again. */
 export const RECHECK_MS = 2_000;
+/**
+ * How often the roles in use are asked again, all in one query, before they go stale: a member
+ * who keeps writing is never made to wait for storage (each message used to ask it every
+ * RECHECK_MS, a query per member and conversation, hundreds a second on a busy node).
+ */
+export const ROLES_REFRESH_MS = 1_500;
+/** A role not asked for this long is no longer refreshed (it is asked for again when needed). */
+const ROLE_IN_USE_MS = 30_000;
 
 /** One WebSocket: opened and closed by the server, whatever Hocuspocus does with its documents. */
 export class SocketRecord {
@@ -42,7 +50,7 @@ const denied = (kind: 'unauthorized' | 'forbidden', message: string) => new Refu
 export class AccessControl {
   readonly #storage: Storage;
   readonly #signer: TokenSigner;
-  readonly #roles = new Map<string, { role: Role | null; at: number }>();
+  readonly #roles = new Map<string, { role: Role | null; at: number; usedAt: number; conversationId: ConversationId; userId: UserId }>();
   readonly #posting = new Map<ConversationId, { posting: Posting; at: number }>();
   readonly #sessions = new Map<DeviceId, { active: boolean; at: number }>();
   readonly #userSockets = new Map<UserId, Set<SocketRecord>>();
@@ -134,11 +142,33 @@ export class AccessControl {
   async roleOf(conversationId: ConversationId, userId: UserId, now = Date.now()): Promise<Role | null> {
     const key = `${conversationId}/${userId}`;
     const cached = this.#roles.get(key);
-    if (cached && now - cached.at < RECHECK_MS) return cached.role;
+    if (cached && now - cached.at < RECHECK_MS) {
+      cached.usedAt = now;
+      return cached.role;
+    }
     const role = await this.#storage.conversations.getMemberRole(conversationId, userId);
-    this.#roles.set(key, { role, at: now });
+    this.#roles.set(key, { role, at: now, usedAt: now, conversationId, userId });
     if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
     return role;
+  }
+
+  /**
+   * Asks storage again, in one query, for every role asked for in the last ROLE_IN_USE_MS
+   * (called every ROLES_REFRESH_MS); the others are forgotten. An answer forgotten meanwhile (the
+   * membership changed) or asked for again since the query started is left as it is.
+   */
+  async refreshRolesInUse(now = Date.now()): Promise<void> {
+    const asked = new Map<string, { conversationId: ConversationId; userId: UserId }>();
+    for (const [key, entry] of this.#roles) {
+      if (now - entry.usedAt >= ROLE_IN_USE_MS) this.#roles.delete(key);
+      else asked.set(key, { conversationId: entry.conversationId, userId: entry.userId });
+    }
+    if (asked.size === 0) return;
+    const found = new Map((await this.#storage.conversations.getMemberRoles([...asked.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
+    for (const key of asked.keys()) {
+      const entry = this.#roles.get(key);
+      if (entry && entry.at < now) Object.assign(entry, { role: found.get(key) ?? null, at: now });
+    }
   }
 
   /** Whether the device's session is still signed in; trusted for RECHECK_MS. */
@@ -176,7 +206,9 @@ export class AccessControl {
     }
     if (stale.size === 0) return;
     const found = new Map((await this.#storage.conversations.getMemberRoles([...stale.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
-    for (const key of stale.keys()) this.#roles.set(key, { role: found.get(key) ?? null, at: now });
+    for (const [key, { conversationId, userId }] of stale) {
+      this.#roles.set(key, { role: found.get(key) ?? null, at: now, usedAt: this.#roles.get(key)?.usedAt ?? now, conversationId, userId });
+    }
     if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
   }
 
