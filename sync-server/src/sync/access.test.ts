@@ -36,7 +36,8 @@ async function setUp(): Promise<{ storage: SqliteStorage; access: AccessControl;
     },
   });
   const signer = createTokenSigner(new Uint8Array(32), { issuer: 'test', audience: 'test', ttlSeconds: 60 });
-  const access = new AccessControl({ ...storage, conversations } as Storage, signer);
+  // The storage's parts, with conversations counted (AccessControl reads only the parts).
+  const access = new AccessControl({ ...storage, conversations } as unknown as Storage, signer);
   return { storage, access, calls, group, ada, bob };
 }
 
