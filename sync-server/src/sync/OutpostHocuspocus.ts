@@ -1,4 +1,4 @@
-// Hocuspocus as the node runs it, with two corrections.
+// Hocuspocus as the node runs it, with three corrections.
 //
 // How a document is unloaded: a connection that was being set up as its document was unloaded
 // (its last other connection had just closed) can join the unloaded copy (SyncEngine.connected
@@ -13,9 +13,15 @@
 // again and again, never piles up in the node. Hocuspocus answers a sync step 1 inside
 // MessageReceiver, which it creates per message and offers no hook around; the answer is made
 // there, by wrapping readSyncMessage once for the process.
-import { Hocuspocus, MessageReceiver, OutgoingMessage, type Connection, type Document } from '@hocuspocus/server';
+//
+// How an awareness frame is read: without the throwaway Y.Doc and Awareness Hocuspocus makes for
+// each (awarenessFrames.ts); the same states reach `beforeHandleAwareness` and the document.
+import { Hocuspocus, MessageReceiver, MessageType, OutgoingMessage, type Connection, type Document } from '@hocuspocus/server';
+import * as decoding from 'lib0/decoding';
+import { applyAwarenessUpdate } from 'y-protocols/awareness';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
+import { awarenessStatesOf, encodeAwarenessStates } from './awarenessFrames.ts';
 import { roomToSend } from './socketFlow.ts';
 import { PIECE_BYTES, piecesOfSync, stepOneFrom, stepOneStateVector } from './syncInPieces.ts';
 
@@ -32,6 +38,21 @@ let pieceBytes = PIECE_BYTES;
 export function sendSyncAnswersInPiecesOf(bytes: number): void {
   pieceBytes = bytes;
 }
+
+const apply = MessageReceiver.prototype.apply;
+MessageReceiver.prototype.apply = async function (document, connection, reply) {
+  const { decoder } = this.message;
+  const start = decoder.pos;
+  if (decoding.readVarUint(decoder) !== MessageType.Awareness) {
+    decoder.pos = start;
+    return apply.call(this, document, connection, reply);
+  }
+  const update = decoding.readVarUint8Array(decoder);
+  const origin = connection ? { source: 'connection', connection } : (this.defaultTransactionOrigin ?? { source: 'local' });
+  const { states, clocks } = awarenessStatesOf(update);
+  await document.callbacks.beforeHandleAwareness(document, states, origin);
+  applyAwarenessUpdate(document.awareness, encodeAwarenessStates(states, clocks), origin);
+};
 
 const readSyncMessage = MessageReceiver.prototype.readSyncMessage;
 MessageReceiver.prototype.readSyncMessage = function (message, document, connection, reply, requestFirstSync) {
