@@ -58,10 +58,11 @@ describe.each(backends)('presence on %s', (backend) => {
     await until('ada’s user document, inbox and presence document are open on the server', () => [...names, presenceDoc(me)].every(loaded));
     type Timer = { _destroyed?: boolean };
     const awarenessOf = (name: string) => server.hocuspocus.documents.get(name)!.awareness as unknown as { _checkInterval?: Timer; getStates(): Map<number, unknown> };
-    // One shared awareness without a timer for both (and for everyone's), a live one for presence.
+    // One shared awareness without a timer for both (and for everyone's), a live one for presence,
+    // whose own timer is stopped: one sweep times out the silent clients of every presence document.
     for (const name of names) expect(awarenessOf(name)._checkInterval, name).toBeUndefined();
     expect(awarenessOf(userDoc(me))).toBe(awarenessOf(inboxDoc(me)));
-    expect(awarenessOf(presenceDoc(me))._checkInterval?._destroyed).toBe(false);
+    expect(awarenessOf(presenceDoc(me))._checkInterval?._destroyed).toBe(true);
 
     // Awareness sent to her user document (a raw client on its own socket) is dropped, and keeps nothing.
     const socket = rawSocket(server.url);

@@ -3,7 +3,8 @@
 // (a member who became admin kept seeing "member" until something else changed).
 import * as Y from 'yjs';
 import { Hocuspocus } from '@hocuspocus/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { InboxRoots, ServerRoots, type ConversationId, type MemberEntry, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage } from '@outpost/storage';
 import { LocalCoordinator } from '../coordination/Coordinator.ts';
@@ -153,5 +154,43 @@ describe('a document Hocuspocus creates', () => {
     expect(connection.document?.guid).toBe(name);
     await connection.disconnect();
     close();
+  });
+});
+
+describe('presence documents', () => {
+  it('time out a silent client in one sweep for all of them, with no interval of their own', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const storage = await storageWith({});
+      const { store, close } = node(storage);
+      const hocuspocus = new Hocuspocus({ quiet: true, extensions: [store] });
+      const timersBefore = vi.getTimerCount();
+      const names = ['a', 'b', 'c'].map((c) => `presence:${c.repeat(8)}-0000-4000-8000-000000000000`);
+      const connections = await Promise.all(names.map((name) => hocuspocus.openDirectConnection(name)));
+      const documents = connections.map((connection) => connection.document!);
+      // Each document's own Awareness interval is stopped; one interval sweeps them all.
+      expect(vi.getTimerCount() - timersBefore).toBe(1);
+      const client = new Awareness(new Y.Doc());
+      client.setLocalState({ typing: null });
+      for (const document of documents) applyAwarenessUpdate(document.awareness, encodeAwarenessUpdate(client, [client.clientID]), null);
+      const held = () => documents.map((document) => document.awareness.getStates().has(client.clientID));
+      // Silent for 30 s on two documents (y-protocols reads its own clock, so the last word is
+      // moved back rather than the clock forward), just short of it on the third.
+      for (const [i, document] of documents.entries()) document.awareness.meta.get(client.clientID)!.lastUpdated -= i === 0 ? 25_000 : 30_000;
+      expect(held()).toEqual([true, true, true]);
+      vi.advanceTimersByTime(3_000);
+      expect(held()).toEqual([true, false, false]);
+      documents[0]!.awareness.meta.get(client.clientID)!.lastUpdated -= 5_000;
+      vi.advanceTimersByTime(3_000);
+      expect(held()).toEqual([false, false, false]);
+      client.destroy();
+      // Unloaded, they leave the sweep, and the sweep stops with the last.
+      await Promise.all(connections.map((connection) => connection.disconnect()));
+      while (hocuspocus.getDocumentsCount() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(vi.getTimerCount()).toBe(timersBefore);
+      close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
