@@ -9,6 +9,7 @@ import type { ConversationId, UserId } from '@outpost/shared-schema';
 import { SqliteStorage, type Storage } from '@outpost/storage';
 import { createTokenSigner } from '../auth/tokens.ts';
 import { AccessControl, RECHECK_MS, ROLES_REFRESH_MS } from './access.ts';
+import { countedCalls } from './testing/countedCalls.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,17 +25,7 @@ async function setUp(): Promise<{ storage: SqliteStorage; access: AccessControl;
   for (const [id, name] of [[ada, 'ada'], [bob, 'bob']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
   const group = crypto.randomUUID() as ConversationId;
   await storage.conversations.createConversation({ id: group, kind: 'group', title: 'g', createdBy: ada, createdAt: 1, members: [{ userId: ada, role: 'owner' }, { userId: bob, role: 'member' }] });
-  const calls = new Map<string, number>();
-  const conversations = new Proxy(storage.conversations, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
+  const { counted: conversations, calls } = countedCalls(storage.conversations);
   const signer = createTokenSigner(new Uint8Array(32), { issuer: 'test', audience: 'test', ttlSeconds: 60 });
   // The storage's parts, with conversations counted (AccessControl reads only the parts).
   const access = new AccessControl({ ...storage, conversations } as unknown as Storage, signer);

@@ -11,6 +11,7 @@ import type { Document } from '@hocuspocus/server';
 import { presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage, type Storage } from '@outpost/storage';
 import { PresenceRelay } from './presence.ts';
+import { countedCalls } from './testing/countedCalls.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -36,19 +37,9 @@ async function storageWith(groups: UserId[][]): Promise<{ storage: SqliteStorage
   return { storage, conversations };
 }
 
-/** Counts the calls made to `storage.conversations`, by method. */
+/** The storage with the calls to its conversations counted, by method. */
 function counted(storage: Storage): { storage: Storage; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const conversations = new Proxy(storage.conversations, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
+  const { counted: conversations, calls } = countedCalls(storage.conversations);
   return { storage: { ...storage, conversations } as Storage, calls };
 }
 
