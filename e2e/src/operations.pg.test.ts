@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@outpost/storage/testing';
 import type { OutpostServer } from '@outpost/sync-server';
+import { createLogger, type Logger } from '@outpost/sync-server';
 import { signUp, startNode, teardown, until } from './harness.ts';
 import { history } from './history.ts';
 
@@ -15,6 +16,20 @@ let postgres: PostgresServer;
 let redis: RedisServer;
 let server: OutpostServer;
 let dataDir: string;
+/** What the node said at warn and info, in order. */
+const said: string[] = [];
+const quiet = createLogger('error');
+const log: Logger = {
+  ...quiet,
+  warn: (msg, fields) => {
+    said.push(msg);
+    quiet.warn(msg, fields);
+  },
+  info: (msg, fields) => {
+    said.push(msg);
+    quiet.info(msg, fields);
+  },
+};
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -25,6 +40,7 @@ beforeAll(async () => {
     redisUrl: redis.url,
     // Short deadlines, so a stopped database is noticed within the test.
     env: { METRICS_TOKEN: TOKEN, DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_STATEMENT_TIMEOUT_MS: '2000' },
+    log,
   });
 });
 
@@ -62,6 +78,12 @@ describe('a node on Postgres and Redis', () => {
   });
 
   it('turns not ready with the reason while Postgres is away, and ready again when it returns', async () => {
+    // A member who writes has a role in use, which the node refreshes every 1.5 s.
+    const bob = await signUp(server.url, 'bob');
+    const group = await bob.createGroup('away', []);
+    bob.conversation(group).send('before');
+    await until('numbered', () => history(bob.conversation(group))[0]?.seq === 1);
+    const failed = () => said.filter((msg) => msg.startsWith('refreshing roles failed')).length;
     await postgres.shutDown();
     // The first probe may still find a pooled connection that has not yet heard of the shutdown.
     let away = await ready();
@@ -70,8 +92,14 @@ describe('a node on Postgres and Redis', () => {
     expect(away.body.reasons?.join('\n')).toMatch(/^database unreachable: /m);
     // Alive all the while: the process answers.
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    // The refresh fails every 1.5 s while Postgres is away: said once.
+    await until('the role refresh fails', () => failed() === 1, () => said);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(failed()).toBe(1);
     await postgres.restart();
     await until('ready again after Postgres returned', async () => (await ready()).status === 200, async () => await ready());
+    await until('the role refresh works again, and says so', () => said.includes('refreshing roles works again'), () => said);
+    expect(failed()).toBe(1);
   });
 
   it('turns not ready while Redis is away, and ready again when it returns', async () => {

@@ -103,12 +103,21 @@ export class SyncEngine implements Extension {
     this.#presence = new PresenceRelay(options.storage, () => this.#instance?.documents ?? new Map(), (notice) => this.#coordinator.announcePresence(notice));
     this.#sweep = setInterval(() => void this.#track(this.#recheckConnections()), SWEEP_MS);
     this.#sweep.unref();
-    // Roles in use are asked again before they go stale, so the write path finds them cached.
+    // Roles in use are asked again before they go stale, so the write path finds them cached. A
+    // database away fails it every 1.5 s: said once when it starts failing and once when it is back.
+    let failing = false;
     this.#rolesRefresh = setInterval(
       () =>
-        void this.#track(this.access.refreshRolesInUse()).catch((error: unknown) => {
-          this.#log.warn('refreshing roles failed; each is asked for when next needed', { error });
-        }),
+        void this.#track(this.access.refreshRolesInUse()).then(
+          () => {
+            if (failing) this.#log.info('refreshing roles works again');
+            failing = false;
+          },
+          (error: unknown) => {
+            if (!failing) this.#log.warn('refreshing roles failed; each is asked for when next needed, and the refresh is tried again every 1.5 s', { error });
+            failing = true;
+          },
+        ),
       ROLES_REFRESH_MS,
     );
     this.#rolesRefresh.unref();
