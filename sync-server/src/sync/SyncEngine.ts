@@ -201,7 +201,7 @@ export class SyncEngine implements Extension {
         const doc = context.doc;
         if (!(await this.access.sessionActive(context.deviceId))) {
           this.#close(connection, new Refused('unauthorized', 'signedOut', 'this session was signed out'));
-        } else if ((doc.kind === 'segment' || doc.kind === 'server') && !(await this.access.roleOf(doc.conversationId, context.userId))) {
+        } else if ((doc.kind === 'segment' || doc.kind === 'server') && !(await this.access.roleOf(doc.conversationId, context.userId, Date.now(), false))) {
           this.#close(connection, new Refused('forbidden', 'accessLost', 'removed from the conversation'));
         }
       }

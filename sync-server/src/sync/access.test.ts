@@ -1,25 +1,15 @@
 // Roles as the write path asks for them, against real SQLite: cached for RECHECK_MS, and those in
 // use asked again in one query before they go stale, so a member who keeps writing never waits
 // for storage; a membership changed meanwhile is never undone by an older answer.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ConversationId, UserId } from '@outpost/shared-schema';
 import { SqliteStorage, type Storage } from '@outpost/storage';
 import { createTokenSigner } from '../auth/tokens.ts';
 import { AccessControl, RECHECK_MS, ROLES_REFRESH_MS } from './access.ts';
 import { countedCalls } from './testing/countedCalls.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
 async function setUp(): Promise<{ storage: SqliteStorage; access: AccessControl; calls: Map<string, number>; group: ConversationId; ada: UserId; bob: UserId }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-access-'));
-  dirs.push(dir);
-  const storage = new SqliteStorage(path.join(dir, 'outpost.db'));
+  const storage = new SqliteStorage(':memory:');
   await storage.migrate();
   const [ada, bob] = [crypto.randomUUID() as UserId, crypto.randomUUID() as UserId];
   for (const [id, name] of [[ada, 'ada'], [bob, 'bob']] as const) await storage.accounts.createUser({ id, username: name, displayName: name, passwordHash: 'x', createdAt: 1 });
@@ -73,6 +63,19 @@ it('stops refreshing a role nobody asks for, and asks storage again when it is n
   // Without the refresh an answer is trusted for RECHECK_MS only.
   expect(await access.roleOf(group, bob, start + 31_000 + RECHECK_MS)).toBe('member');
   expect(calls.get('getMemberRole')).toBe(3);
+  await storage.close();
+});
+
+it('keeps no role refreshed that only the connection sweep asked for', async () => {
+  const { storage, access, calls, group, bob } = await setUp();
+  const start = 1_000_000;
+  expect(await access.roleOf(group, bob, start, false)).toBe('member');
+  await access.refreshRolesInUse(start + 1_500);
+  expect(calls.get('getMemberRoles')).toBeUndefined();
+  // The write path asks: from now on it is refreshed.
+  expect(await access.roleOf(group, bob, start + 1_600)).toBe('member');
+  await access.refreshRolesInUse(start + 3_000);
+  expect(calls.get('getMemberRoles')).toBe(1);
   await storage.close();
 });
 

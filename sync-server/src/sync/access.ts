@@ -138,30 +138,34 @@ export class AccessControl {
     context.socket.connections.delete(context.connectionKey);
   }
 
-  /** The member's role, or null when not a member; trusted for RECHECK_MS. */
-  async roleOf(conversationId: ConversationId, userId: UserId, now = Date.now()): Promise<Role | null> {
+  /**
+   * The member's role, or null when not a member; trusted for RECHECK_MS. `inUse` (the write
+   * path, opening a document) keeps it refreshed by refreshRolesInUse; the connection sweep's
+   * own checks pass false, or every open connection's role would be asked for every 1.5 s.
+   */
+  async roleOf(conversationId: ConversationId, userId: UserId, now = Date.now(), inUse = true): Promise<Role | null> {
     const key = `${conversationId}/${userId}`;
     const cached = this.#roles.get(key);
     if (cached && now - cached.at < RECHECK_MS) {
-      cached.usedAt = now;
+      if (inUse) cached.usedAt = now;
       return cached.role;
     }
     const role = await this.#storage.conversations.getMemberRole(conversationId, userId);
-    this.#roles.set(key, { role, at: now, usedAt: now, conversationId, userId });
+    this.#roles.set(key, { role, at: now, usedAt: inUse ? now : (cached?.usedAt ?? -Infinity), conversationId, userId });
     if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
     return role;
   }
 
   /**
-   * Asks storage again, in one query, for every role asked for in the last ROLE_IN_USE_MS
-   * (called every ROLES_REFRESH_MS); the others are forgotten. An answer forgotten meanwhile (the
-   * membership changed) or asked for again since the query started is left as it is.
+   * Asks storage again, in one query, for every role in use (asked for by the write path or a
+   * document opening in the last ROLE_IN_USE_MS); called every ROLES_REFRESH_MS. An answer
+   * forgotten meanwhile (the membership changed) or asked for again since the query started is
+   * left as it is.
    */
   async refreshRolesInUse(now = Date.now()): Promise<void> {
     const asked = new Map<string, { conversationId: ConversationId; userId: UserId }>();
     for (const [key, entry] of this.#roles) {
-      if (now - entry.usedAt >= ROLE_IN_USE_MS) this.#roles.delete(key);
-      else asked.set(key, { conversationId: entry.conversationId, userId: entry.userId });
+      if (now - entry.usedAt < ROLE_IN_USE_MS) asked.set(key, { conversationId: entry.conversationId, userId: entry.userId });
     }
     if (asked.size === 0) return;
     const found = new Map((await this.#storage.conversations.getMemberRoles([...asked.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
@@ -207,7 +211,7 @@ export class AccessControl {
     if (stale.size === 0) return;
     const found = new Map((await this.#storage.conversations.getMemberRoles([...stale.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
     for (const [key, { conversationId, userId }] of stale) {
-      this.#roles.set(key, { role: found.get(key) ?? null, at: now, usedAt: this.#roles.get(key)?.usedAt ?? now, conversationId, userId });
+      this.#roles.set(key, { role: found.get(key) ?? null, at: now, usedAt: this.#roles.get(key)?.usedAt ?? -Infinity, conversationId, userId });
     }
     if (this.#roles.size > 100_000) this.#sweep(this.#roles, now);
   }
