@@ -1,10 +1,7 @@
 // The presence relay against real SQLite: who is shown online and typing to whom, and what it asks
 // storage for. Opening presence in a 300-member group asked storage once per conversation of each
 // online contact (half a second of the event loop with 300 contacts online and cold caches).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import type { Document } from '@hocuspocus/server';
@@ -13,15 +10,8 @@ import { SqliteStorage, type Storage } from '@outpost/storage';
 import { PresenceRelay } from './presence.ts';
 import { countedCalls } from './testing/countedCalls.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
 async function storageWith(groups: UserId[][]): Promise<{ storage: SqliteStorage; conversations: ConversationId[] }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-presence-'));
-  dirs.push(dir);
-  const storage = new SqliteStorage(path.join(dir, 'outpost.db'));
+  const storage = new SqliteStorage(':memory:');
   await storage.migrate();
   const users = new Set(groups.flat());
   for (const id of users) await storage.accounts.createUser({ id, username: `u${id.slice(0, 8)}`, displayName: id.slice(0, 8), passwordHash: 'x', createdAt: 1 });
