@@ -72,9 +72,11 @@ describe('a node on Postgres and Redis', () => {
     await until('numbered', () => history(ada.conversation(id))[0]?.seq === 1);
     const families = await scrape();
     expect(sample(families, 'outpost_redis_up')).toBe('1');
-    expect(Number(sample(families, 'outpost_db_pool_connections', { state: 'idle' }))).toBeGreaterThanOrEqual(1);
-    expect(sample(families, 'outpost_db_pool_connections', { state: 'waiting' })).toBe('0');
-    expect(sample(families, 'outpost_db_pool_connections', { state: 'in_use' })).toBeDefined();
+    // The pool holds the connections it just used; whether one is busy at the scrape's moment
+    // (a background refresh, a compaction) is the node's business, not this test's.
+    const pool = (state: string) => Number(sample(families, 'outpost_db_pool_connections', { state }));
+    expect(pool('idle') + pool('in_use')).toBeGreaterThanOrEqual(1);
+    expect(pool('waiting')).toBe(0);
   });
 
   it('turns not ready with the reason while Postgres is away, and ready again when it returns', async () => {
