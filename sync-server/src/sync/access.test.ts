@@ -79,6 +79,22 @@ it('keeps no role refreshed that only the connection sweep asked for', async () 
   await storage.close();
 });
 
+it('forgets the roles only the connection sweep asked for once they are no longer trusted, and keeps those in use', async () => {
+  const { storage, access, calls, group, ada, bob } = await setUp();
+  const start = 1_000_000;
+  await access.roleOf(group, bob, start, false);
+  await access.roleOf(group, ada, start);
+  await access.refreshRolesInUse(start + RECHECK_MS - 1);
+  expect(access.rolesCached).toBe(2);
+  await access.refreshRolesInUse(start + RECHECK_MS);
+  expect(access.rolesCached).toBe(1);
+  // The sweep asks again for what it still needs; the write path's role was refreshed meanwhile.
+  expect(await access.roleOf(group, bob, start + RECHECK_MS, false)).toBe('member');
+  expect(await access.roleOf(group, ada, start + RECHECK_MS)).toBe('owner');
+  expect(calls.get('getMemberRole')).toBe(3);
+  await storage.close();
+});
+
 it('never puts back an answer older than a membership change made while the refresh asked', async () => {
   const { storage, access, group, ada, bob } = await setUp();
   const now = 1_000_000;

@@ -156,16 +156,24 @@ export class AccessControl {
     return role;
   }
 
+  /** Roles held in the cache (for tests). */
+  get rolesCached(): number {
+    return this.#roles.size;
+  }
+
   /**
    * Asks storage again, in one query, for every role in use (asked for by the write path or a
    * document opening in the last ROLE_IN_USE_MS); called every ROLES_REFRESH_MS. An answer
    * forgotten meanwhile (the membership changed) or asked for again since the query started is
-   * left as it is.
+   * left as it is. An answer neither in use nor trusted any more is forgotten (the connection
+   * sweep asks again for what it still needs), so the cache holds what is in use, not every role
+   * ever asked for.
    */
   async refreshRolesInUse(now = Date.now()): Promise<void> {
     const asked = new Map<string, { conversationId: ConversationId; userId: UserId }>();
     for (const [key, entry] of this.#roles) {
       if (now - entry.usedAt < ROLE_IN_USE_MS) asked.set(key, { conversationId: entry.conversationId, userId: entry.userId });
+      else if (now - entry.at >= RECHECK_MS) this.#roles.delete(key);
     }
     if (asked.size === 0) return;
     const found = new Map((await this.#storage.conversations.getMemberRoles([...asked.values()])).map((r) => [`${r.conversationId}/${r.userId}`, r.role]));
