@@ -1,10 +1,10 @@
 // The presence relay against real SQLite: who is shown online and typing to whom, and what it asks
 // storage for. Opening presence in a 300-member group asked storage once per conversation of each
 // online contact (half a second of the event loop with 300 contacts online and cold caches).
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import type { Document } from '@hocuspocus/server';
+import type { Document, onAwarenessUpdatePayload } from '@hocuspocus/server';
 import { presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import { SqliteStorage, type Storage } from '@outpost/storage';
 import { PresenceRelay } from './presence.ts';
@@ -82,4 +82,39 @@ it('asks storage once when someone in a big group opens presence, however many o
   expect(shown(documents.get(presenceDoc(members[0]!))!, members[0]!).size).toBe(299);
   expect(Object.fromEntries(calls)).toEqual({ listContacts: 1 });
   await storage.close();
+});
+
+it('relays a burst of renewals as one awareness update per contact, and reads no audience again for a renewal 15 s later', async () => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    // A hundred users in groups of ten, all online, who connected together: every 15 s each
+    // client renews its state (same state, next clock), all in the same moment.
+    const users = ids(100);
+    const { storage } = await storageWith(Array.from({ length: 10 }, (_, i) => users.slice(i * 10, i * 10 + 10)));
+    const documents = new Map(users.map((userId) => [presenceDoc(userId), presence(userId)]));
+    const { storage: counting, calls } = counted(storage);
+    const relay = new PresenceRelay(counting, () => documents);
+    const updates = new Map(users.map((userId) => [userId, 0]));
+    for (const userId of users) documents.get(presenceDoc(userId))!.awareness.on('update', (_: unknown, origin: unknown) => origin !== 'local' && updates.set(userId, updates.get(userId)! + 1));
+    const renewAll = () =>
+      Promise.all(
+        users.map((userId) => {
+          const document = documents.get(presenceDoc(userId))!;
+          document.awareness.setLocalState(document.awareness.getLocalState());
+          return relay.onAwarenessUpdate({ documentName: presenceDoc(userId), document, added: [], updated: [document.awareness.clientID], removed: [], transactionOrigin: null } as unknown as onAwarenessUpdatePayload);
+        }),
+      );
+    await renewAll();
+    // Each user hears of their nine contacts in one update (one frame to their devices), not nine.
+    expect(new Set(updates.values())).toEqual(new Set([1]));
+    for (const userId of users) expect(shown(documents.get(presenceDoc(userId))!, userId).size).toBe(9);
+    expect(calls.get('listContacts')).toBe(100);
+    vi.setSystemTime(Date.now() + 15_000);
+    await renewAll();
+    expect(new Set(updates.values())).toEqual(new Set([2]));
+    expect(calls.get('listContacts')).toBe(100);
+    await storage.close();
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -14,7 +14,21 @@ import type { PresenceNotice } from '../coordination/Coordinator.ts';
 
 /** Origin of relayed states, so relaying them does not relay again. */
 const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
-const AUDIENCE_TTL_MS = 10_000;
+/**
+ * How long a user's audience is trusted. Longer than a client's awareness renewal (every 15 s,
+ * y-protocols' outdatedTimeout / 2), so renewals find it cached: with 10 s, a thousand clients
+ * that connected together (after a restart) each had their audience read again in the same
+ * burst. A membership change clears every audience at once, on every node (membershipChanged);
+ * this bounds how long a notice lost with Redis shows presence to someone no longer a contact.
+ */
+const AUDIENCE_TTL_MS = 60_000;
+/**
+ * Deliveries to a contact's presence document wait this long and go as one awareness update:
+ * clients that connected together renew their states together every 15 s, and one update per
+ * (user, contact) was a frame each — ten thousand frames within a few hundred milliseconds for a
+ * thousand users in groups of ten, during which messages waited.
+ */
+const DELIVERY_BATCH_MS = 25;
 /** Audiences kept at most (a user's contacts); beyond it the oldest go. */
 const AUDIENCES_KEPT = 10_000;
 
@@ -53,6 +67,10 @@ export class PresenceRelay {
   #nextSlot = SERVER_CLIENT_BASE;
   /** Tells the other nodes (their relays deliver to the contacts they hold). */
   readonly #announce: (notice: PresenceNotice) => void;
+  /** Entries waiting for the next batch, per contact, by the relay's id (a later clock replaces an earlier one). */
+  #pending = new Map<UserId, Map<number, RelayedEntry>>();
+  /** The next batch's delivery, while entries wait for it. */
+  #batch: Promise<void> | null = null;
 
   constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}) {
     this.#storage = storage;
@@ -143,16 +161,38 @@ export class PresenceRelay {
         });
       this.#deliver(userId, entries, shared);
     }
+    await this.#batch;
   }
 
-  async #relay(from: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[]): Promise<void> {
+  async #relay(from: UserId, entries: RelayedEntry[]): Promise<void> {
     for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared);
+    await this.#batch;
   }
 
-  #deliver(to: UserId, entries: { clientId: number; clock: number; state: PresenceState | null }[], shared: readonly ConversationId[]): void {
-    const target = this.#documents().get(presenceDoc(to));
-    if (!target || entries.length === 0) return;
-    const visible = entries.map((e) => (e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
-    applyAwarenessUpdate(target.awareness, encodeAwareness(visible), RELAY_ORIGIN);
+  /** Queues `entries` for `to`'s presence document, typing hidden where they do not share it. */
+  #deliver(to: UserId, entries: RelayedEntry[], shared: readonly ConversationId[]): void {
+    if (entries.length === 0 || !this.#documents().has(presenceDoc(to))) return;
+    let queued = this.#pending.get(to);
+    if (!queued) this.#pending.set(to, (queued = new Map()));
+    for (const e of entries) queued.set(e.clientId, e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e);
+    this.#batch ??= new Promise<void>((resolve) => setTimeout(resolve, DELIVERY_BATCH_MS)).then(() => this.#flush());
   }
+
+  /** Applies what waited: one awareness update per contact whose presence document is still open. */
+  #flush(): void {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    this.#batch = null;
+    for (const [to, entries] of pending) {
+      const target = this.#documents().get(presenceDoc(to));
+      if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
+    }
+  }
+}
+
+/** A state as relayed: under the relay's own id and clock (see #slot). */
+interface RelayedEntry {
+  clientId: number;
+  clock: number;
+  state: PresenceState | null;
 }
