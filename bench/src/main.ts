@@ -13,7 +13,9 @@
 //                                      --only=outpost (or relay, hocuspocus) only those columns;
 //                                      CPU_PROF=dir writes each server's CPU profile there;
 //                                      HEAP_SNAPSHOT=dir a heap snapshot before and after the idle
-//                                      clients connect, and prints the live heap per connection
+//                                      clients connect, and prints the live heap per connection;
+//                                      ALLOC_PROF=dir what each server's main thread allocates in
+//                                      the steady phase (collected or not), per message, by function
 //   npm run bench -- webstart          only the web app's cold start in Chromium (its boot screen; MESSAGES,
 //                                      TRACE=file as in coldstart)
 //   npm run bench -- search            server search p50/p95 over 1,000,000 messages on SQLite and Postgres

@@ -2,9 +2,10 @@
 // measured from outside through /proc (CPU time, resident memory), stopped with SIGTERM and, if it
 // does not exit in time, SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exited, track } from './cleanup.ts';
 import type { ServerKind } from './servers.ts';
 
@@ -120,6 +121,25 @@ export class ServerProcess {
     }
   }
 
+  /**
+   * With ALLOC_PROF set: starts the server's sampling of what its main thread allocates
+   * (load/allocationSampler.ts). Without it: nothing.
+   */
+  startAllocationSampling(): void {
+    if (process.env.ALLOC_PROF) this.#child.kill('SIGUSR2');
+  }
+
+  /** Stops what startAllocationSampling started; resolves with the profile's path once written, or null without ALLOC_PROF. */
+  async stopAllocationSampling(): Promise<string | null> {
+    const dir = process.env.ALLOC_PROF;
+    if (!dir) return null;
+    const file = join(dir, `alloc.${this.#child.pid}.heapprofile`);
+    rmSync(file, { force: true });
+    this.#child.kill('SIGUSR2');
+    while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 200));
+    return file;
+  }
+
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves true when the server exited by itself. */
   stop(timeoutMs: number): Promise<boolean> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
@@ -128,11 +148,18 @@ export class ServerProcess {
 }
 
 /**
- * Node's flags for a CPU profile of the server when CPU_PROF names a directory, and for heap
- * snapshots on demand (`heapSnapshot`) when HEAP_SNAPSHOT does (`npm run bench`'s docs).
+ * Node's flags for a CPU profile of the server when CPU_PROF names a directory, for heap
+ * snapshots on demand (`heapSnapshot`) when HEAP_SNAPSHOT does, and for sampling what it
+ * allocates (`startAllocationSampling`) when ALLOC_PROF does (`npm run bench`'s docs).
  */
 function profiled(): string[] {
   const cpu = process.env.CPU_PROF;
   const heap = process.env.HEAP_SNAPSHOT;
-  return [...(cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`] : []), ...(heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heap}`] : [])];
+  const allocations = process.env.ALLOC_PROF;
+  if (heap && allocations) throw new Error('HEAP_SNAPSHOT and ALLOC_PROF both signal the server with SIGUSR2: set one of them');
+  return [
+    ...(cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`] : []),
+    ...(heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heap}`] : []),
+    ...(allocations ? ['--import', fileURLToPath(new URL('./allocationSampler.ts', import.meta.url))] : []),
+  ];
 }

@@ -13,6 +13,7 @@ import { LatencyHistogram } from '../load/LatencyHistogram.ts';
 import type { ClientPlan } from '../load/protocol.ts';
 import { ServerKinds, type ServerKey } from '../load/servers.ts';
 import { ServerProcess } from '../load/ServerProcess.ts';
+import { allocationReport } from '../report/allocations.ts';
 import { heapDiff } from '../report/heapDiff.ts';
 import type { LoadPlan } from './serverLoadPlan.ts';
 
@@ -314,7 +315,10 @@ export async function runServerLoad(key: ServerKey, plan: LoadPlan, print: (line
     sending = true;
     const warmup = await run.phase(phase++, 'open', plan.steadyRate, plan.warmupMs, plan.drainMs);
     if (!caughtUp('warm-up', warmup)) return result;
+    server.startAllocationSampling();
     result.steady = await run.phase(phase++, 'open', plan.steadyRate, plan.steadyMs, plan.drainMs);
+    const allocations = await server.stopAllocationSampling();
+    if (allocations) result.notes.push(`allocated by the main thread in the steady phase (ALLOC_PROF: ${allocations}), per message sent\n${allocationReport(allocations, result.steady.sent).replace(/\n/g, '\n     ')}`);
     if (!caughtUp('steady phase', result.steady)) return result;
 
     result.saturation = 0;
