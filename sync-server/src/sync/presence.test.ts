@@ -84,7 +84,7 @@ it('asks storage once when someone in a big group opens presence, however many o
   await storage.close();
 });
 
-it('relays a burst of renewals as one awareness update per contact, and reads no audience again for a renewal 15 s later', async () => {
+it('relays a burst of states as one awareness update per contact, spreads renewals over time, and reads no audience again for them', async () => {
   vi.useFakeTimers({ toFake: ['Date'] });
   try {
     // A hundred users in groups of ten, all online, who connected together: every 15 s each
@@ -93,10 +93,11 @@ it('relays a burst of renewals as one awareness update per contact, and reads no
     const { storage } = await storageWith(Array.from({ length: 10 }, (_, i) => users.slice(i * 10, i * 10 + 10)));
     const documents = new Map(users.map((userId) => [presenceDoc(userId), presence(userId)]));
     const { storage: counting, calls } = counted(storage);
-    const relay = new PresenceRelay(counting, () => documents);
+    const spreadMs = 400;
+    const relay = new PresenceRelay(counting, () => documents, () => {}, spreadMs);
     const updates = new Map(users.map((userId) => [userId, 0]));
     for (const userId of users) documents.get(presenceDoc(userId))!.awareness.on('update', (_: unknown, origin: unknown) => origin !== 'local' && updates.set(userId, updates.get(userId)! + 1));
-    const renewAll = () =>
+    const sendAll = () =>
       Promise.all(
         users.map((userId) => {
           const document = documents.get(presenceDoc(userId))!;
@@ -104,14 +105,26 @@ it('relays a burst of renewals as one awareness update per contact, and reads no
           return relay.onAwarenessUpdate({ documentName: presenceDoc(userId), document, added: [], updated: [document.awareness.clientID], removed: [], transactionOrigin: null } as unknown as onAwarenessUpdatePayload);
         }),
       );
-    await renewAll();
-    // Each user hears of their nine contacts in one update (one frame to their devices), not nine.
+    /** The clocks of the states relayed into a user's presence document. */
+    const relayedClocks = (userId: UserId) => {
+      const awareness = documents.get(presenceDoc(userId))!.awareness;
+      return [...awareness.meta].filter(([id]) => id !== awareness.clientID).map(([, meta]) => meta.clock);
+    };
+    await sendAll();
+    // Each user hears of their nine contacts' states in one update (one frame to their devices), not nine.
     expect(new Set(updates.values())).toEqual(new Set([1]));
     for (const userId of users) expect(shown(documents.get(presenceDoc(userId))!, userId).size).toBe(9);
     expect(calls.get('listContacts')).toBe(100);
+
+    // 15 s later, the same states again: renewals, relayed over spreadMs rather than at once.
     vi.setSystemTime(Date.now() + 15_000);
-    await renewAll();
-    expect(new Set(updates.values())).toEqual(new Set([2]));
+    const started = performance.now();
+    await sendAll();
+    expect(performance.now() - started).toBeGreaterThan(spreadMs / 2);
+    const renewalUpdates = [...updates.values()].reduce((sum, n) => sum + n, 0) - users.length;
+    expect(renewalUpdates).toBeGreaterThan(2 * users.length);
+    expect(renewalUpdates).toBeLessThanOrEqual(9 * users.length);
+    for (const userId of users) expect(new Set(relayedClocks(userId))).toEqual(new Set([2]));
     expect(calls.get('listContacts')).toBe(100);
     await storage.close();
   } finally {

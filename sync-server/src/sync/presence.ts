@@ -15,13 +15,22 @@ import type { PresenceNotice } from '../coordination/Coordinator.ts';
 /** Origin of relayed states, so relaying them does not relay again. */
 const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
 /**
- * How long a user's audience is trusted. Longer than a client's awareness renewal (every 15 s,
- * y-protocols' outdatedTimeout / 2), so renewals find it cached: with 10 s, a thousand clients
- * that connected together (after a restart) each had their audience read again in the same
- * burst. A membership change clears every audience at once, on every node (membershipChanged);
- * this bounds how long a notice lost with Redis shows presence to someone no longer a contact.
+ * How long a user's audience is trusted: 60 to 90 s, at random. Longer than a client's awareness
+ * renewal (every 15 s, y-protocols' outdatedTimeout / 2), so renewals find it cached (with 10 s, a
+ * thousand clients that connected together, after a restart, each had their audience read again
+ * in the same burst), and spread, so audiences read together are not read again together. A
+ * membership change clears every audience at once, on every node (membershipChanged); this
+ * bounds how long a notice lost with Redis shows presence to someone no longer a contact.
  */
 const AUDIENCE_TTL_MS = 60_000;
+/**
+ * A renewal (a state sent again unchanged) is relayed after a random delay of up to this long:
+ * clients that connected together renew together, every 15 s, and relaying a thousand renewals
+ * at once held messages for tens of milliseconds. A contact's copy of a state times out 30 s after
+ * the last renewal it received, so 5 s more is safe; a changed state (typing, going away) is
+ * relayed at once.
+ */
+const RENEWAL_SPREAD_MS = 5_000;
 /**
  * Deliveries to a contact's presence document wait this long and go as one awareness update:
  * clients that connected together renew their states together every 15 s, and one update per
@@ -61,9 +70,10 @@ export class PresenceRelay {
    * people share a handful at most, and a Set per contact cost ~150 bytes for every contact of
    * every connected user). In the order they were asked, so expired ones leave from the front.
    */
-  readonly #audiences = new Map<UserId, { at: number; conversations: Audience }>();
-  /** A source (user, their awareness client id) → the relay's own id and clock for it. */
-  readonly #slots = new Map<string, { id: number; clock: number }>();
+  readonly #audiences = new Map<UserId, { expires: number; conversations: Audience }>();
+  /** A source (user, their awareness client id) → the relay's own id and clock for it, and the state last relayed (JSON). */
+  readonly #slots = new Map<string, { id: number; clock: number; state: string | null }>();
+  readonly #renewalSpreadMs: number;
   #nextSlot = SERVER_CLIENT_BASE;
   /** Tells the other nodes (their relays deliver to the contacts they hold). */
   readonly #announce: (notice: PresenceNotice) => void;
@@ -72,10 +82,11 @@ export class PresenceRelay {
   /** The next batch's delivery, while entries wait for it. */
   #batch: Promise<void> | null = null;
 
-  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}) {
+  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}, renewalSpreadMs = RENEWAL_SPREAD_MS) {
     this.#storage = storage;
     this.#documents = documents;
     this.#announce = announce;
+    this.#renewalSpreadMs = renewalSpreadMs;
   }
 
   /** Forget cached audiences (members changed). */
@@ -85,7 +96,7 @@ export class PresenceRelay {
 
   async #audience(userId: UserId): Promise<Audience> {
     const cached = this.#audiences.get(userId);
-    if (cached && Date.now() - cached.at < AUDIENCE_TTL_MS) return cached.conversations;
+    if (cached && Date.now() < cached.expires) return cached.conversations;
     // One query, not one per conversation: in a 300-member group that was 300 rows read again
     // for each of its members' audiences.
     const shared: Audience = new Map();
@@ -97,21 +108,27 @@ export class PresenceRelay {
     const now = Date.now();
     this.#audiences.delete(userId);
     for (const [key, entry] of this.#audiences) {
-      if (now - entry.at < AUDIENCE_TTL_MS && this.#audiences.size < AUDIENCES_KEPT) break;
+      if (now < entry.expires && this.#audiences.size < AUDIENCES_KEPT) break;
       this.#audiences.delete(key);
     }
-    this.#audiences.set(userId, { at: now, conversations: shared });
+    this.#audiences.set(userId, { expires: now + AUDIENCE_TTL_MS * (1 + Math.random() / 2), conversations: shared });
     return shared;
   }
 
-  /** The relay's id and next clock for a source state; the slot goes with its state. */
-  #slot(userId: UserId, clientId: number, removed: boolean): { id: number; clock: number } {
+  /**
+   * The relay's id and next clock for a source state, and whether the state is the one last
+   * relayed for it (a renewal); the slot goes with its state.
+   */
+  #slot(userId: UserId, clientId: number, state: PresenceState | null): { id: number; clock: number; renewal: boolean } {
     const key = `${userId}/${clientId}`;
     let slot = this.#slots.get(key);
-    if (!slot) this.#slots.set(key, (slot = { id: this.#nextSlot++, clock: 0 }));
+    if (!slot) this.#slots.set(key, (slot = { id: this.#nextSlot++, clock: 0, state: null }));
     slot.clock += 1;
-    if (removed) this.#slots.delete(key);
-    return { ...slot };
+    const json = state === null ? null : JSON.stringify(state);
+    const renewal = json !== null && json === slot.state;
+    slot.state = json;
+    if (state === null) this.#slots.delete(key);
+    return { id: slot.id, clock: slot.clock, renewal };
   }
 
   /** Relays a change of a user's own presence states to their contacts' open presence documents. */
@@ -135,10 +152,14 @@ export class PresenceRelay {
   }
 
   async #relayChanges(from: UserId, changes: { clientId: number; state: PresenceState | null }[]): Promise<void> {
+    let renewals = true;
     const entries = changes.map(({ clientId, state }) => {
-      const slot = this.#slot(from, clientId, state === null);
+      const slot = this.#slot(from, clientId, state);
+      renewals &&= slot.renewal;
       return { clientId: slot.id, clock: slot.clock, state };
     });
+    // A change relayed meanwhile has a later clock: this renewal, older, changes nothing then.
+    if (renewals && entries.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.#renewalSpreadMs));
     await this.#relay(from, entries);
   }
 
@@ -156,7 +177,7 @@ export class PresenceRelay {
       const entries = [...source.awareness.getStates()]
         .filter(([, state]) => (state as PresenceState).user?.id === contact)
         .map(([clientId, state]) => {
-          const slot = this.#slot(contact, clientId, false);
+          const slot = this.#slot(contact, clientId, state as PresenceState);
           return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
         });
       this.#deliver(userId, entries, shared);
