@@ -24,11 +24,12 @@ const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
  */
 const AUDIENCE_TTL_MS = 60_000;
 /**
- * A renewal (a state sent again unchanged) is relayed after a random delay of up to this long:
- * clients that connected together renew together, every 15 s, and relaying a thousand renewals
- * at once held messages for tens of milliseconds. A contact's copy of a state times out 30 s after
+ * Renewals (states sent again unchanged) wait for their contact's next delivery, at most a random
+ * delay of up to this long: clients that connected together renew together, every 15 s, and
+ * relaying a thousand renewals at once held messages for tens of milliseconds. Each contact gets
+ * its renewals in one update, at its own moment. A contact's copy of a state times out 30 s after
  * the last renewal it received, so 5 s more is safe; a changed state (typing, going away) is
- * relayed at once.
+ * relayed at once (within DELIVERY_BATCH_MS), and takes the contact's waiting renewals along.
  */
 const RENEWAL_SPREAD_MS = 5_000;
 /**
@@ -81,6 +82,8 @@ export class PresenceRelay {
   #pending = new Map<UserId, Map<number, RelayedEntry>>();
   /** The next batch's delivery, while entries wait for it. */
   #batch: Promise<void> | null = null;
+  /** Renewals waiting, per contact, with the timer that delivers them (see RENEWAL_SPREAD_MS). */
+  readonly #renewals = new Map<UserId, { entries: Map<number, RelayedEntry>; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}, renewalSpreadMs = RENEWAL_SPREAD_MS) {
     this.#storage = storage;
@@ -158,9 +161,7 @@ export class PresenceRelay {
       renewals &&= slot.renewal;
       return { clientId: slot.id, clock: slot.clock, state };
     });
-    // A change relayed meanwhile has a later clock: this renewal, older, changes nothing then.
-    if (renewals && entries.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.#renewalSpreadMs));
-    await this.#relay(from, entries);
+    await this.#relay(from, entries, renewals);
   }
 
   /**
@@ -180,23 +181,55 @@ export class PresenceRelay {
           const slot = this.#slot(contact, clientId, state as PresenceState);
           return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
         });
-      this.#deliver(userId, entries, shared);
+      this.#deliver(userId, entries, shared, false);
     }
     await this.#batch;
   }
 
-  async #relay(from: UserId, entries: RelayedEntry[]): Promise<void> {
-    for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared);
-    await this.#batch;
+  /** Delivers to `from`'s contacts: renewals each at their contact's own moment, anything else with the next batch (awaited). */
+  async #relay(from: UserId, entries: RelayedEntry[], renewals: boolean): Promise<void> {
+    for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared, renewals);
+    if (!renewals) await this.#batch;
   }
 
   /** Queues `entries` for `to`'s presence document, typing hidden where they do not share it. */
-  #deliver(to: UserId, entries: RelayedEntry[], shared: readonly ConversationId[]): void {
+  #deliver(to: UserId, entries: RelayedEntry[], shared: readonly ConversationId[], renewals: boolean): void {
     if (entries.length === 0 || !this.#documents().has(presenceDoc(to))) return;
-    let queued = this.#pending.get(to);
+    const visible = entries.map((e) => (e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
+    const waiting = this.#renewals.get(to);
+    const batched = this.#pending.get(to);
+    if (renewals && batched) {
+      // A delivery to this contact is due anyway: the renewals go with it.
+      for (const e of visible) batched.set(e.clientId, e);
+      return;
+    }
+    if (renewals) {
+      if (waiting) for (const e of visible) waiting.entries.set(e.clientId, e);
+      else {
+        const timer = setTimeout(() => this.#deliverRenewals(to), Math.random() * this.#renewalSpreadMs);
+        timer.unref(); // a renewal keeps no process alive
+        this.#renewals.set(to, { entries: new Map(visible.map((e) => [e.clientId, e])), timer });
+      }
+      return;
+    }
+    let queued = batched;
     if (!queued) this.#pending.set(to, (queued = new Map()));
-    for (const e of entries) queued.set(e.clientId, e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e);
+    // The contact's waiting renewals go along: older clocks first, so a change overwrites them.
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.#renewals.delete(to);
+      for (const [id, e] of waiting.entries) queued.set(id, e);
+    }
+    for (const e of visible) queued.set(e.clientId, e);
     this.#batch ??= new Promise<void>((resolve) => setTimeout(resolve, DELIVERY_BATCH_MS)).then(() => this.#flush());
+  }
+
+  /** A contact's renewals, once their moment came without a change to take them along. */
+  #deliverRenewals(to: UserId): void {
+    const waiting = this.#renewals.get(to);
+    this.#renewals.delete(to);
+    const target = this.#documents().get(presenceDoc(to));
+    if (waiting && target) applyAwarenessUpdate(target.awareness, encodeAwareness([...waiting.entries.values()]), RELAY_ORIGIN);
   }
 
   /** Applies what waited: one awareness update per contact whose presence document is still open. */
