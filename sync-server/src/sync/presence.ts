@@ -69,7 +69,8 @@ export class PresenceRelay {
   /**
    * Per user: who shares a conversation with them, and in which conversations (an array: two
    * people share a handful at most, and a Set per contact cost ~150 bytes for every contact of
-   * every connected user). In the order they were asked, so expired ones leave from the front.
+   * every connected user). In the order they were asked, so expired ones leave from the front
+   * (expiries differ by up to half the TTL: an expired one may wait behind a live one).
    */
   readonly #audiences = new Map<UserId, { expires: number; conversations: Audience }>();
   /** A source (user, their awareness client id) → the relay's own id and clock for it, and the state last relayed (JSON). */
@@ -228,19 +229,21 @@ export class PresenceRelay {
   #deliverRenewals(to: UserId): void {
     const waiting = this.#renewals.get(to);
     this.#renewals.delete(to);
-    const target = this.#documents().get(presenceDoc(to));
-    if (waiting && target) applyAwarenessUpdate(target.awareness, encodeAwareness([...waiting.entries.values()]), RELAY_ORIGIN);
+    if (waiting) this.#apply(to, waiting.entries);
   }
 
-  /** Applies what waited: one awareness update per contact whose presence document is still open. */
+  /** Applies what waited for the batch: one awareness update per contact. */
   #flush(): void {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#batch = null;
-    for (const [to, entries] of pending) {
-      const target = this.#documents().get(presenceDoc(to));
-      if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
-    }
+    for (const [to, entries] of pending) this.#apply(to, entries);
+  }
+
+  /** `entries` as one awareness update to `to`'s presence document, if it is still open. */
+  #apply(to: UserId, entries: Map<number, RelayedEntry>): void {
+    const target = this.#documents().get(presenceDoc(to));
+    if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
   }
 }
 
