@@ -136,7 +136,11 @@ export class ServerProcess {
     const file = join(dir, `alloc.${this.#child.pid}.heapprofile`);
     rmSync(file, { force: true });
     this.#child.kill('SIGUSR2');
-    while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 200));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) throw new Error(`no allocation profile ${file} within ${START_TIMEOUT_MS / 1000} s:\n${this.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     return file;
   }
 
