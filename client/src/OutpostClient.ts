@@ -966,6 +966,7 @@ export class OutpostClient {
     this.#search.close();
     for (const conversation of this.#conversations.values()) conversation.close();
     this.#conversations.clear();
+    this.#presence.close();
     this.#connection.destroy();
     this.#docs.destroy();
   }

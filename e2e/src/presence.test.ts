@@ -96,3 +96,21 @@ describe.each(backends)('presence on %s', (backend) => {
     await until('bob sees ada online again', () => bob.online().get().includes(me), () => bob.online().get());
   });
 });
+
+// The node relays a state when it changes, not its 15 s renewals; both ends keep what they hold
+// while the renewals come and the socket is open (y-protocols alone drops a state 30 s after its
+// last update). The relay is the same on both backends.
+it('keeps a contact online past the 30 s a silent state lasts, while nothing changes', { timeout: 90_000 }, async () => {
+  const server = await startNode(await freshDatabase('sqlite'));
+  const ada = await signUp(server.url, 'ada');
+  const bob = await signUp(server.url, 'bob');
+  await ada.openDirect(bob.user.id);
+  await until('bob sees ada online', () => bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+  const seen: string[] = [];
+  const stop = bob.online().subscribe((online) => seen.push(JSON.stringify(online)));
+  await new Promise((resolve) => setTimeout(resolve, 40_000));
+  stop();
+  expect(new Set(seen)).toEqual(new Set([JSON.stringify([ada.user.id])]));
+  ada.disconnect();
+  await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+});

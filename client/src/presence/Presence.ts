@@ -32,6 +32,18 @@ export class Presence {
       for (const live of this.#typing.values()) live.invalidate();
       this.#online.invalidate();
     });
+    // The node sends a contact's state when it changes, not each time it is renewed (every 15 s),
+    // and removes it when its user goes (sync-server/src/sync/presence.ts); when the socket
+    // closes, the provider removes them all. So a state received stands until one of those:
+    // y-protocols would drop it 30 s after its last update.
+    this.#awareness.on('update', () => {
+      for (const [clientId, meta] of this.#awareness.meta) if (clientId !== this.#awareness.clientID) meta.lastUpdated = Infinity;
+    });
+  }
+
+  /** Stops presence: this client's state is removed (the node tells contacts if still connected). */
+  close(): void {
+    this.#awareness.destroy();
   }
 
   #states(): Map<number, PresenceState> {

@@ -5,10 +5,18 @@
 //
 // Relayed states get ids and clocks of the relay's own (above any id a client picks), so a
 // contact can never write into someone else's slot, whatever ids and clocks it sends.
+//
+// Only changes travel to contacts. Every client renews its own state every 15 s (y-protocols'
+// outdatedTimeout / 2), and relaying each renewal cost every user a frame every few seconds with
+// all their contacts' states in it (in a 300-member group, ~90 KB a minute while nobody did
+// anything). A renewal keeps the contacts' copies on this node from timing out instead (see
+// #keepCopies), and a client keeps the states of its presence document while it is connected to the
+// node, which removes a state when its user goes (client/src/presence/Presence.ts).
 import type { Document, onAwarenessUpdatePayload } from '@hocuspocus/server';
 import * as encoding from 'lib0/encoding';
+import * as time from 'lib0/time';
 import { applyAwarenessUpdate } from 'y-protocols/awareness';
-import { SERVER_CLIENT_BASE, parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
+import { SERVER_CLIENT_BASE, isServerClientId, parseDocName, presenceDoc, type ConversationId, type UserId } from '@outpost/shared-schema';
 import type { Storage } from '@outpost/storage';
 import type { PresenceNotice } from '../coordination/Coordinator.ts';
 
@@ -24,19 +32,10 @@ const RELAY_ORIGIN = { source: 'local', relay: 'presence' } as const;
  */
 const AUDIENCE_TTL_MS = 60_000;
 /**
- * Renewals (states sent again unchanged) wait for their contact's next delivery, at most a random
- * delay of up to this long: clients that connected together renew together, every 15 s, and
- * relaying a thousand renewals at once held messages for tens of milliseconds. Each contact gets
- * its renewals in one update, at its own moment. A contact's copy of a state times out 30 s after
- * the last renewal it received, so 5 s more is safe; a changed state (typing, going away) is
- * relayed at once (within DELIVERY_BATCH_MS), and takes the contact's waiting renewals along.
- */
-const RENEWAL_SPREAD_MS = 5_000;
-/**
  * Deliveries to a contact's presence document wait this long and go as one awareness update:
- * clients that connected together renew their states together every 15 s, and one update per
- * (user, contact) was a frame each — ten thousand frames within a few hundred milliseconds for a
- * thousand users in groups of ten, during which messages waited.
+ * clients that connected together (after a restart) send their states together, and one update
+ * per (user, contact) was a frame each — ten thousand frames within a few hundred milliseconds
+ * for a thousand users in groups of ten, during which messages waited.
  */
 const DELIVERY_BATCH_MS = 25;
 /** Audiences kept at most (a user's contacts); beyond it the oldest go. */
@@ -74,8 +73,7 @@ export class PresenceRelay {
    */
   readonly #audiences = new Map<UserId, { expires: number; conversations: Audience }>();
   /** A source (user, their awareness client id) → the relay's own id and clock for it, and the state last relayed (JSON). */
-  readonly #slots = new Map<string, { id: number; clock: number; state: string | null }>();
-  readonly #renewalSpreadMs: number;
+  readonly #slots = new Map<string, Slot>();
   #nextSlot = SERVER_CLIENT_BASE;
   /** Tells the other nodes (their relays deliver to the contacts they hold). */
   readonly #announce: (notice: PresenceNotice) => void;
@@ -83,14 +81,11 @@ export class PresenceRelay {
   #pending = new Map<UserId, Map<number, RelayedEntry>>();
   /** The next batch's delivery, while entries wait for it. */
   #batch: Promise<void> | null = null;
-  /** Renewals waiting, per contact, with the timer that delivers them (see RENEWAL_SPREAD_MS). */
-  readonly #renewals = new Map<UserId, { entries: Map<number, RelayedEntry>; timer: ReturnType<typeof setTimeout> }>();
 
-  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}, renewalSpreadMs = RENEWAL_SPREAD_MS) {
+  constructor(storage: Storage, documents: () => Map<string, Document>, announce: (notice: PresenceNotice) => void = () => {}) {
     this.#storage = storage;
     this.#documents = documents;
     this.#announce = announce;
-    this.#renewalSpreadMs = renewalSpreadMs;
   }
 
   /** Forget cached audiences (members changed). */
@@ -120,19 +115,20 @@ export class PresenceRelay {
   }
 
   /**
-   * The relay's id and next clock for a source state, and whether the state is the one last
-   * relayed for it (a renewal); the slot goes with its state.
+   * The relay's slot (id, clock) for a source state, and whether the state is the one last
+   * relayed for it (a renewal: its clock stays, as nothing is sent); a change takes the next
+   * clock, and the slot goes with its state.
    */
-  #slot(userId: UserId, clientId: number, state: PresenceState | null): { id: number; clock: number; renewal: boolean } {
+  #slot(userId: UserId, clientId: number, state: PresenceState | null): { slot: Slot; renewal: boolean } {
     const key = `${userId}/${clientId}`;
     let slot = this.#slots.get(key);
     if (!slot) this.#slots.set(key, (slot = { id: this.#nextSlot++, clock: 0, state: null }));
-    slot.clock += 1;
     const json = state === null ? null : JSON.stringify(state);
     const renewal = json !== null && json === slot.state;
+    if (!renewal) slot.clock += 1;
     slot.state = json;
     if (state === null) this.#slots.delete(key);
-    return { id: slot.id, clock: slot.clock, renewal };
+    return { slot, renewal };
   }
 
   /** Relays a change of a user's own presence states to their contacts' open presence documents. */
@@ -141,10 +137,12 @@ export class PresenceRelay {
     const name = parseDocName(documentName);
     if (name?.kind !== 'presence') return;
     const gone = new Set(removed);
-    const changes = [...added, ...updated, ...removed].map((clientId) => ({
+    // The user's own clients' states; not the copies relayed to them (timed out when their source's node went).
+    const changes = [...added, ...updated, ...removed].filter((clientId) => !isServerClientId(clientId)).map((clientId) => ({
       clientId,
       state: gone.has(clientId) ? null : ((document.awareness.getStates().get(clientId) as PresenceState | undefined) ?? null),
     }));
+    if (changes.length === 0) return;
     this.#announce({ from: name.userId, entries: changes });
     await this.#relayChanges(name.userId, changes);
   }
@@ -156,13 +154,44 @@ export class PresenceRelay {
   }
 
   async #relayChanges(from: UserId, changes: { clientId: number; state: PresenceState | null }[]): Promise<void> {
-    let renewals = true;
-    const entries = changes.map(({ clientId, state }) => {
-      const slot = this.#slot(from, clientId, state);
-      renewals &&= slot.renewal;
-      return { clientId: slot.id, clock: slot.clock, state };
-    });
-    await this.#relay(from, entries, renewals);
+    const sourced = changes.map(({ clientId, state }) => ({ state, ...this.#slot(from, clientId, state) }));
+    const audience = await this.#audience(from);
+    const entries: RelayedEntry[] = [];
+    for (const { slot, renewal, state } of sourced) {
+      if (renewal) {
+        const lost = this.#keepCopies(audience, slot);
+        if (lost === null) continue;
+        // A copy is missing: the state goes again, as a change, under a clock above any held.
+        slot.clock = Math.max(slot.clock, lost) + 1;
+      }
+      entries.push({ clientId: slot.id, clock: slot.clock, state });
+    }
+    if (entries.length === 0) return;
+    for (const [to, shared] of audience) this.#deliver(to, entries, shared);
+    await this.#batch;
+  }
+
+  /**
+   * Marks the open contacts' copies of a renewed state as just updated, as relaying the renewal
+   * would, without sending anything: the node keeps them while their source renews, and removes
+   * them 30 s after it stops (documentStore's sweep, y-protocols' timeout). Returns null when every
+   * copy was there, or else the highest clock a contact holds for the slot: none (0) where the
+   * contact's document was opened again, the copy's own where it timed out while the renewals did
+   * not reach this node (the same state at that clock would be ignored).
+   */
+  #keepCopies(audience: Audience, slot: Slot): number | null {
+    const documents = this.#documents();
+    // y-protocols' own clock (Date.now as it was when lib0 loaded).
+    const now = time.getUnixTime();
+    let lost: number | null = null;
+    for (const to of audience.keys()) {
+      const awareness = documents.get(presenceDoc(to))?.awareness;
+      if (!awareness) continue;
+      const held = awareness.meta.get(slot.id);
+      if (held && held.clock === slot.clock && awareness.states.has(slot.id)) held.lastUpdated = now;
+      else lost = Math.max(lost ?? 0, held?.clock ?? 0);
+    }
+    return lost;
   }
 
   /**
@@ -179,57 +208,21 @@ export class PresenceRelay {
       const entries = [...source.awareness.getStates()]
         .filter(([, state]) => (state as PresenceState).user?.id === contact)
         .map(([clientId, state]) => {
-          const slot = this.#slot(contact, clientId, state as PresenceState);
+          const { slot } = this.#slot(contact, clientId, state as PresenceState);
           return { clientId: slot.id, clock: slot.clock, state: state as PresenceState };
         });
-      this.#deliver(userId, entries, shared, false);
+      this.#deliver(userId, entries, shared);
     }
     await this.#batch;
   }
 
-  /** Delivers to `from`'s contacts: renewals each at their contact's own moment, anything else with the next batch (awaited). */
-  async #relay(from: UserId, entries: RelayedEntry[], renewals: boolean): Promise<void> {
-    for (const [to, shared] of await this.#audience(from)) this.#deliver(to, entries, shared, renewals);
-    if (!renewals) await this.#batch;
-  }
-
-  /** Queues `entries` for `to`'s presence document, typing hidden where they do not share it. */
-  #deliver(to: UserId, entries: RelayedEntry[], shared: readonly ConversationId[], renewals: boolean): void {
+  /** Queues `entries` for `to`'s presence document with the next batch, typing hidden where they do not share it. */
+  #deliver(to: UserId, entries: RelayedEntry[], shared: readonly ConversationId[]): void {
     if (entries.length === 0 || !this.#documents().has(presenceDoc(to))) return;
-    const visible = entries.map((e) => (e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e));
-    const waiting = this.#renewals.get(to);
-    const batched = this.#pending.get(to);
-    if (renewals && batched) {
-      // A delivery to this contact is due anyway: the renewals go with it.
-      for (const e of visible) batched.set(e.clientId, e);
-      return;
-    }
-    if (renewals) {
-      if (waiting) for (const e of visible) waiting.entries.set(e.clientId, e);
-      else {
-        const timer = setTimeout(() => this.#deliverRenewals(to), Math.random() * this.#renewalSpreadMs);
-        timer.unref(); // a renewal keeps no process alive
-        this.#renewals.set(to, { entries: new Map(visible.map((e) => [e.clientId, e])), timer });
-      }
-      return;
-    }
-    let queued = batched;
+    let queued = this.#pending.get(to);
     if (!queued) this.#pending.set(to, (queued = new Map()));
-    // The contact's waiting renewals go along: older clocks first, so a change overwrites them.
-    if (waiting) {
-      clearTimeout(waiting.timer);
-      this.#renewals.delete(to);
-      for (const [id, e] of waiting.entries) queued.set(id, e);
-    }
-    for (const e of visible) queued.set(e.clientId, e);
+    for (const e of entries) queued.set(e.clientId, e.state && e.state.typing && !shared.includes(e.state.typing) ? { ...e, state: { ...e.state, typing: null } } : e);
     this.#batch ??= new Promise<void>((resolve) => setTimeout(resolve, DELIVERY_BATCH_MS)).then(() => this.#flush());
-  }
-
-  /** A contact's renewals, once their moment came without a change to take them along. */
-  #deliverRenewals(to: UserId): void {
-    const waiting = this.#renewals.get(to);
-    this.#renewals.delete(to);
-    if (waiting) this.#apply(to, waiting.entries);
   }
 
   /** Applies what waited for the batch: one awareness update per contact. */
@@ -245,6 +238,13 @@ export class PresenceRelay {
     const target = this.#documents().get(presenceDoc(to));
     if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
   }
+}
+
+/** The relay's own id and clock for a source state, and the state last relayed under it (JSON). */
+interface Slot {
+  id: number;
+  clock: number;
+  state: string | null;
 }
 
 /** A state as relayed: under the relay's own id and clock (see #slot). */
