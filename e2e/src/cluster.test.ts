@@ -52,6 +52,23 @@ describe('three nodes, one Postgres, one Redis', () => {
     expect(third).toBeTruthy();
   });
 
+  it('a contact on another node stays online while nothing changes, past the 30 s a silent state lasts, and goes when they leave', { timeout: 90_000 }, async () => {
+    // Renewals are not sent to contacts: ada's node tells the others of them, and bob's node keeps
+    // its copy of her state current with them.
+    const [a, b] = cluster.nodes.map((node) => node.url) as [string, string];
+    const ada = await signUp(a, 'ada');
+    const bob = await signUp(b, 'bob');
+    await ada.openDirect(bob.user.id);
+    await until('bob (node B) sees ada (node A) online', () => bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+    const seen: string[] = [];
+    const stop = bob.online().subscribe((online) => seen.push(JSON.stringify(online)));
+    await new Promise((resolve) => setTimeout(resolve, 40_000));
+    stop();
+    expect(new Set(seen)).toEqual(new Set([JSON.stringify([ada.user.id])]));
+    ada.disconnect();
+    await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+  });
+
   it('a photo attached through nginx on one node is numbered, and read through another', async () => {
     const [a, b] = cluster.nodes.map((node) => node.url) as [string, string];
     const ada = await signUp(cluster.url, 'ada');
