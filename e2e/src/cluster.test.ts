@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutpostClient } from '@outpost/client';
 import { startCluster, type Cluster } from './cluster.ts';
 import { photoWithGps } from './fileFixtures.ts';
-import { signUp, teardown, until } from './harness.ts';
+import { onlineWhileIdle, signUp, teardown, until } from './harness.ts';
 import { history, numberedOneToN } from './history.ts';
 
 afterAll(teardown);
@@ -59,14 +59,7 @@ describe('three nodes, one Postgres, one Redis', () => {
     const ada = await signUp(a, 'ada');
     const bob = await signUp(b, 'bob');
     await ada.openDirect(bob.user.id);
-    await until('bob (node B) sees ada (node A) online', () => bob.online().get().includes(ada.user.id as never), () => bob.online().get());
-    const seen: string[] = [];
-    const stop = bob.online().subscribe((online) => seen.push(JSON.stringify(online)));
-    await new Promise((resolve) => setTimeout(resolve, 40_000));
-    stop();
-    expect(new Set(seen)).toEqual(new Set([JSON.stringify([ada.user.id])]));
-    ada.disconnect();
-    await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+    expect(await onlineWhileIdle(bob, ada, 40_000)).toEqual(new Set([JSON.stringify([ada.user.id])]));
   });
 
   it('a photo attached through nginx on one node is numbered, and read through another', async () => {

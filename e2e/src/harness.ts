@@ -206,6 +206,21 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
+/**
+ * Watches `viewer`'s online contacts for `ms` while nothing else happens, then `who` leaves:
+ * returns every value the list took meanwhile, and waits until `who` is shown offline.
+ */
+export async function onlineWhileIdle(viewer: OutpostClient, who: OutpostClient, ms: number): Promise<Set<string>> {
+  await until('the viewer sees them online', () => viewer.online().get().includes(who.user.id as never), () => viewer.online().get());
+  const seen = new Set<string>();
+  const stop = viewer.online().subscribe((online) => seen.add(JSON.stringify(online)));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  stop();
+  who.disconnect();
+  await until('the viewer sees them go offline', () => !viewer.online().get().includes(who.user.id as never), () => viewer.online().get());
+  return seen;
+}
+
 /** A small seeded PRNG (mulberry32), so a failing random test can be replayed. */
 export function random(seed: number): { next(): number; int(n: number): number; pick<T>(items: readonly T[]): T; shuffle<T>(items: T[]): T[] } {
   let state = seed >>> 0;

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { inboxDoc, presenceDoc, userDoc, type UserId } from '@outpost/shared-schema';
 import { authFrame, awarenessFrame, isSyncStep2, rawSocket, syncStep1Frame } from './attacker.ts';
-import { backends, freshDatabase, signUp, startNode, teardown, until } from './harness.ts';
+import { backends, freshDatabase, onlineWhileIdle, signUp, startNode, teardown, until } from './harness.ts';
 
 afterAll(teardown);
 
@@ -105,12 +105,5 @@ it('keeps a contact online past the 30 s a silent state lasts, while nothing cha
   const ada = await signUp(server.url, 'ada');
   const bob = await signUp(server.url, 'bob');
   await ada.openDirect(bob.user.id);
-  await until('bob sees ada online', () => bob.online().get().includes(ada.user.id as never), () => bob.online().get());
-  const seen: string[] = [];
-  const stop = bob.online().subscribe((online) => seen.push(JSON.stringify(online)));
-  await new Promise((resolve) => setTimeout(resolve, 40_000));
-  stop();
-  expect(new Set(seen)).toEqual(new Set([JSON.stringify([ada.user.id])]));
-  ada.disconnect();
-  await until('bob sees ada go offline', () => !bob.online().get().includes(ada.user.id as never), () => bob.online().get());
+  expect(await onlineWhileIdle(bob, ada, 40_000)).toEqual(new Set([JSON.stringify([ada.user.id])]));
 });
