@@ -225,18 +225,15 @@ export class PresenceRelay {
     this.#batch ??= new Promise<void>((resolve) => setTimeout(resolve, DELIVERY_BATCH_MS)).then(() => this.#flush());
   }
 
-  /** Applies what waited for the batch: one awareness update per contact. */
+  /** Applies what waited: one awareness update per contact whose presence document is still open. */
   #flush(): void {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#batch = null;
-    for (const [to, entries] of pending) this.#apply(to, entries);
-  }
-
-  /** `entries` as one awareness update to `to`'s presence document, if it is still open. */
-  #apply(to: UserId, entries: Map<number, RelayedEntry>): void {
-    const target = this.#documents().get(presenceDoc(to));
-    if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
+    for (const [to, entries] of pending) {
+      const target = this.#documents().get(presenceDoc(to));
+      if (target) applyAwarenessUpdate(target.awareness, encodeAwareness([...entries.values()]), RELAY_ORIGIN);
+    }
   }
 }
 
